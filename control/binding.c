@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Permissions and channel bindings (RFC 8656 sections 9, 10 and 12): CreatePermission,
+ * ChannelBind, their lifetimes, and keeping the dataplane's tables in step.
+ *
+ * The dataplane holds a channel exactly while the channel is bound and its peer's IP holds a
+ * permission; chan_sync() is the one place that decides.
+ */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "peer_filter.h"
+
+static struct tp_perm_key
+perm_key(uint8_t family, uint16_t port, const struct tp_addr *peer)
+{
+	struct tp_perm_key k = { .family = family, .port = port };
+
+	memcpy(k.ip, peer->ip, sizeof(k.ip));
+	return k;
+}
+
+struct tp_perm *
+tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port,
+	     const struct tp_addr *peer)
+{
+	struct tp_perm_key k = perm_key(family, port, peer);
+	struct tp_hnode *n = tp_htab_find(&eng->perms, &k);
+
+	return n ? tp_container_of(n, struct tp_perm, node) : NULL;
+}
+
+struct tp_chan *
+tp_chan_find_num(const struct tp_engine *eng, const struct tp_alloc *a, uint16_t channel)
+{
+	struct tp_chan_num_key k = { .alloc_id = a->id, .channel = channel };
+	struct tp_hnode *n = tp_htab_find(&eng->chans_by_num, &k);
+
+	return n ? tp_container_of(n, struct tp_chan, by_num) : NULL;
+}
+
+struct tp_chan *
+tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, uint16_t port,
+		  const struct tp_addr *peer)
+{
+	struct tp_chan_peer_key k = { .family = family, .port = port, .peer = *peer };
+	struct tp_hnode *n = tp_htab_find(&eng->chans_by_peer, &k);
+
+	return n ? tp_container_of(n, struct tp_chan, by_peer) : NULL;
+}
+
+/* Channels in the dataplane ---------------------------------------------------------------- */
+
+static struct tp_fp_channel
+fp_channel(const struct tp_chan *c)
+{
+	struct tp_alloc *a = c->alloc;
+
+	return (struct tp_fp_channel){
+		.client = a->client,
+		.relay = tp_relay_addr(a->eng, a, TP_FAM_IDX(c->peer.family), false),
+		.peer = c->peer,
+		.channel = c->channel,
+		.id = c->id,
+	};
+}
+
+/* Put c into the dataplane or take it out, as its permission says. Returns 0 or -errno. */
+static int
+chan_sync(struct tp_chan *c)
+{
+	struct tp_engine *eng = c->alloc->eng;
+	bool want = tp_perm_find(eng, c->peer.family, c->peer_key.port, &c->peer) != NULL;
+	struct tp_fp_channel fc;
+
+	if (want == c->in_fastpath)
+		return 0;
+	fc = fp_channel(c);
+	if (want && eng->fp->chan_add) {
+		int err = eng->fp->chan_add(eng->fp_ctx, &fc);
+
+		if (err < 0) {
+			eng->stats.drop_fastpath++;
+			return err;
+		}
+	} else if (!want && eng->fp->chan_del) {
+		eng->fp->chan_del(eng->fp_ctx, &fc);
+	}
+	c->in_fastpath = want;
+	return 0;
+}
+
+/* Resync every channel of relay f of a whose peer has IP ip. */
+static void
+chans_sync_ip(struct tp_alloc *a, int f, const struct tp_addr *ip)
+{
+	struct tp_list *pos, *tmp;
+
+	tp_list_for_each_safe(pos, tmp, &a->relay[f].chans) {
+		struct tp_chan *c = tp_container_of(pos, struct tp_chan, link);
+
+		if (tp_addr_ip_eq(&c->peer, ip))
+			chan_sync(c);
+	}
+}
+
+/* Permissions ------------------------------------------------------------------------------ */
+
+static void
+perm_free(struct tp_perm *p)
+{
+	struct tp_alloc *a = p->alloc;
+	struct tp_engine *eng = a->eng;
+	int f = TP_FAM_IDX(p->key.family);
+
+	tp_timer_cancel(&eng->wheel, &p->timer);
+	tp_htab_remove(&eng->perms, &p->node);
+	tp_list_del(&p->link);
+	a->relay[f].nperms--;
+	eng->npermissions--;
+	/* Channels to this IP leave the dataplane with the permission. */
+	chans_sync_ip(a, f, &p->ip);
+	if (eng->fp->perm_del) {
+		struct tp_addr relay = tp_relay_addr(eng, a, f, false);
+
+		eng->fp->perm_del(eng->fp_ctx, &relay, &p->ip);
+	}
+	free(p);
+}
+
+static void
+perm_expired(struct tp_timer *t)
+{
+	perm_free(tp_container_of(t, struct tp_perm, timer));
+}
+
+/* Install or refresh the permission for peer's IP on relay f of a. Returns 0 or -errno. */
+static int
+perm_install(struct tp_alloc *a, int f, const struct tp_addr *peer)
+{
+	struct tp_engine *eng = a->eng;
+	uint8_t family = (uint8_t)(f + 1);
+	struct tp_perm *p = tp_perm_find(eng, family, a->relay[f].port, peer);
+
+	if (!p) {
+		if (!(p = calloc(1, sizeof(*p))))
+			return -ENOMEM;
+		p->key = perm_key(family, a->relay[f].port, peer);
+		p->alloc = a;
+		p->ip = *peer;
+		p->ip.port = 0;
+		if (eng->fp->perm_add) {
+			struct tp_addr relay = tp_relay_addr(eng, a, f, false);
+			int err = eng->fp->perm_add(eng->fp_ctx, &relay, &p->ip);
+
+			if (err < 0) {
+				eng->stats.drop_fastpath++;
+				free(p);
+				return err;
+			}
+		}
+		tp_timer_init(&p->timer, perm_expired);
+		tp_htab_insert(&eng->perms, &p->node);
+		tp_list_add_tail(&a->relay[f].perms, &p->link);
+		a->relay[f].nperms++;
+		eng->npermissions++;
+		tp_timer_arm(&eng->wheel, &p->timer, eng->now_ms + eng->cfg->perm_lifetime * 1000ull);
+		chans_sync_ip(a, f, &p->ip);
+		return 0;
+	}
+	tp_timer_arm(&eng->wheel, &p->timer, eng->now_ms + eng->cfg->perm_lifetime * 1000ull);
+	return 0;
+}
+
+/* Channels --------------------------------------------------------------------------------- */
+
+static void
+chan_free(struct tp_chan *c)
+{
+	struct tp_alloc *a = c->alloc;
+	struct tp_engine *eng = a->eng;
+
+	if (c->in_fastpath && eng->fp->chan_del) {
+		struct tp_fp_channel fc = fp_channel(c);
+
+		eng->fp->chan_del(eng->fp_ctx, &fc);
+	}
+	tp_timer_cancel(&eng->wheel, &c->timer);
+	tp_htab_remove(&eng->chans_by_num, &c->by_num);
+	tp_htab_remove(&eng->chans_by_peer, &c->by_peer);
+	tp_list_del(&c->link);
+	a->relay[TP_FAM_IDX(c->peer.family)].nchans--;
+	a->nchans--;
+	eng->nchannels--;
+	free(c);
+}
+
+static void
+chan_expired(struct tp_timer *t)
+{
+	chan_free(tp_container_of(t, struct tp_chan, timer));
+}
+
+static struct tp_chan *
+chan_new(struct tp_alloc *a, int f, uint16_t channel, const struct tp_addr *peer)
+{
+	struct tp_engine *eng = a->eng;
+	struct tp_chan *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->alloc = a;
+	c->channel = channel;
+	c->peer = *peer;
+	c->id = ++eng->next_chan_id;
+	c->num_key = (struct tp_chan_num_key){ .alloc_id = a->id, .channel = channel };
+	c->peer_key = (struct tp_chan_peer_key){
+		.family = peer->family, .port = a->relay[f].port, .peer = *peer
+	};
+	tp_timer_init(&c->timer, chan_expired);
+	tp_htab_insert(&eng->chans_by_num, &c->by_num);
+	tp_htab_insert(&eng->chans_by_peer, &c->by_peer);
+	tp_list_add_tail(&a->relay[f].chans, &c->link);
+	a->relay[f].nchans++;
+	a->nchans++;
+	eng->nchannels++;
+	return c;
+}
+
+void
+tp_relay_clear(struct tp_alloc *a, int f)
+{
+	struct tp_list *pos, *tmp;
+
+	tp_list_for_each_safe(pos, tmp, &a->relay[f].chans)
+		chan_free(tp_container_of(pos, struct tp_chan, link));
+	tp_list_for_each_safe(pos, tmp, &a->relay[f].perms)
+		perm_free(tp_container_of(pos, struct tp_perm, link));
+}
+
+/* Requests --------------------------------------------------------------------------------- */
+
+/* The checks every peer address in a request passes: family (443), then policy (403). */
+static int
+peer_check(const struct tp_engine *eng, const struct tp_alloc *a, const struct tp_addr *peer)
+{
+	if (!a->relay[TP_FAM_IDX(peer->family)].port)
+		return TP_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
+	if (tp_peer_check(eng->cfg, peer) == TP_PEER_DENIED)
+		return TP_ERR_FORBIDDEN;
+	return 0;
+}
+
+static void
+reply_ok(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
+	 const struct tp_auth_result *auth)
+{
+	struct tp_reply r;
+
+	tp_reply_begin(eng, &r, m, auth, &a->client, false);
+	tp_reply_send(eng, &r);
+}
+
+void
+tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a,
+			    const struct tp_stun_msg *m, const struct tp_auth_result *auth)
+{
+	struct tp_addr peers[TP_STUN_MAX_ATTRS];
+	unsigned npeers = 0, fresh[TP_NFAM] = { 0 };
+	const struct tp_stun_attr *pa = NULL;
+	int err = 0;
+
+	/* All or nothing: every address is checked before any permission is installed. */
+	while ((pa = tp_stun_find_next(m, pa, TP_ATTR_XOR_PEER_ADDRESS)))
+		if (tp_stun_get_addr(m, pa, true, &peers[npeers++]) < 0)
+			err = TP_ERR_BAD_REQUEST;
+	if (!npeers)
+		err = TP_ERR_BAD_REQUEST;
+	for (unsigned i = 0; i < npeers && !err; i++)
+		err = peer_check(eng, a, &peers[i]);
+	for (unsigned i = 0; i < npeers && !err; i++) {
+		int f = TP_FAM_IDX(peers[i].family);
+		bool dup = false;
+
+		for (unsigned j = 0; j < i; j++)
+			dup |= tp_addr_ip_eq(&peers[j], &peers[i]);
+		if (!dup && !tp_perm_find(eng, peers[i].family, a->relay[f].port, &peers[i]))
+			fresh[f]++;
+		if (a->relay[f].nperms + fresh[f] > eng->cfg->max_permissions)
+			err = TP_ERR_INSUFFICIENT_CAPACITY;
+	}
+	for (unsigned i = 0; i < npeers && !err; i++)
+		if (perm_install(a, TP_FAM_IDX(peers[i].family), &peers[i]) < 0)
+			err = TP_ERR_INSUFFICIENT_CAPACITY;
+	if (err)
+		tp_reply_error(eng, m, auth, &a->client, err);
+	else
+		reply_ok(eng, a, m, auth);
+}
+
+static int
+channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m)
+{
+	const struct tp_stun_attr *cn = tp_stun_find(m, TP_ATTR_CHANNEL_NUMBER);
+	const struct tp_stun_attr *pa = tp_stun_find(m, TP_ATTR_XOR_PEER_ADDRESS);
+	struct tp_chan *c, *other;
+	struct tp_addr peer;
+	uint32_t v;
+	int f, err;
+
+	if (!cn || !pa || tp_stun_get_u32(m, cn, &v) < 0 || tp_stun_get_addr(m, pa, true, &peer) < 0)
+		return TP_ERR_BAD_REQUEST;
+
+	uint16_t channel = (uint16_t)(v >> 16);
+
+	if (channel < TP_CHANNEL_MIN || channel > TP_CHANNEL_MAX)
+		return TP_ERR_BAD_REQUEST;
+	if ((err = peer_check(eng, a, &peer)) != 0)
+		return err;
+	f = TP_FAM_IDX(peer.family);
+	/* RFC 8656 section 12.2: a number and a peer belong to at most one binding. */
+	c = tp_chan_find_num(eng, a, channel);
+	if (c && !tp_addr_eq(&c->peer, &peer))
+		return TP_ERR_BAD_REQUEST;
+	other = tp_chan_find_peer(eng, peer.family, a->relay[f].port, &peer);
+	if (other && other != c)
+		return TP_ERR_BAD_REQUEST;
+	if (!c && a->nchans >= eng->cfg->max_channels)
+		return TP_ERR_INSUFFICIENT_CAPACITY;
+	if (!tp_perm_find(eng, peer.family, a->relay[f].port, &peer) &&
+	    a->relay[f].nperms >= eng->cfg->max_permissions)
+		return TP_ERR_INSUFFICIENT_CAPACITY;
+
+	bool fresh = !c;
+
+	if (fresh && !(c = chan_new(a, f, channel, &peer)))
+		return TP_ERR_SERVER_ERROR;
+	/* Installing the permission puts the channel into the dataplane. */
+	if (perm_install(a, f, &peer) < 0 || chan_sync(c) < 0) {
+		if (fresh)
+			chan_free(c);
+		return TP_ERR_INSUFFICIENT_CAPACITY;
+	}
+	tp_timer_arm(&eng->wheel, &c->timer, eng->now_ms + eng->cfg->chan_lifetime * 1000ull);
+	return 0;
+}
+
+void
+tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
+		       const struct tp_auth_result *auth)
+{
+	int err = channel_bind(eng, a, m);
+
+	if (err)
+		tp_reply_error(eng, m, auth, &a->client, err);
+	else
+		reply_ok(eng, a, m, auth);
+}

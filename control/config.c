@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Configuration loading with libconfig. A table names every key, its type and its limits; the
+ * loader walks the file's settings and looks each one up there, so a misspelt key is an error
+ * rather than a silently ignored line. Messages carry "file:line: key: problem".
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+struct loader {
+	struct tp_config *cfg;
+	const char *name; /* file name for messages */
+	char *err;
+	size_t errlen;
+};
+
+struct key_spec;
+typedef int (*setter)(struct loader *ld, const config_setting_t *s, const struct key_spec *k);
+
+struct key_spec {
+	const char *path;
+	setter set;
+	size_t off; /* into struct tp_config */
+	long min, max; /* integer range, or string capacity in max */
+};
+
+static int
+fail(struct loader *ld, const config_setting_t *s, const char *path, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	const char *file = s ? config_setting_source_file(s) : NULL;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s)
+		snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", file ? file : ld->name,
+			 config_setting_source_line(s), path, msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s: %s", ld->name, path, msg);
+	return -1;
+}
+
+static void *
+field(struct loader *ld, const struct key_spec *k)
+{
+	return (char *)ld->cfg + k->off;
+}
+
+static int
+get_int(struct loader *ld, const config_setting_t *s, const struct key_spec *k, long *out)
+{
+	int type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return fail(ld, s, k->path, "expected an integer");
+
+	long long v = config_setting_get_int64(s);
+
+	if (v < k->min || v > k->max)
+		return fail(ld, s, k->path, "must be between %ld and %ld (got %lld)", k->min,
+			    k->max, v);
+	*out = (long)v;
+	return 0;
+}
+
+static int
+set_u16(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	long v = 0;
+
+	if (get_int(ld, s, k, &v) < 0)
+		return -1;
+	*(uint16_t *)field(ld, k) = (uint16_t)v;
+	return 0;
+}
+
+static int
+set_uint(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	long v = 0;
+
+	if (get_int(ld, s, k, &v) < 0)
+		return -1;
+	*(unsigned *)field(ld, k) = (unsigned)v;
+	return 0;
+}
+
+static int
+set_int(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	long v = 0;
+
+	if (get_int(ld, s, k, &v) < 0)
+		return -1;
+	*(int *)field(ld, k) = (int)v;
+	return 0;
+}
+
+static int
+set_bool(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return fail(ld, s, k->path, "expected true or false");
+	*(bool *)field(ld, k) = config_setting_get_bool(s);
+	return 0;
+}
+
+static const char *
+get_str(struct loader *ld, const config_setting_t *s, const char *path)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		fail(ld, s, path, "expected a string in double quotes");
+		return NULL;
+	}
+	return config_setting_get_string(s);
+}
+
+static int
+copy_str(struct loader *ld, const config_setting_t *s, const char *path, char *dst, size_t cap)
+{
+	const char *v = get_str(ld, s, path);
+
+	if (!v)
+		return -1;
+	if (strlen(v) >= cap)
+		return fail(ld, s, path, "longer than %zu bytes", cap - 1);
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+set_str(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	return copy_str(ld, s, k->path, field(ld, k), (size_t)k->max);
+}
+
+static int
+set_mode(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	const char *v = get_str(ld, s, k->path);
+
+	if (!v)
+		return -1;
+	if (strcmp(v, "socket") == 0) {
+		ld->cfg->mode = TP_MODE_SOCKET;
+		return 0;
+	}
+	if (strcmp(v, "dpdk") == 0 || strcmp(v, "xdp") == 0)
+		return fail(ld, s, k->path, "\"%s\" is not available in this build (supported: socket)",
+			    v);
+	return fail(ld, s, k->path, "unknown mode \"%s\" (expected \"socket\", \"dpdk\" or \"xdp\")",
+		    v);
+}
+
+static int
+set_level(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	static const char *const names[] = {
+		[TP_LOG_ERR] = "error",
+		[TP_LOG_WARN] = "warning",
+		[TP_LOG_INFO] = "info",
+		[TP_LOG_DEBUG] = "debug",
+	};
+	const char *v = get_str(ld, s, k->path);
+
+	if (!v)
+		return -1;
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(v, names[i]) == 0) {
+			ld->cfg->log_level = (enum tp_log_level)i;
+			return 0;
+		}
+	}
+	return fail(ld, s, k->path, "unknown level \"%s\" (error, warning, info, debug)", v);
+}
+
+/* k->min holds the family the address must have. */
+static int
+set_addr(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	const char *v = get_str(ld, s, k->path);
+	struct tp_addr *a = field(ld, k);
+
+	if (!v)
+		return -1;
+	if (tp_addr_parse_ip(a, v) < 0)
+		return fail(ld, s, k->path, "\"%s\" is not a numeric IP address", v);
+	if (a->family != k->min)
+		return fail(ld, s, k->path, "\"%s\" is not an %s address", v,
+			    k->min == TP_FAM_V4 ? "IPv4" : "IPv6");
+	return 0;
+}
+
+static int
+set_secrets(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	struct tp_config *cfg = ld->cfg;
+	int n = config_setting_length(s);
+	char path[64];
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(ld, s, k->path, "expected a list of strings: [ \"...\" ]");
+	if (n > TP_CFG_MAX_SECRETS)
+		return fail(ld, s, k->path, "at most %d secrets", TP_CFG_MAX_SECRETS);
+	cfg->nsecrets = 0;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
+		if (copy_str(ld, e, path, cfg->secrets[i], sizeof(cfg->secrets[i])) < 0)
+			return -1;
+		if (cfg->secrets[i][0] == '\0')
+			return fail(ld, e, path, "a secret must not be empty");
+		cfg->nsecrets++;
+	}
+	return 0;
+}
+
+static int
+parse_hex_key(const char *v, uint8_t key[16])
+{
+	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
+		v += 2;
+	if (strlen(v) != 32)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		unsigned b;
+
+		if (sscanf(v + 2 * i, "%2x", &b) != 1 || !strchr("0123456789abcdefABCDEF", v[2 * i]) ||
+		    !strchr("0123456789abcdefABCDEF", v[2 * i + 1]))
+			return -1;
+		key[i] = (uint8_t)b;
+	}
+	return 0;
+}
+
+static int
+set_user(struct loader *ld, const config_setting_t *g, const char *path, struct tp_cfg_user *u)
+{
+	char kpath[96];
+	const config_setting_t *name = NULL, *pass = NULL, *key = NULL;
+
+	memset(u, 0, sizeof(*u));
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return fail(ld, g, path, "expected a group: { name = \"...\"; password = \"...\"; }");
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
+		const char *n = config_setting_name(e);
+
+		if (strcmp(n, "name") == 0)
+			name = e;
+		else if (strcmp(n, "password") == 0)
+			pass = e;
+		else if (strcmp(n, "key") == 0)
+			key = e;
+		else
+			return fail(ld, e, path, "unknown key \"%s\" (name, password, key)", n);
+	}
+	if (!name)
+		return fail(ld, g, path, "missing \"name\"");
+	snprintf(kpath, sizeof(kpath), "%s.name", path);
+	if (copy_str(ld, name, kpath, u->name, sizeof(u->name)) < 0)
+		return -1;
+	if (u->name[0] == '\0')
+		return fail(ld, name, kpath, "must not be empty");
+	if (!pass == !key)
+		return fail(ld, g, path, "give exactly one of \"password\" and \"key\"");
+	if (pass) {
+		snprintf(kpath, sizeof(kpath), "%s.password", path);
+		return copy_str(ld, pass, kpath, u->password, sizeof(u->password));
+	}
+	snprintf(kpath, sizeof(kpath), "%s.key", path);
+
+	const char *v = get_str(ld, key, kpath);
+
+	if (!v)
+		return -1;
+	if (parse_hex_key(v, u->key) < 0)
+		return fail(ld, key, kpath, "expected 32 hex digits (MD5 of name:realm:password)");
+	u->has_key = true;
+	return 0;
+}
+
+static int
+set_users(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	struct tp_config *cfg = ld->cfg;
+	int n = config_setting_length(s);
+	struct tp_cfg_user *users;
+	char path[64];
+
+	if (config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(ld, s, k->path, "expected a list of groups: ( { name = ...; }, ... )");
+	if (n > TP_CFG_MAX_USERS)
+		return fail(ld, s, k->path, "at most %d users", TP_CFG_MAX_USERS);
+	users = calloc(n ? (size_t)n : 1, sizeof(*users));
+	if (!users)
+		return fail(ld, s, k->path, "out of memory");
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
+		if (set_user(ld, config_setting_get_elem(s, (unsigned)i), path, &users[i]) < 0) {
+			free(users);
+			return -1;
+		}
+		for (int j = 0; j < i; j++)
+			if (strcmp(users[j].name, users[i].name) == 0) {
+				free(users);
+				return fail(ld, s, path, "user \"%s\" listed twice",
+					    users[i].name);
+			}
+	}
+	free(cfg->users);
+	cfg->users = users;
+	cfg->nusers = (unsigned)n;
+	return 0;
+}
+
+/* k->off is the array, k->min the offset of its count. */
+static int
+set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	struct tp_prefix *arr = field(ld, k);
+	unsigned *count = (unsigned *)((char *)ld->cfg + k->min);
+	int n = config_setting_length(s);
+	char path[64];
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(ld, s, k->path, "expected a list of prefixes: [ \"10.0.0.0/8\" ]");
+	if (n > TP_CFG_MAX_PREFIXES)
+		return fail(ld, s, k->path, "at most %d prefixes", TP_CFG_MAX_PREFIXES);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+
+		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
+		if (!(v = get_str(ld, e, path)))
+			return -1;
+		if (tp_prefix_parse(&arr[i], v) < 0)
+			return fail(ld, e, path,
+				    "\"%s\" is not an address or prefix (a.b.c.d/n, x::y/n; host bits "
+				    "must be zero)",
+				    v);
+	}
+	*count = (unsigned)n;
+	return 0;
+}
+
+#define CFG(f) offsetof(struct tp_config, f)
+
+static const struct key_spec keys[] = {
+	{ "dataplane.mode", set_mode, 0, 0, 0 },
+	{ "log.level", set_level, 0, 0, 0 },
+	{ "relay.listen-port", set_u16, CFG(listen_port), 1, 65535 },
+	{ "relay.port-min", set_u16, CFG(port_min), 1024, 65535 },
+	{ "relay.port-max", set_u16, CFG(port_max), 1024, 65535 },
+	{ "relay.ipv4.enabled", set_bool, CFG(fam[0].enabled), 0, 0 },
+	{ "relay.ipv4.bind", set_addr, CFG(fam[0].bind), TP_FAM_V4, 0 },
+	{ "relay.ipv4.public", set_addr, CFG(fam[0].public_), TP_FAM_V4, 0 },
+	{ "relay.ipv6.enabled", set_bool, CFG(fam[1].enabled), 0, 0 },
+	{ "relay.ipv6.bind", set_addr, CFG(fam[1].bind), TP_FAM_V6, 0 },
+	{ "relay.ipv6.public", set_addr, CFG(fam[1].public_), TP_FAM_V6, 0 },
+	{ "relay.software", set_str, CFG(software), 0, sizeof(((struct tp_config *)0)->software) },
+	{ "auth.realm", set_str, CFG(realm), 0, TP_CFG_NAME_MAX },
+	{ "auth.nonce-lifetime", set_uint, CFG(nonce_lifetime), 10, 86400 },
+	{ "auth.secrets", set_secrets, 0, 0, 0 },
+	{ "auth.users", set_users, 0, 0, 0 },
+	{ "lifetimes.allocation-default", set_uint, CFG(alloc_lifetime_default), 60, 86400 },
+	{ "lifetimes.allocation-max", set_uint, CFG(alloc_lifetime_max), 60, 86400 },
+	{ "lifetimes.permission", set_uint, CFG(perm_lifetime), 30, 3600 },
+	{ "lifetimes.channel", set_uint, CFG(chan_lifetime), 60, 3600 },
+	{ "limits.max-allocations", set_uint, CFG(max_allocations), 1, 10000000 },
+	{ "limits.max-allocations-per-user", set_uint, CFG(max_allocations_per_user), 0, 10000000 },
+	{ "limits.max-permissions-per-allocation", set_uint, CFG(max_permissions), 1, 65536 },
+	{ "limits.max-channels-per-allocation", set_uint, CFG(max_channels), 1, 16384 },
+	{ "peers.deny-private", set_bool, CFG(deny_private), 0, 0 },
+	{ "peers.deny", set_prefixes, CFG(deny), CFG(ndeny), 0 },
+	{ "peers.allow", set_prefixes, CFG(allow), CFG(nallow), 0 },
+	{ "socket.rcvbuf", set_int, CFG(socket_rcvbuf), 0, 1 << 30 },
+	{ "socket.sndbuf", set_int, CFG(socket_sndbuf), 0, 1 << 30 },
+};
+
+static const struct key_spec *
+find_key(const char *path)
+{
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].path, path) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Is path a group that some key lives in ("relay", "relay.ipv4")? */
+static bool
+is_group(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strncmp(keys[i].path, path, n) == 0 && keys[i].path[n] == '.')
+			return true;
+	return false;
+}
+
+static int
+walk(struct loader *ld, const config_setting_t *group, const char *prefix)
+{
+	for (int i = 0; i < config_setting_length(group); i++) {
+		const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? "." : "",
+			 config_setting_name(s));
+		if (is_group(path)) {
+			if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+				return fail(ld, s, path, "expected a group: %s: { ... };", path);
+			if (walk(ld, s, path) < 0)
+				return -1;
+			continue;
+		}
+
+		const struct key_spec *k = find_key(path);
+
+		if (!k)
+			return fail(ld, s, path, "unknown key");
+		if (k->set(ld, s, k) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Checks that span keys, made once the file is read. */
+static int
+validate(struct loader *ld, const config_t *c)
+{
+	struct tp_config *cfg = ld->cfg;
+
+	if (cfg->port_min > cfg->port_max)
+		return fail(ld, config_lookup(c, "relay.port-min"), "relay.port-min",
+			    "%u is above relay.port-max %u", cfg->port_min, cfg->port_max);
+	if (cfg->listen_port >= cfg->port_min && cfg->listen_port <= cfg->port_max)
+		return fail(ld, config_lookup(c, "relay.listen-port"), "relay.listen-port",
+			    "%u lies in the allocation range %u-%u", cfg->listen_port,
+			    cfg->port_min, cfg->port_max);
+	if (cfg->alloc_lifetime_default > cfg->alloc_lifetime_max)
+		return fail(ld, config_lookup(c, "lifetimes.allocation-default"),
+			    "lifetimes.allocation-default", "%u is above lifetimes.allocation-max %u",
+			    cfg->alloc_lifetime_default, cfg->alloc_lifetime_max);
+	if (!cfg->fam[0].enabled && !cfg->fam[1].enabled)
+		return fail(ld, config_lookup(c, "relay"), "relay",
+			    "both ipv4 and ipv6 are disabled");
+	for (int f = 0; f < TP_NFAM; f++) {
+		struct tp_cfg_family *fam = &cfg->fam[f];
+		const char *pub = f == 0 ? "relay.ipv4.public" : "relay.ipv6.public";
+
+		if (!fam->enabled)
+			continue;
+		if (fam->public_.family == TP_FAM_NONE && tp_addr_is_unspecified(&fam->bind))
+			return fail(ld, config_lookup(c, f == 0 ? "relay.ipv4.bind" : "relay.ipv6.bind"),
+				    pub, "must be set when bind is the unspecified address");
+		if (fam->public_.family != TP_FAM_NONE && tp_addr_is_unspecified(&fam->public_))
+			return fail(ld, config_lookup(c, pub), pub,
+				    "must be the address clients reach, not the unspecified one");
+	}
+	if (cfg->realm[0] == '\0')
+		return fail(ld, config_lookup(c, "auth.realm"), "auth.realm", "must not be empty");
+	return 0;
+}
+
+int
+tp_config_load_string(struct tp_config *cfg, const char *text, const char *name, char *err,
+		      size_t errlen)
+{
+	struct loader ld = { cfg, name, err, errlen };
+	config_t c;
+	int ret;
+
+	config_init(&c);
+	if (!config_read_string(&c, text)) {
+		snprintf(err, errlen, "%s:%d: %s", name, config_error_line(&c), config_error_text(&c));
+		config_destroy(&c);
+		return -1;
+	}
+	ret = walk(&ld, config_root_setting(&c), "");
+	if (ret == 0)
+		ret = validate(&ld, &c);
+	config_destroy(&c);
+	return ret;
+}
+
+int
+tp_config_load(struct tp_config *cfg, const char *path, char *err, size_t errlen)
+{
+	struct loader ld = { cfg, path, err, errlen };
+	config_t c;
+	int ret;
+
+	config_init(&c);
+	if (!config_read_file(&c, path)) {
+		if (config_error_type(&c) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "%s:%d: %s",
+				 config_error_file(&c) ? config_error_file(&c) : path,
+				 config_error_line(&c), config_error_text(&c));
+		config_destroy(&c);
+		return -1;
+	}
+	ret = walk(&ld, config_root_setting(&c), "");
+	if (ret == 0)
+		ret = validate(&ld, &c);
+	config_destroy(&c);
+	return ret;
+}
+
+int
+tp_config_defaults(struct tp_config *cfg, char *err, size_t errlen)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	return tp_config_load_string(cfg, tp_default_config, "(built-in conf/turnpike.conf)", err,
+				     errlen);
+}
+
+void
+tp_config_free(struct tp_config *cfg)
+{
+	free(cfg->users);
+	cfg->users = NULL;
+	cfg->nusers = 0;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Run-time configuration. Every key has a default, taken from the copy of conf/turnpike.conf
+ * compiled into the binary; a file given with -c is read on top of it and only needs the keys
+ * that differ. Loading validates everything up front: an unknown key, a wrong type or a bad
+ * value is reported with the file, the line and the key's full path, and nothing starts.
+ */
+#ifndef TP_CONFIG_H
+#define TP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TP_CFG_MAX_PREFIXES 64
+#define TP_CFG_MAX_SECRETS  8
+#define TP_CFG_MAX_USERS    256
+#define TP_CFG_NAME_MAX	    513 /* USERNAME and REALM are under 509 bytes on the wire */
+
+enum tp_mode {
+	TP_MODE_SOCKET,
+};
+
+enum tp_log_level {
+	TP_LOG_ERR,
+	TP_LOG_WARN,
+	TP_LOG_INFO,
+	TP_LOG_DEBUG,
+};
+
+struct tp_cfg_family {
+	bool enabled;
+	struct tp_addr bind; /* where sockets bind / the NIC's address */
+	struct tp_addr public_; /* what clients see: XOR-RELAYED-ADDRESS, hairpin test */
+};
+
+struct tp_cfg_user {
+	char name[TP_CFG_NAME_MAX];
+	char password[TP_CFG_NAME_MAX]; /* empty when only a key is given */
+	uint8_t key[16]; /* MD5(name:realm:password), precomputed by the operator */
+	bool has_key;
+};
+
+struct tp_config {
+	enum tp_mode mode;
+	enum tp_log_level log_level;
+	char software[128]; /* SOFTWARE attribute; empty to leave it out */
+
+	uint16_t listen_port;
+	uint16_t port_min, port_max;
+	struct tp_cfg_family fam[TP_NFAM];
+
+	char realm[TP_CFG_NAME_MAX];
+	unsigned nonce_lifetime; /* seconds */
+	unsigned nsecrets;
+	char secrets[TP_CFG_MAX_SECRETS][256];
+	unsigned nusers;
+	struct tp_cfg_user *users;
+
+	unsigned alloc_lifetime_default, alloc_lifetime_max; /* seconds */
+	unsigned perm_lifetime, chan_lifetime;
+
+	unsigned max_allocations; /* 508 beyond */
+	unsigned max_allocations_per_user; /* 486 beyond; 0: no limit */
+	unsigned max_permissions; /* per allocation; 508 beyond */
+	unsigned max_channels; /* per allocation; 508 beyond */
+
+	bool deny_private;
+	unsigned ndeny, nallow;
+	struct tp_prefix deny[TP_CFG_MAX_PREFIXES];
+	struct tp_prefix allow[TP_CFG_MAX_PREFIXES];
+
+	int socket_rcvbuf, socket_sndbuf; /* bytes; 0 leaves the kernel default */
+};
+
+/* The address clients see for family index f: public when set, else bind. */
+static inline const struct tp_addr *
+tp_cfg_public(const struct tp_config *cfg, int f)
+{
+	return cfg->fam[f].public_.family ? &cfg->fam[f].public_ : &cfg->fam[f].bind;
+}
+
+/* The built-in defaults (conf/turnpike.conf as compiled in). Returns 0 or -1 with a message. */
+int tp_config_defaults(struct tp_config *cfg, char *err, size_t errlen);
+/* Read path on top of cfg. Returns 0, or -1 with "file:line: key: problem" in err. */
+int tp_config_load(struct tp_config *cfg, const char *path, char *err, size_t errlen);
+/* Read text (named name in messages) on top of cfg: the defaults and the tests use this. */
+int tp_config_load_string(struct tp_config *cfg, const char *text, const char *name, char *err,
+			  size_t errlen);
+void tp_config_free(struct tp_config *cfg);
+
+/* The compiled-in default file. */
+extern const char tp_default_config[];
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TURN engine's front: what arrives on the listen port (STUN requests and indications,
+ * ChannelData) and on relayed addresses (peer data), the replies, and relaying with hairpin.
+ * Allocations live in alloc.c, permissions and channels in binding.c.
+ */
+#include "engine_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "peer_filter.h"
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+struct tp_engine *
+tp_engine_create(const struct tp_config *cfg, const struct tp_engine_io *io,
+		 const struct tp_fastpath_ops *fp, void *fp_ctx)
+{
+	struct tp_engine *eng = calloc(1, sizeof(*eng));
+
+	if (!eng)
+		return NULL;
+	eng->cfg = cfg;
+	eng->io = *io;
+	eng->fp = fp;
+	eng->fp_ctx = fp_ctx;
+	tp_list_init(&eng->allocs_list);
+	tp_wheel_init(&eng->wheel, 0);
+	tp_random(eng->ind_tid, sizeof(eng->ind_tid));
+	if (!(eng->auth = tp_auth_create(cfg)) ||
+	    TP_HTAB_INIT(&eng->allocs, struct tp_alloc, node, client) < 0 ||
+	    TP_HTAB_INIT(&eng->users, struct tp_user, node, id) < 0 ||
+	    TP_HTAB_INIT(&eng->perms, struct tp_perm, node, key) < 0 ||
+	    TP_HTAB_INIT(&eng->chans_by_num, struct tp_chan, by_num, num_key) < 0 ||
+	    TP_HTAB_INIT(&eng->chans_by_peer, struct tp_chan, by_peer, peer_key) < 0 ||
+	    TP_HTAB_INIT(&eng->reservations, struct tp_reservation, node, token) < 0 ||
+	    tp_engine_ports_init(eng) < 0) {
+		tp_engine_destroy(eng);
+		return NULL;
+	}
+	return eng;
+}
+
+void
+tp_engine_destroy(struct tp_engine *eng)
+{
+	struct tp_list *pos, *tmp;
+
+	if (!eng)
+		return;
+	tp_list_for_each_safe(pos, tmp, &eng->allocs_list)
+		tp_alloc_free(tp_container_of(pos, struct tp_alloc, link));
+	if (eng->reservations.buckets && eng->port_state[1])
+		tp_engine_reservations_fini(eng);
+	tp_engine_ports_fini(eng);
+	tp_htab_fini(&eng->allocs);
+	tp_htab_fini(&eng->users);
+	tp_htab_fini(&eng->perms);
+	tp_htab_fini(&eng->chans_by_num);
+	tp_htab_fini(&eng->chans_by_peer);
+	tp_htab_fini(&eng->reservations);
+	tp_auth_destroy(eng->auth);
+	free(eng);
+}
+
+void
+tp_engine_set_time(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_s)
+{
+	eng->now_ms = mono_ms;
+	eng->unix_s = unix_s;
+}
+
+void
+tp_engine_tick(struct tp_engine *eng)
+{
+	tp_wheel_advance(&eng->wheel, eng->now_ms);
+}
+
+const struct tp_engine_stats *
+tp_engine_stats(const struct tp_engine *eng)
+{
+	return &eng->stats;
+}
+
+void
+tp_engine_gauges(const struct tp_engine *eng, struct tp_engine_gauges *g)
+{
+	g->allocations = eng->nallocs;
+	g->relays = eng->nrelays;
+	g->permissions = eng->npermissions;
+	g->channels = eng->nchannels;
+	g->reservations = eng->reservations.count;
+	g->users = eng->users.count;
+}
+
+void
+tp_engine_log_stats(const struct tp_engine *eng)
+{
+	const struct tp_engine_stats *s = &eng->stats;
+
+	TP_INFO("stats: allocations %llu permissions %llu channels %llu",
+		(unsigned long long)eng->nallocs, (unsigned long long)eng->npermissions,
+		(unsigned long long)eng->nchannels);
+#define X(n, h)                                                   \
+	if (s->n)                                                 \
+		TP_INFO("stats: %s %llu", #n, (unsigned long long)s->n);
+	TP_ENGINE_COUNTERS(X)
+#undef X
+}
+
+/* Replies ---------------------------------------------------------------------------------- */
+
+void
+tp_reply_begin(struct tp_engine *eng, struct tp_reply *r, const struct tp_stun_msg *req,
+	       const struct tp_auth_result *auth, const struct tp_addr *client, bool error)
+{
+	r->req = req;
+	r->auth = auth;
+	r->client = client;
+	tp_stun_build_init(&r->b, eng->out, sizeof(eng->out), req->method,
+			   error ? TP_STUN_ERROR : TP_STUN_SUCCESS, req->tid);
+}
+
+void
+tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
+{
+	int len;
+
+	if (eng->cfg->software[0])
+		tp_stun_add_str(&r->b, TP_ATTR_SOFTWARE, eng->cfg->software);
+	if (r->auth && r->auth->code == 0)
+		tp_stun_add_integrity(&r->b, r->auth->sha256, r->auth->key, r->auth->keylen);
+	/* FINGERPRINT is optional in TURN: answer in kind. */
+	if (r->req->fp_off)
+		tp_stun_add_fingerprint(&r->b);
+	if ((len = tp_stun_build_end(&r->b)) < 0) {
+		TP_WARN("%s response does not fit a datagram", tp_stun_method_name(r->req->method));
+		return;
+	}
+	eng->stats.tx_response++;
+	eng->io.to_client(eng->io.ctx, r->client, eng->out, (size_t)len);
+}
+
+void
+tp_reply_error(struct tp_engine *eng, const struct tp_stun_msg *req,
+	       const struct tp_auth_result *auth, const struct tp_addr *client, int code)
+{
+	struct tp_reply r;
+
+	tp_reply_begin(eng, &r, req, auth, client, true);
+	tp_stun_add_error(&r.b, code);
+	if (code == TP_ERR_UNAUTHENTICATED || code == TP_ERR_STALE_NONCE) {
+		tp_auth_add_challenge(eng->auth, &r.b, client, eng->now_ms);
+		eng->stats.auth_challenges++;
+	}
+	if (code == TP_ERR_UNKNOWN_ATTRIBUTE)
+		tp_stun_add_unknown(&r.b, req->unknown, req->nunknown);
+	tp_reply_send(eng, &r);
+}
+
+struct tp_addr
+tp_relay_addr(const struct tp_engine *eng, const struct tp_alloc *a, int f, bool public_)
+{
+	struct tp_addr addr = public_ ? *tp_cfg_public(eng->cfg, f) : eng->cfg->fam[f].bind;
+
+	addr.port = a->relay[f].port;
+	return addr;
+}
+
+/* Requests and indications ----------------------------------------------------------------- */
+
+static void
+handle_binding(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_addr *client)
+{
+	struct tp_reply r;
+
+	if (m->nunknown) {
+		tp_reply_error(eng, m, NULL, client, TP_ERR_UNKNOWN_ATTRIBUTE);
+		return;
+	}
+	tp_reply_begin(eng, &r, m, NULL, client, false);
+	tp_stun_add_addr(&r.b, TP_ATTR_XOR_MAPPED_ADDRESS, client, true);
+	tp_reply_send(eng, &r);
+}
+
+static void
+handle_turn_request(struct tp_engine *eng, const struct tp_stun_msg *m,
+		    const struct tp_addr *client)
+{
+	struct tp_auth_result auth;
+	struct tp_alloc *a;
+
+	if (tp_auth_check(eng->auth, m, client, eng->now_ms, eng->unix_s, &auth) != 0) {
+		TP_DEBUG("%s from %s: %d (%s)", tp_stun_method_name(m->method),
+			 tp_addr_str(client, (char[TP_ADDR_STRLEN]){ 0 }, TP_ADDR_STRLEN),
+			 auth.code, tp_auth_failure_name(auth.why));
+		tp_reply_error(eng, m, &auth, client, auth.code);
+		return;
+	}
+	/* RFC 8489 section 6.3: unknown comprehension-required attributes, after auth. */
+	if (m->nunknown) {
+		tp_reply_error(eng, m, &auth, client, TP_ERR_UNKNOWN_ATTRIBUTE);
+		return;
+	}
+	if (m->method == TP_STUN_ALLOCATE) {
+		tp_handle_allocate(eng, m, &auth, client);
+		return;
+	}
+	if (!(a = tp_alloc_find(eng, client))) {
+		tp_reply_error(eng, m, &auth, client, TP_ERR_ALLOCATION_MISMATCH);
+		return;
+	}
+	if (a->username_len != auth.username_len ||
+	    memcmp(a->username, auth.username, auth.username_len) != 0) {
+		tp_reply_error(eng, m, &auth, client, TP_ERR_WRONG_CREDENTIALS);
+		return;
+	}
+	switch (m->method) {
+	case TP_STUN_REFRESH:
+		tp_handle_refresh(eng, a, m, &auth);
+		break;
+	case TP_STUN_CREATE_PERMISSION:
+		tp_handle_create_permission(eng, a, m, &auth);
+		break;
+	case TP_STUN_CHANNEL_BIND:
+		tp_handle_channel_bind(eng, a, m, &auth);
+		break;
+	}
+}
+
+static void relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f,
+			  const struct tp_addr *peer, const uint8_t *data, size_t len, bool df);
+
+static void
+handle_send(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_addr *client)
+{
+	const struct tp_stun_attr *pa = tp_stun_find(m, TP_ATTR_XOR_PEER_ADDRESS);
+	const struct tp_stun_attr *data = tp_stun_find(m, TP_ATTR_DATA);
+	struct tp_alloc *a = tp_alloc_find(eng, client);
+	struct tp_addr peer;
+
+	if (!a) {
+		eng->stats.drop_no_allocation++;
+		return;
+	}
+	if (!pa || !data || m->nunknown || tp_stun_get_addr(m, pa, true, &peer) < 0 ||
+	    !a->relay[TP_FAM_IDX(peer.family)].port) {
+		eng->stats.drop_bad_send++;
+		return;
+	}
+	if (!tp_perm_find(eng, peer.family, a->relay[TP_FAM_IDX(peer.family)].port, &peer)) {
+		eng->stats.drop_no_permission++;
+		return;
+	}
+	eng->stats.send_indications++;
+	relay_to_peer(eng, a, TP_FAM_IDX(peer.family), &peer, tp_stun_value(m, data), data->len,
+		      tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) != NULL);
+}
+
+static void
+stun_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *buf, size_t len)
+{
+	struct tp_stun_msg m;
+	int err;
+
+	eng->stats.rx_stun++;
+	if ((err = tp_stun_parse(&m, buf, len)) != TP_STUN_OK) {
+		eng->stats.drop_malformed++;
+		TP_DEBUG("STUN from %s dropped: %s",
+			 tp_addr_str(client, (char[TP_ADDR_STRLEN]){ 0 }, TP_ADDR_STRLEN),
+			 tp_stun_parse_error_name(err));
+		return;
+	}
+	if (m.cls == TP_STUN_REQUEST) {
+		switch (m.method) {
+		case TP_STUN_BINDING:
+			handle_binding(eng, &m, client);
+			return;
+		case TP_STUN_ALLOCATE:
+		case TP_STUN_REFRESH:
+		case TP_STUN_CREATE_PERMISSION:
+		case TP_STUN_CHANNEL_BIND:
+			handle_turn_request(eng, &m, client);
+			return;
+		}
+	} else if (m.cls == TP_STUN_INDICATION) {
+		if (m.method == TP_STUN_SEND) {
+			handle_send(eng, &m, client);
+			return;
+		}
+		/* A Binding indication is a keepalive: nothing to do. */
+		if (m.method == TP_STUN_BINDING)
+			return;
+	}
+	/* RFC 8489 section 6.3: unknown methods and classes are silently discarded. */
+	eng->stats.drop_unexpected++;
+}
+
+/* Data ------------------------------------------------------------------------------------- */
+
+static void deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f,
+			      const struct tp_addr *peer, const uint8_t *data, size_t len);
+
+static bool
+is_own_address(const struct tp_engine *eng, int f, const struct tp_addr *ip)
+{
+	return tp_addr_ip_eq(ip, tp_cfg_public(eng->cfg, f)) ||
+	       tp_addr_ip_eq(ip, &eng->cfg->fam[f].bind);
+}
+
+/*
+ * Data from allocation a (family index f) for peer. When the peer is one of the relay's own
+ * addresses in the allocation range, the datagram never leaves: it is delivered to the
+ * allocation holding that port as if it came from a's public relayed address. Delivery goes
+ * to a client, never back into relaying, so a hairpin is one hop and cannot loop. Other
+ * ports of the relay's own addresses are reachable only where peers.allow names the address,
+ * and the listen port never is.
+ */
+static void
+relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_addr *peer,
+	      const uint8_t *data, size_t len, bool df)
+{
+	const struct tp_config *cfg = eng->cfg;
+	bool in_range = peer->port >= cfg->port_min && peer->port <= cfg->port_max;
+
+	if (is_own_address(eng, f, peer) &&
+	    (in_range || peer->port == cfg->listen_port || !tp_peer_allow_listed(cfg, peer))) {
+		struct tp_alloc *dst = in_range ? eng->port_alloc[f][peer->port] : NULL;
+
+		if (!dst) {
+			eng->stats.drop_hairpin++;
+			return;
+		}
+
+		struct tp_addr from = tp_relay_addr(eng, a, f, true);
+
+		eng->stats.hairpinned++;
+		eng->stats.relayed_to_peer++;
+		eng->stats.relayed_to_peer_bytes += len;
+		deliver_to_client(eng, dst, f, &from, data, len);
+		return;
+	}
+
+	struct tp_addr relay = tp_relay_addr(eng, a, f, false);
+
+	eng->stats.relayed_to_peer++;
+	eng->stats.relayed_to_peer_bytes += len;
+	eng->io.to_peer(eng->io.ctx, &relay, peer, data, len, df);
+}
+
+static void
+channel_data_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *buf,
+		   size_t len)
+{
+	struct tp_alloc *a;
+	struct tp_chan *c;
+
+	eng->stats.rx_channel_data++;
+	if (len < 4) {
+		eng->stats.drop_bad_channel_data++;
+		return;
+	}
+
+	uint16_t num = rd16(buf), dlen = rd16(buf + 2);
+
+	/* The length rules; up to 3 bytes of padding may follow (RFC 8656 section 12.5). */
+	if (num < TP_CHANNEL_MIN || num > TP_CHANNEL_MAX || (size_t)dlen + 4 > len ||
+	    len - dlen - 4 > 3) {
+		eng->stats.drop_bad_channel_data++;
+		return;
+	}
+	if (!(a = tp_alloc_find(eng, client))) {
+		eng->stats.drop_no_allocation++;
+		return;
+	}
+	if (!(c = tp_chan_find_num(eng, a, num))) {
+		eng->stats.drop_no_channel++;
+		return;
+	}
+	/* A channel whose permission lapsed is out of the fast path too: same rule here. */
+	if (!c->in_fastpath) {
+		eng->stats.drop_no_permission++;
+		return;
+	}
+	relay_to_peer(eng, a, TP_FAM_IDX(c->peer.family), &c->peer, buf + 4, dlen, false);
+}
+
+void
+tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *buf,
+		       size_t len)
+{
+	/* RFC 7983 demultiplexing: 0-3 STUN, 64-127 ChannelData (we accept RFC 5766's range). */
+	if (len >= 1 && (buf[0] & 0xc0) == 0x40)
+		channel_data_input(eng, client, buf, len);
+	else if (tp_stun_looks_like(buf, len))
+		stun_input(eng, client, buf, len);
+	else
+		eng->stats.drop_not_turn++;
+}
+
+/* Deliver data from peer to a's client: ChannelData when a channel is bound, else Data. */
+static void
+deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_addr *peer,
+		  const uint8_t *data, size_t len)
+{
+	uint8_t family = (uint8_t)(f + 1);
+	uint16_t port = a->relay[f].port;
+	struct tp_chan *c;
+
+	if (!tp_perm_find(eng, family, port, peer)) {
+		eng->stats.drop_no_permission++;
+		return;
+	}
+	if ((c = tp_chan_find_peer(eng, family, port, peer)) && c->in_fastpath) {
+		if (len + 4 > sizeof(eng->out)) {
+			eng->stats.drop_oversize++;
+			return;
+		}
+		eng->out[0] = (uint8_t)(c->channel >> 8);
+		eng->out[1] = (uint8_t)c->channel;
+		eng->out[2] = (uint8_t)(len >> 8);
+		eng->out[3] = (uint8_t)len;
+		memcpy(eng->out + 4, data, len);
+		eng->stats.relayed_to_client++;
+		eng->stats.relayed_to_client_bytes += len;
+		eng->io.to_client(eng->io.ctx, &a->client, eng->out, len + 4);
+		return;
+	}
+
+	struct tp_stun_builder b;
+	int n;
+
+	/* Indications need unique, not secret, transaction IDs: count in the last bytes. */
+	for (int i = TP_STUN_TID_LEN - 1; i >= 8 && ++eng->ind_tid[i] == 0; i--)
+		;
+	tp_stun_build_init(&b, eng->out, sizeof(eng->out), TP_STUN_DATA, TP_STUN_INDICATION,
+			   eng->ind_tid);
+	tp_stun_add_addr(&b, TP_ATTR_XOR_PEER_ADDRESS, peer, true);
+	tp_stun_add(&b, TP_ATTR_DATA, data, len);
+	if ((n = tp_stun_build_end(&b)) < 0) {
+		eng->stats.drop_oversize++;
+		return;
+	}
+	eng->stats.data_indications++;
+	eng->stats.relayed_to_client++;
+	eng->stats.relayed_to_client_bytes += len;
+	eng->io.to_client(eng->io.ctx, &a->client, eng->out, (size_t)n);
+}
+
+void
+tp_engine_peer_input(struct tp_engine *eng, uint8_t family, uint16_t port,
+		     const struct tp_addr *peer, const uint8_t *buf, size_t len)
+{
+	struct tp_alloc *a;
+
+	eng->stats.rx_peer++;
+	if (family != TP_FAM_V4 && family != TP_FAM_V6) {
+		eng->stats.drop_no_allocation++;
+		return;
+	}
+	if (!(a = eng->port_alloc[TP_FAM_IDX(family)][port])) {
+		eng->stats.drop_no_allocation++;
+		return;
+	}
+	deliver_to_client(eng, a, TP_FAM_IDX(family), peer, buf, len);
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The TURN engine (RFC 8656 over UDP): allocations, permissions, channels, indications and
+ * lifetimes. It does no I/O and reads no clock: datagrams and the time go in; responses,
+ * relayed datagrams (through struct tp_engine_io) and table changes (through the dataplane's
+ * struct tp_fastpath_ops) come out. Socket mode, the DPDK punt path and the unit tests all
+ * drive this same code.
+ *
+ * Data relayed through the engine (socket mode, or what a fast path hands up) follows the
+ * same rules as the fast paths: a channel carries data only while its peer holds a
+ * permission, ChannelData may carry up to 3 bytes of padding, and a datagram for one of the
+ * relay's own addresses within the allocation port range is delivered to that allocation
+ * directly (hairpin, one hop).
+ */
+#ifndef TP_ENGINE_H
+#define TP_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "fastpath.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tp_engine_io {
+	void *ctx;
+	/* A response, Data indication or ChannelData for client, from the listen port. */
+	void (*to_client)(void *ctx, const struct tp_addr *client, const void *buf, size_t len);
+	/*
+	 * Relayed data for peer, from the relayed address relay (bind address and port). df asks
+	 * for the IPv4 DF bit: only a Send indication with DONT-FRAGMENT sets it (RFC 8656
+	 * section 14, the alternate behaviour, since a socket cannot see the incoming DF bit).
+	 */
+	void (*to_peer)(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
+			const void *buf, size_t len, bool df);
+};
+
+/* X(name, help): engine counters, exported under these names. */
+#define TP_ENGINE_COUNTERS(X)                                                            \
+	X(rx_stun, "STUN messages received on the listen port")                          \
+	X(rx_channel_data, "ChannelData messages received from clients")                 \
+	X(rx_peer, "datagrams received on relayed addresses")                            \
+	X(tx_response, "STUN responses sent")                                            \
+	X(relayed_to_peer, "datagrams relayed to peers")                                 \
+	X(relayed_to_peer_bytes, "payload bytes relayed to peers")                       \
+	X(relayed_to_client, "datagrams relayed to clients")                             \
+	X(relayed_to_client_bytes, "payload bytes relayed to clients")                   \
+	X(hairpinned, "datagrams delivered from one allocation to another of this relay") \
+	X(data_indications, "Data indications sent")                                     \
+	X(send_indications, "Send indications relayed")                                  \
+	X(allocations_created, "allocations created")                                    \
+	X(allocations_expired, "allocations that expired")                               \
+	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")         \
+	X(auth_challenges, "401 and 438 responses")                                      \
+	X(drop_not_turn, "datagrams on the listen port that are neither STUN nor ChannelData") \
+	X(drop_malformed, "STUN messages refused by the parser")                         \
+	X(drop_unexpected, "STUN messages of a method or class the relay does not serve") \
+	X(drop_no_allocation, "indications or ChannelData with no allocation")           \
+	X(drop_no_permission, "data for or from a peer without a permission")            \
+	X(drop_no_channel, "ChannelData on an unbound channel")                          \
+	X(drop_bad_channel_data, "ChannelData with a bad number or length")              \
+	X(drop_bad_send, "Send indications without a usable peer or data")               \
+	X(drop_hairpin, "data for the relay's own address with no allocation there")     \
+	X(drop_oversize, "data that does not fit the message toward the client")         \
+	X(drop_fastpath, "bindings the dataplane refused")
+
+struct tp_engine_stats {
+#define X(n, h) uint64_t n;
+	TP_ENGINE_COUNTERS(X)
+#undef X
+};
+
+/* Current table sizes. */
+struct tp_engine_gauges {
+	uint64_t allocations, relays, permissions, channels, reservations, users;
+};
+
+struct tp_engine;
+
+struct tp_engine *tp_engine_create(const struct tp_config *cfg, const struct tp_engine_io *io,
+				   const struct tp_fastpath_ops *fp, void *fp_ctx);
+/* Frees every allocation, closing its relayed addresses through the fast-path ops. */
+void tp_engine_destroy(struct tp_engine *eng);
+
+/* The clocks for what follows: monotonic milliseconds, and Unix seconds for credentials. */
+void tp_engine_set_time(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_s);
+/* Run the timers due at the current time. */
+void tp_engine_tick(struct tp_engine *eng);
+
+/* A datagram from client on the listen port: STUN or ChannelData. */
+void tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client,
+			    const uint8_t *buf, size_t len);
+/* A datagram from peer on the relayed address with the given family and port. */
+void tp_engine_peer_input(struct tp_engine *eng, uint8_t family, uint16_t port,
+			  const struct tp_addr *peer, const uint8_t *buf, size_t len);
+
+const struct tp_engine_stats *tp_engine_stats(const struct tp_engine *eng);
+void tp_engine_gauges(const struct tp_engine *eng, struct tp_engine_gauges *g);
+void tp_engine_log_stats(const struct tp_engine *eng);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

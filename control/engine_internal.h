@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The engine's own structures, shared by engine.c (input, replies, relaying), alloc.c
+ * (Allocate, Refresh, ports, reservations, quotas) and binding.c (permissions and channels).
+ *
+ * Ownership: an allocation owns one relay per family it holds; a relay owns its permissions
+ * and channels. Every object with a lifetime carries its own timer in the engine's wheel.
+ */
+#ifndef TP_ENGINE_INTERNAL_H
+#define TP_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "engine.h"
+#include "htab.h"
+#include "list.h"
+#include "stun.h"
+#include "timer.h"
+
+#define TP_CHANNEL_MIN 0x4000
+#define TP_CHANNEL_MAX 0x7FFF /* RFC 8656 narrows to 0x4FFF; RFC 5766 clients use up to here */
+#define TP_TOKEN_LEN   8
+#define TP_RESERVATION_MS (30 * 1000) /* RFC 8656 section 7.2: at least 30 seconds */
+#define TP_OUT_MAX     (TP_STUN_MAX_MSG + 64)
+
+struct tp_alloc;
+
+struct tp_user {
+	struct tp_hnode node;
+	char id[TP_USERNAME_MAX + 1]; /* key: zero-padded */
+	unsigned allocations;
+};
+
+struct tp_perm_key {
+	uint8_t family;
+	uint8_t reserved;
+	uint16_t port; /* relay port */
+	uint8_t ip[16];
+};
+_Static_assert(sizeof(struct tp_perm_key) == 20, "padding-free key");
+
+struct tp_perm {
+	struct tp_hnode node;
+	struct tp_perm_key key;
+	struct tp_list link; /* relay's perms */
+	struct tp_alloc *alloc;
+	struct tp_timer timer;
+	struct tp_addr ip; /* peer IP, port 0 */
+};
+
+struct tp_chan_num_key {
+	uint32_t alloc_id;
+	uint16_t channel;
+	uint16_t reserved;
+};
+
+struct tp_chan_peer_key {
+	uint8_t family;
+	uint8_t reserved;
+	uint16_t port; /* relay port */
+	struct tp_addr peer;
+};
+_Static_assert(sizeof(struct tp_chan_peer_key) == 24, "padding-free key");
+
+struct tp_chan {
+	struct tp_hnode by_num;
+	struct tp_chan_num_key num_key;
+	struct tp_hnode by_peer;
+	struct tp_chan_peer_key peer_key;
+	struct tp_list link; /* relay's chans */
+	struct tp_alloc *alloc;
+	struct tp_timer timer;
+	uint16_t channel;
+	struct tp_addr peer;
+	uint32_t id;
+	bool in_fastpath;
+};
+
+struct tp_relay {
+	struct tp_alloc *alloc;
+	uint16_t port; /* 0 when the allocation holds no address in this family */
+	struct tp_timer timer;
+	struct tp_list perms, chans;
+	unsigned nperms, nchans;
+};
+
+struct tp_alloc {
+	struct tp_hnode node;
+	struct tp_addr client; /* key */
+	struct tp_list link; /* eng->allocs_list */
+	struct tp_engine *eng;
+	struct tp_user *user;
+	uint32_t id;
+	uint8_t tid[TP_STUN_TID_LEN]; /* the Allocate that made it, to spot retransmissions */
+	bool has_token;
+	uint8_t token[TP_TOKEN_LEN];
+	int address_error; /* ADDRESS-ERROR-CODE of a partly granted dual allocation */
+	uint8_t address_error_family;
+	uint16_t username_len;
+	char *username;
+	struct tp_relay relay[TP_NFAM];
+	unsigned nchans; /* across families: channel numbers are per allocation */
+};
+
+struct tp_reservation {
+	struct tp_hnode node;
+	uint8_t token[TP_TOKEN_LEN]; /* key */
+	struct tp_engine *eng;
+	struct tp_timer timer;
+	uint8_t family;
+	uint16_t port;
+};
+
+enum tp_port_state {
+	TP_PORT_FREE,
+	TP_PORT_ALLOC,
+	TP_PORT_RESERVED,
+};
+
+struct tp_engine {
+	const struct tp_config *cfg;
+	struct tp_engine_io io;
+	const struct tp_fastpath_ops *fp;
+	void *fp_ctx;
+	struct tp_auth *auth;
+
+	uint64_t now_ms;
+	int64_t unix_s;
+	struct tp_wheel wheel;
+
+	struct tp_htab allocs; /* by client address */
+	struct tp_list allocs_list;
+	struct tp_htab users;
+	struct tp_htab perms;
+	struct tp_htab chans_by_num, chans_by_peer;
+	struct tp_htab reservations;
+	uint32_t next_alloc_id, next_chan_id;
+	uint64_t nallocs, nrelays, npermissions, nchannels;
+
+	/* Per family, per port: who holds it. Lookups by relayed address are one index. */
+	uint8_t *port_state[TP_NFAM];
+	struct tp_alloc **port_alloc[TP_NFAM];
+
+	struct tp_engine_stats stats;
+	uint8_t ind_tid[TP_STUN_TID_LEN]; /* Data indications: random prefix, counter behind */
+	uint8_t out[TP_OUT_MAX];
+};
+
+/* A response under construction: the request it answers and how it authenticated. */
+struct tp_reply {
+	struct tp_stun_builder b;
+	const struct tp_stun_msg *req;
+	const struct tp_auth_result *auth; /* NULL when unauthenticated */
+	const struct tp_addr *client;
+};
+
+/* engine.c */
+void tp_reply_begin(struct tp_engine *eng, struct tp_reply *r, const struct tp_stun_msg *req,
+		    const struct tp_auth_result *auth, const struct tp_addr *client, bool error);
+void tp_reply_send(struct tp_engine *eng, struct tp_reply *r);
+void tp_reply_error(struct tp_engine *eng, const struct tp_stun_msg *req,
+		    const struct tp_auth_result *auth, const struct tp_addr *client, int code);
+struct tp_addr tp_relay_addr(const struct tp_engine *eng, const struct tp_alloc *a, int f,
+			     bool public_);
+
+/* alloc.c */
+void tp_handle_allocate(struct tp_engine *eng, const struct tp_stun_msg *m,
+			const struct tp_auth_result *auth, const struct tp_addr *client);
+void tp_handle_refresh(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
+		       const struct tp_auth_result *auth);
+struct tp_alloc *tp_alloc_find(const struct tp_engine *eng, const struct tp_addr *client);
+void tp_alloc_free(struct tp_alloc *a);
+void tp_reservation_free(struct tp_reservation *r);
+/* Close and free every reservation (shutdown). */
+void tp_engine_reservations_fini(struct tp_engine *eng);
+int tp_engine_ports_init(struct tp_engine *eng);
+void tp_engine_ports_fini(struct tp_engine *eng);
+
+/* binding.c */
+void tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a,
+				 const struct tp_stun_msg *m, const struct tp_auth_result *auth);
+void tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a,
+			    const struct tp_stun_msg *m, const struct tp_auth_result *auth);
+struct tp_perm *tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port,
+			     const struct tp_addr *peer);
+struct tp_chan *tp_chan_find_num(const struct tp_engine *eng, const struct tp_alloc *a,
+				 uint16_t channel);
+struct tp_chan *tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, uint16_t port,
+				  const struct tp_addr *peer);
+/* Drop every permission and channel of relay f of a (the relay itself stays). */
+void tp_relay_clear(struct tp_alloc *a, int f);
+
+#endif

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The "fast-path ops": how the control engine tells a dataplane about table changes. Each
+ * dataplane implements them: socket mode opens and closes one UDP socket per relayed address
+ * and relays in the control thread, so it needs no tables; the DPDK and XDP dataplanes write
+ * their binding tables. The engine calls these before it sends the success response that
+ * announces a binding, so the first relayed packet finds it.
+ *
+ * A channel is handed to the fast path only while its peer also holds a permission: the fast
+ * path then needs no permission lookup of its own, and both directions stop together when the
+ * permission lapses.
+ */
+#ifndef TP_FASTPATH_H
+#define TP_FASTPATH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tp_fp_channel {
+	struct tp_addr client; /* the client's transport address (5-tuple, server side implied) */
+	struct tp_addr relay; /* the allocation's relayed address: bind address and port */
+	struct tp_addr peer; /* the bound peer transport address */
+	uint16_t channel;
+	uint32_t id; /* unique per binding while it lives: names its counters */
+};
+
+struct tp_fastpath_ops {
+	const char *name;
+	/* Claim a relayed address; -EADDRINUSE makes the engine try another port. */
+	int (*relay_open)(void *ctx, const struct tp_addr *relay);
+	void (*relay_close)(void *ctx, const struct tp_addr *relay);
+	/* Optional (NULL when the dataplane keeps no tables): permissions by peer IP. */
+	int (*perm_add)(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer_ip);
+	void (*perm_del)(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer_ip);
+	/* Optional: channel bindings, both directions. */
+	int (*chan_add)(void *ctx, const struct tp_fp_channel *c);
+	void (*chan_del)(void *ctx, const struct tp_fp_channel *c);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

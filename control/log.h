@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The project's logger: one line per event on standard error, with time and level. Nothing on
+ * a per-packet path logs; counters tell that story.
+ */
+#ifndef TP_LOG_H
+#define TP_LOG_H
+
+#include "config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+extern enum tp_log_level tp_log_level;
+
+void tp_log(enum tp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define TP_ERR(...)   tp_log(TP_LOG_ERR, __VA_ARGS__)
+#define TP_WARN(...)  tp_log(TP_LOG_WARN, __VA_ARGS__)
+#define TP_INFO(...)  tp_log(TP_LOG_INFO, __VA_ARGS__)
+#define TP_DEBUG(...)                                  \
+	do {                                           \
+		if (tp_log_level >= TP_LOG_DEBUG)      \
+			tp_log(TP_LOG_DEBUG, __VA_ARGS__); \
+	} while (0)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Socket mode: UDP sockets, epoll and signalfd around the engine (see sock.h).
+ */
+#include "sock.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+
+#define BATCH	     16
+#define RXBUF	     65536
+#define MAX_EVENTS   64
+#define TICK_MS	     250
+/* Batches read from one socket per wakeup, so that one busy socket cannot starve the rest. */
+#define MAX_BATCHES  4
+
+enum ev_kind {
+	EV_LISTEN = 1,
+	EV_RELAY,
+	EV_SIGNAL,
+};
+
+struct tp_sock {
+	const struct tp_config *cfg;
+	struct tp_engine *eng;
+	int epfd, sigfd;
+	int listen_fd[TP_NFAM];
+	int *relay_fd[TP_NFAM]; /* by port - port_min; -1 when closed */
+	uint64_t rx_truncated, tx_errors;
+	bool stop;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage from[BATCH];
+	uint8_t (*bufs)[RXBUF];
+};
+
+static uint64_t
+ev_key(enum ev_kind kind, uint8_t family, uint16_t port)
+{
+	return (uint64_t)kind << 32 | (uint64_t)family << 16 | port;
+}
+
+static int
+udp_socket(const struct tp_config *cfg, const struct tp_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = tp_addr_to_sockaddr(a, &ss);
+	int one = 1, fd, err;
+
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	else
+		/* DF only where a Send indication asks for it (RFC 8656 section 14). */
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &(int){ IP_PMTUDISC_DONT }, sizeof(int));
+	if (cfg->socket_rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->socket_rcvbuf, sizeof(int));
+	if (cfg->socket_sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg->socket_sndbuf, sizeof(int));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int
+watch(struct tp_sock *s, int fd, uint64_t key)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = key };
+
+	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+/* Fast-path ops: socket mode keeps no tables, only one socket per relayed address. ------ */
+
+static int *
+relay_slot(struct tp_sock *s, const struct tp_addr *relay)
+{
+	return &s->relay_fd[TP_FAM_IDX(relay->family)][relay->port - s->cfg->port_min];
+}
+
+static int
+sock_relay_open(void *ctx, const struct tp_addr *relay)
+{
+	struct tp_sock *s = ctx;
+	int fd = udp_socket(s->cfg, relay), err;
+
+	if (fd < 0)
+		return fd;
+	if ((err = watch(s, fd, ev_key(EV_RELAY, relay->family, relay->port))) < 0) {
+		close(fd);
+		return err;
+	}
+	*relay_slot(s, relay) = fd;
+	return 0;
+}
+
+static void
+sock_relay_close(void *ctx, const struct tp_addr *relay)
+{
+	int *fd = relay_slot(ctx, relay);
+
+	if (*fd >= 0)
+		close(*fd); /* leaves the epoll set with it */
+	*fd = -1;
+}
+
+static const struct tp_fastpath_ops sock_ops = {
+	.name = "socket",
+	.relay_open = sock_relay_open,
+	.relay_close = sock_relay_close,
+};
+
+/* Engine output ---------------------------------------------------------------------------- */
+
+static void
+send_from(struct tp_sock *s, int fd, const struct tp_addr *to, const void *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = tp_addr_to_sockaddr(to, &ss);
+
+	/* A full socket buffer drops, as a full NIC queue would: never block the control thread. */
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0)
+		s->tx_errors++;
+}
+
+static void
+sock_to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
+{
+	struct tp_sock *s = ctx;
+
+	send_from(s, s->listen_fd[TP_FAM_IDX(client->family)], client, buf, len);
+}
+
+static void
+set_df(int fd, uint8_t family, bool on)
+{
+	if (family == TP_FAM_V4)
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+			   &(int){ on ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT }, sizeof(int));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &(int){ on }, sizeof(int));
+}
+
+static void
+sock_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer, const void *buf,
+	     size_t len, bool df)
+{
+	struct tp_sock *s = ctx;
+	int fd = *relay_slot(s, relay);
+
+	if (fd < 0) {
+		s->tx_errors++;
+		return;
+	}
+	if (df)
+		set_df(fd, relay->family, true);
+	send_from(s, fd, peer, buf, len);
+	if (df)
+		set_df(fd, relay->family, false);
+}
+
+/* Event loop ------------------------------------------------------------------------------- */
+
+static void
+update_clock(struct tp_sock *s)
+{
+	struct timespec mono;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	tp_engine_set_time(s->eng, (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000,
+			   (int64_t)time(NULL));
+}
+
+static void
+drain(struct tp_sock *s, int fd, enum ev_kind kind, uint8_t family, uint16_t port)
+{
+	for (int batch = 0; batch < MAX_BATCHES; batch++) {
+		for (int i = 0; i < BATCH; i++) {
+			s->msgs[i].msg_hdr.msg_name = &s->from[i];
+			s->msgs[i].msg_hdr.msg_namelen = sizeof(s->from[i]);
+			s->msgs[i].msg_hdr.msg_flags = 0;
+		}
+
+		int n = recvmmsg(fd, s->msgs, BATCH, MSG_DONTWAIT, NULL);
+
+		for (int i = 0; i < n; i++) {
+			struct tp_addr from;
+
+			if (s->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				s->rx_truncated++;
+				continue;
+			}
+			if (tp_addr_from_sockaddr(&from, (struct sockaddr *)&s->from[i]) < 0)
+				continue;
+			if (kind == EV_LISTEN)
+				tp_engine_client_input(s->eng, &from, s->bufs[i], s->msgs[i].msg_len);
+			else
+				tp_engine_peer_input(s->eng, family, port, &from, s->bufs[i],
+						     s->msgs[i].msg_len);
+		}
+		if (n < BATCH)
+			return;
+		/* The engine may have closed this relay while handling the batch. */
+		if (kind == EV_RELAY && s->relay_fd[TP_FAM_IDX(family)][port - s->cfg->port_min] != fd)
+			return;
+	}
+}
+
+static void
+handle_signal(struct tp_sock *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			tp_engine_log_stats(s->eng);
+			continue;
+		}
+		TP_INFO("signal %s: shutting down", strsignal((int)si.ssi_signo));
+		s->stop = true;
+	}
+}
+
+static void
+dispatch(struct tp_sock *s, uint64_t key)
+{
+	enum ev_kind kind = (enum ev_kind)(key >> 32);
+	uint8_t family = (uint8_t)(key >> 16);
+	uint16_t port = (uint16_t)key;
+	int fd;
+
+	switch (kind) {
+	case EV_SIGNAL:
+		handle_signal(s);
+		return;
+	case EV_LISTEN:
+		drain(s, s->listen_fd[TP_FAM_IDX(family)], kind, family, port);
+		return;
+	case EV_RELAY:
+		/* Closed by an earlier event of this same wakeup: nothing to read. */
+		if ((fd = s->relay_fd[TP_FAM_IDX(family)][port - s->cfg->port_min]) >= 0)
+			drain(s, fd, kind, family, port);
+		return;
+	}
+}
+
+/* Set-up ----------------------------------------------------------------------------------- */
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* One socket per allocation: the soft limit of 1024 would cap allocations early. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+setup(struct tp_sock *s, const struct tp_config *cfg)
+{
+	size_t nports = (size_t)cfg->port_max - cfg->port_min + 1;
+	sigset_t mask;
+
+	s->cfg = cfg;
+	s->epfd = s->sigfd = -1;
+	s->listen_fd[0] = s->listen_fd[1] = -1;
+	s->bufs = malloc(sizeof(*s->bufs) * BATCH);
+	for (int f = 0; f < TP_NFAM; f++) {
+		s->relay_fd[f] = malloc(nports * sizeof(int));
+		if (!s->relay_fd[f])
+			return -ENOMEM;
+		for (size_t i = 0; i < nports; i++)
+			s->relay_fd[f][i] = -1;
+	}
+	if (!s->bufs)
+		return -ENOMEM;
+	for (int i = 0; i < BATCH; i++) {
+		s->iov[i] = (struct iovec){ s->bufs[i], RXBUF };
+		s->msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &s->iov[i], .msg_iovlen = 1 };
+	}
+	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		TP_ERR("epoll_create1: %s", strerror(errno));
+		return -1;
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    watch(s, s->sigfd, ev_key(EV_SIGNAL, 0, 0)) < 0) {
+		TP_ERR("signalfd: %s", strerror(errno));
+		return -1;
+	}
+
+	for (int f = 0; f < TP_NFAM; f++) {
+		struct tp_addr a = cfg->fam[f].bind;
+		char text[TP_ADDR_STRLEN];
+
+		if (!cfg->fam[f].enabled)
+			continue;
+		a.port = cfg->listen_port;
+		s->listen_fd[f] = udp_socket(cfg, &a);
+		if (s->listen_fd[f] < 0) {
+			TP_ERR("relay.%s.bind: cannot listen on %s: %s", f ? "ipv6" : "ipv4",
+			       tp_addr_str(&a, text, sizeof(text)), strerror(-s->listen_fd[f]));
+			return -1;
+		}
+		watch(s, s->listen_fd[f], ev_key(EV_LISTEN, a.family, a.port));
+		TP_INFO("listening on %s, relaying from %s ports %u-%u", tp_addr_str(&a, text, sizeof(text)),
+			tp_addr_str(tp_cfg_public(cfg, f), (char[TP_ADDR_STRLEN]){ 0 }, TP_ADDR_STRLEN),
+			cfg->port_min, cfg->port_max);
+	}
+	return 0;
+}
+
+static void
+teardown(struct tp_sock *s)
+{
+	for (int f = 0; f < TP_NFAM; f++) {
+		if (s->listen_fd[f] >= 0)
+			close(s->listen_fd[f]);
+		free(s->relay_fd[f]);
+	}
+	if (s->sigfd >= 0)
+		close(s->sigfd);
+	if (s->epfd >= 0)
+		close(s->epfd);
+	free(s->bufs);
+}
+
+int
+tp_sock_run(const struct tp_config *cfg)
+{
+	struct tp_sock *s = calloc(1, sizeof(*s));
+	struct epoll_event events[MAX_EVENTS];
+	struct tp_engine_io io = { .to_client = sock_to_client, .to_peer = sock_to_peer };
+	int status = EXIT_FAILURE;
+
+	if (!s) {
+		TP_ERR("out of memory");
+		return EXIT_FAILURE;
+	}
+	raise_fd_limit();
+	if (setup(s, cfg) < 0)
+		goto out;
+	io.ctx = s;
+	if (!(s->eng = tp_engine_create(cfg, &io, &sock_ops, s))) {
+		TP_ERR("cannot create the TURN engine: out of memory");
+		goto out;
+	}
+	update_clock(s);
+	TP_INFO("socket mode ready (realm \"%s\", %u secret(s), %u user(s))", cfg->realm,
+		cfg->nsecrets, cfg->nusers);
+	if (!cfg->nsecrets && !cfg->nusers)
+		TP_WARN("auth: no credentials (auth.secrets, auth.users): every allocation will be "
+			"refused with 401");
+
+	while (!s->stop) {
+		int n = epoll_wait(s->epfd, events, MAX_EVENTS, TICK_MS);
+
+		if (n < 0 && errno != EINTR) {
+			TP_ERR("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		update_clock(s);
+		for (int i = 0; i < n; i++)
+			dispatch(s, events[i].data.u64);
+		tp_engine_tick(s->eng);
+	}
+	status = s->stop ? EXIT_SUCCESS : EXIT_FAILURE;
+	tp_engine_log_stats(s->eng);
+	if (s->rx_truncated || s->tx_errors)
+		TP_INFO("stats: rx_truncated %llu tx_errors %llu",
+			(unsigned long long)s->rx_truncated, (unsigned long long)s->tx_errors);
+	tp_engine_destroy(s->eng);
+out:
+	teardown(s);
+	free(s);
+	return status;
+}
