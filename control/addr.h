@@ -8,10 +8,15 @@
 #ifndef TP_ADDR_H
 #define TP_ADDR_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 enum tp_family {
 	TP_FAM_NONE = 0,
@@ -20,23 +25,23 @@ enum tp_family {
 };
 
 /* Index for per-family arrays: 0 for IPv4, 1 for IPv6. */
-#define TP_FAM_IDX(f) ((f) - 1)
+#define TP_FAM_IDX(f) ((f)-1)
 #define TP_NFAM	      2
 
 /* Longest text form of an address with port: "[" v6 "]:" port plus NUL. */
 #define TP_ADDR_STRLEN 56
 
 struct tp_addr {
-	uint8_t family; /* enum tp_family */
+	uint8_t family;	  /* enum tp_family */
 	uint8_t reserved; /* always zero, so that the struct compares and hashes as bytes */
-	uint16_t port; /* host byte order */
-	uint8_t ip[16]; /* network byte order; IPv4 uses the first 4 bytes, the rest zero */
+	uint16_t port;	  /* host byte order */
+	uint8_t ip[16];	  /* network byte order; IPv4 uses the first 4 bytes, the rest zero */
 };
-_Static_assert(sizeof(struct tp_addr) == 20, "struct tp_addr must not be padded");
+static_assert(sizeof(struct tp_addr) == 20, "struct tp_addr must not be padded");
 
 struct tp_prefix {
 	struct tp_addr addr; /* port unused, zero */
-	uint8_t len; /* prefix length in bits */
+	uint8_t len;	     /* prefix length in bits */
 };
 
 static inline size_t
@@ -60,5 +65,9 @@ bool tp_prefix_match(const struct tp_prefix *p, const struct tp_addr *a);
 
 /* "1.2.3.4:5" or "[::1]:5"; with port 0 the port is left out. Returns buf. */
 const char *tp_addr_str(const struct tp_addr *a, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

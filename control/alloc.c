@@ -12,7 +12,7 @@
 #include "crypto.h"
 #include "log.h"
 
-#define NPORTS 65536
+#define NPORTS	  65536
 #define UDP_PROTO 17
 /* Ports the dataplane refused (in use elsewhere) before Allocate gives up with 508. */
 #define MAX_PORT_REFUSALS 32
@@ -394,9 +394,9 @@ alloc_new(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_au
 
 /* What an Allocate asks for, once its attributes have been checked. */
 struct alloc_req {
-	int family; /* index of the primary family */
-	bool dual; /* ADDITIONAL-ADDRESS-FAMILY IPv6 */
-	bool even, pair; /* EVEN-PORT, and its R bit */
+	int family;		    /* index of the primary family */
+	bool dual;		    /* ADDITIONAL-ADDRESS-FAMILY IPv6 */
+	bool even, pair;	    /* EVEN-PORT, and its R bit */
 	struct tp_reservation *res; /* RESERVATION-TOKEN */
 	unsigned lifetime;
 };

@@ -118,8 +118,8 @@ tp_auth_nonce(const struct tp_auth *a, const struct tp_addr *client, uint64_t no
 }
 
 static bool
-nonce_valid(const struct tp_auth *a, const uint8_t *nonce, size_t len,
-	    const struct tp_addr *client, uint64_t now_ms)
+nonce_valid(const struct tp_auth *a, const uint8_t *nonce, size_t len, const struct tp_addr *client,
+	    uint64_t now_ms)
 {
 	char hex[9], mac[17];
 	unsigned expiry;
@@ -223,9 +223,8 @@ set_fail(struct tp_auth_result *r, int code, enum tp_auth_failure why)
 }
 
 int
-tp_auth_check(const struct tp_auth *a, const struct tp_stun_msg *m,
-	      const struct tp_addr *client, uint64_t now_ms, int64_t unix_s,
-	      struct tp_auth_result *r)
+tp_auth_check(const struct tp_auth *a, const struct tp_stun_msg *m, const struct tp_addr *client,
+	      uint64_t now_ms, int64_t unix_s, struct tp_auth_result *r)
 {
 	const struct tp_stun_attr *user = tp_stun_find(m, TP_ATTR_USERNAME);
 	const struct tp_stun_attr *nonce = tp_stun_find(m, TP_ATTR_NONCE);
@@ -263,7 +262,8 @@ tp_auth_check(const struct tp_auth *a, const struct tp_stun_msg *m,
 					   u->password, r->key);
 		if (!integrity_ok(m, r->key, keylen))
 			return set_fail(r, TP_ERR_UNAUTHENTICATED, TP_AUTH_BAD_INTEGRITY);
-	} else if (a->nsecrets && parse_timed_username(r->username, user->len, &expiry, &name_off)) {
+	} else if (a->nsecrets &&
+		   parse_timed_username(r->username, user->len, &expiry, &name_off)) {
 		bool ok = false;
 
 		if (expiry < unix_s)

@@ -32,14 +32,14 @@ extern "C" {
 #define TP_NONCE_MAX	64
 
 /* X(name, text): why a request did not authenticate, for counters and the debug log. */
-#define TP_AUTH_FAILURES(X)                                         \
-	X(NONE, "ok")                                               \
-	X(NO_INTEGRITY, "no-integrity")                             \
-	X(MISSING_ATTRS, "missing-username-realm-or-nonce")         \
-	X(BAD_ALGORITHMS, "bad-password-algorithms")                \
-	X(UNKNOWN_USER, "unknown-user")                             \
-	X(EXPIRED_CREDENTIALS, "expired-credentials")               \
-	X(BAD_INTEGRITY, "bad-integrity")                           \
+#define TP_AUTH_FAILURES(X)                                 \
+	X(NONE, "ok")                                       \
+	X(NO_INTEGRITY, "no-integrity")                     \
+	X(MISSING_ATTRS, "missing-username-realm-or-nonce") \
+	X(BAD_ALGORITHMS, "bad-password-algorithms")        \
+	X(UNKNOWN_USER, "unknown-user")                     \
+	X(EXPIRED_CREDENTIALS, "expired-credentials")       \
+	X(BAD_INTEGRITY, "bad-integrity")                   \
 	X(STALE_NONCE, "stale-nonce")
 
 enum tp_auth_failure {

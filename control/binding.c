@@ -25,8 +25,7 @@ perm_key(uint8_t family, uint16_t port, const struct tp_addr *peer)
 }
 
 struct tp_perm *
-tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port,
-	     const struct tp_addr *peer)
+tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port, const struct tp_addr *peer)
 {
 	struct tp_perm_key k = perm_key(family, port, peer);
 	struct tp_hnode *n = tp_htab_find(&eng->perms, &k);
@@ -100,7 +99,8 @@ chans_sync_ip(struct tp_alloc *a, int f, const struct tp_addr *ip)
 {
 	struct tp_list *pos, *tmp;
 
-	tp_list_for_each_safe(pos, tmp, &a->relay[f].chans) {
+	tp_list_for_each_safe(pos, tmp, &a->relay[f].chans)
+	{
 		struct tp_chan *c = tp_container_of(pos, struct tp_chan, link);
 
 		if (tp_addr_ip_eq(&c->peer, ip))
@@ -168,7 +168,8 @@ perm_install(struct tp_alloc *a, int f, const struct tp_addr *peer)
 		tp_list_add_tail(&a->relay[f].perms, &p->link);
 		a->relay[f].nperms++;
 		eng->npermissions++;
-		tp_timer_arm(&eng->wheel, &p->timer, eng->now_ms + eng->cfg->perm_lifetime * 1000ull);
+		tp_timer_arm(&eng->wheel, &p->timer,
+			     eng->now_ms + eng->cfg->perm_lifetime * 1000ull);
 		chans_sync_ip(a, f, &p->ip);
 		return 0;
 	}
@@ -218,9 +219,9 @@ chan_new(struct tp_alloc *a, int f, uint16_t channel, const struct tp_addr *peer
 	c->peer = *peer;
 	c->id = ++eng->next_chan_id;
 	c->num_key = (struct tp_chan_num_key){ .alloc_id = a->id, .channel = channel };
-	c->peer_key = (struct tp_chan_peer_key){
-		.family = peer->family, .port = a->relay[f].port, .peer = *peer
-	};
+	c->peer_key = (struct tp_chan_peer_key){ .family = peer->family,
+						 .port = a->relay[f].port,
+						 .peer = *peer };
 	tp_timer_init(&c->timer, chan_expired);
 	tp_htab_insert(&eng->chans_by_num, &c->by_num);
 	tp_htab_insert(&eng->chans_by_peer, &c->by_peer);
@@ -266,8 +267,8 @@ reply_ok(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
 }
 
 void
-tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a,
-			    const struct tp_stun_msg *m, const struct tp_auth_result *auth)
+tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
+			    const struct tp_auth_result *auth)
 {
 	struct tp_addr peers[TP_STUN_MAX_ATTRS];
 	unsigned npeers = 0, fresh[TP_NFAM] = { 0 };
@@ -312,7 +313,8 @@ channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg
 	uint32_t v;
 	int f, err;
 
-	if (!cn || !pa || tp_stun_get_u32(m, cn, &v) < 0 || tp_stun_get_addr(m, pa, true, &peer) < 0)
+	if (!cn || !pa || tp_stun_get_u32(m, cn, &v) < 0 ||
+	    tp_stun_get_addr(m, pa, true, &peer) < 0)
 		return TP_ERR_BAD_REQUEST;
 
 	uint16_t channel = (uint16_t)(v >> 16);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <libconfig.h>
+#include <openssl/crypto.h>
 
 struct loader {
 	struct tp_config *cfg;
@@ -27,7 +28,7 @@ typedef int (*setter)(struct loader *ld, const config_setting_t *s, const struct
 struct key_spec {
 	const char *path;
 	setter set;
-	size_t off; /* into struct tp_config */
+	size_t off;    /* into struct tp_config */
 	long min, max; /* integer range, or string capacity in max */
 };
 
@@ -155,10 +156,10 @@ set_mode(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 		return 0;
 	}
 	if (strcmp(v, "dpdk") == 0 || strcmp(v, "xdp") == 0)
-		return fail(ld, s, k->path, "\"%s\" is not available in this build (supported: socket)",
-			    v);
-	return fail(ld, s, k->path, "unknown mode \"%s\" (expected \"socket\", \"dpdk\" or \"xdp\")",
-		    v);
+		return fail(ld, s, k->path,
+			    "\"%s\" is not available in this build (supported: socket)", v);
+	return fail(ld, s, k->path,
+		    "unknown mode \"%s\" (expected \"socket\", \"dpdk\" or \"xdp\")", v);
 }
 
 static int
@@ -207,7 +208,8 @@ set_secrets(struct loader *ld, const config_setting_t *s, const struct key_spec 
 	int n = config_setting_length(s);
 	char path[64];
 
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
 		return fail(ld, s, k->path, "expected a list of strings: [ \"...\" ]");
 	if (n > TP_CFG_MAX_SECRETS)
 		return fail(ld, s, k->path, "at most %d secrets", TP_CFG_MAX_SECRETS);
@@ -228,18 +230,12 @@ set_secrets(struct loader *ld, const config_setting_t *s, const struct key_spec 
 static int
 parse_hex_key(const char *v, uint8_t key[16])
 {
+	size_t len = 0;
+
 	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
 		v += 2;
-	if (strlen(v) != 32)
+	if (strlen(v) != 32 || OPENSSL_hexstr2buf_ex(key, 16, &len, v, '\0') != 1 || len != 16)
 		return -1;
-	for (int i = 0; i < 16; i++) {
-		unsigned b;
-
-		if (sscanf(v + 2 * i, "%2x", &b) != 1 || !strchr("0123456789abcdefABCDEF", v[2 * i]) ||
-		    !strchr("0123456789abcdefABCDEF", v[2 * i + 1]))
-			return -1;
-		key[i] = (uint8_t)b;
-	}
 	return 0;
 }
 
@@ -251,7 +247,8 @@ set_user(struct loader *ld, const config_setting_t *g, const char *path, struct 
 
 	memset(u, 0, sizeof(*u));
 	if (config_setting_type(g) != CONFIG_TYPE_GROUP)
-		return fail(ld, g, path, "expected a group: { name = \"...\"; password = \"...\"; }");
+		return fail(ld, g, path,
+			    "expected a group: { name = \"...\"; password = \"...\"; }");
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *e = config_setting_get_elem(g, (unsigned)i);
 		const char *n = config_setting_name(e);
@@ -313,9 +310,12 @@ set_users(struct loader *ld, const config_setting_t *s, const struct key_spec *k
 		}
 		for (int j = 0; j < i; j++)
 			if (strcmp(users[j].name, users[i].name) == 0) {
+				const config_setting_t *dup =
+					config_setting_get_elem(s, (unsigned)i);
+
+				fail(ld, dup, path, "user \"%s\" listed twice", users[i].name);
 				free(users);
-				return fail(ld, s, path, "user \"%s\" listed twice",
-					    users[i].name);
+				return -1;
 			}
 	}
 	free(cfg->users);
@@ -333,7 +333,8 @@ set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec
 	int n = config_setting_length(s);
 	char path[64];
 
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
 		return fail(ld, s, k->path, "expected a list of prefixes: [ \"10.0.0.0/8\" ]");
 	if (n > TP_CFG_MAX_PREFIXES)
 		return fail(ld, s, k->path, "at most %d prefixes", TP_CFG_MAX_PREFIXES);
@@ -345,10 +346,11 @@ set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec
 		if (!(v = get_str(ld, e, path)))
 			return -1;
 		if (tp_prefix_parse(&arr[i], v) < 0)
-			return fail(ld, e, path,
-				    "\"%s\" is not an address or prefix (a.b.c.d/n, x::y/n; host bits "
-				    "must be zero)",
-				    v);
+			return fail(
+				ld, e, path,
+				"\"%s\" is not an address or prefix (a.b.c.d/n, x::y/n; host bits "
+				"must be zero)",
+				v);
 	}
 	*count = (unsigned)n;
 	return 0;
@@ -436,35 +438,76 @@ walk(struct loader *ld, const config_setting_t *group, const char *prefix)
 	return 0;
 }
 
-/* Checks that span keys, made once the file is read. */
+/* The first of keys (NULL-terminated) that this file sets, or NULL: where to point. */
+static const config_setting_t *
+first_set(const config_t *c, const char *const *keys, const char **path)
+{
+	for (const char *const *k = keys; *k; k++) {
+		const config_setting_t *s = config_lookup(c, *k);
+
+		if (s) {
+			*path = *k;
+			return s;
+		}
+	}
+	*path = keys[0];
+	return NULL;
+}
+
+#define KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* lo must not exceed hi: said at whichever of the two this file sets. */
+static int
+check_order(struct loader *ld, const config_t *c, const char *lo_key, unsigned lo,
+	    const char *hi_key, unsigned hi)
+{
+	const char *path;
+	const config_setting_t *s = first_set(c, KEYS(lo_key, hi_key), &path);
+
+	if (lo <= hi)
+		return 0;
+	if (path == lo_key)
+		return fail(ld, s, lo_key, "%u is above %s %u", lo, hi_key, hi);
+	return fail(ld, s, hi_key, "%u is below %s %u", hi, lo_key, lo);
+}
+
+/* Checks that span keys, made once the file is read, pointing at the line to change. */
 static int
 validate(struct loader *ld, const config_t *c)
 {
 	struct tp_config *cfg = ld->cfg;
+	const config_setting_t *s;
+	const char *path;
 
-	if (cfg->port_min > cfg->port_max)
-		return fail(ld, config_lookup(c, "relay.port-min"), "relay.port-min",
-			    "%u is above relay.port-max %u", cfg->port_min, cfg->port_max);
-	if (cfg->listen_port >= cfg->port_min && cfg->listen_port <= cfg->port_max)
-		return fail(ld, config_lookup(c, "relay.listen-port"), "relay.listen-port",
-			    "%u lies in the allocation range %u-%u", cfg->listen_port,
-			    cfg->port_min, cfg->port_max);
-	if (cfg->alloc_lifetime_default > cfg->alloc_lifetime_max)
-		return fail(ld, config_lookup(c, "lifetimes.allocation-default"),
-			    "lifetimes.allocation-default", "%u is above lifetimes.allocation-max %u",
-			    cfg->alloc_lifetime_default, cfg->alloc_lifetime_max);
-	if (!cfg->fam[0].enabled && !cfg->fam[1].enabled)
-		return fail(ld, config_lookup(c, "relay"), "relay",
-			    "both ipv4 and ipv6 are disabled");
+	if (check_order(ld, c, "relay.port-min", cfg->port_min, "relay.port-max", cfg->port_max) <
+		    0 ||
+	    check_order(ld, c, "lifetimes.allocation-default", cfg->alloc_lifetime_default,
+			"lifetimes.allocation-max", cfg->alloc_lifetime_max) < 0)
+		return -1;
+	if (cfg->listen_port >= cfg->port_min && cfg->listen_port <= cfg->port_max) {
+		s = first_set(c, KEYS("relay.listen-port", "relay.port-min", "relay.port-max"),
+			      &path);
+		if (strcmp(path, "relay.listen-port") == 0)
+			return fail(ld, s, path, "%u lies in the allocation range %u-%u",
+				    cfg->listen_port, cfg->port_min, cfg->port_max);
+		return fail(ld, s, path, "the allocation range %u-%u holds relay.listen-port %u",
+			    cfg->port_min, cfg->port_max, cfg->listen_port);
+	}
+	if (!cfg->fam[0].enabled && !cfg->fam[1].enabled) {
+		s = first_set(c, KEYS("relay.ipv4.enabled", "relay.ipv6.enabled"), &path);
+		return fail(ld, s, path, "ipv4 and ipv6 cannot both be disabled");
+	}
 	for (int f = 0; f < TP_NFAM; f++) {
-		struct tp_cfg_family *fam = &cfg->fam[f];
+		const struct tp_cfg_family *fam = &cfg->fam[f];
+		const char *bind = f == 0 ? "relay.ipv4.bind" : "relay.ipv6.bind";
 		const char *pub = f == 0 ? "relay.ipv4.public" : "relay.ipv6.public";
 
 		if (!fam->enabled)
 			continue;
 		if (fam->public_.family == TP_FAM_NONE && tp_addr_is_unspecified(&fam->bind))
-			return fail(ld, config_lookup(c, f == 0 ? "relay.ipv4.bind" : "relay.ipv6.bind"),
-				    pub, "must be set when bind is the unspecified address");
+			return fail(ld, config_lookup(c, bind), bind,
+				    "the unspecified address needs %s, the address clients reach",
+				    pub);
 		if (fam->public_.family != TP_FAM_NONE && tp_addr_is_unspecified(&fam->public_))
 			return fail(ld, config_lookup(c, pub), pub,
 				    "must be the address clients reach, not the unspecified one");
@@ -484,7 +527,8 @@ tp_config_load_string(struct tp_config *cfg, const char *text, const char *name,
 
 	config_init(&c);
 	if (!config_read_string(&c, text)) {
-		snprintf(err, errlen, "%s:%d: %s", name, config_error_line(&c), config_error_text(&c));
+		snprintf(err, errlen, "%s:%d: %s", name, config_error_line(&c),
+			 config_error_text(&c));
 		config_destroy(&c);
 		return -1;
 	}

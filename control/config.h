@@ -36,14 +36,14 @@ enum tp_log_level {
 
 struct tp_cfg_family {
 	bool enabled;
-	struct tp_addr bind; /* where sockets bind / the NIC's address */
+	struct tp_addr bind;	/* where sockets bind / the NIC's address */
 	struct tp_addr public_; /* what clients see: XOR-RELAYED-ADDRESS, hairpin test */
 };
 
 struct tp_cfg_user {
 	char name[TP_CFG_NAME_MAX];
 	char password[TP_CFG_NAME_MAX]; /* empty when only a key is given */
-	uint8_t key[16]; /* MD5(name:realm:password), precomputed by the operator */
+	uint8_t key[16];		/* MD5(name:realm:password), precomputed by the operator */
 	bool has_key;
 };
 
@@ -66,10 +66,10 @@ struct tp_config {
 	unsigned alloc_lifetime_default, alloc_lifetime_max; /* seconds */
 	unsigned perm_lifetime, chan_lifetime;
 
-	unsigned max_allocations; /* 508 beyond */
+	unsigned max_allocations;	   /* 508 beyond */
 	unsigned max_allocations_per_user; /* 486 beyond; 0: no limit */
-	unsigned max_permissions; /* per allocation; 508 beyond */
-	unsigned max_channels; /* per allocation; 508 beyond */
+	unsigned max_permissions;	   /* per allocation; 508 beyond */
+	unsigned max_channels;		   /* per allocation; 508 beyond */
 
 	bool deny_private;
 	unsigned ndeny, nallow;

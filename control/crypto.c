@@ -57,8 +57,8 @@ tp_hmac(enum tp_hash hash, const void *key, size_t keylen, const struct tp_iov *
 	ctx = EVP_MAC_CTX_new(mac);
 	if (!ctx)
 		return -ENOMEM;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)hash_name(hash), 0);
+	params[0] =
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)hash_name(hash), 0);
 	params[1] = OSSL_PARAM_construct_end();
 	if (!EVP_MAC_init(ctx, key, keylen, params))
 		goto out;
@@ -73,8 +73,7 @@ out:
 }
 
 int
-tp_digest(enum tp_hash hash, const struct tp_iov *parts, size_t nparts, uint8_t *out,
-	  size_t outlen)
+tp_digest(enum tp_hash hash, const struct tp_iov *parts, size_t nparts, uint8_t *out, size_t outlen)
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	const EVP_MD *md = hash_md(hash);

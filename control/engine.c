@@ -109,8 +109,8 @@ tp_engine_log_stats(const struct tp_engine *eng)
 	TP_INFO("stats: allocations %llu permissions %llu channels %llu",
 		(unsigned long long)eng->nallocs, (unsigned long long)eng->npermissions,
 		(unsigned long long)eng->nchannels);
-#define X(n, h)                                                   \
-	if (s->n)                                                 \
+#define X(n, h)   \
+	if (s->n) \
 		TP_INFO("stats: %s %llu", #n, (unsigned long long)s->n);
 	TP_ENGINE_COUNTERS(X)
 #undef X
@@ -309,13 +309,6 @@ stun_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *b
 static void deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f,
 			      const struct tp_addr *peer, const uint8_t *data, size_t len);
 
-static bool
-is_own_address(const struct tp_engine *eng, int f, const struct tp_addr *ip)
-{
-	return tp_addr_ip_eq(ip, tp_cfg_public(eng->cfg, f)) ||
-	       tp_addr_ip_eq(ip, &eng->cfg->fam[f].bind);
-}
-
 /*
  * Data from allocation a (family index f) for peer. When the peer is one of the relay's own
  * addresses in the allocation range, the datagram never leaves: it is delivered to the
@@ -331,7 +324,7 @@ relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_
 	const struct tp_config *cfg = eng->cfg;
 	bool in_range = peer->port >= cfg->port_min && peer->port <= cfg->port_max;
 
-	if (is_own_address(eng, f, peer) &&
+	if (tp_peer_is_own(cfg, peer) &&
 	    (in_range || peer->port == cfg->listen_port || !tp_peer_allow_listed(cfg, peer))) {
 		struct tp_alloc *dst = in_range ? eng->port_alloc[f][peer->port] : NULL;
 

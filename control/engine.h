@@ -41,32 +41,32 @@ struct tp_engine_io {
 };
 
 /* X(name, help): engine counters, exported under these names. */
-#define TP_ENGINE_COUNTERS(X)                                                            \
-	X(rx_stun, "STUN messages received on the listen port")                          \
-	X(rx_channel_data, "ChannelData messages received from clients")                 \
-	X(rx_peer, "datagrams received on relayed addresses")                            \
-	X(tx_response, "STUN responses sent")                                            \
-	X(relayed_to_peer, "datagrams relayed to peers")                                 \
-	X(relayed_to_peer_bytes, "payload bytes relayed to peers")                       \
-	X(relayed_to_client, "datagrams relayed to clients")                             \
-	X(relayed_to_client_bytes, "payload bytes relayed to clients")                   \
-	X(hairpinned, "datagrams delivered from one allocation to another of this relay") \
-	X(data_indications, "Data indications sent")                                     \
-	X(send_indications, "Send indications relayed")                                  \
-	X(allocations_created, "allocations created")                                    \
-	X(allocations_expired, "allocations that expired")                               \
-	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")         \
-	X(auth_challenges, "401 and 438 responses")                                      \
+#define TP_ENGINE_COUNTERS(X)                                                                  \
+	X(rx_stun, "STUN messages received on the listen port")                                \
+	X(rx_channel_data, "ChannelData messages received from clients")                       \
+	X(rx_peer, "datagrams received on relayed addresses")                                  \
+	X(tx_response, "STUN responses sent")                                                  \
+	X(relayed_to_peer, "datagrams relayed to peers")                                       \
+	X(relayed_to_peer_bytes, "payload bytes relayed to peers")                             \
+	X(relayed_to_client, "datagrams relayed to clients")                                   \
+	X(relayed_to_client_bytes, "payload bytes relayed to clients")                         \
+	X(hairpinned, "datagrams delivered from one allocation to another of this relay")      \
+	X(data_indications, "Data indications sent")                                           \
+	X(send_indications, "Send indications relayed")                                        \
+	X(allocations_created, "allocations created")                                          \
+	X(allocations_expired, "allocations that expired")                                     \
+	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")               \
+	X(auth_challenges, "401 and 438 responses")                                            \
 	X(drop_not_turn, "datagrams on the listen port that are neither STUN nor ChannelData") \
-	X(drop_malformed, "STUN messages refused by the parser")                         \
-	X(drop_unexpected, "STUN messages of a method or class the relay does not serve") \
-	X(drop_no_allocation, "indications or ChannelData with no allocation")           \
-	X(drop_no_permission, "data for or from a peer without a permission")            \
-	X(drop_no_channel, "ChannelData on an unbound channel")                          \
-	X(drop_bad_channel_data, "ChannelData with a bad number or length")              \
-	X(drop_bad_send, "Send indications without a usable peer or data")               \
-	X(drop_hairpin, "data for the relay's own address with no allocation there")     \
-	X(drop_oversize, "data that does not fit the message toward the client")         \
+	X(drop_malformed, "STUN messages refused by the parser")                               \
+	X(drop_unexpected, "STUN messages of a method or class the relay does not serve")      \
+	X(drop_no_allocation, "indications or ChannelData with no allocation")                 \
+	X(drop_no_permission, "data for or from a peer without a permission")                  \
+	X(drop_no_channel, "ChannelData on an unbound channel")                                \
+	X(drop_bad_channel_data, "ChannelData with a bad number or length")                    \
+	X(drop_bad_send, "Send indications without a usable peer or data")                     \
+	X(drop_hairpin, "data for the relay's own address with no allocation there")           \
+	X(drop_oversize, "data that does not fit the message toward the client")               \
 	X(drop_fastpath, "bindings the dataplane refused")
 
 struct tp_engine_stats {
@@ -93,8 +93,8 @@ void tp_engine_set_time(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_s)
 void tp_engine_tick(struct tp_engine *eng);
 
 /* A datagram from client on the listen port: STUN or ChannelData. */
-void tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client,
-			    const uint8_t *buf, size_t len);
+void tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *buf,
+			    size_t len);
 /* A datagram from peer on the relayed address with the given family and port. */
 void tp_engine_peer_input(struct tp_engine *eng, uint8_t family, uint16_t port,
 			  const struct tp_addr *peer, const uint8_t *buf, size_t len);

@@ -19,11 +19,11 @@
 #include "stun.h"
 #include "timer.h"
 
-#define TP_CHANNEL_MIN 0x4000
-#define TP_CHANNEL_MAX 0x7FFF /* RFC 8656 narrows to 0x4FFF; RFC 5766 clients use up to here */
-#define TP_TOKEN_LEN   8
+#define TP_CHANNEL_MIN	  0x4000
+#define TP_CHANNEL_MAX	  0x7FFF /* RFC 8656 narrows to 0x4FFF; RFC 5766 clients use up to here */
+#define TP_TOKEN_LEN	  8
 #define TP_RESERVATION_MS (30 * 1000) /* RFC 8656 section 7.2: at least 30 seconds */
-#define TP_OUT_MAX     (TP_STUN_MAX_MSG + 64)
+#define TP_OUT_MAX	  (TP_STUN_MAX_MSG + 64)
 
 struct tp_alloc;
 
@@ -89,7 +89,7 @@ struct tp_relay {
 struct tp_alloc {
 	struct tp_hnode node;
 	struct tp_addr client; /* key */
-	struct tp_list link; /* eng->allocs_list */
+	struct tp_list link;   /* eng->allocs_list */
 	struct tp_engine *eng;
 	struct tp_user *user;
 	uint32_t id;
@@ -181,8 +181,8 @@ void tp_engine_ports_fini(struct tp_engine *eng);
 /* binding.c */
 void tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a,
 				 const struct tp_stun_msg *m, const struct tp_auth_result *auth);
-void tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a,
-			    const struct tp_stun_msg *m, const struct tp_auth_result *auth);
+void tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
+			    const struct tp_auth_result *auth);
 struct tp_perm *tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port,
 			     const struct tp_addr *peer);
 struct tp_chan *tp_chan_find_num(const struct tp_engine *eng, const struct tp_alloc *a,

@@ -24,8 +24,8 @@ extern "C" {
 
 struct tp_fp_channel {
 	struct tp_addr client; /* the client's transport address (5-tuple, server side implied) */
-	struct tp_addr relay; /* the allocation's relayed address: bind address and port */
-	struct tp_addr peer; /* the bound peer transport address */
+	struct tp_addr relay;  /* the allocation's relayed address: bind address and port */
+	struct tp_addr peer;   /* the bound peer transport address */
 	uint16_t channel;
 	uint32_t id; /* unique per binding while it lives: names its counters */
 };

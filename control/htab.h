@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 struct tp_hnode {
 	struct tp_hnode *next;
 	uint64_t hash;
@@ -27,13 +31,18 @@ struct tp_htab {
 };
 
 /* Entry type E embeds node member N and key member K. */
-#define TP_HTAB_INIT(h, E, N, K) \
-	tp_htab_init((h), (ptrdiff_t)offsetof(E, K) - (ptrdiff_t)offsetof(E, N), sizeof(((E *)0)->K))
+#define TP_HTAB_INIT(h, E, N, K)                                                 \
+	tp_htab_init((h), (ptrdiff_t)offsetof(E, K) - (ptrdiff_t)offsetof(E, N), \
+		     sizeof(((E *)0)->K))
 
 int tp_htab_init(struct tp_htab *h, ptrdiff_t key_off, size_t key_len);
 void tp_htab_fini(struct tp_htab *h);
 struct tp_hnode *tp_htab_find(const struct tp_htab *h, const void *key);
 void tp_htab_insert(struct tp_htab *h, struct tp_hnode *n);
 void tp_htab_remove(struct tp_htab *h, struct tp_hnode *n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

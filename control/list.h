@@ -12,7 +12,7 @@ struct tp_list {
 	struct tp_list *next, *prev;
 };
 
-#define tp_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define tp_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void
 tp_list_init(struct tp_list *l)

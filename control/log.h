@@ -16,12 +16,12 @@ extern enum tp_log_level tp_log_level;
 
 void tp_log(enum tp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define TP_ERR(...)   tp_log(TP_LOG_ERR, __VA_ARGS__)
-#define TP_WARN(...)  tp_log(TP_LOG_WARN, __VA_ARGS__)
-#define TP_INFO(...)  tp_log(TP_LOG_INFO, __VA_ARGS__)
-#define TP_DEBUG(...)                                  \
-	do {                                           \
-		if (tp_log_level >= TP_LOG_DEBUG)      \
+#define TP_ERR(...)  tp_log(TP_LOG_ERR, __VA_ARGS__)
+#define TP_WARN(...) tp_log(TP_LOG_WARN, __VA_ARGS__)
+#define TP_INFO(...) tp_log(TP_LOG_INFO, __VA_ARGS__)
+#define TP_DEBUG(...)                                      \
+	do {                                               \
+		if (tp_log_level >= TP_LOG_DEBUG)          \
 			tp_log(TP_LOG_DEBUG, __VA_ARGS__); \
 	} while (0)
 

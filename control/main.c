@@ -19,7 +19,8 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: turnpike [-c FILE]             run the relay (built-in defaults without -c)\n"
+	fprintf(f, "usage: turnpike [-c FILE]             run the relay (built-in defaults without "
+		   "-c)\n"
 		   "       turnpike --check-config FILE   validate FILE and exit\n"
 		   "       turnpike --print-defaults      print the built-in configuration\n"
 		   "       turnpike --version\n");

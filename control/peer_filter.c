@@ -13,24 +13,22 @@ struct builtin {
 };
 
 static const struct builtin builtins[] = {
-	{ "0.0.0.0/8", false }, /* this network, unspecified */
-	{ "127.0.0.0/8", false }, /* loopback */
+	{ "0.0.0.0/8", false },	     /* this network, unspecified */
+	{ "127.0.0.0/8", false },    /* loopback */
 	{ "169.254.0.0/16", false }, /* link-local */
-	{ "224.0.0.0/4", false }, /* multicast */
-	{ "240.0.0.0/4", false }, /* reserved, limited broadcast */
-	{ "::/96", false }, /* unspecified, loopback, IPv4-compatible */
-	{ "100::/64", false }, /* discard-only */
-	{ "2001::/32", false }, /* Teredo */
-	{ "2002::/16", false }, /* 6to4 */
-	{ "fe80::/10", false }, /* link-local */
-	{ "fec0::/10", false }, /* site-local, deprecated */
-	{ "ff00::/8", false }, /* multicast */
-	{ "10.0.0.0/8", true },
-	{ "172.16.0.0/12", true },
-	{ "192.168.0.0/16", true },
-	{ "100.64.0.0/10", true }, /* shared address space (CGN) */
-	{ "fc00::/7", true }, /* unique local */
-	{ "64:ff9b:1::/48", true }, /* local-use NAT64 */
+	{ "224.0.0.0/4", false },    /* multicast */
+	{ "240.0.0.0/4", false },    /* reserved, limited broadcast */
+	{ "::/96", false },	     /* unspecified, loopback, IPv4-compatible */
+	{ "100::/64", false },	     /* discard-only */
+	{ "2001::/32", false },	     /* Teredo */
+	{ "2002::/16", false },	     /* 6to4 */
+	{ "fe80::/10", false },	     /* link-local */
+	{ "fec0::/10", false },	     /* site-local, deprecated */
+	{ "ff00::/8", false },	     /* multicast */
+	{ "10.0.0.0/8", true },	     { "172.16.0.0/12", true },
+	{ "192.168.0.0/16", true },  { "100.64.0.0/10", true }, /* shared address space (CGN) */
+	{ "fc00::/7", true },					/* unique local */
+	{ "64:ff9b:1::/48", true },				/* local-use NAT64 */
 };
 
 #define NBUILTIN (sizeof(builtins) / sizeof(builtins[0]))
@@ -82,15 +80,17 @@ denied(const struct tp_config *cfg, const struct tp_addr *a)
 	return in_list(cfg->deny, cfg->ndeny, a);
 }
 
-static bool
-is_self(const struct tp_config *cfg, const struct tp_addr *a)
+bool
+tp_peer_is_own(const struct tp_config *cfg, const struct tp_addr *a)
 {
 	for (int f = 0; f < TP_NFAM; f++) {
 		const struct tp_cfg_family *fam = &cfg->fam[f];
 
 		if (!fam->enabled)
 			continue;
-		if (tp_addr_ip_eq(&fam->bind, a) || tp_addr_ip_eq(tp_cfg_public(cfg, f), a))
+		/* A wildcard bind is no address of ours: the unspecified address stays denied. */
+		if ((!tp_addr_is_unspecified(&fam->bind) && tp_addr_ip_eq(&fam->bind, a)) ||
+		    tp_addr_ip_eq(tp_cfg_public(cfg, f), a))
 			return true;
 	}
 	return false;
@@ -115,12 +115,12 @@ tp_peer_check(const struct tp_config *cfg, const struct tp_addr *peer)
 	if (!builtin_ready)
 		prepare_builtins();
 	ip.port = 0;
-	if (is_self(cfg, &ip))
+	if (tp_peer_is_own(cfg, &ip))
 		return TP_PEER_SELF;
 
 	embedded = tp_peer_embedded_v4(&ip, &v4);
 	/* Our own IPv4 address spelt as IPv6 cannot be hairpinned: families must match. */
-	if (embedded && is_self(cfg, &v4))
+	if (embedded && tp_peer_is_own(cfg, &v4))
 		return TP_PEER_DENIED;
 	if (tp_peer_allow_listed(cfg, &ip))
 		return TP_PEER_ALLOWED;

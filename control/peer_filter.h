@@ -34,6 +34,9 @@ enum tp_peer_verdict {
 /* Judge peer's IP (the port is not looked at) under cfg's lists and the relay's addresses. */
 enum tp_peer_verdict tp_peer_check(const struct tp_config *cfg, const struct tp_addr *peer);
 
+/* Is ip (port not looked at) one of the relay's own addresses, bind or public? */
+bool tp_peer_is_own(const struct tp_config *cfg, const struct tp_addr *ip);
+
 /* Does the configured allow list name peer's IP (in any of its spellings)? */
 bool tp_peer_allow_listed(const struct tp_config *cfg, const struct tp_addr *peer);
 

@@ -19,12 +19,12 @@
 #include "engine.h"
 #include "log.h"
 
-#define BATCH	     16
-#define RXBUF	     65536
-#define MAX_EVENTS   64
-#define TICK_MS	     250
+#define BATCH	   16
+#define RXBUF	   65536
+#define MAX_EVENTS 64
+#define TICK_MS	   250
 /* Batches read from one socket per wakeup, so that one busy socket cannot starve the rest. */
-#define MAX_BATCHES  4
+#define MAX_BATCHES 4
 
 enum ev_kind {
 	EV_LISTEN = 1,
@@ -66,7 +66,8 @@ udp_socket(const struct tp_config *cfg, const struct tp_addr *a)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	else
 		/* DF only where a Send indication asks for it (RFC 8656 section 14). */
-		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &(int){ IP_PMTUDISC_DONT }, sizeof(int));
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &(int){ IP_PMTUDISC_DONT },
+			   sizeof(int));
 	if (cfg->socket_rcvbuf)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->socket_rcvbuf, sizeof(int));
 	if (cfg->socket_sndbuf)
@@ -210,7 +211,8 @@ drain(struct tp_sock *s, int fd, enum ev_kind kind, uint8_t family, uint16_t por
 			if (tp_addr_from_sockaddr(&from, (struct sockaddr *)&s->from[i]) < 0)
 				continue;
 			if (kind == EV_LISTEN)
-				tp_engine_client_input(s->eng, &from, s->bufs[i], s->msgs[i].msg_len);
+				tp_engine_client_input(s->eng, &from, s->bufs[i],
+						       s->msgs[i].msg_len);
 			else
 				tp_engine_peer_input(s->eng, family, port, &from, s->bufs[i],
 						     s->msgs[i].msg_len);
@@ -218,7 +220,8 @@ drain(struct tp_sock *s, int fd, enum ev_kind kind, uint8_t family, uint16_t por
 		if (n < BATCH)
 			return;
 		/* The engine may have closed this relay while handling the batch. */
-		if (kind == EV_RELAY && s->relay_fd[TP_FAM_IDX(family)][port - s->cfg->port_min] != fd)
+		if (kind == EV_RELAY &&
+		    s->relay_fd[TP_FAM_IDX(family)][port - s->cfg->port_min] != fd)
 			return;
 	}
 }
@@ -328,8 +331,10 @@ setup(struct tp_sock *s, const struct tp_config *cfg)
 			return -1;
 		}
 		watch(s, s->listen_fd[f], ev_key(EV_LISTEN, a.family, a.port));
-		TP_INFO("listening on %s, relaying from %s ports %u-%u", tp_addr_str(&a, text, sizeof(text)),
-			tp_addr_str(tp_cfg_public(cfg, f), (char[TP_ADDR_STRLEN]){ 0 }, TP_ADDR_STRLEN),
+		TP_INFO("listening on %s, relaying from %s ports %u-%u",
+			tp_addr_str(&a, text, sizeof(text)),
+			tp_addr_str(tp_cfg_public(cfg, f), (char[TP_ADDR_STRLEN]){ 0 },
+				    TP_ADDR_STRLEN),
 			cfg->port_min, cfg->port_max);
 	}
 	return 0;

@@ -97,7 +97,7 @@ note_unknown(struct tp_stun_msg *m, uint16_t type)
 static bool
 fingerprint_ok(const uint8_t *buf, uint32_t fp_off)
 {
-	/* FINGERPRINT is last, so the header length already covers it: CRC the bytes as they are. */
+	/* FINGERPRINT is last, so the header length covers it already: CRC the bytes as sent. */
 	uLong crc = crc32(0L, buf, fp_off);
 
 	return ((uint32_t)crc ^ TP_STUN_FP_XOR) == rd32(buf + fp_off + 4);
@@ -167,9 +167,9 @@ tp_stun_parse(struct tp_stun_msg *m, const uint8_t *buf, size_t len)
 				break;
 			if (m->nattrs == TP_STUN_MAX_ATTRS)
 				return TP_STUN_ETOO_MANY_ATTRS;
-			m->attrs[m->nattrs++] = (struct tp_stun_attr){
-				.type = at, .len = alen, .off = (uint32_t)(off + 4)
-			};
+			m->attrs[m->nattrs++] = (struct tp_stun_attr){ .type = at,
+								       .len = alen,
+								       .off = (uint32_t)(off + 4) };
 			if (at < 0x8000 && !tp_stun_attr_known(at))
 				note_unknown(m, at);
 		}
@@ -196,7 +196,7 @@ tp_stun_find(const struct tp_stun_msg *m, uint16_t type)
 }
 
 int
-tp_stun_get_addr(const struct tp_stun_msg *m, const struct tp_stun_attr *a, bool xor,
+tp_stun_get_addr(const struct tp_stun_msg *m, const struct tp_stun_attr *a, bool xored,
 		 struct tp_addr *out)
 {
 	const uint8_t *v = tp_stun_value(m, a);
@@ -215,7 +215,7 @@ tp_stun_get_addr(const struct tp_stun_msg *m, const struct tp_stun_attr *a, bool
 
 	out->port = rd16(v + 2);
 	memcpy(out->ip, v + 4, iplen);
-	if (xor) {
+	if (xored) {
 		uint8_t pad[16];
 
 		wr32(pad, TP_STUN_MAGIC);
@@ -237,8 +237,7 @@ tp_stun_get_u32(const struct tp_stun_msg *m, const struct tp_stun_attr *a, uint3
 }
 
 bool
-tp_stun_check_integrity(const struct tp_stun_msg *m, bool sha256, const uint8_t *key,
-			size_t keylen)
+tp_stun_check_integrity(const struct tp_stun_msg *m, bool sha256, const uint8_t *key, size_t keylen)
 {
 	uint32_t off = sha256 ? m->mi256_off : m->mi_off;
 	uint8_t hdr[TP_STUN_HDR_LEN], mac[TP_STUN_MI256_LEN];
@@ -306,12 +305,13 @@ const char *
 tp_stun_parse_error_name(int err)
 {
 	static const char *const names[] = {
-		[TP_STUN_OK] = "ok",
 #define X(n, s) [TP_STUN_E##n] = s,
 		TP_STUN_PARSE_ERRORS(X)
 #undef X
 	};
 
+	if (err == TP_STUN_OK)
+		return "ok";
 	if (err < 0 || err >= TP_STUN_E_COUNT)
 		return "unknown";
 	return names[err];
@@ -387,7 +387,7 @@ tp_stun_add_str(struct tp_stun_builder *b, uint16_t type, const char *s)
 }
 
 void
-tp_stun_add_addr(struct tp_stun_builder *b, uint16_t type, const struct tp_addr *a, bool xor)
+tp_stun_add_addr(struct tp_stun_builder *b, uint16_t type, const struct tp_addr *a, bool xored)
 {
 	size_t iplen = tp_fam_iplen(a->family);
 	uint8_t *p = attr_begin(b, type, 4 + iplen);
@@ -397,11 +397,11 @@ tp_stun_add_addr(struct tp_stun_builder *b, uint16_t type, const struct tp_addr 
 		return;
 	p[0] = 0;
 	p[1] = a->family;
-	wr16(p + 2, xor ? a->port ^ (uint16_t)(TP_STUN_MAGIC >> 16) : a->port);
+	wr16(p + 2, xored ? a->port ^ (uint16_t)(TP_STUN_MAGIC >> 16) : a->port);
 	wr32(pad, TP_STUN_MAGIC);
 	memcpy(pad + 4, b->tid, TP_STUN_TID_LEN);
 	for (size_t i = 0; i < iplen; i++)
-		p[4 + i] = xor ? a->ip[i] ^ pad[i] : a->ip[i];
+		p[4 + i] = xored ? a->ip[i] ^ pad[i] : a->ip[i];
 }
 
 void

@@ -25,11 +25,11 @@
 extern "C" {
 #endif
 
-#define TP_STUN_HDR_LEN	 20
-#define TP_STUN_MAGIC	 0x2112A442u
-#define TP_STUN_TID_LEN	 12
-#define TP_STUN_FP_XOR	 0x5354554Eu
-#define TP_STUN_MI_LEN	 20
+#define TP_STUN_HDR_LEN	  20
+#define TP_STUN_MAGIC	  0x2112A442u
+#define TP_STUN_TID_LEN	  12
+#define TP_STUN_FP_XOR	  0x5354554Eu
+#define TP_STUN_MI_LEN	  20
 #define TP_STUN_MI256_LEN 32
 /* Largest message the relay builds or accepts: one UDP datagram. */
 #define TP_STUN_MAX_MSG 65535
@@ -39,13 +39,13 @@ extern "C" {
 #define TP_STUN_MAX_UNKNOWN 16
 
 /* X(name, value, text) */
-#define TP_STUN_METHODS(X)                                  \
-	X(BINDING, 0x001, "Binding")                        \
-	X(ALLOCATE, 0x003, "Allocate")                      \
-	X(REFRESH, 0x004, "Refresh")                        \
-	X(SEND, 0x006, "Send")                              \
-	X(DATA, 0x007, "Data")                              \
-	X(CREATE_PERMISSION, 0x008, "CreatePermission")     \
+#define TP_STUN_METHODS(X)                              \
+	X(BINDING, 0x001, "Binding")                    \
+	X(ALLOCATE, 0x003, "Allocate")                  \
+	X(REFRESH, 0x004, "Refresh")                    \
+	X(SEND, 0x006, "Send")                          \
+	X(DATA, 0x007, "Data")                          \
+	X(CREATE_PERMISSION, 0x008, "CreatePermission") \
 	X(CHANNEL_BIND, 0x009, "ChannelBind")
 
 enum tp_stun_method {
@@ -62,35 +62,35 @@ enum tp_stun_class {
 };
 
 /* X(name, type, text). Types below 0x8000 are comprehension-required. */
-#define TP_STUN_ATTRS(X)                                                  \
-	X(MAPPED_ADDRESS, 0x0001, "MAPPED-ADDRESS")                       \
-	X(USERNAME, 0x0006, "USERNAME")                                   \
-	X(MESSAGE_INTEGRITY, 0x0008, "MESSAGE-INTEGRITY")                 \
-	X(ERROR_CODE, 0x0009, "ERROR-CODE")                               \
-	X(UNKNOWN_ATTRIBUTES, 0x000A, "UNKNOWN-ATTRIBUTES")               \
-	X(CHANNEL_NUMBER, 0x000C, "CHANNEL-NUMBER")                       \
-	X(LIFETIME, 0x000D, "LIFETIME")                                   \
-	X(XOR_PEER_ADDRESS, 0x0012, "XOR-PEER-ADDRESS")                   \
-	X(DATA, 0x0013, "DATA")                                           \
-	X(REALM, 0x0014, "REALM")                                         \
-	X(NONCE, 0x0015, "NONCE")                                         \
-	X(XOR_RELAYED_ADDRESS, 0x0016, "XOR-RELAYED-ADDRESS")             \
-	X(REQUESTED_ADDRESS_FAMILY, 0x0017, "REQUESTED-ADDRESS-FAMILY")   \
-	X(EVEN_PORT, 0x0018, "EVEN-PORT")                                 \
-	X(REQUESTED_TRANSPORT, 0x0019, "REQUESTED-TRANSPORT")             \
-	X(DONT_FRAGMENT, 0x001A, "DONT-FRAGMENT")                         \
-	X(MESSAGE_INTEGRITY_SHA256, 0x001C, "MESSAGE-INTEGRITY-SHA256")   \
-	X(PASSWORD_ALGORITHM, 0x001D, "PASSWORD-ALGORITHM")               \
-	X(XOR_MAPPED_ADDRESS, 0x0020, "XOR-MAPPED-ADDRESS")               \
-	X(RESERVATION_TOKEN, 0x0022, "RESERVATION-TOKEN")                 \
-	X(ADDITIONAL_ADDRESS_FAMILY, 0x8000, "ADDITIONAL-ADDRESS-FAMILY") \
+#define TP_STUN_ATTRS(X)                                                              \
+	X(MAPPED_ADDRESS, 0x0001, "MAPPED-ADDRESS")                                   \
+	X(USERNAME, 0x0006, "USERNAME")                                               \
+	X(MESSAGE_INTEGRITY, 0x0008, "MESSAGE-INTEGRITY")                             \
+	X(ERROR_CODE, 0x0009, "ERROR-CODE")                                           \
+	X(UNKNOWN_ATTRIBUTES, 0x000A, "UNKNOWN-ATTRIBUTES")                           \
+	X(CHANNEL_NUMBER, 0x000C, "CHANNEL-NUMBER")                                   \
+	X(LIFETIME, 0x000D, "LIFETIME")                                               \
+	X(XOR_PEER_ADDRESS, 0x0012, "XOR-PEER-ADDRESS")                               \
+	X(DATA, 0x0013, "DATA")                                                       \
+	X(REALM, 0x0014, "REALM")                                                     \
+	X(NONCE, 0x0015, "NONCE")                                                     \
+	X(XOR_RELAYED_ADDRESS, 0x0016, "XOR-RELAYED-ADDRESS")                         \
+	X(REQUESTED_ADDRESS_FAMILY, 0x0017, "REQUESTED-ADDRESS-FAMILY")               \
+	X(EVEN_PORT, 0x0018, "EVEN-PORT")                                             \
+	X(REQUESTED_TRANSPORT, 0x0019, "REQUESTED-TRANSPORT")                         \
+	X(DONT_FRAGMENT, 0x001A, "DONT-FRAGMENT")                                     \
+	X(MESSAGE_INTEGRITY_SHA256, 0x001C, "MESSAGE-INTEGRITY-SHA256")               \
+	X(PASSWORD_ALGORITHM, 0x001D, "PASSWORD-ALGORITHM")                           \
+	X(XOR_MAPPED_ADDRESS, 0x0020, "XOR-MAPPED-ADDRESS")                           \
+	X(RESERVATION_TOKEN, 0x0022, "RESERVATION-TOKEN")                             \
+	X(ADDITIONAL_ADDRESS_FAMILY, 0x8000, "ADDITIONAL-ADDRESS-FAMILY")             \
 	X(ADDITIONAL_ADDRESS_FAMILY_OLD, 0x8032, "ADDITIONAL-ADDRESS-FAMILY (draft)") \
-	X(ADDRESS_ERROR_CODE, 0x8001, "ADDRESS-ERROR-CODE")               \
-	X(PASSWORD_ALGORITHMS, 0x8002, "PASSWORD-ALGORITHMS")             \
-	X(ALTERNATE_DOMAIN, 0x8003, "ALTERNATE-DOMAIN")                   \
-	X(ICMP, 0x8004, "ICMP")                                           \
-	X(SOFTWARE, 0x8022, "SOFTWARE")                                   \
-	X(ALTERNATE_SERVER, 0x8023, "ALTERNATE-SERVER")                   \
+	X(ADDRESS_ERROR_CODE, 0x8001, "ADDRESS-ERROR-CODE")                           \
+	X(PASSWORD_ALGORITHMS, 0x8002, "PASSWORD-ALGORITHMS")                         \
+	X(ALTERNATE_DOMAIN, 0x8003, "ALTERNATE-DOMAIN")                               \
+	X(ICMP, 0x8004, "ICMP")                                                       \
+	X(SOFTWARE, 0x8022, "SOFTWARE")                                               \
+	X(ALTERNATE_SERVER, 0x8023, "ALTERNATE-SERVER")                               \
 	X(FINGERPRINT, 0x8028, "FINGERPRINT")
 
 enum tp_stun_attr_type {
@@ -100,20 +100,20 @@ enum tp_stun_attr_type {
 };
 
 /* X(code, name, reason phrase): the phrases are the RFCs' own. */
-#define TP_STUN_ERRORS(X)                                                  \
-	X(300, TRY_ALTERNATE, "Try Alternate")                             \
-	X(400, BAD_REQUEST, "Bad Request")                                 \
-	X(401, UNAUTHENTICATED, "Unauthenticated")                         \
-	X(403, FORBIDDEN, "Forbidden")                                     \
-	X(420, UNKNOWN_ATTRIBUTE, "Unknown Attribute")                     \
-	X(437, ALLOCATION_MISMATCH, "Allocation Mismatch")                 \
-	X(438, STALE_NONCE, "Stale Nonce")                                 \
+#define TP_STUN_ERRORS(X)                                                    \
+	X(300, TRY_ALTERNATE, "Try Alternate")                               \
+	X(400, BAD_REQUEST, "Bad Request")                                   \
+	X(401, UNAUTHENTICATED, "Unauthenticated")                           \
+	X(403, FORBIDDEN, "Forbidden")                                       \
+	X(420, UNKNOWN_ATTRIBUTE, "Unknown Attribute")                       \
+	X(437, ALLOCATION_MISMATCH, "Allocation Mismatch")                   \
+	X(438, STALE_NONCE, "Stale Nonce")                                   \
 	X(440, ADDRESS_FAMILY_NOT_SUPPORTED, "Address Family not Supported") \
-	X(441, WRONG_CREDENTIALS, "Wrong Credentials")                     \
-	X(442, UNSUPPORTED_TRANSPORT, "Unsupported Transport Protocol")    \
+	X(441, WRONG_CREDENTIALS, "Wrong Credentials")                       \
+	X(442, UNSUPPORTED_TRANSPORT, "Unsupported Transport Protocol")      \
 	X(443, PEER_ADDRESS_FAMILY_MISMATCH, "Peer Address Family Mismatch") \
-	X(486, ALLOCATION_QUOTA_REACHED, "Allocation Quota Reached")       \
-	X(500, SERVER_ERROR, "Server Error")                               \
+	X(486, ALLOCATION_QUOTA_REACHED, "Allocation Quota Reached")         \
+	X(500, SERVER_ERROR, "Server Error")                                 \
 	X(508, INSUFFICIENT_CAPACITY, "Insufficient Capacity")
 
 enum tp_stun_error {
@@ -123,14 +123,14 @@ enum tp_stun_error {
 };
 
 /* X(name, text): why a datagram was refused by the parser. */
-#define TP_STUN_PARSE_ERRORS(X)                                          \
-	X(NOT_STUN, "not-stun")                                          \
-	X(BAD_LENGTH, "bad-length")                                      \
-	X(TRUNCATED_ATTR, "truncated-attribute")                         \
-	X(TOO_MANY_ATTRS, "too-many-attributes")                         \
-	X(BAD_INTEGRITY_LEN, "bad-integrity-length")                     \
-	X(BAD_FINGERPRINT_LEN, "bad-fingerprint-length")                 \
-	X(BAD_FINGERPRINT, "bad-fingerprint")                            \
+#define TP_STUN_PARSE_ERRORS(X)                          \
+	X(NOT_STUN, "not-stun")                          \
+	X(BAD_LENGTH, "bad-length")                      \
+	X(TRUNCATED_ATTR, "truncated-attribute")         \
+	X(TOO_MANY_ATTRS, "too-many-attributes")         \
+	X(BAD_INTEGRITY_LEN, "bad-integrity-length")     \
+	X(BAD_FINGERPRINT_LEN, "bad-fingerprint-length") \
+	X(BAD_FINGERPRINT, "bad-fingerprint")            \
 	X(AFTER_FINGERPRINT, "attribute-after-fingerprint")
 
 enum tp_stun_parse_error {
@@ -181,8 +181,8 @@ tp_stun_value(const struct tp_stun_msg *m, const struct tp_stun_attr *a)
 	return m->buf + a->off;
 }
 
-/* Decode an XOR-*-ADDRESS (or, with xor false, a plain MAPPED-ADDRESS). 0 or -EINVAL. */
-int tp_stun_get_addr(const struct tp_stun_msg *m, const struct tp_stun_attr *a, bool xor,
+/* Decode an XOR-*-ADDRESS (or, with xored false, a plain MAPPED-ADDRESS). 0 or -EINVAL. */
+int tp_stun_get_addr(const struct tp_stun_msg *m, const struct tp_stun_attr *a, bool xored,
 		     struct tp_addr *out);
 int tp_stun_get_u32(const struct tp_stun_msg *m, const struct tp_stun_attr *a, uint32_t *out);
 
@@ -206,7 +206,7 @@ struct tp_stun_builder {
 	size_t cap;
 	size_t len;
 	const uint8_t *tid; /* points at the header's copy */
-	uint8_t pad_byte; /* 0; the RFC 5769 vectors pad with 0x20 */
+	uint8_t pad_byte;   /* 0; the RFC 5769 vectors pad with 0x20 */
 	bool overflow;
 };
 
@@ -215,7 +215,8 @@ void tp_stun_build_init(struct tp_stun_builder *b, uint8_t *buf, size_t cap, uin
 void tp_stun_add(struct tp_stun_builder *b, uint16_t type, const void *val, size_t len);
 void tp_stun_add_u32(struct tp_stun_builder *b, uint16_t type, uint32_t v);
 void tp_stun_add_str(struct tp_stun_builder *b, uint16_t type, const char *s);
-void tp_stun_add_addr(struct tp_stun_builder *b, uint16_t type, const struct tp_addr *a, bool xor);
+void tp_stun_add_addr(struct tp_stun_builder *b, uint16_t type, const struct tp_addr *a,
+		      bool xored);
 void tp_stun_add_error(struct tp_stun_builder *b, int code);
 void tp_stun_add_unknown(struct tp_stun_builder *b, const uint16_t *types, size_t n);
 void tp_stun_add_integrity(struct tp_stun_builder *b, bool sha256, const uint8_t *key,

@@ -74,7 +74,7 @@ tp_wheel_advance(struct tp_wheel *w, uint64_t now_ms)
 	if (now_tick > w->tick + TP_WHEEL_SLOTS)
 		w->tick = now_tick - TP_WHEEL_SLOTS;
 	while (w->tick < now_tick) {
-		/* Advanced first, so a callback arming a timer already due lands in a later slot. */
+		/* Advanced first: a callback arming a timer already due lands in a later slot. */
 		w->tick++;
 
 		struct tp_timer **head = &w->slot[w->tick & SLOT_MASK];

@@ -12,6 +12,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define TP_WHEEL_TICK_MS 250
 #define TP_WHEEL_SLOTS	 16384 /* 4096 s at 250 ms */
 
@@ -25,7 +29,7 @@ struct tp_timer {
 };
 
 struct tp_wheel {
-	uint64_t tick; /* last tick processed */
+	uint64_t tick;	/* last tick processed */
 	uint64_t count; /* timers armed */
 	struct tp_timer *slot[TP_WHEEL_SLOTS];
 };
@@ -43,5 +47,9 @@ tp_timer_pending(const struct tp_timer *t)
 {
 	return t->pprev != 0;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
