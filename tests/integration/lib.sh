@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Shared by the integration tests: run the test in a network namespace of its own when root
+# (its own loopback, so ports never clash and nothing leaks), start turnpike on a generated
+# configuration, wait for it, stop it and check that it exits cleanly. Every process started
+# here is bounded by `timeout` and killed on exit.
+
+set -euo pipefail
+
+# Re-run this script inside a fresh network namespace when root; elsewhere use the host's
+# loopback with ports picked at random.
+tp_enter_netns() {
+	if [[ $EUID -eq 0 && -z ${TP_NETNS:-} ]]; then
+		local ns="tp-test-$$-$RANDOM"
+		ip netns add "$ns"
+		trap 'ip netns del '"$ns"' 2>/dev/null || true' EXIT
+		ip -n "$ns" link set lo up
+		TP_NETNS=$ns ip netns exec "$ns" "$(readlink -f "$0")" "$@"
+		exit $?
+	fi
+}
+
+tp_ports() {
+	if [[ -n ${TP_NETNS:-} ]]; then
+		TP_LISTEN=3478 TP_PORT_MIN=49152 TP_PORT_MAX=49407 TP_PEER_PORT=3480
+	else
+		local base=$((20000 + (RANDOM % 80) * 500))
+		TP_LISTEN=$base TP_PORT_MIN=$((base + 100)) TP_PORT_MAX=$((base + 355))
+		TP_PEER_PORT=$((base + 10))
+	fi
+}
+
+TP_PIDS=()
+tp_cleanup() {
+	local pid
+	for pid in "${TP_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	[[ -n ${TP_WORK:-} ]] && rm -rf "$TP_WORK"
+}
+
+tp_fail() {
+	echo "FAIL: $*" >&2
+	if [[ -n ${TP_WORK:-} && -f $TP_WORK/turnpike.log ]]; then
+		echo "--- turnpike log (last 40 lines)" >&2
+		tail -n 40 "$TP_WORK/turnpike.log" >&2
+	fi
+	exit 1
+}
+
+# tp_start_turnpike BINARY [AUTH_KEYS [MORE_GROUPS]]: start turnpike, wait until it serves.
+tp_start_turnpike() {
+	local bin=$1 auth=${2:-} extra=${3:-}
+	cat >"$TP_WORK/turnpike.conf" <<CONF
+log: { level = "debug"; };
+relay: {
+	listen-port = $TP_LISTEN;
+	port-min = $TP_PORT_MIN;
+	port-max = $TP_PORT_MAX;
+	ipv4: { bind = "127.0.0.1"; };
+	ipv6: { bind = "::1"; };
+};
+auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; $auth };
+peers: { allow = [ "127.0.0.0/8", "::1/128" ]; };
+$extra
+CONF
+	timeout 300 "$bin" -c "$TP_WORK/turnpike.conf" >"$TP_WORK/turnpike.log" 2>&1 &
+	TP_PID=$!
+	TP_PIDS+=("$TP_PID")
+	local i
+	for i in $(seq 100); do
+		grep -q "socket mode ready" "$TP_WORK/turnpike.log" && return 0
+		kill -0 "$TP_PID" 2>/dev/null || tp_fail "turnpike exited during start-up"
+		sleep 0.05
+	done
+	tp_fail "turnpike did not become ready"
+}
+
+# Stop turnpike with SIGTERM; it must exit 0 and print its counters.
+tp_stop_turnpike() {
+	kill -TERM "$TP_PID"
+	local status=0
+	wait "$TP_PID" || status=$?
+	[[ $status -eq 0 ]] || tp_fail "turnpike exited with status $status after SIGTERM"
+	grep -q "shutting down" "$TP_WORK/turnpike.log" || tp_fail "no shutdown line in the log"
+}
+
+# tp_counter NAME: a counter from the stats turnpike logged at exit (0 when absent).
+tp_counter() {
+	local v
+	v=$(grep -o "stats: $1 [0-9]*" "$TP_WORK/turnpike.log" | tail -n 1 | awk '{print $3}')
+	echo "${v:-0}"
+}

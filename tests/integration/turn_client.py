@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Our own TURN client over real UDP sockets, independent of the C code: it builds and checks
+# STUN with Python's hashlib/hmac/zlib only. It covers what coturn's client does not: the
+# SHA-256 password algorithm with MESSAGE-INTEGRITY-SHA256, static users, padded ChannelData,
+# EVEN-PORT reservations held by real sockets, relayed ports released by Refresh 0, 403 for
+# denied peers and 420 for unknown attributes, all against a running turnpike.
+#
+# usage: turn_client.py SERVER_PORT PEER_PORT   (turnpike on 127.0.0.1, user alice/alice-pw)
+import hashlib
+import hmac
+import os
+import socket
+import struct
+import sys
+import zlib
+
+MAGIC = 0x2112A442
+REALM = "turnpike.test"
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures += 1
+
+
+def attr(t, v):
+    return struct.pack("!HH", t, len(v)) + v + b"\0" * (-len(v) % 4)
+
+
+def xaddr(ip, port, tid):
+    fam = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    raw = socket.inet_pton(fam, ip)
+    pad = struct.pack("!I", MAGIC) + tid
+    return struct.pack("!BBH", 0, 2 if fam == socket.AF_INET6 else 1, port ^ 0x2112) + bytes(
+        a ^ b for a, b in zip(raw, pad))
+
+
+def parse(msg):
+    mtype, mlen, magic = struct.unpack("!HHI", msg[:8])
+    assert magic == MAGIC and mlen + 20 == len(msg), "bad STUN from the server"
+    attrs, off = [], 20
+    while off < len(msg):
+        t, n = struct.unpack("!HH", msg[off:off + 4])
+        attrs.append((t, msg[off + 4:off + 4 + n], off))
+        off += 4 + n + (-n % 4)
+    return mtype, msg[8:20], attrs
+
+
+def get(attrs, t):
+    return [v for (a, v, _) in attrs if a == t]
+
+
+def unxor(v, tid):
+    fam, port = v[1], struct.unpack("!H", v[2:4])[0] ^ 0x2112
+    pad = struct.pack("!I", MAGIC) + tid
+    ip = bytes(a ^ b for a, b in zip(v[4:], pad))
+    return socket.inet_ntop(socket.AF_INET6 if fam == 2 else socket.AF_INET, ip), port
+
+
+class Client:
+    def __init__(self, server_port, user="alice", password="alice-pw", sha256=False):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(2)
+        self.server = ("127.0.0.1", server_port)
+        self.user, self.password, self.sha256 = user, password, sha256
+        self.nonce = None
+
+    def key(self):
+        h = hashlib.sha256 if self.sha256 else hashlib.md5
+        return h(f"{self.user}:{REALM}:{self.password}".encode()).digest()
+
+    def build(self, mtype, attrs, auth=True):
+        tid = os.urandom(12)
+        body = b"".join(a(tid) if callable(a) else a for a in attrs)
+        if auth and self.nonce:
+            body += attr(0x0006, self.user.encode()) + attr(0x0014, REALM.encode())
+            body += attr(0x0015, self.nonce)
+            if self.sha256:
+                body += attr(0x8002, b"\0\2\0\0\0\1\0\0") + attr(0x001D, b"\0\2\0\0")
+            hdr = struct.pack("!HHI", mtype, len(body) + (36 if self.sha256 else 24), MAGIC) + tid
+            alg = hashlib.sha256 if self.sha256 else hashlib.sha1
+            mac = hmac.new(self.key(), hdr + body, alg).digest()
+            body += attr(0x001C if self.sha256 else 0x0008, mac)
+        hdr = struct.pack("!HHI", mtype, len(body) + 8, MAGIC) + tid
+        crc = (zlib.crc32(hdr + body) ^ 0x5354554E) & 0xFFFFFFFF
+        body += attr(0x8028, struct.pack("!I", crc))
+        return struct.pack("!HHI", mtype, len(body), MAGIC) + tid + body, tid
+
+    def request(self, mtype, attrs=()):
+        for _ in range(3):
+            msg, tid = self.build(mtype, attrs)
+            self.sock.sendto(msg, self.server)
+            while True:
+                resp = self.sock.recv(65536)
+                if resp[4:8] == struct.pack("!I", MAGIC) and resp[8:20] == tid:
+                    break
+            rtype, _, rattrs = parse(resp)
+            code = error_code(rattrs)
+            if code in (401, 438) and get(rattrs, 0x0015) and (code == 438 or not self.nonce):
+                self.nonce = get(rattrs, 0x0015)[0]
+                continue
+            return rtype, code, rattrs, resp, tid
+        raise RuntimeError("no answer past the challenges")
+
+    def verify(self, resp, rattrs):
+        """The response's integrity, checked the way RFC 8489 says."""
+        t = 0x001C if self.sha256 else 0x0008
+        found = [(v, off) for (a, v, off) in rattrs if a == t]
+        if not found:
+            return False
+        mac, off = found[0]
+        hdr = resp[:2] + struct.pack("!H", off + 4 + len(mac) - 20) + resp[4:20]
+        alg = hashlib.sha256 if self.sha256 else hashlib.sha1
+        return hmac.compare_digest(hmac.new(self.key(), hdr + resp[20:off], alg).digest(), mac)
+
+    def allocate(self, extra=()):
+        return self.request(0x0003, [attr(0x0019, b"\x11\0\0\0"), *extra])
+
+
+def error_code(attrs):
+    e = get(attrs, 0x0009)
+    return e[0][2] * 100 + e[0][3] if e else 0
+
+
+def relayed(attrs, tid):
+    return [unxor(v, tid) for v in get(attrs, 0x0016)]
+
+
+def can_bind(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def main():
+    server_port, peer_port = int(sys.argv[1]), int(sys.argv[2])
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", peer_port))
+    peer.settimeout(2)
+
+    # SHA-256 password algorithm: the answer carries MESSAGE-INTEGRITY-SHA256.
+    c = Client(server_port, sha256=True)
+    rtype, code, attrs, resp, tid = c.allocate()
+    check(rtype == 0x0103, "Allocate with PASSWORD-ALGORITHM SHA-256 succeeds")
+    check(c.verify(resp, attrs), "its response verifies with MESSAGE-INTEGRITY-SHA256")
+    (rip, rport), = relayed(attrs, tid)
+    check(rip == "127.0.0.1" and not can_bind(rport), f"relayed port {rport} is held by turnpike")
+
+    # ChannelBind, then padded ChannelData: the peer sees the data without the pad.
+    rtype, code, attrs, resp, tid = c.request(0x0009, [
+        attr(0x000C, b"\x40\x10\0\0"), lambda t: attr(0x0012, xaddr("127.0.0.1", peer_port, t))])
+    check(rtype == 0x0109 and c.verify(resp, attrs), "ChannelBind succeeds, signed")
+    c.sock.sendto(b"\x40\x10\x00\x05hello\0\0\0", c.server)
+    data, src = peer.recvfrom(2048)
+    check(data == b"hello" and src == ("127.0.0.1", rport), "padded ChannelData reaches the peer unpadded from the relayed address")
+    peer.sendto(b"world!", ("127.0.0.1", rport))
+    data = c.sock.recv(2048)
+    check(data == b"\x40\x10\x00\x06world!", "the peer's answer comes back as ChannelData")
+
+    # A static user with MD5 (legacy) gets MESSAGE-INTEGRITY.
+    d = Client(server_port, user="bob", password="bob-pw")
+    rtype, code, attrs, resp, tid = d.allocate([attr(0x0018, b"\x80")])
+    check(rtype == 0x0103 and d.verify(resp, attrs), "Allocate with EVEN-PORT R as bob succeeds")
+    (rip, even), = relayed(attrs, tid)
+    token = get(attrs, 0x0022)
+    check(even % 2 == 0 and len(token) == 1 and not can_bind(even + 1),
+          f"even port {even}, port {even + 1} held for the reservation token")
+    e = Client(server_port, user="bob", password="bob-pw")
+    rtype, code, attrs, resp, tid = e.allocate([attr(0x0022, token[0])])
+    check(rtype == 0x0103 and relayed(attrs, tid) == [("127.0.0.1", even + 1)],
+          "another client takes the reserved port with the token")
+
+    # Denied peers and unknown attributes.
+    rtype, code, *_ = d.request(0x0008, [lambda t: attr(0x0012, xaddr("10.0.0.1", 9, t))])
+    check(code == 403, "CreatePermission for 10.0.0.1 is refused with 403")
+    rtype, code, attrs, resp, tid = d.request(0x0008, [attr(0x7ABC, b"?")])
+    check(code == 420 and get(attrs, 0x000A) == [b"\x7a\xbc"], "an unknown attribute gets 420 naming it")
+
+    # Refresh 0 lets go of the relayed port at once.
+    rtype, code, attrs, resp, tid = c.request(0x0004, [attr(0x000D, b"\0\0\0\0")])
+    check(rtype == 0x0104 and can_bind(rport), "Refresh 0 deletes the allocation and frees its port")
+    rtype, code, *_ = c.request(0x0004, [attr(0x000D, b"\0\0\0\0")])
+    check(code == 437, "a second Refresh 0 gets 437")
+
+    print(f"{failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# turnpike in socket mode against coturn's real client, turnutils_uclient, with time-limited
+# credentials (-W, coturn's use-auth-secret) and turnutils_peer as the peer. The verdict is
+# the client's own report: every message it sent came back (0% loss), plus turnpike's
+# counters showing the path the variant was meant to take.
+#
+# usage: uclient.sh TURNPIKE VARIANT
+#   plain   ChannelData to an IPv4 peer
+#   hairpin -y: two clients meet through their allocations on this relay
+#   send    -s: Send and Data indications
+#   ipv6    -x: IPv4 client, IPv6 relayed address, IPv6 peer
+#   v6peer  IPv4 client with an IPv6 peer on its IPv6 relayed address (-x), Send indications
+#   dual    -Z: one allocation with an IPv4 and an IPv6 relayed address
+#   v6client  an IPv6 client with an IPv6 peer
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+tp_enter_netns "$@"
+
+turnpike=$1
+variant=$2
+TP_WORK=$(mktemp -d)
+trap tp_cleanup EXIT
+tp_ports
+
+server=127.0.0.1
+case $variant in
+plain) args=(-c -e 127.0.0.1) ;;
+hairpin) args=(-y -c) ;;
+send) args=(-s -c -e 127.0.0.1) ;;
+ipv6) args=(-x -c -e ::1) ;;
+v6peer) args=(-x -s -c -e ::1) ;;
+dual) args=(-Z -e 127.0.0.1) ;;
+v6client) args=(-c -e ::1) server=::1 ;;
+*) tp_fail "unknown variant $variant" ;;
+esac
+
+tp_start_turnpike "$turnpike"
+timeout 120 turnutils_peer -L 127.0.0.1 -L ::1 -p "$TP_PEER_PORT" >"$TP_WORK/peer.log" 2>&1 &
+TP_PIDS+=($!)
+sleep 0.2
+
+messages=40
+status=0
+timeout 90 turnutils_uclient "${args[@]}" -W it-secret -p "$TP_LISTEN" -r "$TP_PEER_PORT" \
+	-n "$messages" -l 170 -z 5 "$server" >"$TP_WORK/uclient.log" 2>&1 || status=$?
+[[ $status -eq 0 ]] || { tail -n 20 "$TP_WORK/uclient.log" >&2; tp_fail "turnutils_uclient exited $status"; }
+
+# The client's own verdict (coturn prints some lines twice: take the last).
+lost=$(grep -oE 'Total lost packets [0-9]+ \([^)]*\)' "$TP_WORK/uclient.log" | tail -n 1)
+totals=$(grep -E 'tot_send_msgs=[0-9]+, tot_recv_msgs=[0-9]+' "$TP_WORK/uclient.log" |
+	grep -v msz= | tail -n 1)
+sent=$(sed -E 's/.*tot_send_msgs=([0-9]+).*/\1/' <<<"$totals")
+received=$(sed -E 's/.*tot_recv_msgs=([0-9]+).*/\1/' <<<"$totals")
+echo "uclient $variant: $lost; sent $sent, received $received"
+[[ -n $lost && -n $sent ]] || tp_fail "no loss report from turnutils_uclient"
+[[ $lost =~ ^Total\ lost\ packets\ 0\ \( ]] || tp_fail "loss reported: $lost"
+((sent > 0 && received == sent)) || tp_fail "sent $sent, received $received"
+
+tp_stop_turnpike
+created=$(tp_counter allocations_created)
+((created > 0)) || tp_fail "no allocation was created"
+case $variant in
+plain | ipv6 | dual | v6client)
+	(($(tp_counter rx_channel_data) >= messages)) || tp_fail "ChannelData was not used"
+	(($(tp_counter relayed_to_peer) >= messages)) || tp_fail "nothing relayed to the peer"
+	;;
+hairpin)
+	(($(tp_counter hairpinned) >= messages)) || tp_fail "traffic did not hairpin"
+	;;
+send | v6peer)
+	(($(tp_counter send_indications) >= messages)) || tp_fail "Send indications not used"
+	(($(tp_counter data_indications) >= messages)) || tp_fail "Data indications not used"
+	;;
+esac
+case $variant in
+ipv6 | v6peer | v6client)
+	grep -qE 'ports 0/[0-9]+' "$TP_WORK/turnpike.log" || tp_fail "no IPv6-only allocation"
+	;;
+dual)
+	grep -qE 'ports [1-9][0-9]*/[1-9][0-9]*' "$TP_WORK/turnpike.log" ||
+		tp_fail "no allocation with both families"
+	;;
+esac
+echo "PASS: uclient $variant"
