@@ -30,6 +30,7 @@ struct key_spec {
 	setter set;
 	size_t off;    /* into struct tp_config */
 	long min, max; /* integer range, or string capacity in max */
+	size_t size;   /* of an integer field */
 };
 
 static int
@@ -73,28 +74,7 @@ get_int(struct loader *ld, const config_setting_t *s, const struct key_spec *k, 
 	return 0;
 }
 
-static int
-set_u16(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
-{
-	long v = 0;
-
-	if (get_int(ld, s, k, &v) < 0)
-		return -1;
-	*(uint16_t *)field(ld, k) = (uint16_t)v;
-	return 0;
-}
-
-static int
-set_uint(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
-{
-	long v = 0;
-
-	if (get_int(ld, s, k, &v) < 0)
-		return -1;
-	*(unsigned *)field(ld, k) = (unsigned)v;
-	return 0;
-}
-
+/* An integer field of k->size bytes; every range is non-negative, so unsigned stores fit. */
 static int
 set_int(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 {
@@ -102,7 +82,10 @@ set_int(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 
 	if (get_int(ld, s, k, &v) < 0)
 		return -1;
-	*(int *)field(ld, k) = (int)v;
+	if (k->size == sizeof(uint16_t))
+		*(uint16_t *)field(ld, k) = (uint16_t)v;
+	else
+		*(uint32_t *)field(ld, k) = (uint32_t)v;
 	return 0;
 }
 
@@ -357,37 +340,42 @@ set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec
 }
 
 #define CFG(f) offsetof(struct tp_config, f)
+#define INT(path, f, min, max)                                                      \
+	{                                                                           \
+		path, set_int, CFG(f), min, max, sizeof(((struct tp_config *)0)->f) \
+	}
 
 static const struct key_spec keys[] = {
-	{ "dataplane.mode", set_mode, 0, 0, 0 },
-	{ "log.level", set_level, 0, 0, 0 },
-	{ "relay.listen-port", set_u16, CFG(listen_port), 1, 65535 },
-	{ "relay.port-min", set_u16, CFG(port_min), 1024, 65535 },
-	{ "relay.port-max", set_u16, CFG(port_max), 1024, 65535 },
-	{ "relay.ipv4.enabled", set_bool, CFG(fam[0].enabled), 0, 0 },
-	{ "relay.ipv4.bind", set_addr, CFG(fam[0].bind), TP_FAM_V4, 0 },
-	{ "relay.ipv4.public", set_addr, CFG(fam[0].public_), TP_FAM_V4, 0 },
-	{ "relay.ipv6.enabled", set_bool, CFG(fam[1].enabled), 0, 0 },
-	{ "relay.ipv6.bind", set_addr, CFG(fam[1].bind), TP_FAM_V6, 0 },
-	{ "relay.ipv6.public", set_addr, CFG(fam[1].public_), TP_FAM_V6, 0 },
-	{ "relay.software", set_str, CFG(software), 0, sizeof(((struct tp_config *)0)->software) },
-	{ "auth.realm", set_str, CFG(realm), 0, TP_CFG_NAME_MAX },
-	{ "auth.nonce-lifetime", set_uint, CFG(nonce_lifetime), 10, 86400 },
-	{ "auth.secrets", set_secrets, 0, 0, 0 },
-	{ "auth.users", set_users, 0, 0, 0 },
-	{ "lifetimes.allocation-default", set_uint, CFG(alloc_lifetime_default), 60, 86400 },
-	{ "lifetimes.allocation-max", set_uint, CFG(alloc_lifetime_max), 60, 86400 },
-	{ "lifetimes.permission", set_uint, CFG(perm_lifetime), 30, 3600 },
-	{ "lifetimes.channel", set_uint, CFG(chan_lifetime), 60, 3600 },
-	{ "limits.max-allocations", set_uint, CFG(max_allocations), 1, 10000000 },
-	{ "limits.max-allocations-per-user", set_uint, CFG(max_allocations_per_user), 0, 10000000 },
-	{ "limits.max-permissions-per-allocation", set_uint, CFG(max_permissions), 1, 65536 },
-	{ "limits.max-channels-per-allocation", set_uint, CFG(max_channels), 1, 16384 },
-	{ "peers.deny-private", set_bool, CFG(deny_private), 0, 0 },
-	{ "peers.deny", set_prefixes, CFG(deny), CFG(ndeny), 0 },
-	{ "peers.allow", set_prefixes, CFG(allow), CFG(nallow), 0 },
-	{ "socket.rcvbuf", set_int, CFG(socket_rcvbuf), 0, 1 << 30 },
-	{ "socket.sndbuf", set_int, CFG(socket_sndbuf), 0, 1 << 30 },
+	{ "dataplane.mode", set_mode, 0, 0, 0, 0 },
+	{ "log.level", set_level, 0, 0, 0, 0 },
+	INT("relay.listen-port", listen_port, 1, 65535),
+	INT("relay.port-min", port_min, 1024, 65535),
+	INT("relay.port-max", port_max, 1024, 65535),
+	{ "relay.ipv4.enabled", set_bool, CFG(fam[0].enabled), 0, 0, 0 },
+	{ "relay.ipv4.bind", set_addr, CFG(fam[0].bind), TP_FAM_V4, 0, 0 },
+	{ "relay.ipv4.public", set_addr, CFG(fam[0].public_), TP_FAM_V4, 0, 0 },
+	{ "relay.ipv6.enabled", set_bool, CFG(fam[1].enabled), 0, 0, 0 },
+	{ "relay.ipv6.bind", set_addr, CFG(fam[1].bind), TP_FAM_V6, 0, 0 },
+	{ "relay.ipv6.public", set_addr, CFG(fam[1].public_), TP_FAM_V6, 0, 0 },
+	{ "relay.software", set_str, CFG(software), 0, sizeof(((struct tp_config *)0)->software),
+	  0 },
+	{ "auth.realm", set_str, CFG(realm), 0, TP_CFG_NAME_MAX, 0 },
+	INT("auth.nonce-lifetime", nonce_lifetime, 10, 86400),
+	{ "auth.secrets", set_secrets, 0, 0, 0, 0 },
+	{ "auth.users", set_users, 0, 0, 0, 0 },
+	INT("lifetimes.allocation-default", alloc_lifetime_default, 60, 86400),
+	INT("lifetimes.allocation-max", alloc_lifetime_max, 60, 86400),
+	INT("lifetimes.permission", perm_lifetime, 30, 3600),
+	INT("lifetimes.channel", chan_lifetime, 60, 3600),
+	INT("limits.max-allocations", max_allocations, 1, 10000000),
+	INT("limits.max-allocations-per-user", max_allocations_per_user, 0, 10000000),
+	INT("limits.max-permissions-per-allocation", max_permissions, 1, 65536),
+	INT("limits.max-channels-per-allocation", max_channels, 1, 16384),
+	{ "peers.deny-private", set_bool, CFG(deny_private), 0, 0, 0 },
+	{ "peers.deny", set_prefixes, CFG(deny), CFG(ndeny), 0, 0 },
+	{ "peers.allow", set_prefixes, CFG(allow), CFG(nallow), 0, 0 },
+	INT("socket.rcvbuf", socket_rcvbuf, 0, 1 << 30),
+	INT("socket.sndbuf", socket_sndbuf, 0, 1 << 30),
 };
 
 static const struct key_spec *

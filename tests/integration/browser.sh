@@ -8,11 +8,8 @@
 # usage: browser.sh TURNPIKE
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-tp_enter_netns "$@"
+tp_begin "$@"
 
-TP_WORK=$(mktemp -d)
-trap tp_cleanup EXIT
-tp_ports
 chromium=$(command -v chromium) || tp_fail "chromium is not installed (scripts/install-deps)"
 # WebRTC gathers on real interfaces only, never on loopback: give the namespace one.
 if [[ -n ${TP_NETNS:-} ]]; then

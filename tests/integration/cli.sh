@@ -9,13 +9,10 @@
 # usage: cli.sh TURNPIKE SOURCE_ROOT
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-tp_enter_netns "$@"
+tp_begin "$@"
 
 turnpike=$1
 src=$2
-TP_WORK=$(mktemp -d)
-trap tp_cleanup EXIT
-tp_ports
 
 # expect_error FILE_CONTENT MESSAGE: --check-config exits 1 and prints MESSAGE.
 expect_error() {

@@ -30,6 +30,15 @@ tp_ports() {
 	fi
 }
 
+# tp_begin "$@": the common start of a test script: its own namespace, a work directory that
+# goes away with everything started, and the ports to use.
+tp_begin() {
+	tp_enter_netns "$@"
+	TP_WORK=$(mktemp -d)
+	trap tp_cleanup EXIT
+	tp_ports
+}
+
 TP_PIDS=()
 tp_cleanup() {
 	local pid

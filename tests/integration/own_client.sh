@@ -7,11 +7,8 @@
 # usage: own_client.sh TURNPIKE
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-tp_enter_netns "$@"
+tp_begin "$@"
 
-TP_WORK=$(mktemp -d)
-trap tp_cleanup EXIT
-tp_ports
 tp_start_turnpike "$1" 'users = ( { name = "alice"; password = "alice-pw"; },
 	{ name = "bob"; password = "bob-pw"; } );'
 status=0

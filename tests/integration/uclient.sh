@@ -16,13 +16,10 @@
 #   v6client  an IPv6 client with an IPv6 peer
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
-tp_enter_netns "$@"
+tp_begin "$@"
 
 turnpike=$1
 variant=$2
-TP_WORK=$(mktemp -d)
-trap tp_cleanup EXIT
-tp_ports
 
 server=127.0.0.1
 case $variant in
