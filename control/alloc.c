@@ -164,23 +164,39 @@ tp_engine_reservations_fini(struct tp_engine *eng)
 
 /* Users and quotas ------------------------------------------------------------------------- */
 
+/*
+ * The identity quotas count: a time-limited username counts by its name part, so renewed
+ * credentials share one quota; "<expiry>" alone, or a static user, by the whole name.
+ */
+static void
+user_id(const struct tp_auth_result *auth, char id[TP_USERNAME_MAX + 1])
+{
+	size_t len = auth->username_len - auth->user_off;
+
+	memset(id, 0, TP_USERNAME_MAX + 1);
+	if (len)
+		memcpy(id, auth->username + auth->user_off, len);
+	else
+		memcpy(id, auth->username, auth->username_len);
+}
+
+static struct tp_user *
+user_find(const struct tp_engine *eng, const char *id)
+{
+	struct tp_hnode *n = tp_htab_find(&eng->users, id);
+
+	return n ? tp_container_of(n, struct tp_user, node) : NULL;
+}
+
 static struct tp_user *
 user_get(struct tp_engine *eng, const struct tp_auth_result *auth)
 {
-	char id[TP_USERNAME_MAX + 1] = { 0 };
-	const char *name = auth->username + auth->user_off;
-	size_t len = auth->username_len - auth->user_off;
-	struct tp_hnode *n;
+	char id[TP_USERNAME_MAX + 1];
 	struct tp_user *u;
 
-	/* A time-limited username counts by its name part; "<expiry>" alone by all of it. */
-	if (len == 0) {
-		name = auth->username;
-		len = auth->username_len;
-	}
-	memcpy(id, name, len);
-	if ((n = tp_htab_find(&eng->users, id)))
-		return tp_container_of(n, struct tp_user, node);
+	user_id(auth, id);
+	if ((u = user_find(eng, id)))
+		return u;
 	if (!(u = calloc(1, sizeof(*u))))
 		return NULL;
 	memcpy(u->id, id, sizeof(u->id));
@@ -200,19 +216,14 @@ user_put(struct tp_engine *eng, struct tp_user *u)
 static bool
 user_over_quota(const struct tp_engine *eng, const struct tp_auth_result *auth)
 {
-	char id[TP_USERNAME_MAX + 1] = { 0 };
-	size_t len = auth->username_len - auth->user_off;
-	struct tp_hnode *n;
+	char id[TP_USERNAME_MAX + 1];
+	const struct tp_user *u;
 
 	if (!eng->cfg->max_allocations_per_user)
 		return false;
-	if (len)
-		memcpy(id, auth->username + auth->user_off, len);
-	else
-		memcpy(id, auth->username, auth->username_len);
-	n = tp_htab_find(&eng->users, id);
-	return n && tp_container_of(n, struct tp_user, node)->allocations >=
-			    eng->cfg->max_allocations_per_user;
+	user_id(auth, id);
+	u = user_find(eng, id);
+	return u && u->allocations >= eng->cfg->max_allocations_per_user;
 }
 
 /* Relays and allocations ------------------------------------------------------------------- */

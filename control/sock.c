@@ -236,6 +236,10 @@ handle_signal(struct tp_sock *s)
 			tp_engine_log_stats(s->eng);
 			continue;
 		}
+		if (si.ssi_signo == SIGHUP) {
+			TP_WARN("SIGHUP: reloading the configuration is not supported; ignored");
+			continue;
+		}
 		TP_INFO("signal %s: shutting down", strsignal((int)si.ssi_signo));
 		s->stop = true;
 	}
@@ -310,6 +314,7 @@ setup(struct tp_sock *s, const struct tp_config *cfg)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if ((s->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    watch(s, s->sigfd, ev_key(EV_SIGNAL, 0, 0)) < 0) {
