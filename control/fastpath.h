@@ -8,7 +8,8 @@
  *
  * A channel is handed to the fast path only while its peer also holds a permission: the fast
  * path then needs no permission lookup of its own, and both directions stop together when the
- * permission lapses.
+ * permission lapses. The table entries themselves are dataplane/core's structs, declared once
+ * (tp_binding.h) and filled by tp_fp_channel_entries().
  */
 #ifndef TP_FASTPATH_H
 #define TP_FASTPATH_H
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "tp_binding.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +44,13 @@ struct tp_fastpath_ops {
 	int (*chan_add)(void *ctx, const struct tp_fp_channel *c);
 	void (*chan_del)(void *ctx, const struct tp_fp_channel *c);
 };
+
+/*
+ * The entries a table-keeping dataplane writes for channel c, in dataplane/core's declared
+ * layout: the channel table (client side) and the peer table (peer side).
+ */
+void tp_fp_channel_entries(const struct tp_fp_channel *c, struct tp_chan_key *ck,
+			   struct tp_chan_val *cv, struct tp_peer_key *pk, struct tp_peer_val *pv);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * From the engine's view of a channel to the fast path's table entries (see fastpath.h).
+ */
+#include "fastpath.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+static void
+to16(uint8_t out[16], const struct tp_addr *a)
+{
+	tp_ip_to16(out, a->ip, a->family == TP_FAM_V4 ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6);
+}
+
+void
+tp_fp_channel_entries(const struct tp_fp_channel *c, struct tp_chan_key *ck, struct tp_chan_val *cv,
+		      struct tp_peer_key *pk, struct tp_peer_val *pv)
+{
+	uint8_t family = c->peer.family == TP_FAM_V4 ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6;
+
+	memset(ck, 0, sizeof(*ck));
+	memset(cv, 0, sizeof(*cv));
+	memset(pk, 0, sizeof(*pk));
+	memset(pv, 0, sizeof(*pv));
+
+	to16(ck->client_ip, &c->client);
+	ck->client_port = htons(c->client.port);
+	ck->channel = htons(c->channel);
+
+	to16(cv->peer_ip, &c->peer);
+	cv->peer_port = htons(c->peer.port);
+	cv->alloc_port = htons(c->relay.port);
+	cv->family = family;
+	cv->counter = c->id;
+
+	memcpy(pk->peer_ip, cv->peer_ip, sizeof(pk->peer_ip));
+	pk->peer_port = cv->peer_port;
+	pk->alloc_port = cv->alloc_port;
+	pk->family = family;
+
+	memcpy(pv->client_ip, ck->client_ip, sizeof(pv->client_ip));
+	pv->client_port = ck->client_port;
+	pv->channel = ck->channel;
+	pv->counter = c->id;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The binding tables, declared once for the control engine, the DPDK tables (rte_hash) and
+ * the BPF maps. Fixed-width fields in network byte order, no padding (asserted), and every
+ * address 16 bytes: IPv6, or IPv4 in its IPv4-mapped form (::ffff:a.b.c.d), so one key
+ * serves both families and compares as bytes.
+ *
+ *   channel table: (client address, client port, channel) -> (family, allocation port,
+ *                  peer address, peer port)        ChannelData from a client
+ *   peer table:    (family, allocation port, peer address, peer port) -> (client address,
+ *                  client port, channel)           UDP from a peer to a relayed address
+ *
+ * Each value carries a counter slot: the index of the binding's per-lcore (per-CPU) packet
+ * and byte counters, the same for both directions of a binding.
+ */
+#ifndef TP_CORE_BINDING_H
+#define TP_CORE_BINDING_H
+
+#include "tp_types.h"
+
+struct tp_chan_key {
+	tp_u8 client_ip[16];
+	tp_be16 client_port;
+	tp_be16 channel;
+};
+
+struct tp_chan_val {
+	tp_u8 peer_ip[16];
+	tp_be16 peer_port;
+	tp_be16 alloc_port; /* the relayed address's port */
+	tp_u8 family;	    /* of the relayed address and the peer: TP_CORE_FAM_V4 or _V6 */
+	tp_u8 reserved[3];
+	tp_u32 counter; /* host order: an index, never on the wire */
+};
+
+struct tp_peer_key {
+	tp_u8 peer_ip[16];
+	tp_be16 peer_port;
+	tp_be16 alloc_port;
+	tp_u8 family;
+	tp_u8 reserved[3];
+};
+
+struct tp_peer_val {
+	tp_u8 client_ip[16];
+	tp_be16 client_port;
+	tp_be16 channel;
+	tp_u32 counter;
+};
+
+TP_STATIC_ASSERT(sizeof(struct tp_chan_key) == 20, "channel key is padding-free");
+TP_STATIC_ASSERT(sizeof(struct tp_chan_val) == 28, "channel value is padding-free");
+TP_STATIC_ASSERT(sizeof(struct tp_peer_key) == 24, "peer key is padding-free");
+TP_STATIC_ASSERT(sizeof(struct tp_peer_val) == 24, "peer value is padding-free");
+
+/* Directions of a binding's counters. */
+enum tp_dir {
+	TP_DIR_TO_PEER = 0,   /* client -> peer (and the sending side of a hairpin) */
+	TP_DIR_TO_CLIENT = 1, /* peer -> client (and the receiving side of a hairpin) */
+};
+
+/* 16-byte form of an address of family fam held in 4 (IPv4) or 16 bytes. */
+TP_CORE_INLINE void
+tp_ip_to16(tp_u8 out[16], const tp_u8 *ip, tp_u8 fam)
+{
+	if (fam == TP_CORE_FAM_V6) {
+		tp_memcpy(out, ip, 16);
+		return;
+	}
+	tp_memset(out, 0, 10);
+	out[10] = 0xff;
+	out[11] = 0xff;
+	tp_memcpy(out + 12, ip, 4);
+}
+
+/* Family of a 16-byte address: IPv4-mapped means IPv4. */
+TP_CORE_INLINE tp_u8
+tp_ip16_family(const tp_u8 ip[16])
+{
+	tp_u32 w0, w1, w2;
+
+	tp_memcpy(&w0, ip, 4);
+	tp_memcpy(&w1, ip + 4, 4);
+	tp_memcpy(&w2, ip + 8, 4);
+	return w0 == 0 && w1 == 0 && w2 == tp_htonl(0xffff) ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6;
+}
+
+#endif

@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fast path's decisions, as pure functions over a frame, the run-time configuration and
+ * the two binding tables. The caller owns the frame and the tables, so the same code serves
+ * a DPDK burst (which may batch its lookups), an XDP program (which has no function
+ * pointers) and the unit tests:
+ *
+ *   step = tp_classify(&p, frame, end, cfg);      parse, and say which lookup comes next
+ *   TP_STEP_LOOKUP_CHAN: step = tp_on_chan(&p, cfg, value of p.ckey or NULL);
+ *   TP_STEP_LOOKUP_PEER: step = tp_on_peer(&p, cfg, value of p.pkey or NULL);
+ *   TP_STEP_REWRITE:     grow the front by tp_head_delta(&p) bytes (negative: shrink) and
+ *                        end the frame tp_out_len(&p) bytes after its new start; resolve the
+ *                        next hop for p.out_fam and p.out_dst; then
+ *                        p.reason = tp_rewrite(&p, cfg, new_frame, new_end, src_mac, dst_mac).
+ *   TP_STEP_DONE:        p.reason says what to do; the frame is untouched.
+ *
+ * Classification (DESIGN.md, "The fast path"): UDP to a bind address of the relay and the
+ * listen port whose payload begins with the bits 01 is ChannelData; UDP to a port of the
+ * allocation range is peer data; everything else goes to the control thread or the kernel,
+ * as it came. Listen port, range and addresses are run-time configuration, never constants.
+ */
+#ifndef TP_CORE_FASTPATH_H
+#define TP_CORE_FASTPATH_H
+
+#include "tp_binding.h"
+#include "tp_csum.h"
+#include "tp_types.h"
+#include "tp_verdict.h"
+#include "tp_wire.h"
+
+/* What the relay is, set at run time (the XDP program gets it before load, in .rodata). */
+struct tp_core_cfg {
+	tp_be16 listen_port;
+	tp_u16 port_min, port_max; /* allocation range, host order, inclusive */
+	tp_u8 v4_enabled, v6_enabled;
+	tp_u8 bind4[4], public4[4]; /* bind: on the wire; public: what clients see */
+	tp_u8 bind6[16], public6[16];
+};
+
+enum tp_step {
+	TP_STEP_DONE,
+	TP_STEP_LOOKUP_CHAN,
+	TP_STEP_LOOKUP_PEER,
+	TP_STEP_REWRITE,
+};
+
+/*
+ * One frame on its way through: the input fields, copied out of the headers so a rewrite may
+ * write over them, the lookup keys, and the output the decision chose.
+ */
+struct tp_pkt {
+	enum tp_reason reason;
+	tp_u16 l3;   /* offset of the IP header: Ethernet plus any 802.1Q tag */
+	tp_u16 data; /* offset of the relayed bytes */
+	tp_u16 data_len;
+	tp_u8 vlan; /* an 802.1Q tag follows the MAC addresses */
+	tp_be16 vlan_tci;
+
+	tp_u8 in_fam, in_cd; /* family; ChannelData (1) or peer UDP (0) */
+	tp_u8 ttl, tos, df;
+	tp_be16 ip_id, ip_check, ip_len, udp_check, udp_len;
+	tp_u8 src[16], dst[16]; /* 16-byte forms: IPv4-mapped for IPv4 */
+	tp_be16 sport, dport, channel, cd_len;
+	tp_u32 pad_fix; /* checksum words of the ChannelData padding to strip (removal sum) */
+
+	struct tp_chan_key ckey;
+	struct tp_peer_key pkey;
+
+	tp_u8 out_fam, out_cd, hairpin;
+	tp_u8 out_src[16], out_dst[16];
+	tp_be16 out_sport, out_dport, out_channel;
+	tp_u32 counter;	   /* the binding whose counters this frame adds to */
+	tp_u32 counter_in; /* hairpin: the receiving binding as well */
+};
+
+TP_CORE_INLINE tp_u16
+tp_fam_iplen(tp_u8 fam)
+{
+	return fam == TP_CORE_FAM_V4 ? 4 : 16;
+}
+
+/* The 4 or 16 address bytes within a 16-byte form. */
+TP_CORE_INLINE const tp_u8 *
+tp_ip_bytes(const tp_u8 ip16[16], tp_u8 fam)
+{
+	return fam == TP_CORE_FAM_V4 ? ip16 + 12 : ip16;
+}
+
+TP_CORE_INLINE int
+tp_bytes_eq(const tp_u8 *a, const tp_u8 *b, unsigned n)
+{
+	tp_u8 diff = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		diff |= a[i] ^ b[i];
+	return diff == 0;
+}
+
+/* Is ip (16-byte form, family fam) the relay's bind (public 0) or public (1) address? */
+TP_CORE_INLINE int
+tp_is_relay_addr(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16], int public_)
+{
+	if (fam == TP_CORE_FAM_V4)
+		return cfg->v4_enabled &&
+		       tp_bytes_eq(ip + 12, public_ ? cfg->public4 : cfg->bind4, 4);
+	return cfg->v6_enabled && tp_bytes_eq(ip, public_ ? cfg->public6 : cfg->bind6, 16);
+}
+
+TP_CORE_INLINE int
+tp_in_range(const struct tp_core_cfg *cfg, tp_be16 port)
+{
+	tp_u16 h = tp_ntohs(port);
+
+	return h >= cfg->port_min && h <= cfg->port_max;
+}
+
+/* Record the final reason; 1 tells a parse step to stop. */
+TP_CORE_INLINE int
+tp_stop(struct tp_pkt *p, enum tp_reason r)
+{
+	p->reason = r;
+	return 1;
+}
+
+/* IPv4 at p->l3: fills the IP fields, *len = the IP payload length. */
+TP_CORE_INLINE int
+tp_parse_ipv4(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *frame, const tp_u8 *end,
+	      tp_u16 *len)
+{
+	const struct tp_ipv4_hdr *ip = (const struct tp_ipv4_hdr *)(frame + p->l3);
+	tp_u16 tot, frag;
+
+	if ((const tp_u8 *)(ip + 1) > end)
+		return tp_stop(p, TP_R_TRUNCATED);
+	if (ip->ver_ihl >> 4 != 4 || (ip->ver_ihl & 0xf) < 5)
+		return tp_stop(p, TP_R_BAD_IP_HEADER);
+	p->in_fam = TP_CORE_FAM_V4;
+	tp_ip_to16(p->src, ip->saddr, TP_CORE_FAM_V4);
+	tp_ip_to16(p->dst, ip->daddr, TP_CORE_FAM_V4);
+	if (!tp_is_relay_addr(cfg, TP_CORE_FAM_V4, p->dst, 0))
+		return tp_stop(p, TP_R_NOT_FOR_RELAY);
+	if ((ip->ver_ihl & 0xf) != 5)
+		return tp_stop(p, TP_R_IPV4_OPTIONS);
+	frag = tp_ntohs(ip->frag_off);
+	if (frag & (TP_IPV4_MF | TP_IPV4_OFFMASK))
+		return tp_stop(p, TP_R_IPV4_FRAGMENT);
+	if (ip->protocol != TP_IPPROTO_UDP)
+		return tp_stop(p, TP_R_NOT_UDP);
+	tot = tp_ntohs(ip->tot_len);
+	if (tot < TP_IPV4_HLEN)
+		return tp_stop(p, TP_R_BAD_IP_HEADER);
+	if (frame + p->l3 + tot > end)
+		return tp_stop(p, TP_R_TRUNCATED);
+	if (tp_csum_words(0, ip, TP_IPV4_HLEN, 0) != 0xffff)
+		return tp_stop(p, TP_R_BAD_IP_CHECKSUM);
+	p->ttl = ip->ttl;
+	p->tos = ip->tos;
+	p->df = (frag & TP_IPV4_DF) != 0;
+	p->ip_id = ip->id;
+	p->ip_check = ip->check;
+	p->ip_len = ip->tot_len;
+	*len = (tp_u16)(tot - TP_IPV4_HLEN);
+	return 0;
+}
+
+/* IPv6 at p->l3, no extension headers on the fast path. */
+TP_CORE_INLINE int
+tp_parse_ipv6(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *frame, const tp_u8 *end,
+	      tp_u16 *len)
+{
+	const struct tp_ipv6_hdr *ip = (const struct tp_ipv6_hdr *)(frame + p->l3);
+	tp_u16 plen;
+
+	if ((const tp_u8 *)(ip + 1) > end)
+		return tp_stop(p, TP_R_TRUNCATED);
+	if (ip->vtc_flow[0] >> 4 != 6)
+		return tp_stop(p, TP_R_BAD_IP_HEADER);
+	p->in_fam = TP_CORE_FAM_V6;
+	tp_memcpy(p->src, ip->saddr, 16);
+	tp_memcpy(p->dst, ip->daddr, 16);
+	if (!tp_is_relay_addr(cfg, TP_CORE_FAM_V6, p->dst, 0))
+		return tp_stop(p, TP_R_NOT_FOR_RELAY);
+	switch (ip->nexthdr) {
+	case TP_IPPROTO_UDP:
+		break;
+	case 0:	  /* hop-by-hop */
+	case 43:  /* routing */
+	case 44:  /* fragment */
+	case 50:  /* ESP */
+	case 51:  /* AH */
+	case 60:  /* destination options */
+	case 135: /* mobility */
+	case 139: /* HIP */
+	case 140: /* shim6 */
+		return tp_stop(p, TP_R_IPV6_EXTENSION);
+	default:
+		return tp_stop(p, TP_R_NOT_UDP);
+	}
+	plen = tp_ntohs(ip->payload_len);
+	if (frame + p->l3 + TP_IPV6_HLEN + plen > end)
+		return tp_stop(p, TP_R_TRUNCATED);
+	p->ttl = ip->hop_limit;
+	p->tos = (tp_u8)(ip->vtc_flow[0] << 4 | ip->vtc_flow[1] >> 4);
+	p->ip_len = ip->payload_len;
+	*len = plen;
+	return 0;
+}
+
+/*
+ * ChannelData on the listen port: the length field rules (RFC 8656 section 12.5) and up to
+ * three bytes of padding may follow. What the padding adds to the UDP checksum is kept, so
+ * the rewrite strips it without reading the frame again.
+ */
+TP_CORE_INLINE enum tp_step
+tp_classify_cd(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, tp_u16 udp_payload)
+{
+	const struct tp_cd_hdr *cd = (const struct tp_cd_hdr *)(frame + p->data);
+	tp_u16 dlen, pad, at;
+	tp_u32 fix = 0;
+
+	if ((const tp_u8 *)(cd + 1) > end) {
+		p->reason = TP_R_TRUNCATED;
+		return TP_STEP_DONE;
+	}
+	dlen = tp_ntohs(cd->len);
+	if ((tp_u32)dlen + TP_CD_HLEN > udp_payload || udp_payload - TP_CD_HLEN - dlen > 3) {
+		p->reason = TP_R_BAD_CHANNEL_LENGTH;
+		return TP_STEP_DONE;
+	}
+	pad = (tp_u16)(udp_payload - TP_CD_HLEN - dlen);
+	p->in_cd = 1;
+	p->channel = cd->channel;
+	p->cd_len = cd->len;
+	p->data += TP_CD_HLEN;
+	p->data_len = dlen;
+	at = (tp_u16)(p->data + dlen);
+	for (tp_u16 i = 0; i < 3; i++) {
+		tp_u16 off = (tp_u16)(at + i);
+		const tp_u8 *b = frame + (off & TP_MAX_FRAME);
+
+		if (i >= pad || off > TP_MAX_FRAME || b + 1 > end)
+			break;
+		/* The data starts at UDP offset 12, so UDP offset parity is dlen + i's. */
+		fix += tp_csum_byte(*b, (dlen + i) & 1);
+	}
+	p->pad_fix = tp_csum_fold(fix);
+
+	tp_memcpy(p->ckey.client_ip, p->src, 16);
+	p->ckey.client_port = p->sport;
+	p->ckey.channel = p->channel;
+	return TP_STEP_LOOKUP_CHAN;
+}
+
+/* Parse a frame and decide which table it needs, if any. */
+TP_CORE_INLINE enum tp_step
+tp_classify(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, const struct tp_core_cfg *cfg)
+{
+	const struct tp_eth_hdr *eth = (const struct tp_eth_hdr *)frame;
+	const struct tp_udp_hdr *udp;
+	tp_u16 type, ip_payload = 0, ulen;
+
+	tp_memset(p, 0, sizeof(*p));
+	if ((const tp_u8 *)(eth + 1) > end) {
+		p->reason = TP_R_TRUNCATED;
+		return TP_STEP_DONE;
+	}
+	p->l3 = TP_ETH_HLEN;
+	type = tp_ntohs(eth->type);
+	if (type == TP_ETH_P_8021Q) {
+		const struct tp_vlan_hdr *vlan = (const struct tp_vlan_hdr *)(eth + 1);
+
+		if ((const tp_u8 *)(vlan + 1) > end) {
+			p->reason = TP_R_TRUNCATED;
+			return TP_STEP_DONE;
+		}
+		p->vlan = 1;
+		p->vlan_tci = vlan->tci;
+		p->l3 += TP_VLAN_HLEN;
+		type = tp_ntohs(vlan->type);
+	}
+	if (type == TP_ETH_P_IPV4) {
+		if (tp_parse_ipv4(p, cfg, frame, end, &ip_payload))
+			return TP_STEP_DONE;
+	} else if (type == TP_ETH_P_IPV6) {
+		if (tp_parse_ipv6(p, cfg, frame, end, &ip_payload))
+			return TP_STEP_DONE;
+	} else {
+		p->reason = TP_R_NOT_IP;
+		return TP_STEP_DONE;
+	}
+
+	p->data = (tp_u16)(p->l3 + (p->in_fam == TP_CORE_FAM_V4 ? TP_IPV4_HLEN : TP_IPV6_HLEN));
+	udp = (const struct tp_udp_hdr *)(frame + p->data);
+	if ((const tp_u8 *)(udp + 1) > end) {
+		p->reason = TP_R_TRUNCATED;
+		return TP_STEP_DONE;
+	}
+	ulen = tp_ntohs(udp->len);
+	if (ulen < TP_UDP_HLEN || ulen != ip_payload) {
+		p->reason = TP_R_BAD_UDP_LENGTH;
+		return TP_STEP_DONE;
+	}
+	p->sport = udp->source;
+	p->dport = udp->dest;
+	p->udp_len = udp->len;
+	p->udp_check = udp->check;
+	p->data += TP_UDP_HLEN;
+	p->data_len = (tp_u16)(ulen - TP_UDP_HLEN);
+
+	if (p->in_fam == TP_CORE_FAM_V6 && p->udp_check == 0 &&
+	    (udp->dest == cfg->listen_port || tp_in_range(cfg, udp->dest))) {
+		p->reason = TP_R_UDP6_NO_CHECKSUM;
+		return TP_STEP_DONE;
+	}
+	if (udp->dest == cfg->listen_port) {
+		const tp_u8 *first = frame + p->data;
+
+		/* RFC 7983 demultiplexing: 0x40-0x7F is a channel number, the rest the engine's.
+		 * (The bound is known from the lengths; the BPF verifier wants to see it.) */
+		if (p->data_len < TP_CD_HLEN || first + 1 > end || (*first & 0xc0) != 0x40) {
+			p->reason = TP_R_STUN;
+			return TP_STEP_DONE;
+		}
+		return tp_classify_cd(p, frame, end, p->data_len);
+	}
+	if (tp_in_range(cfg, udp->dest)) {
+		tp_memcpy(p->pkey.peer_ip, p->src, 16);
+		p->pkey.peer_port = p->sport;
+		p->pkey.alloc_port = p->dport;
+		p->pkey.family = p->in_fam;
+		return TP_STEP_LOOKUP_PEER;
+	}
+	p->reason = TP_R_OTHER_PORT;
+	return TP_STEP_DONE;
+}
+
+/* The hop this relay adds: a frame whose TTL would reach 0 goes no further. */
+TP_CORE_INLINE int
+tp_ttl_ok(struct tp_pkt *p)
+{
+	if (p->ttl > 1)
+		return 1;
+	p->reason = TP_R_TTL_EXPIRED;
+	return 0;
+}
+
+/*
+ * The channel table's answer for ChannelData. The peer is a peer on the network, or one of
+ * this relay's own public addresses in the allocation range: a hairpin, which one more
+ * lookup (the receiving allocation's peer table) completes. Nothing is delivered twice: the
+ * far side of a hairpin is a client, never another relay hop.
+ */
+TP_CORE_INLINE enum tp_step
+tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
+{
+	if (!v) {
+		p->reason = TP_R_NO_CHANNEL;
+		return TP_STEP_DONE;
+	}
+	p->counter = v->counter;
+	p->out_fam = v->family;
+	p->out_dport = v->peer_port;
+	tp_memcpy(p->out_dst, v->peer_ip, 16);
+	p->out_sport = v->alloc_port;
+	if (tp_is_relay_addr(cfg, v->family, v->peer_ip, 1) ||
+	    tp_is_relay_addr(cfg, v->family, v->peer_ip, 0)) {
+		if (!tp_in_range(cfg, v->peer_port)) {
+			p->reason = TP_R_PEER_IS_RELAY;
+			return TP_STEP_DONE;
+		}
+		/* Seen by the receiving allocation as from our public relayed address. */
+		p->hairpin = 1;
+		if (v->family == TP_CORE_FAM_V4)
+			tp_ip_to16(p->pkey.peer_ip, cfg->public4, TP_CORE_FAM_V4);
+		else
+			tp_memcpy(p->pkey.peer_ip, cfg->public6, 16);
+		p->pkey.peer_port = v->alloc_port;
+		p->pkey.alloc_port = v->peer_port;
+		p->pkey.family = v->family;
+		return TP_STEP_LOOKUP_PEER;
+	}
+	if (!tp_ttl_ok(p))
+		return TP_STEP_DONE;
+	if (v->family == TP_CORE_FAM_V4)
+		tp_ip_to16(p->out_src, cfg->bind4, TP_CORE_FAM_V4);
+	else
+		tp_memcpy(p->out_src, cfg->bind6, 16);
+	p->out_cd = 0;
+	return TP_STEP_REWRITE;
+}
+
+/*
+ * The peer table's answer, for peer data or the second half of a hairpin: ChannelData to
+ * the client, from the relay's listen address in the client's family.
+ */
+TP_CORE_INLINE enum tp_step
+tp_on_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer_val *v)
+{
+	if (!v) {
+		p->reason = p->hairpin ? TP_R_HAIRPIN_NO_CHANNEL : TP_R_PEER_NO_CHANNEL;
+		return TP_STEP_DONE;
+	}
+	if (!tp_ttl_ok(p))
+		return TP_STEP_DONE;
+	if (p->hairpin)
+		p->counter_in = v->counter;
+	else
+		p->counter = v->counter;
+	p->out_fam = tp_ip16_family(v->client_ip);
+	tp_memcpy(p->out_dst, v->client_ip, 16);
+	p->out_dport = v->client_port;
+	if (p->out_fam == TP_CORE_FAM_V4)
+		tp_ip_to16(p->out_src, cfg->bind4, TP_CORE_FAM_V4);
+	else
+		tp_memcpy(p->out_src, cfg->bind6, 16);
+	p->out_sport = cfg->listen_port;
+	p->out_cd = 1;
+	p->out_channel = v->channel;
+	return TP_STEP_REWRITE;
+}
+
+/* Header bytes in front of the data, before and after the rewrite. */
+TP_CORE_INLINE tp_u16
+tp_out_hdr_len(const struct tp_pkt *p)
+{
+	return (tp_u16)(p->l3 + (p->out_fam == TP_CORE_FAM_V4 ? TP_IPV4_HLEN : TP_IPV6_HLEN) +
+			TP_UDP_HLEN + (p->out_cd ? TP_CD_HLEN : 0));
+}
+
+/* Bytes to add in front of the frame (negative: to remove). The data never moves. */
+TP_CORE_INLINE tp_s32
+tp_head_delta(const struct tp_pkt *p)
+{
+	return (tp_s32)tp_out_hdr_len(p) - (tp_s32)p->data;
+}
+
+/* Length of the rewritten frame: headers and data; padding and trailers are cut. */
+TP_CORE_INLINE tp_u32
+tp_out_len(const struct tp_pkt *p)
+{
+	return (tp_u32)tp_out_hdr_len(p) + p->data_len;
+}
+
+/* Must the payload be summed: IPv4 without UDP checksum leaving as IPv6 (RFC 8200 wants one). */
+TP_CORE_INLINE int
+tp_needs_full_csum(const struct tp_pkt *p)
+{
+	return p->in_fam == TP_CORE_FAM_V4 && p->udp_check == 0 && p->out_fam == TP_CORE_FAM_V6;
+}
+
+#include "tp_rewrite.h"
+
+#endif

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The twelve rewrites: client leg (ChannelData over IPv4 or IPv6) by peer leg (UDP over IPv4
+ * or IPv6), and the hairpin from one client's ChannelData to another's. Each writes fresh
+ * headers in front of the data, which never moves; a cross-family rewrite writes 20 bytes
+ * more or less than it read. Included by tp_fastpath.h; see there for the calling sequence.
+ *
+ * IP header fields (RFC 8656 sections 13 and 14), the choices made here:
+ *   TTL / hop limit  decremented by one, as a router would (section 13.2's preferred
+ *                    behaviour, and section 21.1.7's loop mitigation); a frame that would
+ *                    leave with 0 is dropped (ttl-expired) before any rewrite.
+ *   DSCP and ECN     copied (the preferred behaviour): IPv4 TOS <-> IPv6 traffic class.
+ *   IPv4 DF          IPv4 to IPv4: copied from the incoming packet (preferred). IPv6 to
+ *                    IPv4: set, with Identification 0, an atomic datagram (RFC 6864).
+ *   IPv4 ID          IPv4 to IPv4: copied, like every field not named here; with the
+ *                    header checksum updated incrementally (RFC 1624).
+ *   Flow label       never copied (section 13.2): a hash of the outgoing addresses and ports
+ *                    (RFC 6437 section 3), the same for every packet of a flow, never 0.
+ *   UDP checksum     updated incrementally without reading the payload; an IPv4 checksum of
+ *                    0 stays 0 to IPv4, and is computed over the payload for IPv6, which
+ *                    requires one. A build that defines TP_CORE_NO_PAYLOAD_SUM (the XDP
+ *                    program) cannot sum the payload and hands such frames to the engine.
+ * Options and extension headers never reach a rewrite: they are not fast-path traffic.
+ */
+#ifndef TP_CORE_REWRITE_H
+#define TP_CORE_REWRITE_H
+
+/* RFC 6437 section 3: a flow's label from its addresses and ports, stateless. */
+TP_CORE_INLINE tp_u32
+tp_flow_label(const tp_u8 src[16], const tp_u8 dst[16], tp_be16 sport, tp_be16 dport)
+{
+	tp_u32 h = 0x9E3779B9u, w;
+
+	for (unsigned i = 0; i < 16; i += 4) {
+		tp_memcpy(&w, src + i, 4);
+		h = (h ^ tp_ntohl(w)) * 0x85EBCA6Bu;
+	}
+	for (unsigned i = 0; i < 16; i += 4) {
+		tp_memcpy(&w, dst + i, 4);
+		h = (h ^ tp_ntohl(w)) * 0x85EBCA6Bu;
+	}
+	h = (h ^ ((tp_u32)tp_ntohs(sport) << 16 | tp_ntohs(dport))) * 0x85EBCA6Bu;
+	h ^= h >> 16;
+	h &= 0xFFFFF;
+	return h ? h : 1;
+}
+
+TP_CORE_INLINE tp_u16
+tp_out_udp_len(const struct tp_pkt *p)
+{
+	return (tp_u16)(TP_UDP_HLEN + (p->out_cd ? TP_CD_HLEN : 0) + p->data_len);
+}
+
+/*
+ * The UDP checksum of the output. Taken from the input's by removing what left (pseudo-
+ * header, UDP header, ChannelData header, padding) and adding what came (RFC 1624), so the
+ * payload is never read; a corrupt payload stays detectably corrupt. data points at the
+ * payload, for the one case that has to sum it.
+ */
+TP_CORE_INLINE tp_be16
+tp_udp_csum(const struct tp_pkt *p, const tp_u8 *data)
+{
+	tp_u16 out_len = tp_out_udp_len(p);
+	tp_u32 sum;
+
+	if (p->in_fam == TP_CORE_FAM_V4 && p->udp_check == 0) {
+		if (p->out_fam == TP_CORE_FAM_V4)
+			return 0;
+#ifdef TP_CORE_NO_PAYLOAD_SUM
+		(void)data; /* tp_rewrite() handed the frame back before getting here */
+		return 0;
+#else
+		sum = tp_csum_partial(0, data, p->data_len);
+#endif
+	} else {
+		sum = (tp_u16)~p->udp_check;
+		sum = tp_csum_pseudo(sum, tp_ip_bytes(p->src, p->in_fam),
+				     tp_ip_bytes(p->dst, p->in_fam), tp_fam_iplen(p->in_fam),
+				     tp_ntohs(p->udp_len), 1);
+		sum = tp_csum_sub16(sum, p->sport);
+		sum = tp_csum_sub16(sum, p->dport);
+		sum = tp_csum_sub16(sum, p->udp_len);
+		if (p->in_cd) {
+			sum = tp_csum_sub16(sum, p->channel);
+			sum = tp_csum_sub16(sum, p->cd_len);
+			sum = tp_csum_sub16(sum, (tp_u16)p->pad_fix);
+		}
+	}
+	sum = tp_csum_pseudo(sum, tp_ip_bytes(p->out_src, p->out_fam),
+			     tp_ip_bytes(p->out_dst, p->out_fam), tp_fam_iplen(p->out_fam), out_len,
+			     0);
+	sum = tp_csum_add16(sum, p->out_sport);
+	sum = tp_csum_add16(sum, p->out_dport);
+	sum = tp_csum_add16(sum, tp_htons(out_len));
+	if (p->out_cd) {
+		sum = tp_csum_add16(sum, p->out_channel);
+		sum = tp_csum_add16(sum, tp_htons(p->data_len));
+	}
+	return tp_csum_udp_final(sum);
+}
+
+/* Header emitters ----------------------------------------------------------------------- */
+
+/* Ethernet (and the 802.1Q tag the frame came with) for the next hop: the L3 start, or NULL
+ * when the buffer is too short. Each bound is checked where it is used, as BPF requires. */
+TP_CORE_INLINE tp_u8 *
+tp_emit_l2(const struct tp_pkt *p, tp_u8 *f, const tp_u8 *end, const tp_u8 *src_mac,
+	   const tp_u8 *dst_mac)
+{
+	struct tp_eth_hdr *eth = (struct tp_eth_hdr *)f;
+	tp_be16 type = tp_htons(p->out_fam == TP_CORE_FAM_V4 ? TP_ETH_P_IPV4 : TP_ETH_P_IPV6);
+
+	if (f + TP_ETH_HLEN > end)
+		return 0;
+	tp_memcpy(eth->dst, dst_mac, TP_ETH_ALEN);
+	tp_memcpy(eth->src, src_mac, TP_ETH_ALEN);
+	if (!p->vlan) {
+		eth->type = type;
+		return f + TP_ETH_HLEN;
+	}
+
+	struct tp_vlan_hdr *vlan = (struct tp_vlan_hdr *)(eth + 1);
+
+	if (f + TP_ETH_HLEN + TP_VLAN_HLEN > end)
+		return 0;
+	eth->type = tp_htons(TP_ETH_P_8021Q);
+	vlan->tci = p->vlan_tci;
+	vlan->type = type;
+	return f + TP_ETH_HLEN + TP_VLAN_HLEN;
+}
+
+/* IPv4 from IPv4: the incoming header with TTL, length and addresses replaced (RFC 1624). */
+TP_CORE_INLINE void
+tp_emit_ipv4_relay(const struct tp_pkt *p, tp_u8 *l3)
+{
+	struct tp_ipv4_hdr *ip = (struct tp_ipv4_hdr *)l3;
+	tp_u8 ttl_in[2] = { p->ttl, TP_IPPROTO_UDP },
+	      ttl_out[2] = { (tp_u8)(p->ttl - 1), TP_IPPROTO_UDP };
+	tp_be16 check = p->ip_check;
+
+	ip->ver_ihl = 0x45;
+	ip->tos = p->tos;
+	ip->tot_len = tp_htons(TP_IPV4_HLEN + tp_out_udp_len(p));
+	ip->id = p->ip_id;
+	ip->frag_off = p->df ? tp_htons(TP_IPV4_DF) : 0;
+	ip->ttl = ttl_out[0];
+	ip->protocol = TP_IPPROTO_UDP;
+	tp_memcpy(ip->saddr, p->out_src + 12, 4);
+	tp_memcpy(ip->daddr, p->out_dst + 12, 4);
+	check = tp_csum_replace16(check, p->ip_len, ip->tot_len);
+	check = tp_csum_replace(check, ttl_in, ttl_out, 2);
+	check = tp_csum_replace(check, p->src + 12, ip->saddr, 4);
+	check = tp_csum_replace(check, p->dst + 12, ip->daddr, 4);
+	ip->check = check;
+}
+
+/* IPv4 from IPv6: a fresh header, DF set with ID 0 (RFC 6864), full header checksum. */
+TP_CORE_INLINE void
+tp_emit_ipv4_translated(const struct tp_pkt *p, tp_u8 *l3)
+{
+	struct tp_ipv4_hdr *ip = (struct tp_ipv4_hdr *)l3;
+
+	ip->ver_ihl = 0x45;
+	ip->tos = p->tos;
+	ip->tot_len = tp_htons(TP_IPV4_HLEN + tp_out_udp_len(p));
+	ip->id = 0;
+	ip->frag_off = tp_htons(TP_IPV4_DF);
+	ip->ttl = (tp_u8)(p->ttl - 1);
+	ip->protocol = TP_IPPROTO_UDP;
+	ip->check = 0;
+	tp_memcpy(ip->saddr, p->out_src + 12, 4);
+	tp_memcpy(ip->daddr, p->out_dst + 12, 4);
+	ip->check = tp_csum_ipv4_hdr(ip);
+}
+
+/* IPv6 from either family: traffic class copied, our own flow label, hop limit - 1. */
+TP_CORE_INLINE void
+tp_emit_ipv6(const struct tp_pkt *p, tp_u8 *l3)
+{
+	struct tp_ipv6_hdr *ip = (struct tp_ipv6_hdr *)l3;
+	tp_u32 flow = tp_flow_label(p->out_src, p->out_dst, p->out_sport, p->out_dport);
+
+	ip->vtc_flow[0] = (tp_u8)(0x60 | p->tos >> 4);
+	ip->vtc_flow[1] = (tp_u8)(p->tos << 4 | flow >> 16);
+	ip->vtc_flow[2] = (tp_u8)(flow >> 8);
+	ip->vtc_flow[3] = (tp_u8)flow;
+	ip->payload_len = tp_htons(tp_out_udp_len(p));
+	ip->nexthdr = TP_IPPROTO_UDP;
+	ip->hop_limit = (tp_u8)(p->ttl - 1);
+	tp_memcpy(ip->saddr, p->out_src, 16);
+	tp_memcpy(ip->daddr, p->out_dst, 16);
+}
+
+/* UDP to a peer: the data follows the UDP header. */
+TP_CORE_INLINE void
+tp_emit_udp(const struct tp_pkt *p, tp_u8 *l4)
+{
+	struct tp_udp_hdr *udp = (struct tp_udp_hdr *)l4;
+
+	udp->source = p->out_sport;
+	udp->dest = p->out_dport;
+	udp->len = tp_htons(tp_out_udp_len(p));
+	udp->check = tp_udp_csum(p, l4 + TP_UDP_HLEN);
+}
+
+/* UDP with a ChannelData header, to a client. */
+TP_CORE_INLINE void
+tp_emit_cd(const struct tp_pkt *p, tp_u8 *l4)
+{
+	struct tp_udp_hdr *udp = (struct tp_udp_hdr *)l4;
+	struct tp_cd_hdr *cd = (struct tp_cd_hdr *)(udp + 1);
+
+	cd->channel = p->out_channel;
+	cd->len = tp_htons(p->data_len);
+	udp->source = p->out_sport;
+	udp->dest = p->out_dport;
+	udp->len = tp_htons(tp_out_udp_len(p));
+	udp->check = tp_udp_csum(p, l4 + TP_UDP_HLEN + TP_CD_HLEN);
+}
+
+/* The twelve cases ------------------------------------------------------------------------
+ *
+ * X(name, IP header writer, IP header length, UDP writer, UDP header length, reason). The
+ * family of each leg picks the IP header: IPv4 from IPv4 keeps the incoming header's fields
+ * (tp_emit_ipv4_relay), IPv4 from IPv6 is translated (tp_emit_ipv4_translated), IPv6 is
+ * written whole (tp_emit_ipv6); the output leg is plain UDP to a peer (tp_emit_udp) or
+ * ChannelData to a client (tp_emit_cd). Each function writes, at l3, headers that end
+ * exactly where the data starts, after checking they fit.
+ */
+#define TP_REWRITES(X)                                                                             \
+	X(cd4_to_udp4, tp_emit_ipv4_relay, TP_IPV4_HLEN, tp_emit_udp, TP_UDP_HLEN, TO_PEER)        \
+	X(cd4_to_udp6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_udp, TP_UDP_HLEN, TO_PEER)              \
+	X(cd6_to_udp4, tp_emit_ipv4_translated, TP_IPV4_HLEN, tp_emit_udp, TP_UDP_HLEN, TO_PEER)   \
+	X(cd6_to_udp6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_udp, TP_UDP_HLEN, TO_PEER)              \
+	X(udp4_to_cd4, tp_emit_ipv4_relay, TP_IPV4_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN,     \
+	  TO_CLIENT)                                                                               \
+	X(udp4_to_cd6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN,           \
+	  TO_CLIENT)                                                                               \
+	X(udp6_to_cd4, tp_emit_ipv4_translated, TP_IPV4_HLEN, tp_emit_cd,                          \
+	  TP_UDP_HLEN + TP_CD_HLEN, TO_CLIENT)                                                     \
+	X(udp6_to_cd6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN,           \
+	  TO_CLIENT)                                                                               \
+	X(cd4_to_cd4, tp_emit_ipv4_relay, TP_IPV4_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN,      \
+	  HAIRPIN)                                                                                 \
+	X(cd4_to_cd6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN, HAIRPIN)   \
+	X(cd6_to_cd4, tp_emit_ipv4_translated, TP_IPV4_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN, \
+	  HAIRPIN)                                                                                 \
+	X(cd6_to_cd6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN, HAIRPIN)
+
+#define X(name, emit_ip, ip_hlen, emit_l4, l4_hlen, reason)                        \
+	TP_CORE_INLINE enum tp_reason tp_##name(const struct tp_pkt *p, tp_u8 *l3, \
+						const tp_u8 *end)                  \
+	{                                                                          \
+		if (l3 + (ip_hlen) + (l4_hlen) > end)                              \
+			return TP_R_TRUNCATED;                                     \
+		emit_ip(p, l3);                                                    \
+		emit_l4(p, l3 + (ip_hlen));                                        \
+		return TP_R_##reason;                                              \
+	}
+TP_REWRITES(X)
+#undef X
+
+/*
+ * Write the output in front of the data. frame is the new start (tp_head_delta() bytes before
+ * the old one), end the end of the buffer; the next hop's MAC comes from the caller.
+ */
+TP_CORE_INLINE enum tp_reason
+tp_rewrite(const struct tp_pkt *p, tp_u8 *frame, const tp_u8 *end, const tp_u8 *src_mac,
+	   const tp_u8 *dst_mac)
+{
+	int in6 = p->in_fam == TP_CORE_FAM_V6, out6 = p->out_fam == TP_CORE_FAM_V6;
+	tp_u8 *l3;
+
+#ifdef TP_CORE_NO_PAYLOAD_SUM
+	if (tp_needs_full_csum(p))
+		return TP_R_NEEDS_FULL_CSUM;
+#endif
+	if (frame + tp_out_len(p) > end || !(l3 = tp_emit_l2(p, frame, end, src_mac, dst_mac)))
+		return TP_R_TRUNCATED;
+	if (p->in_cd && !p->out_cd)
+		return in6 ? (out6 ? tp_cd6_to_udp6(p, l3, end) : tp_cd6_to_udp4(p, l3, end))
+			   : (out6 ? tp_cd4_to_udp6(p, l3, end) : tp_cd4_to_udp4(p, l3, end));
+	if (!p->in_cd)
+		return in6 ? (out6 ? tp_udp6_to_cd6(p, l3, end) : tp_udp6_to_cd4(p, l3, end))
+			   : (out6 ? tp_udp4_to_cd6(p, l3, end) : tp_udp4_to_cd4(p, l3, end));
+	return in6 ? (out6 ? tp_cd6_to_cd6(p, l3, end) : tp_cd6_to_cd4(p, l3, end))
+		   : (out6 ? tp_cd4_to_cd6(p, l3, end) : tp_cd4_to_cd4(p, l3, end));
+}
+
+#endif

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Runs one golden vector through dataplane/core the way a dataplane does: tables loaded with
+ * the vector's bindings, classify, look up, decide, make room, rewrite with the next hop the
+ * vector names. A C shim, so the core is exercised as C; the gtest suite calls it.
+ */
+#ifndef TP_VECTOR_RUNNER_H
+#define TP_VECTOR_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tp_vectors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TP_VEC_HEADROOM 64
+#define TP_VEC_BUF	(TP_VEC_HEADROOM + 2048)
+
+struct tp_vec_result {
+	const char *action, *reason;
+	uint8_t frame[TP_VEC_BUF]; /* the frame as it leaves (or stays) */
+	unsigned len;
+	uint32_t counter, counter_in;
+};
+
+void tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

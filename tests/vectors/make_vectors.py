@@ -1,0 +1,357 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# The golden packet vectors shared by every dataplane runner (the core's unit test, DPDK on
+# vdevs, XDP through BPF_PROG_TEST_RUN). Each vector is a description, the relay's
+# configuration, the binding table state, an input frame, the expected verdict and the
+# expected output frame.
+#
+# The expected frames are built here from scratch with scapy (Debian's python3-scapy), from
+# the RFCs and the field choices written down in dataplane/core/tp_rewrite.h, never by
+# running the code under test: scapy computes every IP and UDP checksum in full. Writes
+# vectors.json, input.pcap and expected.pcap (frame i of each belongs to vector i).
+#
+# usage: /usr/bin/python3 tests/vectors/make_vectors.py [OUTDIR]   (default: beside this file)
+import json
+import os
+import struct
+import sys
+
+from scapy.all import (ARP, ICMP, IP, UDP, Dot1Q, Ether, IPOption_RR, IPv6,
+                       IPv6ExtHdrHopByHop, Raw)
+
+RELAY_MAC = "02:00:00:00:00:01"
+ROUTER_MAC = "02:00:00:00:00:fe"  # where frames come from, and the next hop we hand them to
+
+CONFIG = {
+    "listen_port": 3478,
+    "port_min": 49152,
+    "port_max": 65535,
+    "v4_enabled": True,
+    "v6_enabled": True,
+    "bind4": "192.0.2.1",
+    "public4": "203.0.113.1",  # behind 1:1 NAT: clients see this one
+    "bind6": "2001:db8::1",
+    "public6": "2001:db8::1",
+}
+
+CLIENT4, CLIENT4B = "198.51.100.10", "198.51.100.11"
+CLIENT6, CLIENT6B = "2001:db8:c::10", "2001:db8:c::11"
+PEER4, PEER6 = "198.51.100.200", "2001:db8:f::200"
+CPORT, PPORT = 50000, 40000
+TOS = 0xBA  # DSCP 46 (EF) with ECN ECT(0): both must survive every rewrite
+TTL = 64
+
+
+def flow_label(src, dst, sport, dport):
+    """RFC 6437 section 3 flow label as tp_rewrite.h specifies it: a 32-bit mix of the
+    outgoing addresses (as 16-byte forms) and ports, 20 bits kept, never 0."""
+    import ipaddress
+    words = struct.unpack("!4I", ipaddress.ip_address(src).packed)
+    words += struct.unpack("!4I", ipaddress.ip_address(dst).packed)
+    h = 0x9E3779B9
+    for w in words + ((sport << 16) | dport,):
+        h = ((h ^ w) * 0x85EBCA6B) & 0xFFFFFFFF
+    h ^= h >> 16
+    h &= 0xFFFFF
+    return h or 1
+
+
+def fam(ip):
+    return 6 if ":" in ip else 4
+
+
+def cd(channel, data, pad=0, length=None):
+    return struct.pack("!HH", channel, len(data) if length is None else length) + data + b"\xAA" * pad
+
+
+def l3(src, dst, ttl=TTL, tos=TOS, ident=0x1234, df=True, **kw):
+    """An IP header: IPv4 or IPv6 by the addresses."""
+    if fam(src) == 4:
+        return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=ident, flags="DF" if df else 0, **kw)
+    return IPv6(src=src, dst=dst, hlim=ttl, tc=tos, fl=kw.pop("fl", 0x12345))
+
+
+def frame(src, dst, sport, dport, payload, vlan=None, chksum=None, ttl=TTL, ident=0x1234,
+          df=True, src_mac=ROUTER_MAC, dst_mac=RELAY_MAC):
+    eth = Ether(src=src_mac, dst=dst_mac)
+    if vlan is not None:
+        eth = eth / Dot1Q(vlan=vlan, prio=5)
+    udp = UDP(sport=sport, dport=dport) if chksum is None else UDP(sport=sport, dport=dport, chksum=chksum)
+    return eth / l3(src, dst, ttl=ttl, ident=ident, df=df) / udp / Raw(payload)
+
+
+def relayed(in_src, out_src, out_dst, sport, dport, payload, vlan=None, zero_csum=False,
+            ident=0x1234, df=True):
+    """The expected output: our MAC to the next hop, TTL one less, TOS kept; IPv4 from IPv4
+    keeps ID and DF, IPv4 from IPv6 gets ID 0 and DF (RFC 6864); IPv6 gets our flow label."""
+    eth = Ether(src=RELAY_MAC, dst=ROUTER_MAC)
+    if vlan is not None:
+        eth = eth / Dot1Q(vlan=vlan, prio=5)
+    if fam(out_dst) == 4:
+        from_v4 = fam(in_src) == 4
+        ip = IP(src=out_src, dst=out_dst, ttl=TTL - 1, tos=TOS, id=ident if from_v4 else 0,
+                flags=("DF" if df else 0) if from_v4 else "DF")
+    else:
+        ip = IPv6(src=out_src, dst=out_dst, hlim=TTL - 1, tc=TOS,
+                  fl=flow_label(out_src, out_dst, sport, dport))
+    udp = UDP(sport=sport, dport=dport, chksum=0) if zero_csum else UDP(sport=sport, dport=dport)
+    return eth / ip / udp / Raw(payload)
+
+
+def bind_addr(family):
+    return CONFIG["bind4"] if family == 4 else CONFIG["bind6"]
+
+
+def public_addr(family):
+    return CONFIG["public4"] if family == 4 else CONFIG["public6"]
+
+
+vectors = []
+counter = iter(range(1, 10000))
+
+
+def chan(client, channel, family, alloc_port, peer, peer_port, cport=CPORT):
+    return {"client": client, "client_port": cport, "channel": channel, "family": family,
+            "alloc_port": alloc_port, "peer": peer, "peer_port": peer_port,
+            "counter": next(counter)}
+
+
+def peer(family, alloc_port, peer_ip, peer_port, client, channel, cport=CPORT, counter_id=None):
+    return {"family": family, "alloc_port": alloc_port, "peer": peer_ip, "peer_port": peer_port,
+            "client": client, "client_port": cport, "channel": channel,
+            "counter": counter_id if counter_id is not None else next(counter)}
+
+
+def add(name, description, inp, action, reason, out=None, chans=(), peers=(), config=None,
+        counter_id=0, counter_in=0, full_checksum=False):
+    vectors.append({
+        "name": name,
+        "description": description,
+        "config": dict(CONFIG, **(config or {})),
+        "chans": list(chans),
+        "peers": list(peers),
+        "input": bytes(inp).hex(),
+        "action": action,
+        "reason": reason,
+        # A frame that is not relayed leaves exactly as it came.
+        "output": bytes(out if out is not None else inp).hex(),
+        "relay_mac": RELAY_MAC,
+        "next_hop_mac": ROUTER_MAC,
+        "counter": counter_id,
+        "counter_in": counter_in,
+        "full_checksum": full_checksum,
+    })
+
+
+# The twelve rewrites ---------------------------------------------------------------------------
+#
+# Client leg x peer leg. Each case comes unpadded, and padded with 1 to 3 bytes after data of
+# odd and even length (the pad is stripped toward the peer and before a hairpinned client).
+
+def client_to_peer(cfam, pfam, channel, alloc_port, data, pad=0, suffix="", vlan=None,
+                   zero=False):
+    client = CLIENT4 if cfam == 4 else CLIENT6
+    dst = PEER4 if pfam == 4 else PEER6
+    c = chan(client, channel, pfam, alloc_port, dst, PPORT)
+    inp = frame(client, bind_addr(cfam), CPORT, 3478, cd(channel, data, pad), vlan=vlan,
+                chksum=0 if zero else None)
+    out = relayed(client, bind_addr(pfam), dst, alloc_port, PPORT, data, vlan=vlan,
+                  zero_csum=zero and pfam == 4)
+    add(f"cd{cfam}-to-udp{pfam}{suffix}",
+        f"ChannelData over IPv{cfam} from a client, {len(data)} data bytes"
+        f"{f' padded with {pad}' if pad else ''}{' in VLAN %d' % vlan if vlan else ''}"
+        f"{' with no UDP checksum' if zero else ''}, to its IPv{pfam} peer as UDP",
+        inp, "relayed", "to-peer", out, chans=[c], counter_id=c["counter"],
+        full_checksum=zero and pfam == 6)
+
+
+def peer_to_client(pfam, cfam, channel, alloc_port, data, suffix="", vlan=None, zero=False):
+    client = CLIENT4 if cfam == 4 else CLIENT6
+    src = PEER4 if pfam == 4 else PEER6
+    p = peer(pfam, alloc_port, src, PPORT, client, channel)
+    inp = frame(src, bind_addr(pfam), PPORT, alloc_port, data, vlan=vlan,
+                chksum=0 if zero else None)
+    out = relayed(src, bind_addr(cfam), client, 3478, CPORT, cd(channel, data), vlan=vlan,
+                  zero_csum=zero and cfam == 4)
+    add(f"udp{pfam}-to-cd{cfam}{suffix}",
+        f"UDP over IPv{pfam} from a peer, {len(data)} bytes{' in VLAN %d' % vlan if vlan else ''}"
+        f"{' with no UDP checksum' if zero else ''}, to its IPv{cfam} client as ChannelData",
+        inp, "relayed", "to-client", out, peers=[p], counter_id=p["counter"],
+        full_checksum=zero and cfam == 6)
+
+
+def hairpin(afam, bfam, relay_fam, chan_a, chan_b, data, pad=0, suffix="", config=None,
+            zero=False):
+    """Client A (family afam) holds a relay in relay_fam whose channel chan_a points at the
+    relayed address of client B's allocation on this same relay; B has channel chan_b back."""
+    a = CLIENT4 if afam == 4 else CLIENT6
+    b = CLIENT4B if bfam == 4 else CLIENT6B
+    port_a, port_b = 50100 + chan_a % 256, 50600 + chan_b % 256
+    c = chan(a, chan_a, relay_fam, port_a, public_addr(relay_fam), port_b)
+    p = peer(relay_fam, port_b, public_addr(relay_fam), port_a, b, chan_b)
+    inp = frame(a, bind_addr(afam), CPORT, 3478, cd(chan_a, data, pad), chksum=0 if zero else None)
+    out = relayed(a, bind_addr(bfam), b, 3478, CPORT, cd(chan_b, data),
+                  zero_csum=zero and bfam == 4)
+    add(f"cd{afam}-to-cd{bfam}{suffix}",
+        f"hairpin: ChannelData over IPv{afam} for a peer that is another allocation of this "
+        f"relay (IPv{relay_fam} relayed addresses), delivered to that IPv{bfam} client as "
+        f"ChannelData{f', {pad} bytes of padding stripped' if pad else ''}"
+        f"{' with no UDP checksum' if zero else ''}",
+        inp, "hairpinned", "hairpin", out, chans=[c], peers=[p], config=config,
+        counter_id=c["counter"], counter_in=p["counter"], full_checksum=zero and bfam == 6)
+
+
+# Data lengths chosen to hit both parities: the checksum must be right either way.
+client_to_peer(4, 4, 0x4001, 50010, b"turnpike: cd4 to udp4!")
+client_to_peer(4, 6, 0x4002, 50020, b"turnpike: cd4 to udp6")
+client_to_peer(6, 4, 0x4003, 50030, b"turnpike: cd6 to udp4 ..")
+client_to_peer(6, 6, 0x4004, 50040, b"turnpike: cd6 to udp6 !")
+peer_to_client(4, 4, 0x4001, 50010, b"turnpike: udp4 to cd4")
+peer_to_client(4, 6, 0x4003, 50030, b"turnpike: udp4 to cd6..")
+peer_to_client(6, 4, 0x4002, 50020, b"turnpike: udp6 to cd4 !")
+peer_to_client(6, 6, 0x4004, 50040, b"turnpike: udp6 to cd6")
+hairpin(4, 4, 4, 0x4005, 0x4105, b"hairpin 4 to 4")
+hairpin(4, 6, 4, 0x4006, 0x4106, b"hairpin 4 to 6!")
+hairpin(6, 4, 6, 0x4007, 0x4107, b"hairpin 6 to 4..")
+hairpin(6, 6, 6, 0x4008, 0x4108, b"hairpin 6 to 6 :-)")
+
+# Padding: 1 to 3 bytes, after odd and even data lengths, for each client leg and family.
+client_to_peer(4, 4, 0x4011, 50011, b"odd:1", pad=3, suffix="-pad3-odd")
+client_to_peer(4, 4, 0x4012, 50012, b"even", pad=0, suffix="-even")
+client_to_peer(4, 4, 0x4013, 50013, b"odd:12345", pad=3, suffix="-pad3")
+client_to_peer(4, 4, 0x4014, 50014, b"ten bytes!", pad=2, suffix="-pad2")
+client_to_peer(4, 6, 0x4015, 50015, b"eleven byte", pad=1, suffix="-pad1")
+client_to_peer(6, 4, 0x4016, 50016, b"seven!!", pad=1, suffix="-pad1")
+client_to_peer(6, 6, 0x4017, 50017, b"x", pad=3, suffix="-pad3")
+client_to_peer(6, 6, 0x4018, 50018, b"", suffix="-empty")
+hairpin(4, 6, 4, 0x4019, 0x4119, b"padded hairpin", pad=2, suffix="-pad2")
+hairpin(6, 4, 6, 0x401A, 0x411A, b"padded hairpin!", pad=1, suffix="-pad1")
+
+# IPv4 UDP checksum 0: stays 0 within IPv4, computed in full when the output is IPv6.
+client_to_peer(4, 4, 0x4021, 50021, b"no checksum", suffix="-zero-csum", zero=True)
+client_to_peer(4, 6, 0x4022, 50022, b"no checksum, to v6", pad=2, suffix="-zero-csum", zero=True)
+peer_to_client(4, 4, 0x4023, 50023, b"peer without checksum", suffix="-zero-csum", zero=True)
+peer_to_client(4, 6, 0x4024, 50024, b"peer without checksum, v6 client", suffix="-zero-csum",
+               zero=True)
+hairpin(4, 4, 4, 0x4025, 0x4125, b"zero csum hairpin", suffix="-zero-csum", zero=True)
+
+# An 802.1Q tag stays as it came.
+client_to_peer(4, 6, 0x4031, 50031, b"tagged", suffix="-vlan", vlan=100)
+peer_to_client(6, 4, 0x4032, 50032, b"tagged reply", suffix="-vlan", vlan=100)
+
+# A single-stack relay hairpins too.
+hairpin(4, 4, 4, 0x4041, 0x4141, b"single stack", suffix="-single-stack",
+        config={"v6_enabled": False, "bind6": "::", "public6": "::"})
+
+# Ethernet padding behind a short frame is not relayed.
+c = chan(CLIENT4, 0x4051, 4, 50051, PEER4, PPORT)
+short = frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4051, b"hi"))
+add("cd4-to-udp4-eth-trailer",
+    "a short frame padded to the 60-byte Ethernet minimum: the trailer is not data",
+    bytes(short) + b"\x00" * (60 - len(short)), "relayed", "to-peer",
+    relayed(CLIENT4, CONFIG["bind4"], PEER4, 50051, PPORT, b"hi"), chans=[c],
+    counter_id=c["counter"])
+
+# Passed on untouched --------------------------------------------------------------------------
+
+add("not-ip", "an ARP request for the relay's address goes to the kernel as it came",
+    Ether(src=ROUTER_MAC, dst="ff:ff:ff:ff:ff:ff") / ARP(op=1, psrc=PEER4, pdst=CONFIG["bind4"]),
+    "to-kernel", "not-ip")
+add("not-udp", "ICMP echo to the relay's address",
+    Ether(src=ROUTER_MAC, dst=RELAY_MAC) / IP(src=PEER4, dst=CONFIG["bind4"]) / ICMP() / Raw(b"ping"),
+    "to-kernel", "not-udp")
+add("not-for-relay", "UDP for another address on the segment",
+    frame(CLIENT4, "192.0.2.99", CPORT, 3478, cd(0x4001, b"not ours")), "to-kernel",
+    "not-for-relay")
+add("other-port", "UDP to the relay outside the listen port and the allocation range",
+    frame(PEER4, CONFIG["bind4"], PPORT, 5000, b"elsewhere"), "to-kernel", "other-port")
+add("ipv4-options", "IPv4 with options is not fast-path traffic",
+    Ether(src=ROUTER_MAC, dst=RELAY_MAC)
+    / IP(src=CLIENT4, dst=CONFIG["bind4"], options=[IPOption_RR()])
+    / UDP(sport=CPORT, dport=3478) / Raw(cd(0x4001, b"options")),
+    "to-kernel", "ipv4-options")
+add("ipv4-fragment", "the first fragment of a fragmented datagram",
+    Ether(src=ROUTER_MAC, dst=RELAY_MAC) / IP(src=CLIENT4, dst=CONFIG["bind4"], flags="MF")
+    / UDP(sport=CPORT, dport=3478, len=1000, chksum=0x1234) / Raw(cd(0x4001, b"frag", length=992)),
+    "to-kernel", "ipv4-fragment")
+add("ipv6-extension", "IPv6 with a hop-by-hop header",
+    Ether(src=ROUTER_MAC, dst=RELAY_MAC) / IPv6(src=CLIENT6, dst=CONFIG["bind6"])
+    / IPv6ExtHdrHopByHop() / UDP(sport=CPORT, dport=3478) / Raw(cd(0x4001, b"hbh")),
+    "to-kernel", "ipv6-extension")
+
+# For the engine -------------------------------------------------------------------------------
+
+stun_binding = struct.pack("!HHI", 0x0001, 0, 0x2112A442) + bytes(range(12))
+add("stun", "a STUN Binding request on the listen port goes to the engine",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, stun_binding), "to-control", "stun")
+add("peer-no-channel", "peer data with no channel: the engine checks permissions, sends Data",
+    frame(PEER4, CONFIG["bind4"], PPORT, 50099, b"to a permission"), "to-control",
+    "peer-no-channel")
+c = chan(CLIENT4, 0x4061, 4, 50161, CONFIG["public4"], 50661)
+add("hairpin-no-channel",
+    "hairpin toward an allocation that has no channel back: the engine sends a Data indication",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4061, b"data indication")), "to-control",
+    "hairpin-no-channel", chans=[c])
+
+# Dropped, counted -----------------------------------------------------------------------------
+
+full = bytes(frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4001, b"cut short")))
+add("truncated", "a frame that ends before its IP length", full[:-4], "drop", "truncated")
+add("truncated-ethernet", "a runt shorter than an Ethernet header", full[:10], "drop", "truncated")
+bad_version = bytearray(full)
+bad_version[14] = 0x55  # IPv4 ethertype, version 5
+add("bad-ip-header", "version 5 under the IPv4 ethertype", bytes(bad_version), "drop",
+    "bad-ip-header")
+bad_sum = bytearray(full)
+bad_sum[24] ^= 0xFF  # IPv4 header checksum
+add("bad-ip-checksum", "IPv4 header checksum wrong", bytes(bad_sum), "drop", "bad-ip-checksum")
+add("bad-udp-length", "UDP length shorter than the IP payload",
+    Ether(src=ROUTER_MAC, dst=RELAY_MAC) / IP(src=CLIENT4, dst=CONFIG["bind4"])
+    / UDP(sport=CPORT, dport=3478, len=12) / Raw(cd(0x4001, b"length")),
+    "drop", "bad-udp-length")
+add("udp6-no-checksum", "IPv6 UDP with a zero checksum (RFC 8200 forbids it)",
+    frame(CLIENT6, CONFIG["bind6"], CPORT, 3478, cd(0x4004, b"no sum"), chksum=0), "drop",
+    "udp6-no-checksum")
+add("bad-channel-length", "ChannelData claiming more data than the datagram holds",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4001, b"short", length=9)), "drop",
+    "bad-channel-length", chans=[chan(CLIENT4, 0x4001, 4, 50010, PEER4, PPORT)])
+add("bad-channel-padding", "ChannelData followed by more than 3 bytes: not padding",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4001, b"data", pad=4)), "drop",
+    "bad-channel-length", chans=[chan(CLIENT4, 0x4001, 4, 50010, PEER4, PPORT)])
+add("no-channel", "ChannelData on a channel not in the table",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4F00, b"unbound")), "drop", "no-channel",
+    chans=[chan(CLIENT4, 0x4001, 4, 50010, PEER4, PPORT)])
+c = chan(CLIENT4, 0x4001, 4, 50010, PEER4, PPORT)
+add("ttl-expired", "a frame that would leave with TTL 0",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4001, b"last hop"), ttl=1), "drop",
+    "ttl-expired", chans=[c])
+c = chan(CLIENT4, 0x4071, 4, 50071, CONFIG["public4"], 3478)
+add("peer-is-relay", "a channel to the relay's own listen port: never relayed, never looped",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4071, b"loop?")), "drop", "peer-is-relay",
+    chans=[c])
+
+
+def write_pcap(path, frames):
+    """Classic pcap, Ethernet link type, one record per frame as bytes (runts included)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i, data in enumerate(frames):
+            f.write(struct.pack("<IIII", 1700000000 + i, 0, len(data), len(data)))
+            f.write(data)
+
+
+def main():
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "vectors.json"), "w") as f:
+        json.dump({"vectors": vectors}, f, indent=1)
+        f.write("\n")
+    write_pcap(os.path.join(out_dir, "input.pcap"), [bytes.fromhex(v["input"]) for v in vectors])
+    write_pcap(os.path.join(out_dir, "expected.pcap"),
+               [bytes.fromhex(v["output"]) for v in vectors])
+    print(f"{len(vectors)} vectors written to {out_dir}")
+
+
+if __name__ == "__main__":
+    main()

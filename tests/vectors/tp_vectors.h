@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The golden vectors as C data, for every runner: generated at build time from vectors.json
+ * (see make_vectors.py) by vectors_to_c.py. Table entries use the dataplane's own key and
+ * value structs, so a runner loads them into its tables as they are.
+ */
+#ifndef TP_VECTORS_H
+#define TP_VECTORS_H
+
+#include <stdint.h>
+
+#include "tp_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tp_vec_chan {
+	struct tp_chan_key key;
+	struct tp_chan_val val;
+};
+
+struct tp_vec_peer {
+	struct tp_peer_key key;
+	struct tp_peer_val val;
+};
+
+struct tp_vector {
+	const char *name;
+	const char *description;
+	struct tp_core_cfg cfg;
+	const struct tp_vec_chan *chans;
+	unsigned nchans;
+	const struct tp_vec_peer *peers;
+	unsigned npeers;
+	const uint8_t *in;
+	unsigned in_len;
+	const uint8_t *out; /* the expected frame; the input itself when not relayed */
+	unsigned out_len;
+	const char *action; /* "relayed", "hairpinned", "to-control", "to-kernel", "drop" */
+	const char *reason; /* a name from TP_REASONS */
+	uint8_t relay_mac[6], next_hop_mac[6];
+	uint32_t counter, counter_in; /* counter slots the frame must count against (0: none) */
+	int full_checksum; /* the output needs the payload summed (IPv4 checksum 0 to IPv6) */
+};
+
+extern const struct tp_vector tp_vectors[];
+extern const unsigned tp_nvectors;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
