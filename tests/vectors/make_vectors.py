@@ -227,6 +227,8 @@ client_to_peer(6, 6, 0x4017, 50017, b"x", pad=3, suffix="-pad3")
 client_to_peer(6, 6, 0x4018, 50018, b"", suffix="-empty")
 hairpin(4, 6, 4, 0x4019, 0x4119, b"padded hairpin", pad=2, suffix="-pad2")
 hairpin(6, 4, 6, 0x401A, 0x411A, b"padded hairpin!", pad=1, suffix="-pad1")
+hairpin(4, 4, 4, 0x401B, 0x411B, b"odd padded", pad=2, suffix="-pad2")
+hairpin(6, 6, 6, 0x401C, 0x411C, b"pad 3 hairpin", pad=3, suffix="-pad3")
 
 # IPv4 UDP checksum 0: stays 0 within IPv4, computed in full when the output is IPv6.
 client_to_peer(4, 4, 0x4021, 50021, b"no checksum", suffix="-zero-csum", zero=True)
@@ -235,6 +237,8 @@ peer_to_client(4, 4, 0x4023, 50023, b"peer without checksum", suffix="-zero-csum
 peer_to_client(4, 6, 0x4024, 50024, b"peer without checksum, v6 client", suffix="-zero-csum",
                zero=True)
 hairpin(4, 4, 4, 0x4025, 0x4125, b"zero csum hairpin", suffix="-zero-csum", zero=True)
+hairpin(4, 6, 4, 0x4026, 0x4126, b"zero csum hairpin to v6", pad=1, suffix="-zero-csum",
+        zero=True)
 
 # An 802.1Q tag stays as it came.
 client_to_peer(4, 6, 0x4031, 50031, b"tagged", suffix="-vlan", vlan=100)
