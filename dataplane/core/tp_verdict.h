@@ -51,6 +51,10 @@ enum tp_action {
 	X(IPV4_FRAGMENT, TO_KERNEL, "ipv4-fragment", "an IPv4 fragment: the kernel reassembles")   \
 	X(IPV6_EXTENSION, TO_KERNEL, "ipv6-extension",                                             \
 	  "IPv6 with extension headers: not fast-path traffic")                                    \
+	X(NO_NEXT_HOP, TO_KERNEL, "no-next-hop",                                                   \
+	  "next hop not resolved yet: the kernel resolves it, the sockets relay meanwhile")        \
+	X(NO_HEADROOM, TO_KERNEL, "no-headroom",                                                   \
+	  "no room to grow the headers here: the kernel path relays it")                           \
 	X(TRUNCATED, DROP, "truncated", "frame shorter than its headers say")                      \
 	X(BAD_IP_HEADER, DROP, "bad-ip-header", "IP version, header or total length wrong")        \
 	X(BAD_IP_CHECKSUM, DROP, "bad-ip-checksum", "IPv4 header checksum wrong")                  \
@@ -61,8 +65,7 @@ enum tp_action {
 	X(NO_CHANNEL, DROP, "no-channel", "ChannelData on a channel not bound (or no permission)") \
 	X(TTL_EXPIRED, DROP, "ttl-expired", "TTL or hop limit would reach 0")                      \
 	X(PEER_IS_RELAY, DROP, "peer-is-relay",                                                    \
-	  "channel peer is this relay outside the allocation range")                               \
-	X(NO_HEADROOM, DROP, "no-headroom", "no room to grow the headers (dataplane)")
+	  "channel peer is this relay outside the allocation range")
 
 enum tp_reason {
 #define X(n, a, s, h) TP_R_##n,
