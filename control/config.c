@@ -138,9 +138,13 @@ set_mode(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 		ld->cfg->mode = TP_MODE_SOCKET;
 		return 0;
 	}
-	if (strcmp(v, "dpdk") == 0 || strcmp(v, "xdp") == 0)
+	if (strcmp(v, "xdp") == 0) {
+		ld->cfg->mode = TP_MODE_XDP;
+		return 0;
+	}
+	if (strcmp(v, "dpdk") == 0)
 		return fail(ld, s, k->path,
-			    "\"%s\" is not available in this build (supported: socket)", v);
+			    "\"%s\" is not available in this build (supported: socket, xdp)", v);
 	return fail(ld, s, k->path,
 		    "unknown mode \"%s\" (expected \"socket\", \"dpdk\" or \"xdp\")", v);
 }
@@ -165,6 +169,69 @@ set_level(struct loader *ld, const config_setting_t *s, const struct key_spec *k
 		}
 	}
 	return fail(ld, s, k->path, "unknown level \"%s\" (error, warning, info, debug)", v);
+}
+
+/* One of two words: k->min names the field's true value's word (index into the pair). */
+static int
+set_choice(struct loader *ld, const config_setting_t *s, const struct key_spec *k, const char *no,
+	   const char *yes)
+{
+	const char *v = get_str(ld, s, k->path);
+
+	if (!v)
+		return -1;
+	if (strcmp(v, no) && strcmp(v, yes))
+		return fail(ld, s, k->path, "\"%s\" is neither \"%s\" nor \"%s\"", v, no, yes);
+	*(bool *)field(ld, k) = strcmp(v, yes) == 0;
+	return 0;
+}
+
+static int
+set_attach(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	return set_choice(ld, s, k, "native", "generic");
+}
+
+static int
+set_nexthop(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	return set_choice(ld, s, k, "static", "fib");
+}
+
+static int
+set_mac(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	const char *v = get_str(ld, s, k->path);
+	unsigned b[6];
+	char tail;
+
+	if (!v)
+		return -1;
+	if (v[0] == '\0') {
+		ld->cfg->xdp.has_nexthop_mac = false;
+		return 0;
+	}
+	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6 ||
+	    strlen(v) != 17)
+		return fail(ld, s, k->path, "\"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)", v);
+	for (int i = 0; i < 6; i++)
+		ld->cfg->xdp.nexthop_mac[i] = (uint8_t)b[i];
+	ld->cfg->xdp.has_nexthop_mac = true;
+	return 0;
+}
+
+static int
+set_ifname(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	const char *v = get_str(ld, s, k->path);
+
+	if (!v)
+		return -1;
+	if (strlen(v) >= sizeof(ld->cfg->xdp.interface) || strpbrk(v, " /:"))
+		return fail(ld, s, k->path, "\"%s\" is not an interface name", v);
+	memcpy(ld->cfg->xdp.interface, v, strlen(v) + 1);
+	return 0;
 }
 
 /* k->min holds the family the address must have. */
@@ -376,6 +443,11 @@ static const struct key_spec keys[] = {
 	{ "peers.allow", set_prefixes, CFG(allow), CFG(nallow), 0, 0 },
 	INT("socket.rcvbuf", socket_rcvbuf, 0, 1 << 30),
 	INT("socket.sndbuf", socket_sndbuf, 0, 1 << 30),
+	{ "xdp.interface", set_ifname, 0, 0, 0, 0 },
+	{ "xdp.attach", set_attach, CFG(xdp.generic), 0, 0, 0 },
+	{ "xdp.nexthop", set_nexthop, CFG(xdp.fib), 0, 0, 0 },
+	{ "xdp.nexthop-mac", set_mac, 0, 0, 0, 0 },
+	INT("xdp.max-bindings", xdp.max_bindings, 1024, 16777216),
 };
 
 static const struct key_spec *
@@ -502,6 +574,15 @@ validate(struct loader *ld, const config_t *c)
 	}
 	if (cfg->realm[0] == '\0')
 		return fail(ld, config_lookup(c, "auth.realm"), "auth.realm", "must not be empty");
+	if (cfg->mode == TP_MODE_XDP && cfg->xdp.interface[0] == '\0') {
+		s = first_set(c, KEYS("xdp.interface", "dataplane.mode"), &path);
+		return fail(ld, s, "xdp.interface", "xdp mode needs the interface to attach to");
+	}
+	if (cfg->mode == TP_MODE_XDP && !cfg->xdp.fib && !cfg->xdp.has_nexthop_mac) {
+		s = first_set(c, KEYS("xdp.nexthop-mac", "xdp.nexthop"), &path);
+		return fail(ld, s, "xdp.nexthop-mac",
+			    "xdp.nexthop = \"static\" needs the router's MAC address");
+	}
 	return 0;
 }
 

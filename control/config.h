@@ -25,6 +25,7 @@ extern "C" {
 
 enum tp_mode {
 	TP_MODE_SOCKET,
+	TP_MODE_XDP,
 };
 
 enum tp_log_level {
@@ -77,6 +78,15 @@ struct tp_config {
 	struct tp_prefix allow[TP_CFG_MAX_PREFIXES];
 
 	int socket_rcvbuf, socket_sndbuf; /* bytes; 0 leaves the kernel default */
+
+	struct {
+		char interface[16]; /* IFNAMSIZ */
+		bool generic;	    /* attach = "generic" */
+		bool fib;	    /* nexthop = "fib" (else "static") */
+		bool has_nexthop_mac;
+		uint8_t nexthop_mac[6];
+		unsigned max_bindings;
+	} xdp;
 };
 
 /* The address clients see for family index f: public when set, else bind. */

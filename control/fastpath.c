@@ -4,6 +4,8 @@
  */
 #include "fastpath.h"
 
+#include "tp_fastpath.h"
+
 #include <arpa/inet.h>
 #include <string.h>
 
@@ -11,6 +13,25 @@ static void
 to16(uint8_t out[16], const struct tp_addr *a)
 {
 	tp_ip_to16(out, a->ip, a->family == TP_FAM_V4 ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6);
+}
+
+void
+tp_fp_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core)
+{
+	memset(core, 0, sizeof(*core));
+	core->listen_port = htons(cfg->listen_port);
+	core->port_min = cfg->port_min;
+	core->port_max = cfg->port_max;
+	core->v4_enabled = cfg->fam[0].enabled;
+	core->v6_enabled = cfg->fam[1].enabled;
+	if (core->v4_enabled) {
+		memcpy(core->bind4, cfg->fam[0].bind.ip, 4);
+		memcpy(core->public4, tp_cfg_public(cfg, 0)->ip, 4);
+	}
+	if (core->v6_enabled) {
+		memcpy(core->bind6, cfg->fam[1].bind.ip, 16);
+		memcpy(core->public6, tp_cfg_public(cfg, 1)->ip, 16);
+	}
 }
 
 void

@@ -18,7 +18,10 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "config.h"
 #include "tp_binding.h"
+
+struct tp_core_cfg;
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,6 +47,9 @@ struct tp_fastpath_ops {
 	int (*chan_add)(void *ctx, const struct tp_fp_channel *c);
 	void (*chan_del)(void *ctx, const struct tp_fp_channel *c);
 };
+
+/* The fast path's run-time configuration (dataplane/core) from turnpike's. */
+void tp_fp_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core);
 
 /*
  * The entries a table-keeping dataplane writes for channel c, in dataplane/core's declared

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "config.h"
+#include "dataplane.h"
 #include "log.h"
-#include "sock.h"
 
 #ifndef TP_VERSION
 #define TP_VERSION "dev"
@@ -86,9 +86,9 @@ main(int argc, char **argv)
 	if (load(&cfg, path) < 0)
 		return EXIT_FAILURE;
 	tp_log_level = cfg.log_level;
-	TP_INFO("turnpike %s starting (%s, dataplane socket)", TP_VERSION,
-		path ? path : "built-in configuration");
-	status = tp_sock_run(&cfg);
+	TP_INFO("turnpike %s starting (%s, dataplane %s)", TP_VERSION,
+		path ? path : "built-in configuration", cfg.mode == TP_MODE_XDP ? "xdp" : "socket");
+	status = cfg.mode == TP_MODE_XDP ? tp_xdp_run(&cfg) : tp_sock_run(&cfg);
 	tp_config_free(&cfg);
 	return status;
 }

@@ -35,6 +35,7 @@ enum ev_kind {
 struct tp_sock {
 	const struct tp_config *cfg;
 	struct tp_engine *eng;
+	const struct tp_sock_dataplane *dp;
 	int epfd, sigfd;
 	int listen_fd[TP_NFAM];
 	int *relay_fd[TP_NFAM]; /* by port - port_min; -1 when closed */
@@ -96,10 +97,9 @@ relay_slot(struct tp_sock *s, const struct tp_addr *relay)
 	return &s->relay_fd[TP_FAM_IDX(relay->family)][relay->port - s->cfg->port_min];
 }
 
-static int
-sock_relay_open(void *ctx, const struct tp_addr *relay)
+int
+tp_sock_relay_open(struct tp_sock *s, const struct tp_addr *relay)
 {
-	struct tp_sock *s = ctx;
 	int fd = udp_socket(s->cfg, relay), err;
 
 	if (fd < 0)
@@ -112,16 +112,29 @@ sock_relay_open(void *ctx, const struct tp_addr *relay)
 	return 0;
 }
 
-static void
-sock_relay_close(void *ctx, const struct tp_addr *relay)
+void
+tp_sock_relay_close(struct tp_sock *s, const struct tp_addr *relay)
 {
-	int *fd = relay_slot(ctx, relay);
+	int *fd = relay_slot(s, relay);
 
 	if (*fd >= 0)
 		close(*fd); /* leaves the epoll set with it */
 	*fd = -1;
 }
 
+static int
+sock_relay_open(void *ctx, const struct tp_addr *relay)
+{
+	return tp_sock_relay_open(ctx, relay);
+}
+
+static void
+sock_relay_close(void *ctx, const struct tp_addr *relay)
+{
+	tp_sock_relay_close(ctx, relay);
+}
+
+/* Socket mode keeps no tables: one socket per relayed address is its whole dataplane. */
 static const struct tp_fastpath_ops sock_ops = {
 	.name = "socket",
 	.relay_open = sock_relay_open,
@@ -234,6 +247,8 @@ handle_signal(struct tp_sock *s)
 	while (read(s->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGUSR1) {
 			tp_engine_log_stats(s->eng);
+			if (s->dp->log_stats)
+				s->dp->log_stats(s->dp->ctx);
 			continue;
 		}
 		if (si.ssi_signo == SIGHUP) {
@@ -360,28 +375,47 @@ teardown(struct tp_sock *s)
 	free(s->bufs);
 }
 
-int
-tp_sock_run(const struct tp_config *cfg)
+struct tp_sock *
+tp_sock_open(const struct tp_config *cfg)
 {
 	struct tp_sock *s = calloc(1, sizeof(*s));
-	struct epoll_event events[MAX_EVENTS];
-	struct tp_engine_io io = { .to_client = sock_to_client, .to_peer = sock_to_peer };
-	int status = EXIT_FAILURE;
 
 	if (!s) {
 		TP_ERR("out of memory");
-		return EXIT_FAILURE;
+		return NULL;
 	}
 	raise_fd_limit();
-	if (setup(s, cfg) < 0)
-		goto out;
-	io.ctx = s;
-	if (!(s->eng = tp_engine_create(cfg, &io, &sock_ops, s))) {
+	if (setup(s, cfg) < 0) {
+		tp_sock_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+tp_sock_close(struct tp_sock *s)
+{
+	if (!s)
+		return;
+	teardown(s);
+	free(s);
+}
+
+int
+tp_sock_loop(struct tp_sock *s, const struct tp_sock_dataplane *dp)
+{
+	const struct tp_config *cfg = s->cfg;
+	struct tp_engine_io io = { s, sock_to_client, sock_to_peer };
+	struct epoll_event events[MAX_EVENTS];
+	int status;
+
+	s->dp = dp;
+	if (!(s->eng = tp_engine_create(cfg, &io, dp->ops, dp->ctx))) {
 		TP_ERR("cannot create the TURN engine: out of memory");
-		goto out;
+		return EXIT_FAILURE;
 	}
 	update_clock(s);
-	TP_INFO("socket mode ready (realm \"%s\", %u secret(s), %u user(s))", cfg->realm,
+	TP_INFO("%s mode ready (realm \"%s\", %u secret(s), %u user(s))", dp->name, cfg->realm,
 		cfg->nsecrets, cfg->nusers);
 	if (!cfg->nsecrets && !cfg->nusers)
 		TP_WARN("auth: no credentials (auth.secrets, auth.users): every allocation will be "
@@ -401,12 +435,27 @@ tp_sock_run(const struct tp_config *cfg)
 	}
 	status = s->stop ? EXIT_SUCCESS : EXIT_FAILURE;
 	tp_engine_log_stats(s->eng);
+	if (dp->log_stats)
+		dp->log_stats(dp->ctx);
 	if (s->rx_truncated || s->tx_errors)
 		TP_INFO("stats: rx_truncated %llu tx_errors %llu",
 			(unsigned long long)s->rx_truncated, (unsigned long long)s->tx_errors);
+	/* Every allocation goes, through the dataplane's ops, before the dataplane does. */
 	tp_engine_destroy(s->eng);
-out:
-	teardown(s);
-	free(s);
+	s->eng = NULL;
+	return status;
+}
+
+int
+tp_sock_run(const struct tp_config *cfg)
+{
+	struct tp_sock *s = tp_sock_open(cfg);
+	struct tp_sock_dataplane dp = { "socket", &sock_ops, s, NULL };
+	int status;
+
+	if (!s)
+		return EXIT_FAILURE;
+	status = tp_sock_loop(s, &dp);
+	tp_sock_close(s);
 	return status;
 }

@@ -74,7 +74,7 @@ struct tp_pkt {
 };
 
 TP_CORE_INLINE tp_u16
-tp_fam_iplen(tp_u8 fam)
+tp_core_iplen(tp_u8 fam)
 {
 	return fam == TP_CORE_FAM_V4 ? 4 : 16;
 }

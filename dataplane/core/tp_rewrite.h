@@ -75,7 +75,7 @@ tp_udp_csum(const struct tp_pkt *p, const tp_u8 *data)
 	} else {
 		sum = (tp_u16)~p->udp_check;
 		sum = tp_csum_pseudo(sum, tp_ip_bytes(p->src, p->in_fam),
-				     tp_ip_bytes(p->dst, p->in_fam), tp_fam_iplen(p->in_fam),
+				     tp_ip_bytes(p->dst, p->in_fam), tp_core_iplen(p->in_fam),
 				     tp_ntohs(p->udp_len), 1);
 		sum = tp_csum_sub16(sum, p->sport);
 		sum = tp_csum_sub16(sum, p->dport);
@@ -87,8 +87,8 @@ tp_udp_csum(const struct tp_pkt *p, const tp_u8 *data)
 		}
 	}
 	sum = tp_csum_pseudo(sum, tp_ip_bytes(p->out_src, p->out_fam),
-			     tp_ip_bytes(p->out_dst, p->out_fam), tp_fam_iplen(p->out_fam), out_len,
-			     0);
+			     tp_ip_bytes(p->out_dst, p->out_fam), tp_core_iplen(p->out_fam),
+			     out_len, 0);
 	sum = tp_csum_add16(sum, p->out_sport);
 	sum = tp_csum_add16(sum, p->out_dport);
 	sum = tp_csum_add16(sum, tp_htons(out_len));

@@ -79,7 +79,7 @@ CONF
 	TP_PIDS+=("$TP_PID")
 	local i
 	for i in $(seq 100); do
-		grep -q "socket mode ready" "$TP_WORK/turnpike.log" && return 0
+		grep -q " mode ready" "$TP_WORK/turnpike.log" && return 0
 		kill -0 "$TP_PID" 2>/dev/null || tp_fail "turnpike exited during start-up"
 		sleep 0.05
 	done

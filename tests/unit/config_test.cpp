@@ -380,10 +380,20 @@ const error_case error_cases[] = {
 	  "\"xdp\")" },
 	{ "dpdk mode in a build without it", "dataplane:\n{\n\tmode = \"dpdk\";\n};",
 	  "test.conf:3: dataplane.mode: \"dpdk\" is not available in this build (supported: "
-	  "socket)" },
-	{ "xdp mode in a build without it", "dataplane:\n{\n\tmode = \"xdp\";\n};",
-	  "test.conf:3: dataplane.mode: \"xdp\" is not available in this build (supported: "
-	  "socket)" },
+	  "socket, xdp)" },
+	{ "xdp mode without an interface", "dataplane:\n{\n\tmode = \"xdp\";\n};",
+	  "test.conf:3: xdp.interface: xdp mode needs the interface to attach to" },
+	{ "static next hop without its MAC",
+	  "dataplane:\n{\n\tmode = \"xdp\";\n};\nxdp:\n{\n\tinterface = \"eth0\";\n"
+	  "\tnexthop = \"static\";\n};",
+	  "test.conf:8: xdp.nexthop-mac: xdp.nexthop = \"static\" needs the router's MAC address" },
+	{ "bad next-hop MAC", "xdp:\n{\n\tnexthop-mac = \"02:00:00:00:00\";\n};",
+	  "test.conf:3: xdp.nexthop-mac: \"02:00:00:00:00\" is not a MAC address "
+	  "(aa:bb:cc:dd:ee:ff)" },
+	{ "unknown attach mode", "xdp:\n{\n\tattach = \"offload\";\n};",
+	  "test.conf:3: xdp.attach: \"offload\" is neither \"native\" nor \"generic\"" },
+	{ "interface name with a slash", "xdp:\n{\n\tinterface = \"eth/0\";\n};",
+	  "test.conf:3: xdp.interface: \"eth/0\" is not an interface name" },
 	{ "unknown log level", "log:\n{\n\tlevel = \"verbose\";\n};",
 	  "test.conf:3: log.level: unknown level \"verbose\" (error, warning, info, debug)" },
 	{ "SOFTWARE of 128 bytes, one more than its field holds",

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# turnpike in xdp mode on a real (veth) interface, native XDP, against coturn's client.
+#
+#   ns relay: r0 192.0.2.1 2001:db8::1      turnpike -c (xdp mode on r0)
+#   ns hosts: h0 192.0.2.10 (clients), 192.0.2.20 and 2001:db8::20 (peer), XDP_PASS on h0
+#
+# The client's own report must show 0% loss, turnpike's XDP counters must show the program
+# relayed (not only the sockets), tshark on the hosts' side must find no bad checksum in what
+# the relay sent, and once turnpike is gone no XDP program may remain on r0 — after SIGTERM,
+# and after SIGKILL too (the program hangs on a BPF link that dies with the process).
+#
+# usage: xdp.sh TURNPIKE XDP_PASS_OBJECT VARIANT      (plain | hairpin | ipv6 | static)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+if [[ $EUID -ne 0 ]]; then
+	echo "network namespaces and XDP need root: skipped"
+	exit 77
+fi
+turnpike=$1 pass_obj=$2 variant=$3
+TP_WORK=$(mktemp -d)
+relay=tp-xr-$$ hosts=tp-xh-$$
+cleanup() {
+	tp_cleanup
+	ip netns del "$relay" 2>/dev/null || true
+	ip netns del "$hosts" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+R() { ip netns exec "$relay" "$@"; }
+H() { ip netns exec "$hosts" "$@"; }
+
+ip netns add "$relay"
+ip netns add "$hosts"
+ip link add r0 netns "$relay" type veth peer name h0 netns "$hosts"
+R ip link set lo up
+H ip link set lo up
+R ip addr add 192.0.2.1/24 dev r0
+R ip addr add 2001:db8::1/64 dev r0 nodad
+H ip addr add 192.0.2.10/24 dev h0
+H ip addr add 192.0.2.20/24 dev h0
+H ip addr add 2001:db8::10/64 dev h0 nodad
+H ip addr add 2001:db8::20/64 dev h0 nodad
+# No checksum offload on either end: a veth would otherwise hand on frames whose UDP checksum
+# was never computed (CHECKSUM_PARTIAL), which no real wire carries. The hosts' frames must
+# arrive with full checksums for the program's incremental update to be right, and the
+# relay's socket path must send full ones for tshark to judge on the far side.
+R ethtool -K r0 tx off >/dev/null
+H ethtool -K h0 tx off >/dev/null
+R ip link set r0 up
+H ip link set h0 up
+ip -n "$hosts" link set dev h0 xdpdrv obj "$pass_obj" sec xdp
+
+nexthop='nexthop = "fib";'
+if [[ $variant == static ]]; then
+	mac=$(H cat /sys/class/net/h0/address)
+	nexthop="nexthop = \"static\"; nexthop-mac = \"$mac\";"
+else
+	R sysctl -qw net.ipv4.conf.r0.forwarding=1 net.ipv6.conf.r0.forwarding=1
+fi
+
+cat >"$TP_WORK/turnpike.conf" <<CONF
+dataplane: { mode = "xdp"; };
+log: { level = "debug"; };
+relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
+auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
+xdp: { interface = "r0"; attach = "native"; $nexthop };
+CONF
+# Not through R(): $! must be the process itself (ip netns exec execs timeout, which forwards
+# signals to turnpike), not a subshell.
+ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
+	>"$TP_WORK/turnpike.log" 2>&1 &
+TP_PID=$!
+TP_PIDS+=("$TP_PID")
+for _ in $(seq 100); do
+	grep -q "xdp mode ready" "$TP_WORK/turnpike.log" && break
+	kill -0 "$TP_PID" 2>/dev/null || tp_fail "turnpike exited during start-up"
+	sleep 0.05
+done
+grep -q "attached to r0 in native mode" "$TP_WORK/turnpike.log" || tp_fail "not attached natively"
+R ip link show r0 | grep -q xdp || tp_fail "no XDP program on r0"
+
+ip netns exec "$hosts" timeout 120 turnutils_peer -L 192.0.2.20 -L 2001:db8::20 -p 3480 >"$TP_WORK/peer.log" 2>&1 &
+TP_PIDS+=($!)
+ip netns exec "$hosts" timeout 120 tshark -q -i h0 -w "$TP_WORK/h0.pcapng" -f "udp and src host 192.0.2.1 or src host 2001:db8::1" \
+	>"$TP_WORK/tshark.log" 2>&1 &
+tshark_pid=$!
+TP_PIDS+=("$tshark_pid")
+sleep 1.5
+
+case $variant in
+plain | static) args=(-c -e 192.0.2.20) ;;
+hairpin) args=(-y -c) ;;
+ipv6) args=(-x -c -e 2001:db8::20) ;;
+*) tp_fail "unknown variant $variant" ;;
+esac
+messages=60
+status=0
+H timeout 90 turnutils_uclient "${args[@]}" -W it-secret -L 192.0.2.10 -r 3480 -n "$messages" \
+	-l 170 -z 5 192.0.2.1 >"$TP_WORK/uclient.log" 2>&1 || status=$?
+((status == 0)) || { tail -n 20 "$TP_WORK/uclient.log" >&2; tp_fail "uclient exited $status"; }
+lost=$(grep -oE 'Total lost packets [0-9]+ \([^)]*\)' "$TP_WORK/uclient.log" | tail -n 1)
+totals=$(grep -E 'tot_send_msgs=[0-9]+, tot_recv_msgs=[0-9]+' "$TP_WORK/uclient.log" |
+	grep -v msz= | tail -n 1)
+sent=$(sed -E 's/.*tot_send_msgs=([0-9]+).*/\1/' <<<"$totals")
+received=$(sed -E 's/.*tot_recv_msgs=([0-9]+).*/\1/' <<<"$totals")
+echo "xdp $variant: $lost; sent $sent, received $received"
+[[ $lost =~ ^Total\ lost\ packets\ 0\ \( ]] || tp_fail "loss reported: $lost"
+((sent > 0 && received == sent)) || tp_fail "sent $sent, received $received"
+
+sleep 0.5
+kill -INT "$tshark_pid"
+wait "$tshark_pid" 2>/dev/null || true
+tp_stop_turnpike
+R ip link show r0 | grep -q xdp && tp_fail "an XDP program is left on r0 after SIGTERM"
+
+# The program, not only the sockets, relayed.
+xdp_count() {
+	grep -oE "stats: xdp $1 [0-9]+ packets" "$TP_WORK/turnpike.log" | awk '{print $4}' | tail -n 1 || true
+}
+case $variant in
+hairpin) relayed=$(xdp_count hairpinned:hairpin) ;;
+*) relayed=$(xdp_count relayed:to-peer) ;;
+esac
+grep "stats:" "$TP_WORK/turnpike.log" | sed "s/.*stats:/  /"
+echo "packets the XDP program relayed: ${relayed:-0}"
+((${relayed:-0} > messages / 2)) || tp_fail "the XDP program relayed ${relayed:-0} packets"
+
+# tshark, with checksum validation, on what the relay sent to the hosts.
+H tshark -r "$TP_WORK/h0.pcapng" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+	-T fields -e ip.checksum.status -e udp.checksum.status >"$TP_WORK/status.txt" 2>/dev/null
+frames=$(wc -l <"$TP_WORK/status.txt")
+bad=$(awk '$1 == "0" || $2 == "0"' "$TP_WORK/status.txt" | wc -l)
+echo "tshark on h0: $frames frames from the relay, $bad with a bad checksum"
+((frames > messages)) || tp_fail "tshark saw only $frames frames"
+((bad == 0)) || tp_fail "$bad frames with a bad checksum"
+
+# A relay killed outright leaves nothing behind either.
+ip netns exec "$relay" "$turnpike" -c "$TP_WORK/turnpike.conf" >"$TP_WORK/turnpike2.log" 2>&1 &
+pid2=$!
+TP_PIDS+=("$pid2")
+for _ in $(seq 100); do
+	grep -q "xdp mode ready" "$TP_WORK/turnpike2.log" && break
+	sleep 0.05
+done
+R ip link show r0 | grep -q xdp || tp_fail "second start did not attach"
+kill -KILL "$pid2"
+wait "$pid2" 2>/dev/null || true
+sleep 0.2
+R ip link show r0 | grep -q xdp && tp_fail "an XDP program is left on r0 after SIGKILL"
+echo "PASS: xdp $variant"

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The XDP program against the golden vectors, through BPF_PROG_TEST_RUN: the same vector set
+ * the core's own test and the DPDK runner use, one set, several runners. For each vector the
+ * program is configured as the vector says (static next hop: the vector's MACs), its tables
+ * hold the vector's bindings, and the kernel runs it on the input frame: the XDP action, the
+ * output bytes, the reason counter and the binding counters must be what the vector expects.
+ * Frames the program hands to the kernel must come back exactly as they went in.
+ *
+ * Needs root (CAP_BPF); CI runs as root.
+ */
+#include <gtest/gtest.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tp_vectors.h"
+#include "tp_xdp.h"
+#include "turnpike.skel.h"
+
+namespace
+{
+
+int
+silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN)
+		vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+/* A program loaded for one vector's configuration. */
+struct Loaded {
+	turnpike *skel = nullptr;
+
+	explicit Loaded(const tp_vector &v)
+	{
+		libbpf_set_print(silent);
+		skel = turnpike__open();
+		if (!skel)
+			return;
+		tp_xdp_cfg &c = skel->rodata->tp_cfg;
+		memcpy(&c.core, &v.cfg, sizeof(c.core));
+		c.nexthop = TP_XDP_NEXTHOP_STATIC;
+		memcpy(c.src_mac, v.relay_mac, 6);
+		memcpy(c.dst_mac, v.next_hop_mac, 6);
+		if (turnpike__load(skel)) {
+			turnpike__destroy(skel);
+			skel = nullptr;
+		}
+	}
+	~Loaded()
+	{
+		turnpike__destroy(skel);
+	}
+	int fd(bpf_map *m)
+	{
+		return bpf_map__fd(m);
+	}
+};
+
+uint64_t
+sum_reason(Loaded &l, uint32_t reason)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	std::vector<tp_xdp_reason_stat> v((size_t)ncpus);
+	uint64_t total = 0;
+
+	if (bpf_map_lookup_elem(l.fd(l.skel->maps.tp_reason_stats), &reason, v.data()) == 0)
+		for (auto &s : v)
+			total += s.packets;
+	return total;
+}
+
+uint64_t
+sum_binding(Loaded &l, uint32_t slot, int dir)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	std::vector<tp_xdp_binding_stat> v((size_t)ncpus);
+	uint64_t total = 0;
+
+	if (bpf_map_lookup_elem(l.fd(l.skel->maps.tp_binding_stats), &slot, v.data()) == 0)
+		for (auto &s : v)
+			total += s.packets[dir];
+	return total;
+}
+
+int
+reason_by_name(const char *name)
+{
+	for (int r = 0; r < TP_R_COUNT; r++)
+		if (strcmp(tp_reason_name((enum tp_reason)r), name) == 0)
+			return r;
+	return -1;
+}
+
+class XdpGolden : public ::testing::TestWithParam<unsigned>
+{
+      protected:
+	void SetUp() override
+	{
+		if (geteuid() != 0)
+			GTEST_SKIP() << "BPF_PROG_TEST_RUN needs root; CI runs as root";
+	}
+};
+
+TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
+{
+	const tp_vector &v = tp_vectors[GetParam()];
+	Loaded l(v);
+
+	SCOPED_TRACE(v.description);
+	ASSERT_NE(l.skel, nullptr) << "the program did not load";
+	for (unsigned i = 0; i < v.nchans; i++)
+		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_chans), &v.chans[i].key,
+					      &v.chans[i].val, BPF_ANY),
+			  0);
+	for (unsigned i = 0; i < v.npeers; i++)
+		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_peers), &v.peers[i].key,
+					      &v.peers[i].val, BPF_ANY),
+			  0);
+
+	/* The program cannot sum a payload: that vector is handed to the kernel instead. */
+	bool punted = v.full_checksum;
+	std::string action = punted ? "to-control" : v.action;
+	int reason = punted ? TP_R_NEEDS_FULL_CSUM : reason_by_name(v.reason);
+	ASSERT_GE(reason, 0) << v.reason;
+
+	std::vector<uint8_t> out(4096);
+	LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = v.in, .data_out = out.data(),
+		    .data_size_in = v.in_len, .data_size_out = (__u32)out.size(), .repeat = 1);
+	uint64_t before = sum_reason(l, (uint32_t)reason);
+	int ret = bpf_prog_test_run_opts(bpf_program__fd(l.skel->progs.turnpike_xdp), &run);
+
+	if (v.in_len < 14) {
+		/* The kernel gives XDP no frame shorter than an Ethernet header (nor does a NIC):
+		 * BPF_PROG_TEST_RUN refuses it, so the program can never see this one. */
+		EXPECT_EQ(ret, -EINVAL);
+		return;
+	}
+	ASSERT_EQ(ret, 0) << strerror(errno);
+	out.resize(run.data_size_out);
+
+	if (action == "relayed" || action == "hairpinned") {
+		EXPECT_EQ(run.retval, (__u32)XDP_TX);
+		EXPECT_EQ(out, std::vector<uint8_t>(v.out, v.out + v.out_len));
+	} else if (action == "drop") {
+		EXPECT_EQ(run.retval, (__u32)XDP_DROP);
+	} else {
+		EXPECT_EQ(run.retval, (__u32)XDP_PASS) << action;
+		EXPECT_EQ(out, std::vector<uint8_t>(v.in, v.in + v.in_len)) << "not as it arrived";
+	}
+	EXPECT_EQ(sum_reason(l, (uint32_t)reason), before + 1) << "reason " << v.reason;
+	if (!punted && v.counter) {
+		bool to_client = strcmp(v.reason, "to-client") == 0;
+
+		EXPECT_EQ(sum_binding(l, v.counter, to_client ? TP_DIR_TO_CLIENT : TP_DIR_TO_PEER),
+			  1u);
+	}
+	if (!punted && v.counter_in) {
+		EXPECT_EQ(sum_binding(l, v.counter_in, TP_DIR_TO_CLIENT), 1u);
+	}
+}
+
+std::string
+vector_name(const ::testing::TestParamInfo<unsigned> &info)
+{
+	std::string n = tp_vectors[info.param].name;
+
+	for (char &c : n)
+		if (!isalnum((unsigned char)c))
+			c = '_';
+	return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, XdpGolden, ::testing::Range(0u, tp_nvectors), vector_name);
+
+} // namespace

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the XDP program and its loader share, in the style of xdp-tools' *_kern_user.h: the
+ * configuration the loader writes into the program's .rodata before load, and the counter
+ * records both sides read. Table keys and values are dataplane/core's (tp_binding.h).
+ */
+#ifndef TP_XDP_H
+#define TP_XDP_H
+
+#include "tp_binding.h"
+#include "tp_fastpath.h"
+#include "tp_types.h"
+
+enum tp_xdp_nexthop {
+	TP_XDP_NEXTHOP_STATIC = 0, /* every frame to one router MAC (xdp.nexthop-mac) */
+	TP_XDP_NEXTHOP_FIB = 1,	   /* bpf_fib_lookup(): the kernel's routes and neighbours */
+};
+
+struct tp_xdp_cfg {
+	struct tp_core_cfg core;
+	tp_u32 nexthop;	  /* enum tp_xdp_nexthop */
+	tp_u8 src_mac[6]; /* static: the interface's own MAC */
+	tp_u8 dst_mac[6]; /* static: the router's */
+};
+
+/* bpf_fib_lookup() return codes counted (BPF_FIB_LKUP_RET_*), the last one "other". */
+#define TP_XDP_FIB_CODES 16
+
+/* Per reason, per CPU. */
+struct tp_xdp_reason_stat {
+	tp_u64 packets;
+	tp_u64 bytes;
+};
+
+/* Per binding (counter slot), per CPU, by direction (enum tp_dir): relayed data only. */
+struct tp_xdp_binding_stat {
+	tp_u64 packets[2];
+	tp_u64 bytes[2];
+};
+
+#endif

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The XDP dataplane: every frame through dataplane/core, the same code the DPDK lcores run.
+ * ChannelData and peer data with a binding are rewritten and sent back out (XDP_TX, or
+ * XDP_REDIRECT when the route leaves by another interface); everything else goes to the
+ * kernel exactly as it arrived, where turnpike's sockets and engine take it (signalling,
+ * permission-only data, next hops not yet resolved), or is dropped under its reason.
+ *
+ * Next hops come from the kernel: bpf_fib_lookup() (its routes and neighbour table; the
+ * kernel answers only where forwarding is on for the ingress interface), or, for tests and
+ * simple one-armed set-ups, one static router MAC. The configuration is set by the loader in
+ * .rodata before load; the tables are written by the control thread.
+ */
+#include <linux/bpf.h>
+
+#include <bpf/bpf_helpers.h>
+
+#define TP_CORE_NO_PAYLOAD_SUM 1
+#include "tp_core.h"
+#include "tp_xdp.h"
+
+#ifndef AF_INET
+#define AF_INET	 2
+#define AF_INET6 10
+#endif
+
+const volatile struct tp_xdp_cfg tp_cfg = { 0 };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* sized by the loader (xdp.max-bindings) */
+	__type(key, struct tp_chan_key);
+	__type(value, struct tp_chan_val);
+} tp_chans SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tp_peer_key);
+	__type(value, struct tp_peer_val);
+} tp_peers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TP_R_COUNT);
+	__type(key, __u32);
+	__type(value, struct tp_xdp_reason_stat);
+} tp_reason_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct tp_xdp_binding_stat);
+} tp_binding_stats SEC(".maps");
+
+/* bpf_fib_lookup() answers, by return code, so "no-next-hop" can be explained. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TP_XDP_FIB_CODES);
+	__type(key, __u32);
+	__type(value, __u64);
+} tp_fib_stats SEC(".maps");
+
+static __always_inline int
+verdict(enum tp_reason r, __u32 len)
+{
+	__u32 key = r;
+	struct tp_xdp_reason_stat *st = bpf_map_lookup_elem(&tp_reason_stats, &key);
+
+	if (st) {
+		st->packets++;
+		st->bytes += len;
+	}
+	switch (tp_reason_action(r)) {
+	case TP_ACT_DROP:
+		return XDP_DROP;
+	case TP_ACT_RELAYED:
+	case TP_ACT_HAIRPINNED:
+		return XDP_TX;
+	default:
+		return XDP_PASS;
+	}
+}
+
+static __always_inline void
+count_binding(__u32 slot, int dir, __u32 bytes)
+{
+	struct tp_xdp_binding_stat *st;
+
+	if (!slot || !(st = bpf_map_lookup_elem(&tp_binding_stats, &slot)))
+		return;
+	st->packets[dir & 1]++;
+	st->bytes[dir & 1] += bytes;
+}
+
+/*
+ * The next hop for the output: MACs, and the interface when not the ingress one. Returns 0,
+ * or -1 to leave the frame to the kernel (which resolves neighbours).
+ */
+static __always_inline int
+next_hop(struct xdp_md *ctx, const struct tp_pkt *p, __u8 *smac, __u8 *dmac, __u32 *ifindex)
+{
+	struct bpf_fib_lookup fib = { 0 };
+	__u64 *hits;
+	__u32 code;
+	long rc;
+
+	*ifindex = ctx->ingress_ifindex;
+	if (tp_cfg.nexthop == TP_XDP_NEXTHOP_STATIC) {
+		for (int i = 0; i < 6; i++) {
+			smac[i] = tp_cfg.src_mac[i];
+			dmac[i] = tp_cfg.dst_mac[i];
+		}
+		return 0;
+	}
+	fib.ifindex = ctx->ingress_ifindex;
+	fib.l4_protocol = TP_IPPROTO_UDP;
+	fib.sport = p->out_sport;
+	fib.dport = p->out_dport;
+	if (p->out_fam == TP_CORE_FAM_V4) {
+		fib.family = AF_INET;
+		fib.tos = p->tos;
+		fib.tot_len = (__u16)(tp_out_len(p) - p->l3); /* host order */
+		__builtin_memcpy(&fib.ipv4_src, p->out_src + 12, 4);
+		__builtin_memcpy(&fib.ipv4_dst, p->out_dst + 12, 4);
+	} else {
+		fib.family = AF_INET6;
+		fib.tot_len = (__u16)(tp_out_len(p) - p->l3); /* host order */
+		__builtin_memcpy(fib.ipv6_src, p->out_src, 16);
+		__builtin_memcpy(fib.ipv6_dst, p->out_dst, 16);
+	}
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT);
+	code = rc >= 0 && rc < TP_XDP_FIB_CODES ? (__u32)rc : TP_XDP_FIB_CODES - 1;
+	if ((hits = bpf_map_lookup_elem(&tp_fib_stats, &code)))
+		(*hits)++;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return -1;
+	__builtin_memcpy(smac, fib.smac, 6);
+	__builtin_memcpy(dmac, fib.dmac, 6);
+	*ifindex = fib.ifindex;
+	return 0;
+}
+
+/*
+ * The core reads its configuration through a plain pointer. Handing it &tp_cfg would let the
+ * compiler fold the zeros .rodata holds at compile time; volatile reads into a copy see what
+ * the loader wrote (and the verifier, which knows .rodata, still prunes what it rules out).
+ */
+static __always_inline void
+load_cfg(struct tp_core_cfg *c)
+{
+	const volatile __u8 *src = (const volatile __u8 *)&tp_cfg.core;
+	__u8 *dst = (__u8 *)c;
+
+	for (unsigned i = 0; i < sizeof(*c); i++)
+		dst[i] = src[i];
+}
+
+SEC("xdp")
+int
+turnpike_xdp(struct xdp_md *ctx)
+{
+	__u8 *data = (__u8 *)(long)ctx->data, *end = (__u8 *)(long)ctx->data_end;
+	__u32 len = (__u32)(end - data), ifindex;
+	__u8 smac[6], dmac[6];
+	struct tp_core_cfg cfg;
+	struct tp_pkt p;
+	enum tp_step step;
+	int delta, trim;
+
+	load_cfg(&cfg);
+	step = tp_classify(&p, data, end, &cfg);
+	if (step == TP_STEP_LOOKUP_CHAN)
+		step = tp_on_chan(&p, &cfg, bpf_map_lookup_elem(&tp_chans, &p.ckey));
+	if (step == TP_STEP_LOOKUP_PEER)
+		step = tp_on_peer(&p, &cfg, bpf_map_lookup_elem(&tp_peers, &p.pkey));
+	if (step != TP_STEP_REWRITE)
+		return verdict(p.reason, len);
+
+	/* Everything that may still hand the frame to the kernel happens before it changes. */
+	if (tp_needs_full_csum(&p))
+		return verdict(TP_R_NEEDS_FULL_CSUM, len);
+	if (next_hop(ctx, &p, smac, dmac, &ifindex) < 0)
+		return verdict(TP_R_NO_NEXT_HOP, len);
+	delta = tp_head_delta(&p);
+	if (bpf_xdp_adjust_head(ctx, -delta))
+		return verdict(TP_R_NO_HEADROOM, len);
+	/* Padding and Ethernet trailers go: the frame ends with the data. */
+	trim = (int)tp_out_len(&p) - (int)(len + delta);
+	if (trim && bpf_xdp_adjust_tail(ctx, trim))
+		return verdict(TP_R_TRUNCATED, len);
+
+	data = (__u8 *)(long)ctx->data;
+	end = (__u8 *)(long)ctx->data_end;
+	p.reason = tp_rewrite(&p, data, end, smac, dmac);
+	if (p.reason == TP_R_TO_PEER || p.reason == TP_R_HAIRPIN)
+		count_binding(p.counter, TP_DIR_TO_PEER, p.data_len);
+	if (p.reason == TP_R_TO_CLIENT)
+		count_binding(p.counter, TP_DIR_TO_CLIENT, p.data_len);
+	if (p.reason == TP_R_HAIRPIN)
+		count_binding(p.counter_in, TP_DIR_TO_CLIENT, p.data_len);
+	if (verdict(p.reason, (__u32)(end - data)) != XDP_TX)
+		return XDP_DROP; /* rewritten, yet not sendable: never hand a half-made frame on */
+	if (ifindex != ctx->ingress_ifindex)
+		return bpf_redirect(ifindex, 0);
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * xdp mode: the XDP program relays what it can, the control thread runs the same engine and
+ * sockets as socket mode and keeps the program's tables. Relayed addresses are sockets (the
+ * kernel path for whatever the program passes on); channel bindings are table entries,
+ * written through the fast-path ops before the engine answers, each with a counter slot of
+ * its own; counters are per CPU in the program and summed here.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dataplane.h"
+#include "fastpath.h"
+#include "log.h"
+#include "sock.h"
+#include "xdp_prog.h"
+
+struct tp_xdp {
+	const struct tp_config *cfg;
+	struct tp_xdp_prog *prog;
+	struct tp_sock *sock;
+	int ncpus;
+	uint32_t *free_slots; /* binding counter slots, 1..max-bindings */
+	uint32_t nfree;
+	struct tp_xdp_binding_stat *zero; /* one per CPU */
+};
+
+/* Fast-path ops ---------------------------------------------------------------------------- */
+
+static int
+xdp_relay_open(void *ctx, const struct tp_addr *relay)
+{
+	return tp_sock_relay_open(((struct tp_xdp *)ctx)->sock, relay);
+}
+
+static void
+xdp_relay_close(void *ctx, const struct tp_addr *relay)
+{
+	tp_sock_relay_close(((struct tp_xdp *)ctx)->sock, relay);
+}
+
+static int
+xdp_chan_add(void *ctx, const struct tp_fp_channel *c)
+{
+	struct tp_xdp *x = ctx;
+	struct tp_chan_key ck;
+	struct tp_chan_val cv;
+	struct tp_peer_key pk;
+	struct tp_peer_val pv;
+	uint32_t slot;
+
+	if (!x->nfree)
+		return -ENOSPC;
+	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
+	slot = x->free_slots[--x->nfree];
+	cv.counter = pv.counter = slot;
+	/* A slot starts from zero on every CPU, whoever had it before. */
+	if (bpf_map_update_elem(tp_xdp_binding_stats_fd(x->prog), &slot, x->zero, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(tp_xdp_chans_fd(x->prog), &ck, &cv, BPF_ANY) < 0)
+		goto fail;
+	if (bpf_map_update_elem(tp_xdp_peers_fd(x->prog), &pk, &pv, BPF_ANY) < 0) {
+		bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &ck);
+		goto fail;
+	}
+	return 0;
+fail:
+	x->free_slots[x->nfree++] = slot;
+	return -errno;
+}
+
+static void
+xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
+{
+	struct tp_xdp *x = ctx;
+	struct tp_chan_key ck;
+	struct tp_chan_val cv;
+	struct tp_peer_key pk;
+	struct tp_peer_val pv;
+
+	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
+	/* The table itself remembers which counter slot the binding had. */
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &ck, &cv) == 0 && cv.counter)
+		x->free_slots[x->nfree++] = cv.counter;
+	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &ck);
+	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &pk);
+}
+
+static const struct tp_fastpath_ops xdp_ops = {
+	.name = "xdp",
+	.relay_open = xdp_relay_open,
+	.relay_close = xdp_relay_close,
+	.chan_add = xdp_chan_add,
+	.chan_del = xdp_chan_del,
+};
+
+/* Counters, summed over CPUs ---------------------------------------------------------------- */
+
+/* The kernel's route lookups, by answer (BPF_FIB_LKUP_RET_*): why next hops were missing. */
+static void
+log_fib_stats(struct tp_xdp *x)
+{
+	static const char *const names[] = {
+		"success",	   "blackhole",	    "unreachable",
+		"prohibit",	   "not-forwarded", "forwarding-disabled",
+		"unsupported-lwt", "no-neighbour",  "fragmentation-needed"
+	};
+	uint64_t *per_cpu = calloc((size_t)x->ncpus, sizeof(*per_cpu));
+
+	if (!per_cpu)
+		return;
+	for (uint32_t code = 0; code < TP_XDP_FIB_CODES; code++) {
+		uint64_t n = 0;
+
+		if (bpf_map_lookup_elem(tp_xdp_fib_stats_fd(x->prog), &code, per_cpu) < 0)
+			continue;
+		for (int cpu = 0; cpu < x->ncpus; cpu++)
+			n += per_cpu[cpu];
+		if (n)
+			TP_INFO("stats: xdp next-hop lookups %s %llu",
+				code < sizeof(names) / sizeof(names[0]) ? names[code] : "other",
+				(unsigned long long)n);
+	}
+	free(per_cpu);
+}
+
+static void
+xdp_log_stats(void *ctx)
+{
+	struct tp_xdp *x = ctx;
+	struct tp_xdp_reason_stat *per_cpu = calloc((size_t)x->ncpus, sizeof(*per_cpu));
+
+	if (!per_cpu)
+		return;
+	for (uint32_t r = 0; r < TP_R_COUNT; r++) {
+		uint64_t packets = 0, bytes = 0;
+
+		if (bpf_map_lookup_elem(tp_xdp_reason_stats_fd(x->prog), &r, per_cpu) < 0)
+			continue;
+		for (int cpu = 0; cpu < x->ncpus; cpu++) {
+			packets += per_cpu[cpu].packets;
+			bytes += per_cpu[cpu].bytes;
+		}
+		if (packets)
+			TP_INFO("stats: xdp %s:%s %llu packets %llu bytes",
+				tp_action_name(tp_reason_action((enum tp_reason)r)),
+				tp_reason_name((enum tp_reason)r), (unsigned long long)packets,
+				(unsigned long long)bytes);
+	}
+	free(per_cpu);
+	if (x->cfg->xdp.fib)
+		log_fib_stats(x);
+}
+
+/* Set-up ------------------------------------------------------------------------------------ */
+
+static int
+interface_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		ret = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return ret;
+}
+
+/* bpf_fib_lookup() answers only where the interface forwards: check before relying on it. */
+static int
+check_forwarding(const struct tp_config *cfg)
+{
+	static const char *const fams[] = { "ipv4", "ipv6" };
+
+	for (int f = 0; f < TP_NFAM; f++) {
+		char path[128], v = '0';
+		FILE *fp;
+
+		if (!cfg->fam[f].enabled)
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/forwarding", fams[f],
+			 cfg->xdp.interface);
+		if ((fp = fopen(path, "r"))) {
+			v = (char)fgetc(fp);
+			fclose(fp);
+		}
+		if (v != '1') {
+			TP_ERR("xdp.nexthop = \"fib\" needs forwarding on %s, which the kernel's "
+			       "route lookup requires: sysctl -w net.%s.conf.%s.forwarding=1, or "
+			       "set "
+			       "xdp.nexthop = \"static\" with xdp.nexthop-mac",
+			       cfg->xdp.interface, fams[f], cfg->xdp.interface);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+xdp_setup(struct tp_xdp *x, const struct tp_config *cfg)
+{
+	struct tp_xdp_cfg xcfg = { 0 };
+	char err[512];
+
+	x->cfg = cfg;
+	if ((x->ncpus = libbpf_num_possible_cpus()) <= 0) {
+		TP_ERR("cannot count the CPUs: %s", strerror(-x->ncpus));
+		return -1;
+	}
+	x->zero = calloc((size_t)x->ncpus, sizeof(*x->zero));
+	x->free_slots = calloc(cfg->xdp.max_bindings, sizeof(*x->free_slots));
+	if (!x->zero || !x->free_slots) {
+		TP_ERR("out of memory for %u bindings (xdp.max-bindings)", cfg->xdp.max_bindings);
+		return -1;
+	}
+	/* Lowest slots first: handed out from the top of the stack. */
+	for (uint32_t i = 0; i < cfg->xdp.max_bindings; i++)
+		x->free_slots[x->nfree++] = cfg->xdp.max_bindings - i;
+
+	tp_fp_core_cfg(cfg, &xcfg.core);
+	if (cfg->xdp.fib) {
+		if (check_forwarding(cfg) < 0)
+			return -1;
+		xcfg.nexthop = TP_XDP_NEXTHOP_FIB;
+	} else {
+		int ret = interface_mac(cfg->xdp.interface, xcfg.src_mac);
+
+		if (ret < 0) {
+			TP_ERR("xdp.interface: cannot read the MAC address of %s: %s",
+			       cfg->xdp.interface, strerror(-ret));
+			return -1;
+		}
+		xcfg.nexthop = TP_XDP_NEXTHOP_STATIC;
+		memcpy(xcfg.dst_mac, cfg->xdp.nexthop_mac, 6);
+	}
+	if (!(x->prog = tp_xdp_prog_load(&xcfg, cfg->xdp.max_bindings, err, sizeof(err)))) {
+		TP_ERR("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+tp_xdp_run(const struct tp_config *cfg)
+{
+	struct tp_xdp x = { 0 };
+	struct tp_sock_dataplane dp = { "xdp", &xdp_ops, &x, xdp_log_stats };
+	int ifindex = (int)if_nametoindex(cfg->xdp.interface), status = EXIT_FAILURE;
+	const char *mode;
+	char err[512];
+
+	if (!ifindex) {
+		TP_ERR("xdp.interface: no interface \"%s\"", cfg->xdp.interface);
+		return EXIT_FAILURE;
+	}
+	if (xdp_setup(&x, cfg) < 0)
+		goto out;
+	/* Sockets first: whatever the program passes on from its first packet has a taker. */
+	if (!(x.sock = tp_sock_open(cfg)))
+		goto out;
+	if (tp_xdp_prog_attach(x.prog, ifindex, cfg->xdp.generic, &mode, err, sizeof(err)) < 0) {
+		TP_ERR("%s", err);
+		goto out;
+	}
+	TP_INFO("XDP program attached to %s in %s mode; next hops: %s", cfg->xdp.interface, mode,
+		cfg->xdp.fib ? "the kernel's routes and neighbours (bpf_fib_lookup)"
+			     : "one static router MAC (xdp.nexthop-mac)");
+	status = tp_sock_loop(x.sock, &dp);
+	tp_xdp_prog_detach(x.prog);
+	TP_INFO("XDP program detached from %s", cfg->xdp.interface);
+out:
+	tp_sock_close(x.sock);
+	tp_xdp_prog_destroy(x.prog);
+	free(x.free_slots);
+	free(x.zero);
+	return status;
+}
