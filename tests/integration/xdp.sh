@@ -111,7 +111,11 @@ echo "xdp $variant: $lost; sent $sent, received $received"
 [[ $lost =~ ^Total\ lost\ packets\ 0\ \( ]] || tp_fail "loss reported: $lost"
 ((sent > 0 && received == sent)) || tp_fail "sent $sent, received $received"
 
+# The client has refreshed its allocations to zero: their bindings must have left the tables.
 sleep 0.5
+entries=$(bpftool -j map dump name tp_chans | jq length)
+echo "channel table entries after the clients left: ${entries:-?}"
+[[ ${entries:-} == 0 ]] || tp_fail "the channel table still holds ${entries:-?} entries"
 kill -INT "$tshark_pid"
 wait "$tshark_pid" 2>/dev/null || true
 tp_stop_turnpike
