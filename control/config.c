@@ -586,13 +586,24 @@ validate(struct loader *ld, const config_t *c)
 	return 0;
 }
 
+/* Walk a parsed file's settings into the config, then the rules between keys. */
+static int
+apply(struct loader *ld, config_t *c)
+{
+	int ret = walk(ld, config_root_setting(c), "");
+
+	if (ret == 0)
+		ret = validate(ld, c);
+	config_destroy(c);
+	return ret;
+}
+
 int
 tp_config_load_string(struct tp_config *cfg, const char *text, const char *name, char *err,
 		      size_t errlen)
 {
 	struct loader ld = { cfg, name, err, errlen };
 	config_t c;
-	int ret;
 
 	config_init(&c);
 	if (!config_read_string(&c, text)) {
@@ -601,11 +612,7 @@ tp_config_load_string(struct tp_config *cfg, const char *text, const char *name,
 		config_destroy(&c);
 		return -1;
 	}
-	ret = walk(&ld, config_root_setting(&c), "");
-	if (ret == 0)
-		ret = validate(&ld, &c);
-	config_destroy(&c);
-	return ret;
+	return apply(&ld, &c);
 }
 
 int
@@ -613,7 +620,6 @@ tp_config_load(struct tp_config *cfg, const char *path, char *err, size_t errlen
 {
 	struct loader ld = { cfg, path, err, errlen };
 	config_t c;
-	int ret;
 
 	config_init(&c);
 	if (!config_read_file(&c, path)) {
@@ -626,11 +632,7 @@ tp_config_load(struct tp_config *cfg, const char *path, char *err, size_t errlen
 		config_destroy(&c);
 		return -1;
 	}
-	ret = walk(&ld, config_root_setting(&c), "");
-	if (ret == 0)
-		ret = validate(&ld, &c);
-	config_destroy(&c);
-	return ret;
+	return apply(&ld, &c);
 }
 
 int

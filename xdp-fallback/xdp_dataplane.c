@@ -48,27 +48,38 @@ xdp_relay_close(void *ctx, const struct tp_addr *relay)
 	tp_sock_relay_close(((struct tp_xdp *)ctx)->sock, relay);
 }
 
-static int
-xdp_chan_add(void *ctx, const struct tp_fp_channel *c)
-{
-	struct tp_xdp *x = ctx;
+/* A channel's two table entries, as dataplane/core declares them. */
+struct entries {
 	struct tp_chan_key ck;
 	struct tp_chan_val cv;
 	struct tp_peer_key pk;
 	struct tp_peer_val pv;
+};
+
+static void
+entries_of(const struct tp_fp_channel *c, struct entries *e)
+{
+	tp_fp_channel_entries(c, &e->ck, &e->cv, &e->pk, &e->pv);
+}
+
+static int
+xdp_chan_add(void *ctx, const struct tp_fp_channel *c)
+{
+	struct tp_xdp *x = ctx;
+	struct entries e;
 	uint32_t slot;
 
 	if (!x->nfree)
 		return -ENOSPC;
-	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
+	entries_of(c, &e);
 	slot = x->free_slots[--x->nfree];
-	cv.counter = pv.counter = slot;
+	e.cv.counter = e.pv.counter = slot;
 	/* A slot starts from zero on every CPU, whoever had it before. */
 	if (bpf_map_update_elem(tp_xdp_binding_stats_fd(x->prog), &slot, x->zero, BPF_ANY) < 0 ||
-	    bpf_map_update_elem(tp_xdp_chans_fd(x->prog), &ck, &cv, BPF_ANY) < 0)
+	    bpf_map_update_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv, BPF_ANY) < 0)
 		goto fail;
-	if (bpf_map_update_elem(tp_xdp_peers_fd(x->prog), &pk, &pv, BPF_ANY) < 0) {
-		bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &ck);
+	if (bpf_map_update_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv, BPF_ANY) < 0) {
+		bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
 		goto fail;
 	}
 	return 0;
@@ -81,17 +92,14 @@ static void
 xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
 {
 	struct tp_xdp *x = ctx;
-	struct tp_chan_key ck;
-	struct tp_chan_val cv;
-	struct tp_peer_key pk;
-	struct tp_peer_val pv;
+	struct entries e;
 
-	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
+	entries_of(c, &e);
 	/* The table itself remembers which counter slot the binding had. */
-	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &ck, &cv) == 0 && cv.counter)
-		x->free_slots[x->nfree++] = cv.counter;
-	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &ck);
-	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &pk);
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) == 0 && e.cv.counter)
+		x->free_slots[x->nfree++] = e.cv.counter;
+	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
+	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &e.pk);
 }
 
 static const struct tp_fastpath_ops xdp_ops = {

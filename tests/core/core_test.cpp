@@ -133,12 +133,7 @@ TEST_P(Golden, RewrittenFramesVerifyInFull)
 std::string
 vector_name(const ::testing::TestParamInfo<unsigned> &info)
 {
-	std::string n = tp_vectors[info.param].name;
-
-	for (char &c : n)
-		if (!isalnum((unsigned char)c))
-			c = '_';
-	return n;
+	return tp_vectors[info.param].ident;
 }
 
 INSTANTIATE_TEST_SUITE_P(Vectors, Golden, ::testing::Range(0u, tp_nvectors), vector_name);

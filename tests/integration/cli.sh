@@ -66,10 +66,7 @@ if [[ -n ${TP_NETNS:-} ]]; then
 	timeout 30 "$turnpike" >"$TP_WORK/turnpike.log" 2>&1 &
 	TP_PID=$!
 	TP_PIDS+=("$TP_PID")
-	for _ in $(seq 100); do
-		grep -q "socket mode ready" "$TP_WORK/turnpike.log" && break
-		sleep 0.05
-	done
+	tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
 	grep -q "no credentials" "$TP_WORK/turnpike.log" || tp_fail "no warning about credentials"
 	timeout 10 python3 - <<'PY' || tp_fail "the built-in defaults do not serve STUN as expected"
 import os, socket, struct

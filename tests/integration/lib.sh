@@ -77,13 +77,41 @@ CONF
 	timeout 300 "$bin" -c "$TP_WORK/turnpike.conf" >"$TP_WORK/turnpike.log" 2>&1 &
 	TP_PID=$!
 	TP_PIDS+=("$TP_PID")
+	tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+}
+
+# tp_wait_ready LOG PID: wait (5 s at most) for turnpike's "mode ready" line.
+tp_wait_ready() {
 	local i
 	for i in $(seq 100); do
-		grep -q " mode ready" "$TP_WORK/turnpike.log" && return 0
-		kill -0 "$TP_PID" 2>/dev/null || tp_fail "turnpike exited during start-up"
+		grep -q " mode ready" "$1" && return 0
+		kill -0 "$2" 2>/dev/null || tp_fail "turnpike exited during start-up"
 		sleep 0.05
 	done
 	tp_fail "turnpike did not become ready"
+}
+
+# Tests that need namespaces, XDP or BPF say so, visibly, when not root (CI is root).
+tp_need_root() {
+	if [[ $EUID -ne 0 ]]; then
+		echo "$1 needs root: skipped"
+		exit 77
+	fi
+}
+
+# tp_uclient_verdict LOG LABEL: turnutils_uclient's own report must show every message back
+# (coturn prints some lines twice: the last counts). Sets TP_SENT.
+tp_uclient_verdict() {
+	local lost totals received
+	lost=$(grep -oE 'Total lost packets [0-9]+ \([^)]*\)' "$1" | tail -n 1 || true)
+	totals=$(grep -E 'tot_send_msgs=[0-9]+, tot_recv_msgs=[0-9]+' "$1" | grep -v msz= |
+		tail -n 1 || true)
+	TP_SENT=$(sed -E 's/.*tot_send_msgs=([0-9]+).*/\1/' <<<"$totals")
+	received=$(sed -E 's/.*tot_recv_msgs=([0-9]+).*/\1/' <<<"$totals")
+	echo "$2: $lost; sent $TP_SENT, received $received"
+	[[ -n $lost && -n $TP_SENT ]] || tp_fail "no loss report from turnutils_uclient"
+	[[ $lost =~ ^Total\ lost\ packets\ 0\ \( ]] || tp_fail "loss reported: $lost"
+	((TP_SENT > 0 && received == TP_SENT)) || tp_fail "sent $TP_SENT, received $received"
 }
 
 # Stop turnpike with SIGTERM; it must exit 0 and print its counters.

@@ -44,16 +44,7 @@ timeout 90 turnutils_uclient "${args[@]}" -W it-secret -p "$TP_LISTEN" -r "$TP_P
 	-n "$messages" -l 170 -z 5 "$server" >"$TP_WORK/uclient.log" 2>&1 || status=$?
 [[ $status -eq 0 ]] || { tail -n 20 "$TP_WORK/uclient.log" >&2; tp_fail "turnutils_uclient exited $status"; }
 
-# The client's own verdict (coturn prints some lines twice: take the last).
-lost=$(grep -oE 'Total lost packets [0-9]+ \([^)]*\)' "$TP_WORK/uclient.log" | tail -n 1)
-totals=$(grep -E 'tot_send_msgs=[0-9]+, tot_recv_msgs=[0-9]+' "$TP_WORK/uclient.log" |
-	grep -v msz= | tail -n 1)
-sent=$(sed -E 's/.*tot_send_msgs=([0-9]+).*/\1/' <<<"$totals")
-received=$(sed -E 's/.*tot_recv_msgs=([0-9]+).*/\1/' <<<"$totals")
-echo "uclient $variant: $lost; sent $sent, received $received"
-[[ -n $lost && -n $sent ]] || tp_fail "no loss report from turnutils_uclient"
-[[ $lost =~ ^Total\ lost\ packets\ 0\ \( ]] || tp_fail "loss reported: $lost"
-((sent > 0 && received == sent)) || tp_fail "sent $sent, received $received"
+tp_uclient_verdict "$TP_WORK/uclient.log" "uclient $variant"
 
 tp_stop_turnpike
 created=$(tp_counter allocations_created)

@@ -16,10 +16,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-if [[ $EUID -ne 0 ]]; then
-	echo "network namespaces and XDP need root: skipped"
-	exit 77
-fi
+tp_need_root "xdp mode over veth"
 turnpike=$1 pass_obj=$2 variant=$3
 TP_WORK=$(mktemp -d)
 relay=tp-xr-$$ hosts=tp-xh-$$
@@ -75,11 +72,7 @@ ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
 	>"$TP_WORK/turnpike.log" 2>&1 &
 TP_PID=$!
 TP_PIDS+=("$TP_PID")
-for _ in $(seq 100); do
-	grep -q "xdp mode ready" "$TP_WORK/turnpike.log" && break
-	kill -0 "$TP_PID" 2>/dev/null || tp_fail "turnpike exited during start-up"
-	sleep 0.05
-done
+tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
 grep -q "attached to r0 in native mode" "$TP_WORK/turnpike.log" || tp_fail "not attached natively"
 R ip link show r0 | grep -q xdp || tp_fail "no XDP program on r0"
 
@@ -102,14 +95,7 @@ status=0
 H timeout 90 turnutils_uclient "${args[@]}" -W it-secret -L 192.0.2.10 -r 3480 -n "$messages" \
 	-l 170 -z 5 192.0.2.1 >"$TP_WORK/uclient.log" 2>&1 || status=$?
 ((status == 0)) || { tail -n 20 "$TP_WORK/uclient.log" >&2; tp_fail "uclient exited $status"; }
-lost=$(grep -oE 'Total lost packets [0-9]+ \([^)]*\)' "$TP_WORK/uclient.log" | tail -n 1)
-totals=$(grep -E 'tot_send_msgs=[0-9]+, tot_recv_msgs=[0-9]+' "$TP_WORK/uclient.log" |
-	grep -v msz= | tail -n 1)
-sent=$(sed -E 's/.*tot_send_msgs=([0-9]+).*/\1/' <<<"$totals")
-received=$(sed -E 's/.*tot_recv_msgs=([0-9]+).*/\1/' <<<"$totals")
-echo "xdp $variant: $lost; sent $sent, received $received"
-[[ $lost =~ ^Total\ lost\ packets\ 0\ \( ]] || tp_fail "loss reported: $lost"
-((sent > 0 && received == sent)) || tp_fail "sent $sent, received $received"
+tp_uclient_verdict "$TP_WORK/uclient.log" "xdp $variant"
 
 # The client has refreshed its allocations to zero: their bindings must have left the tables.
 sleep 0.5
@@ -146,10 +132,7 @@ echo "tshark on h0: $frames frames from the relay, $bad with a bad checksum"
 ip netns exec "$relay" "$turnpike" -c "$TP_WORK/turnpike.conf" >"$TP_WORK/turnpike2.log" 2>&1 &
 pid2=$!
 TP_PIDS+=("$pid2")
-for _ in $(seq 100); do
-	grep -q "xdp mode ready" "$TP_WORK/turnpike2.log" && break
-	sleep 0.05
-done
+tp_wait_ready "$TP_WORK/turnpike2.log" "$pid2"
 R ip link show r0 | grep -q xdp || tp_fail "second start did not attach"
 kill -KILL "$pid2"
 wait "$pid2" 2>/dev/null || true

@@ -9,10 +9,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-if [[ $EUID -ne 0 ]]; then
-	echo "network namespaces and XDP need root: skipped"
-	exit 77
-fi
+tp_need_root "xdp mode's start-up checks"
 turnpike=$1 pass_obj=$2
 TP_WORK=$(mktemp -d)
 ns=tp-xe-$$

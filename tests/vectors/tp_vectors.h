@@ -27,6 +27,7 @@ struct tp_vec_peer {
 
 struct tp_vector {
 	const char *name;
+	const char *ident; /* the name as an identifier (test names) */
 	const char *description;
 	struct tp_core_cfg cfg;
 	const struct tp_vec_chan *chans;

@@ -66,6 +66,7 @@ for i, v in enumerate(vectors):
     c = v["config"]
     out.append("\t{")
     out.append("\t\t.name = %s," % cstr(v["name"]))
+    out.append("\t\t.ident = %s," % cstr("".join(ch if ch.isalnum() else "_" for ch in v["name"])))
     out.append("\t\t.description = %s," % cstr(v["description"]))
     out.append("\t\t.cfg = { .listen_port = %s, .port_min = %d, .port_max = %d," % (
         be16(c["listen_port"]), c["port_min"], c["port_max"]))

@@ -171,12 +171,7 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 std::string
 vector_name(const ::testing::TestParamInfo<unsigned> &info)
 {
-	std::string n = tp_vectors[info.param].name;
-
-	for (char &c : n)
-		if (!isalnum((unsigned char)c))
-			c = '_';
-	return n;
+	return tp_vectors[info.param].ident;
 }
 
 INSTANTIATE_TEST_SUITE_P(Vectors, XdpGolden, ::testing::Range(0u, tp_nvectors), vector_name);
