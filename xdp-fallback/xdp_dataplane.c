@@ -88,16 +88,46 @@ fail:
 	return -errno;
 }
 
+/* A binding's counters, summed over CPUs. */
+static int
+binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_xdp_binding_stat *sum)
+{
+	struct tp_xdp_binding_stat *per_cpu = calloc((size_t)x->ncpus, sizeof(*per_cpu));
+	int ret = -ENOMEM;
+
+	memset(sum, 0, sizeof(*sum));
+	if (per_cpu &&
+	    (ret = bpf_map_lookup_elem(tp_xdp_binding_stats_fd(x->prog), &slot, per_cpu)) == 0) {
+		for (int cpu = 0; cpu < x->ncpus; cpu++) {
+			for (int d = 0; d < 2; d++) {
+				sum->packets[d] += per_cpu[cpu].packets[d];
+				sum->bytes[d] += per_cpu[cpu].bytes[d];
+			}
+		}
+	}
+	free(per_cpu);
+	return ret;
+}
+
 static void
 xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
 {
 	struct tp_xdp *x = ctx;
+	struct tp_xdp_binding_stat st;
 	struct entries e;
 
 	entries_of(c, &e);
 	/* The table itself remembers which counter slot the binding had. */
-	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) == 0 && e.cv.counter)
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) == 0 && e.cv.counter) {
+		if (binding_counters(x, e.cv.counter, &st) == 0)
+			TP_DEBUG("channel 0x%04x of binding %u leaves the XDP tables: %llu packets "
+				 "(%llu bytes) to the peer, %llu (%llu) to the client",
+				 c->channel, c->id, (unsigned long long)st.packets[TP_DIR_TO_PEER],
+				 (unsigned long long)st.bytes[TP_DIR_TO_PEER],
+				 (unsigned long long)st.packets[TP_DIR_TO_CLIENT],
+				 (unsigned long long)st.bytes[TP_DIR_TO_CLIENT]);
 		x->free_slots[x->nfree++] = e.cv.counter;
+	}
 	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
 	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &e.pk);
 }

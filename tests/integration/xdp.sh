@@ -117,6 +117,9 @@ hairpin) relayed=$(xdp_count hairpinned:hairpin) ;;
 esac
 grep "stats:" "$TP_WORK/turnpike.log" | sed "s/.*stats:/  /"
 echo "packets the XDP program relayed: ${relayed:-0}"
+# Per-binding counters, summed over CPUs when a binding leaves the tables.
+grep -qE "leaves the XDP tables: [1-9][0-9]* packets" "$TP_WORK/turnpike.log" ||
+	tp_fail "no binding counted its packets"
 ((${relayed:-0} > messages / 2)) || tp_fail "the XDP program relayed ${relayed:-0} packets"
 
 # tshark, with checksum validation, on what the relay sent to the hosts.
