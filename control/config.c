@@ -30,7 +30,7 @@ struct key_spec {
 	setter set;
 	size_t off;    /* into struct tp_config */
 	long min, max; /* integer range, or string capacity in max */
-	size_t size;   /* of an integer field */
+	size_t aux;    /* an integer field's size, or where a list keeps its count */
 };
 
 static int
@@ -82,7 +82,7 @@ set_int(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 
 	if (get_int(ld, s, k, &v) < 0)
 		return -1;
-	if (k->size == sizeof(uint16_t))
+	if (k->aux == sizeof(uint16_t))
 		*(uint16_t *)field(ld, k) = (uint16_t)v;
 	else
 		*(uint32_t *)field(ld, k) = (uint32_t)v;
@@ -142,9 +142,10 @@ set_mode(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 		ld->cfg->mode = TP_MODE_XDP;
 		return 0;
 	}
-	if (strcmp(v, "dpdk") == 0)
-		return fail(ld, s, k->path,
-			    "\"%s\" is not available in this build (supported: socket, xdp)", v);
+	if (strcmp(v, "dpdk") == 0) {
+		ld->cfg->mode = TP_MODE_DPDK;
+		return 0;
+	}
 	return fail(ld, s, k->path,
 		    "unknown mode \"%s\" (expected \"socket\", \"dpdk\" or \"xdp\")", v);
 }
@@ -198,26 +199,61 @@ set_nexthop(struct loader *ld, const config_setting_t *s, const struct key_spec 
 	return set_choice(ld, s, k, "static", "fib");
 }
 
+/* A MAC address, or "" for none. */
 static int
 set_mac(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 {
+	struct tp_cfg_mac *mac = field(ld, k);
 	const char *v = get_str(ld, s, k->path);
 	unsigned b[6];
 	char tail;
 
 	if (!v)
 		return -1;
-	if (v[0] == '\0') {
-		ld->cfg->xdp.has_nexthop_mac = false;
+	mac->set = v[0] != '\0';
+	if (!mac->set)
 		return 0;
-	}
 	if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
 		   &tail) != 6 ||
 	    strlen(v) != 17)
 		return fail(ld, s, k->path, "\"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)", v);
 	for (int i = 0; i < 6; i++)
-		ld->cfg->xdp.nexthop_mac[i] = (uint8_t)b[i];
-	ld->cfg->xdp.has_nexthop_mac = true;
+		mac->addr[i] = (uint8_t)b[i];
+	return 0;
+}
+
+/* A list of at most k->max strings of k->min bytes each, into a char[][k->min] at k->off;
+ * the count goes to the unsigned at k->aux. */
+static int
+set_strings(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	char *arr = field(ld, k), path[128];
+	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
+	int n = config_setting_length(s);
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(ld, s, k->path, "expected a list of strings: [ \"...\" ]");
+	if (n > k->max)
+		return fail(ld, s, k->path, "at most %ld entries", k->max);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
+		if (copy_str(ld, config_setting_get_elem(s, (unsigned)i), path,
+			     arr + (size_t)i * (size_t)k->min, (size_t)k->min) < 0)
+			return -1;
+	}
+	*count = (unsigned)n;
+	return 0;
+}
+
+static int
+set_prefix_len(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	long v = 0;
+
+	if (get_int(ld, s, k, &v) < 0)
+		return -1;
+	*(uint8_t *)field(ld, k) = (uint8_t)v;
 	return 0;
 }
 
@@ -234,7 +270,7 @@ set_ifname(struct loader *ld, const config_setting_t *s, const struct key_spec *
 	return 0;
 }
 
-/* k->min holds the family the address must have. */
+/* k->min holds the family the address must have; with k->max, "" leaves it unset. */
 static int
 set_addr(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 {
@@ -243,6 +279,10 @@ set_addr(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 
 	if (!v)
 		return -1;
+	if (k->max && v[0] == '\0') {
+		memset(a, 0, sizeof(*a));
+		return 0;
+	}
 	if (tp_addr_parse_ip(a, v) < 0)
 		return fail(ld, s, k->path, "\"%s\" is not a numeric IP address", v);
 	if (a->family != k->min)
@@ -374,12 +414,12 @@ set_users(struct loader *ld, const config_setting_t *s, const struct key_spec *k
 	return 0;
 }
 
-/* k->off is the array, k->min the offset of its count. */
+/* k->off is the array, k->aux the offset of its count. */
 static int
 set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 {
 	struct tp_prefix *arr = field(ld, k);
-	unsigned *count = (unsigned *)((char *)ld->cfg + k->min);
+	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
 	int n = config_setting_length(s);
 	char path[64];
 
@@ -439,15 +479,34 @@ static const struct key_spec keys[] = {
 	INT("limits.max-permissions-per-allocation", max_permissions, 1, 65536),
 	INT("limits.max-channels-per-allocation", max_channels, 1, 16384),
 	{ "peers.deny-private", set_bool, CFG(deny_private), 0, 0, 0 },
-	{ "peers.deny", set_prefixes, CFG(deny), CFG(ndeny), 0, 0 },
-	{ "peers.allow", set_prefixes, CFG(allow), CFG(nallow), 0, 0 },
+	{ "peers.deny", set_prefixes, CFG(deny), 0, 0, CFG(ndeny) },
+	{ "peers.allow", set_prefixes, CFG(allow), 0, 0, CFG(nallow) },
 	INT("socket.rcvbuf", socket_rcvbuf, 0, 1 << 30),
 	INT("socket.sndbuf", socket_sndbuf, 0, 1 << 30),
 	{ "xdp.interface", set_ifname, 0, 0, 0, 0 },
 	{ "xdp.attach", set_attach, CFG(xdp.generic), 0, 0, 0 },
 	{ "xdp.nexthop", set_nexthop, CFG(xdp.fib), 0, 0, 0 },
-	{ "xdp.nexthop-mac", set_mac, 0, 0, 0, 0 },
+	{ "xdp.nexthop-mac", set_mac, CFG(xdp.nexthop_mac), 0, 0, 0 },
 	INT("xdp.max-bindings", xdp.max_bindings, 1024, 16777216),
+	{ "dpdk.lcores", set_str, CFG(dpdk.lcores), 0, sizeof(((struct tp_config *)0)->dpdk.lcores),
+	  0 },
+	{ "dpdk.file-prefix", set_str, CFG(dpdk.file_prefix), 0,
+	  sizeof(((struct tp_config *)0)->dpdk.file_prefix), 0 },
+	{ "dpdk.eal-args", set_strings, CFG(dpdk.eal_args), 128, TP_CFG_MAX_EAL_ARGS,
+	  CFG(dpdk.neal_args) },
+	{ "dpdk.ports", set_strings, CFG(dpdk.ports), 256, TP_CFG_MAX_PORTS, CFG(dpdk.nports) },
+	INT("dpdk.rx-descriptors", dpdk.rx_desc, 64, 16384),
+	INT("dpdk.tx-descriptors", dpdk.tx_desc, 64, 16384),
+	INT("dpdk.mempool-size", dpdk.mempool_size, 1023, 16777215),
+	INT("dpdk.mtu", dpdk.mtu, 576, 9600),
+	{ "dpdk.rss", set_bool, CFG(dpdk.rss), 0, 0, 0 },
+	{ "dpdk.ipv4.prefix-length", set_prefix_len, CFG(dpdk.prefix_len[0]), 0, 32, 0 },
+	{ "dpdk.ipv4.gateway", set_addr, CFG(dpdk.gateway[0]), TP_FAM_V4, 1, 0 },
+	{ "dpdk.ipv6.prefix-length", set_prefix_len, CFG(dpdk.prefix_len[1]), 0, 128, 0 },
+	{ "dpdk.ipv6.gateway", set_addr, CFG(dpdk.gateway[1]), TP_FAM_V6, 1, 0 },
+	{ "dpdk.nexthop-mac", set_mac, CFG(dpdk.nexthop_mac), 0, 0, 0 },
+	INT("dpdk.max-bindings", dpdk.max_bindings, 1024, 16777216),
+	INT("dpdk.stats-interval", dpdk.stats_interval, 0, 86400),
 };
 
 static const struct key_spec *
@@ -578,10 +637,19 @@ validate(struct loader *ld, const config_t *c)
 		s = first_set(c, KEYS("xdp.interface", "dataplane.mode"), &path);
 		return fail(ld, s, "xdp.interface", "xdp mode needs the interface to attach to");
 	}
-	if (cfg->mode == TP_MODE_XDP && !cfg->xdp.fib && !cfg->xdp.has_nexthop_mac) {
+	if (cfg->mode == TP_MODE_XDP && !cfg->xdp.fib && !cfg->xdp.nexthop_mac.set) {
 		s = first_set(c, KEYS("xdp.nexthop-mac", "xdp.nexthop"), &path);
 		return fail(ld, s, "xdp.nexthop-mac",
 			    "xdp.nexthop = \"static\" needs the router's MAC address");
+	}
+	if (cfg->mode == TP_MODE_DPDK && cfg->dpdk.nports == 0) {
+		s = first_set(c, KEYS("dpdk.ports", "dataplane.mode"), &path);
+		return fail(ld, s, "dpdk.ports", "dpdk mode needs at least one port");
+	}
+	if (cfg->mode == TP_MODE_DPDK && cfg->dpdk.lcores[0] == '\0') {
+		s = first_set(c, KEYS("dpdk.lcores", "dataplane.mode"), &path);
+		return fail(ld, s, "dpdk.lcores",
+			    "dpdk mode needs its cores (\"0-1\": control, worker)");
 	}
 	return 0;
 }

@@ -26,6 +26,15 @@ extern "C" {
 enum tp_mode {
 	TP_MODE_SOCKET,
 	TP_MODE_XDP,
+	TP_MODE_DPDK,
+};
+
+#define TP_CFG_MAX_EAL_ARGS 16
+#define TP_CFG_MAX_PORTS    4
+
+struct tp_cfg_mac {
+	bool set;
+	uint8_t addr[6];
 };
 
 enum tp_log_level {
@@ -83,10 +92,25 @@ struct tp_config {
 		char interface[16]; /* IFNAMSIZ */
 		bool generic;	    /* attach = "generic" */
 		bool fib;	    /* nexthop = "fib" (else "static") */
-		bool has_nexthop_mac;
-		uint8_t nexthop_mac[6];
+		struct tp_cfg_mac nexthop_mac;
 		unsigned max_bindings;
 	} xdp;
+
+	struct {
+		char lcores[64]; /* EAL -l: the first is the control thread, the rest relay */
+		char file_prefix[64];
+		unsigned neal_args;
+		char eal_args[TP_CFG_MAX_EAL_ARGS][128];
+		unsigned nports;
+		char ports[TP_CFG_MAX_PORTS][256]; /* PCI address, or a vdev "name,args" */
+		unsigned rx_desc, tx_desc, mempool_size, mtu;
+		bool rss;
+		uint8_t prefix_len[TP_NFAM]; /* the relay's subnet per family: on-link next hops */
+		struct tp_addr gateway[TP_NFAM]; /* family NONE when unset */
+		struct tp_cfg_mac nexthop_mac;	 /* every next hop, when set */
+		unsigned max_bindings;
+		unsigned stats_interval; /* seconds between log lines; 0: none */
+	} dpdk;
 };
 
 /* The address clients see for family index f: public when set, else bind. */

@@ -13,5 +13,7 @@
 int tp_sock_run(const struct tp_config *cfg);
 /* xdp-fallback/: an XDP program relays, the sockets take what it passes on. */
 int tp_xdp_run(const struct tp_config *cfg);
+/* dataplane/: DPDK owns the NIC; worker lcores relay, the control thread does the rest. */
+int tp_dpdk_run(const struct tp_config *cfg, const char *argv0);
 
 #endif

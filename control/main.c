@@ -87,8 +87,20 @@ main(int argc, char **argv)
 		return EXIT_FAILURE;
 	tp_log_level = cfg.log_level;
 	TP_INFO("turnpike %s starting (%s, dataplane %s)", TP_VERSION,
-		path ? path : "built-in configuration", cfg.mode == TP_MODE_XDP ? "xdp" : "socket");
-	status = cfg.mode == TP_MODE_XDP ? tp_xdp_run(&cfg) : tp_sock_run(&cfg);
+		path ? path : "built-in configuration",
+		cfg.mode == TP_MODE_XDP	   ? "xdp"
+		: cfg.mode == TP_MODE_DPDK ? "dpdk"
+					   : "socket");
+	switch (cfg.mode) {
+	case TP_MODE_XDP:
+		status = tp_xdp_run(&cfg);
+		break;
+	case TP_MODE_DPDK:
+		status = tp_dpdk_run(&cfg, argv[0]);
+		break;
+	default:
+		status = tp_sock_run(&cfg);
+	}
 	tp_config_free(&cfg);
 	return status;
 }

@@ -282,7 +282,7 @@ xdp_setup(struct tp_xdp *x, const struct tp_config *cfg)
 			return -1;
 		}
 		xcfg.nexthop = TP_XDP_NEXTHOP_STATIC;
-		memcpy(xcfg.dst_mac, cfg->xdp.nexthop_mac, 6);
+		memcpy(xcfg.dst_mac, cfg->xdp.nexthop_mac.addr, 6);
 	}
 	if (!(x->prog = tp_xdp_prog_load(&xcfg, cfg->xdp.max_bindings, err, sizeof(err)))) {
 		TP_ERR("%s", err);

@@ -378,9 +378,19 @@ const error_case error_cases[] = {
 	{ "unknown dataplane mode", "dataplane:\n{\n\tmode = \"turbo\";\n};",
 	  "test.conf:3: dataplane.mode: unknown mode \"turbo\" (expected \"socket\", \"dpdk\" or "
 	  "\"xdp\")" },
-	{ "dpdk mode in a build without it", "dataplane:\n{\n\tmode = \"dpdk\";\n};",
-	  "test.conf:3: dataplane.mode: \"dpdk\" is not available in this build (supported: "
-	  "socket, xdp)" },
+	{ "dpdk mode without a port", "dataplane:\n{\n\tmode = \"dpdk\";\n};",
+	  "test.conf:3: dpdk.ports: dpdk mode needs at least one port" },
+	{ "dpdk mode without cores",
+	  "dataplane:\n{\n\tmode = \"dpdk\";\n};\ndpdk:\n{\n\tports = [ \"net_null0\" ];\n"
+	  "\tlcores = \"\";\n};",
+	  "test.conf:8: dpdk.lcores: dpdk mode needs its cores (\"0-1\": control, worker)" },
+	{ "EAL argument list of a string", "dpdk:\n{\n\teal-args = \"--no-huge\";\n};",
+	  "test.conf:3: dpdk.eal-args: expected a list of strings: [ \"...\" ]" },
+	{ "gateway of the wrong family", "dpdk:\n{\n\tipv4:\n\t{\n\t\tgateway = \"::1\";\n\t};\n};",
+	  "test.conf:5: dpdk.ipv4.gateway: \"::1\" is not an IPv4 address" },
+	{ "prefix length beyond the family",
+	  "dpdk:\n{\n\tipv4:\n\t{\n\t\tprefix-length = 33;\n\t};\n};",
+	  "test.conf:5: dpdk.ipv4.prefix-length: must be between 0 and 32 (got 33)" },
 	{ "xdp mode without an interface", "dataplane:\n{\n\tmode = \"xdp\";\n};",
 	  "test.conf:3: xdp.interface: xdp mode needs the interface to attach to" },
 	{ "static next hop without its MAC",

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The DPDK dataplane's shared structures, after l3fwd and ip_pipeline: per-lcore state in one
+ * cache-aligned struct written by its own lcore only, tables the control thread alone writes
+ * (rte_hash with lock-free reads, entries reclaimed through an RCU QSBR variable the workers
+ * report to), a ring carrying what the workers cannot finish to the control thread, and a
+ * ring carrying what the control thread sends to the first worker's TX queue.
+ *
+ *   dp_tables.c  binding and neighbour tables, the fast-path ops the engine calls
+ *   dp_worker.c  the worker loop: burst RX, dataplane/core, buffered TX
+ *   dp_host.c    the control thread's side of the wire: ARP, ND, ICMP echo, UDP to and
+ *                from the engine, next-hop resolution
+ *   dp_main.c    EAL, ports, lcores, telemetry, the control loop, shutdown
+ */
+#ifndef TP_DP_H
+#define TP_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_hash.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "config.h"
+#include "engine.h"
+#include "fastpath.h"
+#include "tp_fastpath.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DP_BURST	  32
+#define DP_MAX_WORKERS	  64
+#define DP_RING_SIZE	  4096
+#define DP_DRAIN_US	  100 /* buffered TX leaves after this long at the latest */
+#define DP_MBUF_CACHE	  256
+#define DP_PENDING_PER_NH 8 /* packets held per next hop while ARP/ND resolves it */
+#define DP_PENDING_NH	  64
+
+struct dp_reason_stat {
+	uint64_t packets, bytes;
+};
+
+/* Per binding (counter slot), per direction (enum tp_dir): relayed payload only. */
+struct dp_binding_stat {
+	uint64_t packets[2], bytes[2];
+};
+
+/* The worker's own counters beside the verdicts: what its queues refused. */
+#define DP_WORKER_COUNTERS(X)                                               \
+	X(tx_dropped, "frames the TX queue refused (freed)")                \
+	X(punt_dropped, "frames for the control thread with its ring full") \
+	X(multiseg_dropped, "multi-segment frames that could not be linearised")
+
+struct dp;
+
+struct dp_worker {
+	struct dp *dp;
+	unsigned lcore_id;
+	unsigned index; /* its RX and TX queue on the port, and its RCU thread id */
+	uint16_t ntx;
+	struct rte_mbuf *tx[DP_BURST]; /* buffered, sent when full or at drain_at */
+	uint64_t drain_at;	       /* TSC */
+	struct dp_reason_stat reasons[TP_R_COUNT];
+#define X(n, h) uint64_t n;
+	DP_WORKER_COUNTERS(X)
+#undef X
+	struct dp_binding_stat *bindings; /* [max_bindings + 1] */
+} __rte_cache_aligned;
+
+/* A next hop being resolved: the packets waiting for it. */
+struct dp_pending {
+	uint8_t ip[16]; /* 16-byte form */
+	uint8_t family;
+	uint8_t tries;
+	uint16_t n;
+	uint64_t asked_ms;
+	struct rte_mbuf *m[DP_PENDING_PER_NH];
+};
+
+#define DP_HOST_COUNTERS(X)                                                            \
+	X(arp_replies, "ARP requests for the relay answered")                          \
+	X(nd_adverts, "neighbour solicitations for the relay answered")                \
+	X(echo_replies, "ICMP and ICMPv6 echo requests answered")                      \
+	X(neigh_learnt, "neighbours learnt or refreshed")                              \
+	X(resolutions_sent, "ARP requests and neighbour solicitations sent")           \
+	X(resolutions_failed, "next hops that never answered (their packets dropped)") \
+	X(no_route, "packets with no next hop (no gateway for an off-link address)")   \
+	X(tx_no_mbuf, "packets the control thread could not build: mbuf pool empty")   \
+	X(tx_ring_full, "packets the control thread could not hand to a worker")       \
+	X(malformed, "punted frames the control thread could not parse")               \
+	X(not_for_us, "punted frames for nobody here (dropped)")
+
+struct dp_host_stats {
+#define X(n, h) uint64_t n;
+	DP_HOST_COUNTERS(X)
+#undef X
+};
+
+struct dp {
+	const struct tp_config *cfg;
+	struct tp_core_cfg core;
+	uint16_t port;		   /* the one port (one-armed relay) */
+	struct rte_ether_addr mac; /* the port's */
+	struct rte_mempool *pool;
+	struct rte_hash *chans, *peers, *neigh;
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_ring *punt;	 /* workers -> control */
+	struct rte_ring *ctl_tx; /* control -> worker 0's TX queue */
+	unsigned nworkers;
+	struct dp_worker *workers[DP_MAX_WORKERS];
+	volatile bool quit;
+
+	/* Control thread only. */
+	struct tp_engine *eng;
+	uint32_t max_bindings;
+	uint32_t *free_slots, nfree;
+	uint16_t ip_id;
+	uint64_t now_ms;
+	struct dp_pending pending[DP_PENDING_NH];
+	struct dp_host_stats host;
+};
+
+/* dp_main.c: the pieces the runner tests use too. */
+struct dp *dp_new(const struct tp_config *cfg, uint16_t port, const struct tp_core_cfg *core);
+void dp_free(struct dp *dp);
+int dp_port_init(const struct tp_config *cfg, uint16_t port, unsigned nqueues,
+		 struct rte_mempool *pool);
+int dp_launch(struct dp *dp);
+void dp_halt(struct dp *dp);
+void dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT]);
+
+/* dp_tables.c */
+int dp_tables_create(struct dp *dp);
+void dp_tables_destroy(struct dp *dp);
+int dp_table_put(struct dp *dp, const struct tp_chan_key *ck, const struct tp_chan_val *cv,
+		 const struct tp_peer_key *pk, const struct tp_peer_val *pv);
+void dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk);
+int dp_neigh_set(struct dp *dp, const uint8_t ip16[16], const struct rte_ether_addr *mac);
+int dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_addr *mac);
+extern const struct tp_fastpath_ops dp_ops;
+
+/* dp_worker.c */
+int dp_worker_main(void *arg);
+/* The next hop's 16-byte address for dst in family fam: dst when on-link, else the gateway.
+ * Returns 0, or -1 when there is none (off-link with no gateway). */
+int dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_t nh16[16]);
+
+/* dp_host.c */
+void dp_host_input(struct dp *dp, struct rte_mbuf *m);
+void dp_host_tick(struct dp *dp);
+void dp_host_to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len);
+void dp_host_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
+		     const void *buf, size_t len, bool df);
+void dp_host_flush(struct dp *dp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

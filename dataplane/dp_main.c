@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dpdk mode: EAL and the port from the configuration, one worker per lcore after the main
+ * one, the tables, and the control loop on the main lcore (the TURN engine, the punt ring,
+ * ARP/ND/ping, timers, counters for telemetry and the log). main() only sets up and
+ * launches; the workers only relay; the control loop sleeps when idle, so it can share a
+ * core. SIGINT and SIGTERM stop everything in order: workers, engine, tables, port, EAL.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_telemetry.h>
+
+#include "dataplane.h"
+#include "dp.h"
+#include "log.h"
+
+#define TICK_MS 250
+
+static volatile sig_atomic_t stop_signal, stats_signal;
+/* Telemetry callbacks run on DPDK's telemetry thread and find the dataplane here. */
+static struct dp *telemetry_dp;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		stats_signal = 1;
+	else
+		stop_signal = sig;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Counters ------------------------------------------------------------------------------- */
+
+void
+dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT])
+{
+	memset(out, 0, sizeof(struct dp_reason_stat) * TP_R_COUNT);
+	for (unsigned w = 0; w < dp->nworkers; w++) {
+		for (int r = 0; r < TP_R_COUNT; r++) {
+			out[r].packets += dp->workers[w]->reasons[r].packets;
+			out[r].bytes += dp->workers[w]->reasons[r].bytes;
+		}
+	}
+}
+
+static void
+log_stats(const struct dp *dp)
+{
+	struct dp_reason_stat sum[TP_R_COUNT];
+
+	dp_sum_reasons(dp, sum);
+	for (int r = 0; r < TP_R_COUNT; r++)
+		if (sum[r].packets)
+			TP_INFO("stats: dpdk %s:%s %llu packets %llu bytes",
+				tp_action_name(tp_reason_action((enum tp_reason)r)),
+				tp_reason_name((enum tp_reason)r),
+				(unsigned long long)sum[r].packets,
+				(unsigned long long)sum[r].bytes);
+	for (unsigned w = 0; w < dp->nworkers; w++) {
+#define X(n, h)                                                 \
+	if (dp->workers[w]->n)                                  \
+		TP_INFO("stats: dpdk worker %u " #n " %llu", w, \
+			(unsigned long long)dp->workers[w]->n);
+		DP_WORKER_COUNTERS(X)
+#undef X
+	}
+#define X(n, h)         \
+	if (dp->host.n) \
+		TP_INFO("stats: dpdk host " #n " %llu", (unsigned long long)dp->host.n);
+	DP_HOST_COUNTERS(X)
+#undef X
+}
+
+static int
+tel_verdicts(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_reason_stat sum[TP_R_COUNT];
+	char name[64];
+
+	(void)cmd, (void)params;
+	if (!telemetry_dp)
+		return -ENODEV;
+	dp_sum_reasons(telemetry_dp, sum);
+	rte_tel_data_start_dict(d);
+	for (int r = 0; r < TP_R_COUNT; r++) {
+		snprintf(name, sizeof(name), "%s:%s",
+			 tp_action_name(tp_reason_action((enum tp_reason)r)),
+			 tp_reason_name((enum tp_reason)r));
+		rte_tel_data_add_dict_u64(d, name, sum[r].packets);
+	}
+	return 0;
+}
+
+static int
+tel_engine(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct tp_engine_stats *s;
+	struct tp_engine_gauges g;
+
+	(void)cmd, (void)params;
+	if (!telemetry_dp || !telemetry_dp->eng)
+		return -ENODEV;
+	s = tp_engine_stats(telemetry_dp->eng);
+	tp_engine_gauges(telemetry_dp->eng, &g);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "allocations", g.allocations);
+	rte_tel_data_add_dict_u64(d, "permissions", g.permissions);
+	rte_tel_data_add_dict_u64(d, "channels", g.channels);
+#define X(n, h) rte_tel_data_add_dict_u64(d, #n, s->n);
+	TP_ENGINE_COUNTERS(X)
+#undef X
+	return 0;
+}
+
+static int
+tel_host(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd, (void)params;
+	if (!telemetry_dp)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+#define X(n, h) rte_tel_data_add_dict_u64(d, #n, telemetry_dp->host.n);
+	DP_HOST_COUNTERS(X)
+#undef X
+	for (unsigned w = 0; w < telemetry_dp->nworkers; w++) {
+		char name[64];
+
+#define X(n, h)                                          \
+	snprintf(name, sizeof(name), "worker%u_" #n, w); \
+	rte_tel_data_add_dict_u64(d, name, telemetry_dp->workers[w]->n);
+		DP_WORKER_COUNTERS(X)
+#undef X
+	}
+	return 0;
+}
+
+/* Set-up ------------------------------------------------------------------------------------ */
+
+struct dp *
+dp_new(const struct tp_config *cfg, uint16_t port, const struct tp_core_cfg *core)
+{
+	struct dp *dp = calloc(1, sizeof(*dp));
+	char name[RTE_RING_NAMESIZE];
+	unsigned lcore;
+
+	if (!dp)
+		return NULL;
+	dp->cfg = cfg;
+	dp->port = port;
+	dp->core = *core;
+	dp->max_bindings = cfg->dpdk.max_bindings;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		struct dp_worker *w;
+
+		if (dp->nworkers == DP_MAX_WORKERS)
+			break;
+		w = rte_zmalloc_socket("tp_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+				       (int)rte_lcore_to_socket_id(lcore));
+		if (!w)
+			goto fail;
+		w->dp = dp;
+		w->lcore_id = lcore;
+		w->index = dp->nworkers;
+		w->bindings = rte_zmalloc_socket(
+			"tp_binding_stats", sizeof(*w->bindings) * (dp->max_bindings + 1),
+			RTE_CACHE_LINE_SIZE, (int)rte_lcore_to_socket_id(lcore));
+		dp->workers[dp->nworkers++] = w;
+		if (!w->bindings) {
+			TP_ERR("dpdk: no memory for %u binding counters per worker "
+			       "(dpdk.max-bindings; with --no-huge, raise -m)",
+			       dp->max_bindings);
+			goto fail;
+		}
+	}
+	if (!dp->nworkers) {
+		TP_ERR("dpdk.lcores: \"%s\" leaves no worker: name at least two cores",
+		       cfg->dpdk.lcores);
+		goto fail;
+	}
+	snprintf(name, sizeof(name), "tp_punt_%p", (void *)dp);
+	dp->punt = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
+	snprintf(name, sizeof(name), "tp_ctltx_%p", (void *)dp);
+	dp->ctl_tx = rte_ring_create(name, DP_RING_SIZE, (int)rte_socket_id(),
+				     RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (!dp->punt || !dp->ctl_tx || dp_tables_create(dp) < 0) {
+		TP_ERR("dpdk: cannot create the rings and tables: %s", rte_strerror(rte_errno));
+		goto fail;
+	}
+	if (rte_eth_macaddr_get(port, &dp->mac) != 0)
+		goto fail;
+	return dp;
+fail:
+	dp_free(dp);
+	return NULL;
+}
+
+void
+dp_free(struct dp *dp)
+{
+	struct rte_mbuf *m;
+
+	if (!dp)
+		return;
+	while (dp->punt && rte_ring_dequeue(dp->punt, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	while (dp->ctl_tx && rte_ring_dequeue(dp->ctl_tx, (void **)&m) == 0)
+		rte_pktmbuf_free(m);
+	dp_host_flush(dp);
+	dp_tables_destroy(dp);
+	rte_ring_free(dp->punt);
+	rte_ring_free(dp->ctl_tx);
+	for (unsigned w = 0; w < dp->nworkers; w++) {
+		rte_free(dp->workers[w]->bindings);
+		rte_free(dp->workers[w]);
+	}
+	free(dp);
+}
+
+int
+dp_launch(struct dp *dp)
+{
+	dp->quit = false;
+	for (unsigned i = 0; i < dp->nworkers; i++) {
+		int ret = rte_eal_remote_launch(dp_worker_main, dp->workers[i],
+						dp->workers[i]->lcore_id);
+
+		if (ret != 0) {
+			TP_ERR("dpdk: cannot launch the worker on lcore %u: %s",
+			       dp->workers[i]->lcore_id, rte_strerror(-ret));
+			dp_halt(dp);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+dp_halt(struct dp *dp)
+{
+	dp->quit = true;
+	rte_eal_mp_wait_lcore();
+}
+
+/* Hugepages, or --no-huge: say how to get one or the other before EAL fails obscurely. */
+static int
+check_hugepages(const struct tp_config *cfg)
+{
+	char line[128];
+	long free_pages = -1;
+	FILE *f;
+
+	for (unsigned i = 0; i < cfg->dpdk.neal_args; i++)
+		if (strcmp(cfg->dpdk.eal_args[i], "--no-huge") == 0)
+			return 0;
+	if ((f = fopen("/proc/meminfo", "r"))) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "HugePages_Free: %ld", &free_pages) == 1)
+				break;
+		fclose(f);
+	}
+	if (free_pages == 0) {
+		TP_ERR("dpdk: no free hugepages. Reserve some (dpdk-hugepages.py -p 2M --setup 1G, "
+		       "or sysctl -w vm.nr_hugepages=512), or run without them: dpdk.eal-args = "
+		       "[ \"--no-huge\", \"-m\", \"1024\" ]");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+eal_init(const struct tp_config *cfg, const char *argv0)
+{
+	char *argv[8 + 2 * TP_CFG_MAX_PORTS + TP_CFG_MAX_EAL_ARGS];
+	char prefix[96], main_lcore[16];
+	int argc = 0, pci = 0;
+
+	if (check_hugepages(cfg) < 0)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", cfg->dpdk.file_prefix);
+	/* The first core named is the control thread's. */
+	snprintf(main_lcore, sizeof(main_lcore), "%u", (unsigned)atoi(cfg->dpdk.lcores));
+	argv[argc++] = (char *)argv0;
+	argv[argc++] = "-l";
+	argv[argc++] = (char *)cfg->dpdk.lcores;
+	argv[argc++] = "--main-lcore";
+	argv[argc++] = main_lcore;
+	argv[argc++] = prefix;
+	argv[argc++] =
+		tp_log_level >= TP_LOG_DEBUG ? "--log-level=*:notice" : "--log-level=*:warning";
+	for (unsigned i = 0; i < cfg->dpdk.nports; i++) {
+		/* PCI addresses are allowed with -a, anything else is a virtual device. */
+		bool is_pci = strchr(cfg->dpdk.ports[i], ':') && !strchr(cfg->dpdk.ports[i], ',');
+
+		argv[argc++] = is_pci ? "-a" : "--vdev";
+		argv[argc++] = (char *)cfg->dpdk.ports[i];
+		pci |= is_pci;
+	}
+	if (!pci)
+		argv[argc++] = "--no-pci";
+	for (unsigned i = 0; i < cfg->dpdk.neal_args; i++)
+		argv[argc++] = (char *)cfg->dpdk.eal_args[i];
+	if (rte_eal_init(argc, argv) < 0) {
+		TP_ERR("dpdk: EAL initialisation failed: %s (check dpdk.lcores, dpdk.eal-args, "
+		       "dpdk.ports)",
+		       rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The device name a port string gives: a PCI address, or the vdev's name before its args. */
+static int
+find_port(const char *spec, uint16_t *port)
+{
+	char name[RTE_ETH_NAME_MAX_LEN];
+	size_t n = strcspn(spec, ",");
+
+	if (n >= sizeof(name))
+		return -ENAMETOOLONG;
+	memcpy(name, spec, n);
+	name[n] = '\0';
+	return rte_eth_dev_get_port_by_name(name, port);
+}
+
+int
+dp_port_init(const struct tp_config *cfg, uint16_t port, unsigned nqueues, struct rte_mempool *pool)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	uint16_t nrxd = (uint16_t)cfg->dpdk.rx_desc, ntxd = (uint16_t)cfg->dpdk.tx_desc;
+	char name[RTE_ETH_NAME_MAX_LEN] = "?";
+	int ret;
+
+	rte_eth_dev_get_name_by_port(port, name);
+	if ((ret = rte_eth_dev_info_get(port, &info)) != 0)
+		goto fail;
+	if (nqueues > info.max_rx_queues || nqueues > info.max_tx_queues) {
+		TP_ERR("dpdk.ports: %s has %u RX and %u TX queues, the %u workers need one each "
+		       "(a vdev may take qpairs=N or queues=N)",
+		       name, info.max_rx_queues, info.max_tx_queues, nqueues);
+		return -1;
+	}
+	if (nqueues > 1 && cfg->dpdk.rss) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+	}
+	if ((ret = rte_eth_dev_configure(port, (uint16_t)nqueues, (uint16_t)nqueues, &conf)) != 0 ||
+	    (ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrxd, &ntxd)) != 0)
+		goto fail;
+	if ((ret = rte_eth_dev_set_mtu(port, (uint16_t)cfg->dpdk.mtu)) != 0 && ret != -ENOTSUP)
+		TP_WARN("dpdk.mtu: %s refuses MTU %u: %s", name, cfg->dpdk.mtu, rte_strerror(-ret));
+	for (unsigned q = 0; q < nqueues; q++) {
+		if ((ret = rte_eth_rx_queue_setup(port, (uint16_t)q, nrxd,
+						  (unsigned)rte_eth_dev_socket_id(port), NULL,
+						  pool)) != 0 ||
+		    (ret = rte_eth_tx_queue_setup(port, (uint16_t)q, ntxd,
+						  (unsigned)rte_eth_dev_socket_id(port), NULL)) !=
+			    0)
+			goto fail;
+	}
+	if ((ret = rte_eth_dev_start(port)) != 0)
+		goto fail;
+	/* Neighbour solicitations come to multicast groups. */
+	rte_eth_allmulticast_enable(port);
+	return 0;
+fail:
+	TP_ERR("dpdk.ports: cannot start %s: %s", name, rte_strerror(-ret));
+	return -1;
+}
+
+/* The control loop ------------------------------------------------------------------------- */
+
+static int
+control_loop(struct dp *dp)
+{
+	const struct tp_config *cfg = dp->cfg;
+	uint64_t next_tick = 0, next_stats = 0;
+	struct rte_mbuf *ms[DP_BURST];
+
+	while (!stop_signal) {
+		unsigned n;
+
+		dp->now_ms = mono_ms();
+		tp_engine_set_time(dp->eng, dp->now_ms, (int64_t)time(NULL));
+		n = rte_ring_dequeue_burst(dp->punt, (void **)ms, DP_BURST, NULL);
+		for (unsigned i = 0; i < n; i++)
+			dp_host_input(dp, ms[i]);
+		if (dp->now_ms >= next_tick) {
+			tp_engine_tick(dp->eng);
+			dp_host_tick(dp);
+			next_tick = dp->now_ms + TICK_MS;
+		}
+		if (cfg->dpdk.stats_interval && dp->now_ms >= next_stats) {
+			if (next_stats)
+				log_stats(dp);
+			next_stats = dp->now_ms + cfg->dpdk.stats_interval * 1000ull;
+		}
+		if (stats_signal) {
+			stats_signal = 0;
+			tp_engine_log_stats(dp->eng);
+			log_stats(dp);
+		}
+		/* Idle, sleep a little: the control thread may share its core. */
+		if (!n)
+			rte_delay_us_sleep(100);
+	}
+	TP_INFO("signal %s: shutting down", strsignal(stop_signal));
+	return EXIT_SUCCESS;
+}
+
+int
+tp_dpdk_run(const struct tp_config *cfg, const char *argv0)
+{
+	struct tp_engine_io io = { NULL, dp_host_to_client, dp_host_to_peer };
+	struct tp_core_cfg core;
+	struct rte_mempool *pool = NULL;
+	struct dp *dp = NULL;
+	int status = EXIT_FAILURE;
+	uint16_t port;
+
+	if (cfg->dpdk.nports != 1) {
+		TP_ERR("dpdk.ports: one port (a one-armed relay) is what this version drives");
+		return EXIT_FAILURE;
+	}
+	if (eal_init(cfg, argv0) < 0)
+		return EXIT_FAILURE;
+	if (find_port(cfg->dpdk.ports[0], &port) != 0) {
+		TP_ERR("dpdk.ports: \"%s\" gave no port (is the driver available? the vdev's "
+		       "arguments right?)",
+		       cfg->dpdk.ports[0]);
+		goto out;
+	}
+	pool = rte_pktmbuf_pool_create("tp_mbufs", cfg->dpdk.mempool_size, DP_MBUF_CACHE, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (!pool) {
+		TP_ERR("dpdk.mempool-size: cannot allocate %u mbufs: %s (with --no-huge, raise -m)",
+		       cfg->dpdk.mempool_size, rte_strerror(rte_errno));
+		goto out;
+	}
+	tp_fp_core_cfg(cfg, &core);
+	if (!(dp = dp_new(cfg, port, &core)))
+		goto out;
+	dp->pool = pool;
+	if (dp_port_init(cfg, port, dp->nworkers, pool) < 0)
+		goto out;
+	io.ctx = dp;
+	if (!(dp->eng = tp_engine_create(cfg, &io, &dp_ops, dp))) {
+		TP_ERR("cannot create the TURN engine: out of memory");
+		goto out_port;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	signal(SIGHUP, SIG_IGN);
+	telemetry_dp = dp;
+	rte_telemetry_register_cmd("/turnpike/verdicts", tel_verdicts,
+				   "Frames by verdict (action:reason), summed over workers");
+	rte_telemetry_register_cmd("/turnpike/engine", tel_engine,
+				   "TURN engine: allocations, permissions, channels, counters");
+	rte_telemetry_register_cmd("/turnpike/host", tel_host,
+				   "Control thread's ARP, ND, echo and transmit counters");
+	if (dp_launch(dp) < 0)
+		goto out_engine;
+	TP_INFO("dpdk mode ready (realm \"%s\", port %s, MAC " RTE_ETHER_ADDR_PRT_FMT
+		", %u worker(s), next hops: %s)",
+		cfg->realm, cfg->dpdk.ports[0], RTE_ETHER_ADDR_BYTES(&dp->mac), dp->nworkers,
+		cfg->dpdk.nexthop_mac.set ? "static MAC (dpdk.nexthop-mac)" : "ARP and ND");
+	if (!cfg->nsecrets && !cfg->nusers)
+		TP_WARN("auth: no credentials (auth.secrets, auth.users): every allocation will be "
+			"refused with 401");
+	status = control_loop(dp);
+	dp_halt(dp);
+	tp_engine_log_stats(dp->eng);
+	log_stats(dp);
+out_engine:
+	telemetry_dp = NULL;
+	/* Every binding leaves the tables through the ops before the tables go. */
+	tp_engine_destroy(dp->eng);
+	dp->eng = NULL;
+out_port:
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+out:
+	dp_free(dp);
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return status;
+}

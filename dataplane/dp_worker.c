@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The worker lcore, in the style of l3fwd: burst RX from its queue, prefetch one frame
+ * ahead, run each through dataplane/core (classify, look up, decide, rewrite in place),
+ * buffer the output and send it when the buffer fills or its TSC deadline (~100 us) passes,
+ * freeing and counting whatever the TX queue refuses. What the core hands on (signalling,
+ * permission-only data, frames whose next hop is unresolved) goes to the control thread over
+ * the punt ring, untouched. No locks, no system calls, no logging; one quiescent state
+ * report per loop.
+ */
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_prefetch.h>
+
+#include "dp.h"
+
+int
+dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_t nh16[16])
+{
+	const struct tp_config *cfg = dp->cfg;
+	int f = fam == TP_CORE_FAM_V4 ? 0 : 1;
+	const uint8_t *own = fam == TP_CORE_FAM_V4 ? dp->core.bind4 : dp->core.bind6;
+	const uint8_t *dst = fam == TP_CORE_FAM_V4 ? dst16 + 12 : dst16;
+	unsigned bits = cfg->dpdk.prefix_len[f], full = bits / 8, rest = bits % 8;
+	int onlink = memcmp(own, dst, full) == 0 &&
+		     (!rest || ((own[full] ^ dst[full]) & (uint8_t)(0xff << (8 - rest))) == 0);
+
+	if (onlink) {
+		memcpy(nh16, dst16, 16);
+		return 0;
+	}
+	if (cfg->dpdk.gateway[f].family == TP_FAM_NONE)
+		return -1;
+	tp_ip_to16(nh16, cfg->dpdk.gateway[f].ip, fam);
+	return 0;
+}
+
+static void
+send_burst(struct dp_worker *w)
+{
+	uint16_t sent = rte_eth_tx_burst(w->dp->port, (uint16_t)w->index, w->tx, w->ntx);
+
+	/* Never an mbuf lost: what the queue refuses is freed and counted. */
+	if (unlikely(sent < w->ntx)) {
+		w->tx_dropped += w->ntx - sent;
+		rte_pktmbuf_free_bulk(&w->tx[sent], w->ntx - sent);
+	}
+	w->ntx = 0;
+}
+
+static inline void
+enqueue_tx(struct dp_worker *w, struct rte_mbuf *m)
+{
+	w->tx[w->ntx++] = m;
+	if (w->ntx == DP_BURST)
+		send_burst(w);
+}
+
+static inline void
+count(struct dp_worker *w, enum tp_reason r, uint32_t bytes)
+{
+	w->reasons[r].packets++;
+	w->reasons[r].bytes += bytes;
+}
+
+/* To the control thread, as it came. */
+static inline void
+punt(struct dp_worker *w, struct rte_mbuf *m, enum tp_reason r)
+{
+	count(w, r, rte_pktmbuf_pkt_len(m));
+	if (unlikely(rte_ring_enqueue(w->dp->punt, m) != 0)) {
+		w->punt_dropped++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+static inline void
+count_binding(struct dp_worker *w, uint32_t slot, int dir, uint32_t bytes)
+{
+	if (slot) {
+		w->bindings[slot].packets[dir]++;
+		w->bindings[slot].bytes[dir] += bytes;
+	}
+}
+
+/* The next hop's MAC: the configured one, or the neighbour table's; -1 when unresolved. */
+static inline int
+next_hop_mac(const struct dp *dp, const struct tp_pkt *p, struct rte_ether_addr *mac)
+{
+	uint8_t nh[16];
+
+	if (dp->cfg->dpdk.nexthop_mac.set) {
+		memcpy(mac->addr_bytes, dp->cfg->dpdk.nexthop_mac.addr, RTE_ETHER_ADDR_LEN);
+		return 0;
+	}
+	if (dp_next_hop_ip(dp, p->out_fam, p->out_dst, nh) < 0)
+		return -1;
+	return dp_neigh_get(dp, nh, mac);
+}
+
+static void
+process(struct dp_worker *w, struct rte_mbuf *m)
+{
+	struct dp *dp = w->dp;
+	struct rte_ether_addr nh_mac;
+	struct tp_pkt p;
+	enum tp_step step;
+	uint8_t *data;
+	void *v;
+
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
+		w->multiseg_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	data = rte_pktmbuf_mtod(m, uint8_t *);
+	step = tp_classify(&p, data, data + rte_pktmbuf_data_len(m), &dp->core);
+	if (step == TP_STEP_LOOKUP_CHAN)
+		step = tp_on_chan(&p, &dp->core,
+				  rte_hash_lookup_data(dp->chans, &p.ckey, &v) >= 0 ? v : NULL);
+	if (step == TP_STEP_LOOKUP_PEER)
+		step = tp_on_peer(&p, &dp->core,
+				  rte_hash_lookup_data(dp->peers, &p.pkey, &v) >= 0 ? v : NULL);
+	if (step != TP_STEP_REWRITE) {
+		if (tp_reason_action(p.reason) == TP_ACT_DROP) {
+			count(w, p.reason, rte_pktmbuf_pkt_len(m));
+			rte_pktmbuf_free(m);
+		} else {
+			punt(w, m, p.reason);
+		}
+		return;
+	}
+
+	/* Whatever may still hand the frame on is decided before it changes. */
+	if (unlikely(next_hop_mac(dp, &p, &nh_mac) < 0)) {
+		punt(w, m, TP_R_NO_NEXT_HOP);
+		return;
+	}
+
+	int32_t delta = tp_head_delta(&p);
+
+	if (delta > 0 && unlikely(!rte_pktmbuf_prepend(m, (uint16_t)delta))) {
+		punt(w, m, TP_R_NO_HEADROOM);
+		return;
+	}
+	if (delta < 0)
+		rte_pktmbuf_adj(m, (uint16_t)-delta);
+	/* Padding and Ethernet trailers go: the frame ends with the data. */
+	if (rte_pktmbuf_data_len(m) > tp_out_len(&p))
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - tp_out_len(&p)));
+
+	data = rte_pktmbuf_mtod(m, uint8_t *);
+	p.reason = tp_rewrite(&p, data, data + rte_pktmbuf_data_len(m), dp->mac.addr_bytes,
+			      nh_mac.addr_bytes);
+	count(w, p.reason, rte_pktmbuf_pkt_len(m));
+	if (unlikely(tp_reason_action(p.reason) == TP_ACT_DROP)) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (p.reason == TP_R_TO_CLIENT) {
+		count_binding(w, p.counter, TP_DIR_TO_CLIENT, p.data_len);
+	} else {
+		count_binding(w, p.counter, TP_DIR_TO_PEER, p.data_len);
+		if (p.reason == TP_R_HAIRPIN)
+			count_binding(w, p.counter_in, TP_DIR_TO_CLIENT, p.data_len);
+	}
+	/* The checksums are complete: no offload flags from the RX side may follow it. */
+	m->ol_flags = 0;
+	enqueue_tx(w, m);
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp *dp = w->dp;
+	struct rte_mbuf *pkts[DP_BURST];
+	uint64_t drain_tsc = rte_get_tsc_hz() / 1000000 * DP_DRAIN_US;
+
+	rte_rcu_qsbr_thread_register(dp->qsbr, w->index);
+	rte_rcu_qsbr_thread_online(dp->qsbr, w->index);
+	w->drain_at = rte_rdtsc() + drain_tsc;
+
+	while (!dp->quit) {
+		uint16_t n = rte_eth_rx_burst(dp->port, (uint16_t)w->index, pkts, DP_BURST);
+
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+			process(w, pkts[i]);
+		}
+		/* The first worker also carries what the control thread sends. */
+		if (w->index == 0) {
+			n = rte_ring_dequeue_burst(dp->ctl_tx, (void **)pkts, DP_BURST - w->ntx,
+						   NULL);
+			for (uint16_t i = 0; i < n; i++)
+				enqueue_tx(w, pkts[i]);
+		}
+		if (w->ntx && rte_rdtsc() >= w->drain_at)
+			send_burst(w);
+		if (!w->ntx)
+			w->drain_at = rte_rdtsc() + drain_tsc;
+		rte_rcu_qsbr_quiescent(dp->qsbr, w->index);
+	}
+	if (w->ntx)
+		send_burst(w);
+	rte_rcu_qsbr_thread_offline(dp->qsbr, w->index);
+	rte_rcu_qsbr_thread_unregister(dp->qsbr, w->index);
+	return 0;
+}

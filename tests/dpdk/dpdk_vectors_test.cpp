@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The DPDK dataplane against the golden vectors, through the real worker loop: EAL without
+ * hugepages, a net_ring port whose RX ring the test fills and whose TX ring it empties, one
+ * worker lcore running dp_worker_main() exactly as in production, the tables loaded with each
+ * vector's bindings, and the vector's MACs (static next hop). Relayed frames must come out
+ * of the TX ring byte for byte as the vector expects; frames for the control thread must
+ * reach the punt ring exactly as they went in; dropped frames must be counted under their
+ * reason and appear nowhere. One vector set, several runners: the core's test and the XDP
+ * test run the same vectors.
+ */
+#include <gtest/gtest.h>
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "dp.h"
+#include "tp_vectors.h"
+
+namespace
+{
+
+tp_config cfg;
+rte_mempool *pool;
+rte_ring *rx_ring, *tx_ring;
+uint16_t port;
+dp *plane;
+const tp_vector *loaded; /* whose bindings the tables hold */
+
+int
+reason_by_name(const char *name)
+{
+	for (int r = 0; r < TP_R_COUNT; r++)
+		if (strcmp(tp_reason_name((enum tp_reason)r), name) == 0)
+			return r;
+	return -1;
+}
+
+uint64_t
+reason_count(int r)
+{
+	dp_reason_stat sum[TP_R_COUNT];
+
+	dp_sum_reasons(plane, sum);
+	return sum[r].packets;
+}
+
+uint64_t
+binding_count(uint32_t slot, int dir)
+{
+	uint64_t n = 0;
+
+	for (unsigned w = 0; w < plane->nworkers; w++)
+		n += plane->workers[w]->bindings[slot].packets[dir];
+	return n;
+}
+
+/* Make the dataplane hold v's configuration and bindings. */
+void
+load(const tp_vector &v)
+{
+	if (loaded) {
+		for (unsigned i = 0; i < loaded->nchans; i++) {
+			tp_peer_key none = {};
+			dp_table_remove(plane, &loaded->chans[i].key, &none);
+		}
+		for (unsigned i = 0; i < loaded->npeers; i++) {
+			tp_chan_key none = {};
+			dp_table_remove(plane, &none, &loaded->peers[i].key);
+		}
+	}
+	if (memcmp(&plane->core, &v.cfg, sizeof(v.cfg)) != 0) {
+		/* The workers read the configuration: change it only while they are stopped. */
+		dp_halt(plane);
+		plane->core = v.cfg;
+		ASSERT_EQ(dp_launch(plane), 0);
+	}
+	memcpy(plane->mac.addr_bytes, v.relay_mac, 6);
+	cfg.dpdk.nexthop_mac.set = true;
+	memcpy(cfg.dpdk.nexthop_mac.addr, v.next_hop_mac, 6);
+	/* Channel and peer entries go in pairs; a vector may hold either alone. */
+	for (unsigned i = 0; i < v.nchans; i++) {
+		void *c = malloc(sizeof(tp_chan_val));
+		memcpy(c, &v.chans[i].val, sizeof(tp_chan_val));
+		ASSERT_GE(rte_hash_add_key_data(plane->chans, &v.chans[i].key, c), 0);
+	}
+	for (unsigned i = 0; i < v.npeers; i++) {
+		void *p = malloc(sizeof(tp_peer_val));
+		memcpy(p, &v.peers[i].val, sizeof(tp_peer_val));
+		ASSERT_GE(rte_hash_add_key_data(plane->peers, &v.peers[i].key, p), 0);
+	}
+	loaded = &v;
+}
+
+/* Dequeue one frame from r within a second. */
+std::vector<uint8_t>
+take(rte_ring *r, bool *got)
+{
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+	rte_mbuf *m;
+
+	*got = false;
+	while (std::chrono::steady_clock::now() < deadline) {
+		if (rte_ring_dequeue(r, (void **)&m) == 0) {
+			std::vector<uint8_t> out(rte_pktmbuf_data_len(m));
+			memcpy(out.data(), rte_pktmbuf_mtod(m, uint8_t *), out.size());
+			EXPECT_EQ(m->nb_segs, 1);
+			rte_pktmbuf_free(m);
+			*got = true;
+			return out;
+		}
+		std::this_thread::sleep_for(std::chrono::microseconds(50));
+	}
+	return {};
+}
+
+class DpdkGolden : public ::testing::TestWithParam<unsigned>
+{
+};
+
+TEST_P(DpdkGolden, WorkerLoopGivesTheVectorsVerdictAndBytes)
+{
+	const tp_vector &v = tp_vectors[GetParam()];
+	int reason = reason_by_name(v.reason);
+	bool got = false;
+
+	SCOPED_TRACE(v.description);
+	ASSERT_GE(reason, 0);
+	load(v);
+	uint64_t before = reason_count(reason);
+	uint64_t bind_before = v.counter ? binding_count(v.counter, strcmp(v.reason, "to-client")
+									    ? TP_DIR_TO_PEER
+									    : TP_DIR_TO_CLIENT)
+					 : 0;
+
+	rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	ASSERT_NE(m, nullptr);
+	memcpy(rte_pktmbuf_append(m, (uint16_t)v.in_len), v.in, v.in_len);
+	ASSERT_EQ(rte_ring_enqueue(rx_ring, m), 0);
+
+	std::string action = v.action;
+	if (action == "relayed" || action == "hairpinned") {
+		auto out = take(tx_ring, &got);
+		ASSERT_TRUE(got) << "nothing left by the port";
+		EXPECT_EQ(out, std::vector<uint8_t>(v.out, v.out + v.out_len));
+	} else if (action == "drop") {
+		for (int i = 0; i < 1000 && reason_count(reason) == before; i++)
+			std::this_thread::sleep_for(std::chrono::microseconds(100));
+		EXPECT_EQ(rte_ring_count(tx_ring), 0u);
+		EXPECT_EQ(rte_ring_count(plane->punt), 0u);
+	} else {
+		auto out = take(plane->punt, &got);
+		ASSERT_TRUE(got) << "nothing reached the control thread";
+		EXPECT_EQ(out, std::vector<uint8_t>(v.in, v.in + v.in_len)) << "not as it arrived";
+	}
+	EXPECT_EQ(reason_count(reason), before + 1) << "reason " << v.reason;
+	if (v.counter) {
+		EXPECT_EQ(binding_count(v.counter, strcmp(v.reason, "to-client")
+							   ? TP_DIR_TO_PEER
+							   : TP_DIR_TO_CLIENT),
+			  bind_before + 1);
+	}
+	EXPECT_EQ(rte_ring_count(tx_ring), 0u);
+}
+
+std::string
+vector_name(const ::testing::TestParamInfo<unsigned> &info)
+{
+	return tp_vectors[info.param].ident;
+}
+
+INSTANTIATE_TEST_SUITE_P(Vectors, DpdkGolden, ::testing::Range(0u, tp_nvectors), vector_name);
+
+} // namespace
+
+int
+main(int argc, char **argv)
+{
+	char prefix[64], err[512];
+	const char *eal[] = { argv[0], "--no-huge",	     "-m", "512", "--no-pci", "-l", "0,1",
+			      prefix,  "--log-level=*:error" };
+
+	::testing::InitGoogleTest(&argc, argv);
+	snprintf(prefix, sizeof(prefix), "--file-prefix=tpvec%d", (int)getpid());
+	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), (char **)eal) < 0) {
+		fprintf(stderr, "EAL: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (tp_config_defaults(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	cfg.dpdk.max_bindings = 1024;
+	pool = rte_pktmbuf_pool_create("tpvec", 4095, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				       (int)rte_socket_id());
+	rx_ring = rte_ring_create("tpvec_rx", 1024, (int)rte_socket_id(),
+				  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx_ring = rte_ring_create("tpvec_tx", 1024, (int)rte_socket_id(),
+				  RING_F_SP_ENQ | RING_F_SC_DEQ);
+	int p = rte_eth_from_rings("net_ring_tpvec", &rx_ring, 1, &tx_ring, 1,
+				   (unsigned)rte_socket_id());
+	if (!pool || !rx_ring || !tx_ring || p < 0) {
+		fprintf(stderr, "cannot make the ring port: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	port = (uint16_t)p;
+	if (!(plane = dp_new(&cfg, port, &tp_vectors[0].cfg)) ||
+	    dp_port_init(&cfg, port, plane->nworkers, pool) < 0) {
+		fprintf(stderr, "cannot set up the dataplane\n");
+		return 1;
+	}
+	plane->pool = pool;
+	if (dp_launch(plane) < 0)
+		return 1;
+	int status = RUN_ALL_TESTS();
+	dp_halt(plane);
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	dp_free(plane);
+	rte_mempool_free(pool);
+	rte_ring_free(rx_ring);
+	rte_ring_free(tx_ring);
+	rte_eal_cleanup();
+	return status;
+}
