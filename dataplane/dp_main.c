@@ -103,9 +103,13 @@ tel_verdicts(const char *cmd, const char *params, struct rte_tel_data *d)
 	dp_sum_reasons(telemetry_dp, sum);
 	rte_tel_data_start_dict(d);
 	for (int r = 0; r < TP_R_COUNT; r++) {
-		snprintf(name, sizeof(name), "%s:%s",
+		/* Telemetry names allow letters, digits, '_' and '/' only: "drop/no_channel". */
+		snprintf(name, sizeof(name), "%s/%s",
 			 tp_action_name(tp_reason_action((enum tp_reason)r)),
 			 tp_reason_name((enum tp_reason)r));
+		for (char *c = name; *c; c++)
+			if (*c == '-')
+				*c = '_';
 		rte_tel_data_add_dict_u64(d, name, sum[r].packets);
 	}
 	return 0;

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# turnpike in dpdk mode on a veth through net_af_packet, without hugepages, against
+# coturn's client and kernel-side hosts.
+#
+#   ns relay: r0 (no kernel address: DPDK answers ARP, ND and ping for 192.0.2.1 and
+#             2001:db8::1 itself)
+#   ns hosts: h0 192.0.2.10 2001:db8::10 (clients), 192.0.2.20 2001:db8::20 (peer)
+#
+# The hosts must reach the relay by ARP/ND and ping; the client's report must show 0% loss;
+# the workers (not only the control thread) must have relayed; DPDK telemetry must answer;
+# tshark on the hosts' side must find no bad checksum in what the relay sent; SIGTERM must
+# end it with status 0.
+#
+# usage: dpdk.sh TURNPIKE VARIANT     (plain | hairpin | ipv6 | v6client)
+#   plain     IPv4 client, IPv4 peer
+#   hairpin   -y: two clients through their allocations on this relay
+#   ipv6      IPv4 client, IPv6 relayed address and peer (-x)
+#   v6client  IPv6 client, IPv4 relayed address and peer
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+tp_need_root "dpdk mode over veth"
+
+turnpike=$1 variant=$2
+TP_WORK=$(mktemp -d)
+relay=tp-dr-$$ hosts=tp-dh-$$ prefix=tpdp$$
+cleanup() {
+	tp_cleanup
+	ip netns del "$relay" 2>/dev/null || true
+	ip netns del "$hosts" 2>/dev/null || true
+	rm -rf "/var/run/dpdk/$prefix"
+}
+trap cleanup EXIT
+H() { ip netns exec "$hosts" "$@"; }
+
+ip netns add "$relay"
+ip netns add "$hosts"
+ip link add r0 netns "$relay" type veth peer name h0 netns "$hosts"
+ip -n "$relay" link set lo up
+ip -n "$hosts" link set lo up
+ip netns exec "$relay" sysctl -qw net.ipv6.conf.r0.disable_ipv6=1
+H ip addr add 192.0.2.10/24 dev h0
+H ip addr add 192.0.2.20/24 dev h0
+H ip addr add 2001:db8::10/64 dev h0 nodad
+H ip addr add 2001:db8::20/64 dev h0 nodad
+# Full checksums on the wire, as a real one carries (see xdp.sh).
+ip netns exec "$relay" ethtool -K r0 tx off >/dev/null
+H ethtool -K h0 tx off >/dev/null
+ip -n "$relay" link set r0 up
+H ip link set h0 up
+
+cat >"$TP_WORK/turnpike.conf" <<CONF
+dataplane: { mode = "dpdk"; };
+log: { level = "debug"; };
+relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
+auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
+dpdk: {
+	lcores = "0-1";
+	file-prefix = "$prefix";
+	eal-args = [ "--no-huge", "-m", "1024" ];
+	ports = [ "net_af_packet0,iface=r0" ];
+	max-bindings = 4096;
+	stats-interval = 0;
+};
+CONF
+ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
+	>"$TP_WORK/turnpike.log" 2>&1 &
+TP_PID=$!
+TP_PIDS+=("$TP_PID")
+tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+
+# The relay answers ARP and ND for its addresses, and ping, all from user space.
+H ping -c 2 -i 0.2 -W 2 192.0.2.1 >/dev/null || tp_fail "no answer to ping 192.0.2.1"
+H ping -6 -c 2 -i 0.2 -W 2 2001:db8::1 >/dev/null || tp_fail "no answer to ping 2001:db8::1"
+H ip neigh show 192.0.2.1 | grep -q lladdr || tp_fail "ARP did not resolve the relay"
+H ip -6 neigh show 2001:db8::1 | grep -q lladdr || tp_fail "ND did not resolve the relay"
+
+H timeout 120 turnutils_peer -L 192.0.2.20 -L 2001:db8::20 -p 3480 >"$TP_WORK/peer.log" 2>&1 &
+TP_PIDS+=($!)
+ip netns exec "$hosts" timeout 120 tshark -q -i h0 -w "$TP_WORK/h0.pcapng" \
+	-f "udp and (src host 192.0.2.1 or src host 2001:db8::1)" >"$TP_WORK/tshark.log" 2>&1 &
+tshark_pid=$!
+TP_PIDS+=("$tshark_pid")
+sleep 1.5
+
+server=192.0.2.1
+case $variant in
+plain) args=(-c -L 192.0.2.10 -e 192.0.2.20) ;;
+hairpin) args=(-y -c -L 192.0.2.10) ;;
+ipv6) args=(-x -c -L 192.0.2.10 -e 2001:db8::20) ;;
+v6client) args=(-c -L 2001:db8::10 -e 192.0.2.20) server=2001:db8::1 ;;
+*) tp_fail "unknown variant $variant" ;;
+esac
+messages=60
+status=0
+H timeout 90 turnutils_uclient "${args[@]}" -W it-secret -r 3480 -n "$messages" -l 170 -z 5 \
+	"$server" >"$TP_WORK/uclient.log" 2>&1 || status=$?
+((status == 0)) || { tail -n 20 "$TP_WORK/uclient.log" >&2; tp_fail "uclient exited $status"; }
+tp_uclient_verdict "$TP_WORK/uclient.log" "dpdk $variant"
+
+# Telemetry, as an operator would read it.
+verdicts=$(echo /turnpike/verdicts | timeout 10 dpdk-telemetry.py -f "$prefix" 2>&1 | tr -d '\n ')
+[[ $verdicts =~ \"relayed/to_peer\":[1-9] ]] || tp_fail "no telemetry: $verdicts"
+echo "telemetry answered /turnpike/verdicts"
+
+sleep 0.5
+kill -INT "$tshark_pid"
+wait "$tshark_pid" 2>/dev/null || true
+tp_stop_turnpike
+
+count() {
+	grep -oE "stats: dpdk $1 [0-9]+ packets" "$TP_WORK/turnpike.log" | awk '{print $4}' |
+		tail -n 1 || true
+}
+case $variant in
+hairpin) relayed=$(count hairpinned:hairpin) ;;
+*) relayed=$(count relayed:to-peer) ;;
+esac
+echo "packets the workers relayed: ${relayed:-0}"
+((${relayed:-0} > messages / 2)) || tp_fail "the workers relayed ${relayed:-0} packets"
+grep -qE "leaves the DPDK tables: [1-9][0-9]* packets" "$TP_WORK/turnpike.log" ||
+	tp_fail "no binding counted its packets"
+
+H tshark -r "$TP_WORK/h0.pcapng" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
+	-T fields -e ip.checksum.status -e udp.checksum.status >"$TP_WORK/status.txt" 2>/dev/null
+frames=$(wc -l <"$TP_WORK/status.txt")
+bad=$(awk '$1 == "0" || $2 == "0"' "$TP_WORK/status.txt" | wc -l)
+echo "tshark on h0: $frames frames from the relay, $bad with a bad checksum"
+((frames > messages)) || tp_fail "tshark saw only $frames frames"
+((bad == 0)) || tp_fail "$bad frames with a bad checksum"
+echo "PASS: dpdk $variant"
