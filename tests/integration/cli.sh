@@ -31,8 +31,7 @@ expect_error 'auth: { users = ( { name = "a"; password = "x"; key = "00"; } ); }
 	'bad.conf:1: auth.users[0]: give exactly one of "password" and "key"'
 expect_error 'relay: { ipv4: { bind = "::1"; }; };' \
 	'bad.conf:1: relay.ipv4.bind: "::1" is not an IPv4 address'
-expect_error 'dataplane: { mode = "dpdk"; };' \
-	'dataplane.mode: "dpdk" is not available in this build'
+expect_error 'dataplane: { mode = "dpdk"; };' 'dpdk.ports: dpdk mode needs at least one port'
 expect_error $'log:\n{\n\tlevel = ;\n};' "bad.conf:3: syntax error"
 expect_error 'relay: { port-min = 60000; port-max = 50000; };' \
 	"bad.conf:1: relay.port-min: 60000 is above relay.port-max 50000"

@@ -102,7 +102,7 @@ tp_uclient_verdict "$TP_WORK/uclient.log" "dpdk $variant"
 
 # Telemetry, as an operator would read it.
 verdicts=$(echo /turnpike/verdicts | timeout 10 dpdk-telemetry.py -f "$prefix" 2>&1 | tr -d '\n ')
-[[ $verdicts =~ \"relayed/to_peer\":[1-9] ]] || tp_fail "no telemetry: $verdicts"
+[[ $verdicts =~ \"to_control/stun\":[1-9] ]] || tp_fail "no telemetry: $verdicts"
 echo "telemetry answered /turnpike/verdicts"
 
 sleep 0.5
