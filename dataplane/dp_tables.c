@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include <rte_errno.h>
-#include <rte_hash_crc.h>
 #include <rte_malloc.h>
+#include <xxhash.h>
 
 #include "dp.h"
 #include "log.h"
@@ -25,6 +25,14 @@ free_value(void *p, void *value)
 	free(value);
 }
 
+/* XXH3: fast on 20-24 byte keys and safe on any alignment (the keys are 2-byte aligned;
+ * rte_hash_crc reads them 8 bytes at a time). */
+static uint32_t
+hash_key(const void *key, uint32_t len, uint32_t seed)
+{
+	return (uint32_t)XXH3_64bits_withSeed(key, len, seed);
+}
+
 static struct rte_hash *
 table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len, bool values)
 {
@@ -33,7 +41,7 @@ table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len, bool 
 		.name = full,
 		.entries = entries,
 		.key_len = key_len,
-		.hash_func = rte_hash_crc,
+		.hash_func = hash_key,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
