@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The worker lcore, in the style of l3fwd: burst RX from its queue, prefetch one frame
- * ahead, run each through dataplane/core (classify, look up, decide, rewrite in place),
- * buffer the output and send it when the buffer fills or its TSC deadline (~100 us) passes,
- * freeing and counting whatever the TX queue refuses. What the core hands on (signalling,
- * permission-only data, frames whose next hop is unresolved) goes to the control thread over
- * the punt ring, untouched. No locks, no system calls, no logging; one quiescent state
- * report per loop.
+ * The worker lcore, in the style of l3fwd: burst RX from its queue, run the burst through
+ * dataplane/core in stages (classify every frame, look up the whole burst in each table at
+ * once, rewrite in place) with prefetches between them, buffer the output and send it when the
+ * buffer fills or its TSC deadline (~100 us) passes, freeing and counting whatever the TX queue
+ * refuses. What the core hands on (signalling, permission-only data, frames whose next hop is
+ * unresolved) goes to the control thread over the punt ring, untouched. No locks, no system calls,
+ * no logging; one quiescent state report per loop.
  */
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -100,46 +100,48 @@ next_hop_mac(const struct dp *dp, const struct tp_pkt *p, struct rte_ether_addr 
 	return dp_neigh_get(dp, nh, mac);
 }
 
-static void
-process(struct dp_worker *w, struct rte_mbuf *m)
+/* Parse a frame; multi-segment frames are made one first (or dropped, counted). */
+static inline enum tp_step
+classify(struct dp_worker *w, struct rte_mbuf **mp, struct tp_pkt *p)
 {
-	struct dp *dp = w->dp;
-	struct rte_ether_addr nh_mac;
-	struct tp_pkt p;
-	enum tp_step step;
+	struct rte_mbuf *m = *mp;
 	uint8_t *data;
-	void *v;
 
 	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) != 0) {
 		w->multiseg_dropped++;
 		rte_pktmbuf_free(m);
-		return;
+		*mp = NULL;
+		return TP_STEP_DONE;
 	}
 	data = rte_pktmbuf_mtod(m, uint8_t *);
-	step = tp_classify(&p, data, data + rte_pktmbuf_data_len(m), &dp->core);
-	if (step == TP_STEP_LOOKUP_CHAN)
-		step = tp_on_chan(&p, &dp->core,
-				  rte_hash_lookup_data(dp->chans, &p.ckey, &v) >= 0 ? v : NULL);
-	if (step == TP_STEP_LOOKUP_PEER)
-		step = tp_on_peer(&p, &dp->core,
-				  rte_hash_lookup_data(dp->peers, &p.pkey, &v) >= 0 ? v : NULL);
+	return tp_classify(p, data, data + rte_pktmbuf_data_len(m), &w->dp->core);
+}
+
+/* After the lookups: drop, punt, or rewrite in place and queue for TX. */
+static void
+finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step step)
+{
+	struct dp *dp = w->dp;
+	struct rte_ether_addr nh_mac;
+	uint8_t *data;
+
 	if (step != TP_STEP_REWRITE) {
-		if (tp_reason_action(p.reason) == TP_ACT_DROP) {
-			count(w, p.reason, rte_pktmbuf_pkt_len(m));
+		if (tp_reason_action(p->reason) == TP_ACT_DROP) {
+			count(w, p->reason, rte_pktmbuf_pkt_len(m));
 			rte_pktmbuf_free(m);
 		} else {
-			punt(w, m, p.reason);
+			punt(w, m, p->reason);
 		}
 		return;
 	}
 
 	/* Whatever may still hand the frame on is decided before it changes. */
-	if (unlikely(next_hop_mac(dp, &p, &nh_mac) < 0)) {
+	if (unlikely(next_hop_mac(dp, p, &nh_mac) < 0)) {
 		punt(w, m, TP_R_NO_NEXT_HOP);
 		return;
 	}
 
-	int32_t delta = tp_head_delta(&p);
+	int32_t delta = tp_head_delta(p);
 
 	if (delta > 0 && unlikely(!rte_pktmbuf_prepend(m, (uint16_t)delta))) {
 		punt(w, m, TP_R_NO_HEADROOM);
@@ -148,27 +150,95 @@ process(struct dp_worker *w, struct rte_mbuf *m)
 	if (delta < 0)
 		rte_pktmbuf_adj(m, (uint16_t)-delta);
 	/* Padding and Ethernet trailers go: the frame ends with the data. */
-	if (rte_pktmbuf_data_len(m) > tp_out_len(&p))
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - tp_out_len(&p)));
+	if (rte_pktmbuf_data_len(m) > tp_out_len(p))
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - tp_out_len(p)));
 
 	data = rte_pktmbuf_mtod(m, uint8_t *);
-	p.reason = tp_rewrite(&p, data, data + rte_pktmbuf_data_len(m), dp->mac.addr_bytes,
-			      nh_mac.addr_bytes);
-	count(w, p.reason, rte_pktmbuf_pkt_len(m));
-	if (unlikely(tp_reason_action(p.reason) == TP_ACT_DROP)) {
+	p->reason = tp_rewrite(p, data, data + rte_pktmbuf_data_len(m), dp->mac.addr_bytes,
+			       nh_mac.addr_bytes);
+	count(w, p->reason, rte_pktmbuf_pkt_len(m));
+	if (unlikely(tp_reason_action(p->reason) == TP_ACT_DROP)) {
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (p.reason == TP_R_TO_CLIENT) {
-		count_binding(w, p.counter, TP_DIR_TO_CLIENT, p.data_len);
+	if (p->reason == TP_R_TO_CLIENT) {
+		count_binding(w, p->counter, TP_DIR_TO_CLIENT, p->data_len);
 	} else {
-		count_binding(w, p.counter, TP_DIR_TO_PEER, p.data_len);
-		if (p.reason == TP_R_HAIRPIN)
-			count_binding(w, p.counter_in, TP_DIR_TO_CLIENT, p.data_len);
+		count_binding(w, p->counter, TP_DIR_TO_PEER, p->data_len);
+		if (p->reason == TP_R_HAIRPIN)
+			count_binding(w, p->counter_in, TP_DIR_TO_CLIENT, p->data_len);
 	}
 	/* The checksums are complete: no offload flags from the RX side may follow it. */
 	m->ol_flags = 0;
 	enqueue_tx(w, m);
+}
+
+/*
+ * One table's lookups for every frame of the burst waiting at step `at`, at once:
+ * rte_hash_lookup_bulk_data pipelines the bucket and key fetches, and the values are
+ * prefetched together before any is read.
+ */
+static inline void
+lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp_pkt *p,
+       enum tp_step *step, uint16_t n)
+{
+	const void *keys[DP_BURST];
+	void *vals[DP_BURST];
+	uint16_t idx[DP_BURST];
+	uint64_t hits = 0;
+	unsigned k = 0;
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (step[i] != at)
+			continue;
+		idx[k] = i;
+		keys[k++] = at == TP_STEP_LOOKUP_CHAN ? (const void *)&p[i].ckey
+						      : (const void *)&p[i].pkey;
+	}
+	if (!k)
+		return;
+	rte_hash_lookup_bulk_data(h, keys, k, &hits, vals);
+	for (unsigned j = 0; j < k; j++)
+		if (hits >> j & 1)
+			rte_prefetch0(vals[j]);
+	for (unsigned j = 0; j < k; j++) {
+		void *v = hits >> j & 1 ? vals[j] : NULL;
+		uint16_t i = idx[j];
+
+		step[i] = at == TP_STEP_LOOKUP_CHAN ? tp_on_chan(&p[i], &w->dp->core, v)
+						    : tp_on_peer(&p[i], &w->dp->core, v);
+	}
+}
+
+/*
+ * A burst in stages, as l3fwd does: parse every frame, then the channel lookups of the
+ * whole burst, then the peer lookups (peer data and the second half of hairpins), then the
+ * rewrites with the bindings' counters already on their way into the cache.
+ */
+static void
+process_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
+{
+	struct dp *dp = w->dp;
+	struct tp_pkt p[DP_BURST];
+	enum tp_step step[DP_BURST];
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(ms[i + 1], void *));
+		step[i] = classify(w, &ms[i], &p[i]);
+	}
+	lookup(w, dp->chans, TP_STEP_LOOKUP_CHAN, p, step, n);
+	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, n);
+	for (uint16_t i = 0; i < n; i++) {
+		if (step[i] != TP_STEP_REWRITE)
+			continue;
+		rte_prefetch0(&w->bindings[p[i].counter]);
+		if (p[i].hairpin)
+			rte_prefetch0(&w->bindings[p[i].counter_in]);
+	}
+	for (uint16_t i = 0; i < n; i++)
+		if (ms[i])
+			finish(w, ms[i], &p[i], step[i]);
 }
 
 int
@@ -186,11 +256,8 @@ dp_worker_main(void *arg)
 	while (!dp->quit) {
 		uint16_t n = rte_eth_rx_burst(dp->port, (uint16_t)w->index, pkts, DP_BURST);
 
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-			process(w, pkts[i]);
-		}
+		if (n)
+			process_burst(w, pkts, n);
 		/* The first worker also carries what the control thread sends. */
 		if (w->index == 0) {
 			n = rte_ring_dequeue_burst(dp->ctl_tx, (void **)pkts, DP_BURST - w->ntx,

@@ -49,6 +49,14 @@ enum tp_step {
  * write over them, the lookup keys, and the output the decision chose.
  */
 struct tp_pkt {
+	/* Not zeroed: each is written whole before anything reads it. First, so that the BPF
+	 * verifier, which cannot tie an address's length to its family, sees any 16-byte read
+	 * at an IPv4 address's offset still inside the struct. */
+	tp_u8 src[16], dst[16]; /* 16-byte forms: IPv4-mapped for IPv4 */
+	struct tp_chan_key ckey;
+	tp_u8 out_src[16], out_dst[16];
+
+	/* Zeroed by tp_classify: everything from here on. */
 	enum tp_reason reason;
 	tp_u16 l3;   /* offset of the IP header: Ethernet plus any 802.1Q tag */
 	tp_u16 data; /* offset of the relayed bytes */
@@ -59,15 +67,12 @@ struct tp_pkt {
 	tp_u8 in_fam, in_cd; /* family; ChannelData (1) or peer UDP (0) */
 	tp_u8 ttl, tos, df;
 	tp_be16 ip_id, ip_check, ip_len, udp_check, udp_len;
-	tp_u8 src[16], dst[16]; /* 16-byte forms: IPv4-mapped for IPv4 */
 	tp_be16 sport, dport, channel, cd_len;
 	tp_u32 pad_fix; /* checksum words of the ChannelData padding to strip (removal sum) */
 
-	struct tp_chan_key ckey;
-	struct tp_peer_key pkey;
+	struct tp_peer_key pkey; /* its reserved bytes must be zero */
 
 	tp_u8 out_fam, out_cd, hairpin;
-	tp_u8 out_src[16], out_dst[16];
 	tp_be16 out_sport, out_dport, out_channel;
 	tp_u32 counter;	   /* the binding whose counters this frame adds to */
 	tp_u32 counter_in; /* hairpin: the receiving binding as well */
@@ -259,7 +264,8 @@ tp_classify(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, const struct
 	const struct tp_udp_hdr *udp;
 	tp_u16 type, ip_payload = 0, ulen;
 
-	tp_memset(p, 0, sizeof(*p));
+	/* Only the part that needs it: zeroing all of it was a tenth of the work per frame. */
+	tp_memset(&p->reason, 0, sizeof(*p) - __builtin_offsetof(struct tp_pkt, reason));
 	if ((const tp_u8 *)(eth + 1) > end) {
 		p->reason = TP_R_TRUNCATED;
 		return TP_STEP_DONE;
