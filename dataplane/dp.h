@@ -119,7 +119,10 @@ struct dp {
 	/* Control thread only. */
 	struct tp_engine *eng;
 	uint32_t max_bindings;
+	struct tp_chan_val *chan_vals; /* [max_bindings + 1], by slot; workers read them */
+	struct tp_peer_val *peer_vals;
 	uint32_t *free_slots, nfree;
+	uint8_t *slot_taken; /* [max_bindings + 1]: from free_slots, not yet back */
 	uint16_t ip_id;
 	uint64_t now_ms;
 	struct dp_pending pending[DP_PENDING_NH];
@@ -141,6 +144,9 @@ void dp_tables_destroy(struct dp *dp);
 int dp_table_put(struct dp *dp, const struct tp_chan_key *ck, const struct tp_chan_val *cv,
 		 const struct tp_peer_key *pk, const struct tp_peer_val *pv);
 void dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk);
+/* One entry alone, its value at the slot v->counter (1..max_bindings): for the tests. */
+int dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v);
+int dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v);
 int dp_neigh_set(struct dp *dp, const uint8_t ip16[16], const struct rte_ether_addr *mac);
 int dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_addr *mac);
 extern const struct tp_fastpath_ops dp_ops;

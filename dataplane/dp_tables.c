@@ -3,8 +3,14 @@
  * The DPDK dataplane's tables: channel and peer bindings (dataplane/core's keys and values)
  * and neighbours, as rte_hash with lock-free read/write concurrency. The control thread is
  * the only writer; workers read without locks and report quiescent states to the RCU QSBR
- * variable the tables are attached to, so a deleted entry's value is freed only when no
- * worker can still hold it. Neighbours need no freeing: a MAC fits in the data pointer.
+ * variable the tables are attached to.
+ *
+ * A binding's two values live in arrays indexed by its slot (the same index as its counters),
+ * in hugepage memory beside the tables, and the keys point at them: no allocation per
+ * binding, no page walks on the way. A slot goes back to the free list only when the RCU
+ * defer queue reclaims the peer entry, deleted after the channel entry: by then no worker
+ * holds either value, nor adds to the slot's counters. Neighbours need no values: a MAC fits
+ * in the data pointer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,11 +24,17 @@
 #include "dp.h"
 #include "log.h"
 
+/* The RCU defer queue's word that no worker holds the peer value: its slot is free again. */
 static void
-free_value(void *p, void *value)
+reclaim_slot(void *p, void *value)
 {
-	(void)p;
-	free(value);
+	struct dp *dp = p;
+	uint32_t slot = (uint32_t)((struct tp_peer_val *)value - dp->peer_vals);
+
+	if (dp->slot_taken[slot]) {
+		dp->slot_taken[slot] = 0;
+		dp->free_slots[dp->nfree++] = slot;
+	}
 }
 
 /* XXH3: fast on 20-24 byte keys and safe on any alignment (the keys are 2-byte aligned;
@@ -34,7 +46,8 @@ hash_key(const void *key, uint32_t len, uint32_t seed)
 }
 
 static struct rte_hash *
-table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len, bool values)
+table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len,
+      rte_hash_free_key_data on_reclaim)
 {
 	char full[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters params = {
@@ -48,7 +61,8 @@ table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len, bool 
 	struct rte_hash_rcu_config rcu = {
 		.v = dp->qsbr,
 		.mode = RTE_HASH_QSBR_MODE_DQ,
-		.free_key_data_func = values ? free_value : NULL,
+		.free_key_data_func = on_reclaim,
+		.key_data_ptr = dp,
 	};
 	struct rte_hash *h;
 
@@ -78,84 +92,80 @@ dp_tables_create(struct dp *dp)
 		TP_ERR("dpdk: cannot set up RCU for %u workers", dp->nworkers);
 		return -1;
 	}
-	dp->chans = table(dp, "chans", dp->max_bindings, sizeof(struct tp_chan_key), true);
-	dp->peers = table(dp, "peers", dp->max_bindings, sizeof(struct tp_peer_key), true);
-	/* Two next hops per binding at most, and rarely more than a handful in practice. */
-	dp->neigh = table(dp, "neigh", 65536, 16, false);
-	if (!dp->chans || !dp->peers || !dp->neigh)
-		return -1;
-
+	dp->chan_vals = rte_zmalloc("tp_chan_vals", sizeof(*dp->chan_vals) * (dp->max_bindings + 1),
+				    RTE_CACHE_LINE_SIZE);
+	dp->peer_vals = rte_zmalloc("tp_peer_vals", sizeof(*dp->peer_vals) * (dp->max_bindings + 1),
+				    RTE_CACHE_LINE_SIZE);
 	dp->free_slots = calloc(dp->max_bindings, sizeof(*dp->free_slots));
-	if (!dp->free_slots) {
+	dp->slot_taken = calloc(dp->max_bindings + 1, 1);
+	if (!dp->chan_vals || !dp->peer_vals || !dp->free_slots || !dp->slot_taken) {
 		TP_ERR("dpdk: out of memory for %u bindings (dpdk.max-bindings)", dp->max_bindings);
 		return -1;
 	}
 	for (uint32_t i = 0; i < dp->max_bindings; i++)
 		dp->free_slots[dp->nfree++] = dp->max_bindings - i;
-	return 0;
-}
 
-/* Every value still in a table, freed: only once the workers have stopped. */
-static void
-drain_values(struct rte_hash *h)
-{
-	const void *key;
-	void *value;
-	uint32_t next = 0;
-
-	while (h && rte_hash_iterate(h, &key, &value, &next) >= 0)
-		free(value);
+	dp->chans = table(dp, "chans", dp->max_bindings, sizeof(struct tp_chan_key), NULL);
+	dp->peers = table(dp, "peers", dp->max_bindings, sizeof(struct tp_peer_key), reclaim_slot);
+	/* Two next hops per binding at most, and rarely more than a handful in practice. */
+	dp->neigh = table(dp, "neigh", 65536, 16, NULL);
+	return dp->chans && dp->peers && dp->neigh ? 0 : -1;
 }
 
 void
 dp_tables_destroy(struct dp *dp)
 {
-	drain_values(dp->chans);
-	drain_values(dp->peers);
+	/* The tables first: what their defer queues still hold goes back to the free list. */
 	rte_hash_free(dp->chans);
 	rte_hash_free(dp->peers);
 	rte_hash_free(dp->neigh);
 	rte_free(dp->qsbr);
+	rte_free(dp->chan_vals);
+	rte_free(dp->peer_vals);
 	free(dp->free_slots);
+	free(dp->slot_taken);
 	dp->chans = dp->peers = dp->neigh = NULL;
 	dp->qsbr = NULL;
+	dp->chan_vals = NULL;
+	dp->peer_vals = NULL;
 	dp->free_slots = NULL;
+	dp->slot_taken = NULL;
 }
 
-static void *
-copy_of(const void *v, size_t len)
+/* A value into its slot's place in the array, and its key pointing there. */
+int
+dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v)
 {
-	void *p = malloc(len);
+	if (v->counter == 0 || v->counter > dp->max_bindings)
+		return -EINVAL;
+	dp->chan_vals[v->counter] = *v;
+	return rte_hash_add_key_data(dp->chans, k, &dp->chan_vals[v->counter]);
+}
 
-	if (p)
-		memcpy(p, v, len);
-	return p;
+int
+dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v)
+{
+	if (v->counter == 0 || v->counter > dp->max_bindings)
+		return -EINVAL;
+	dp->peer_vals[v->counter] = *v;
+	return rte_hash_add_key_data(dp->peers, k, &dp->peer_vals[v->counter]);
 }
 
 int
 dp_table_put(struct dp *dp, const struct tp_chan_key *ck, const struct tp_chan_val *cv,
 	     const struct tp_peer_key *pk, const struct tp_peer_val *pv)
 {
-	void *c = copy_of(cv, sizeof(*cv)), *p = copy_of(pv, sizeof(*pv)), *old = NULL;
+	void *old;
 	int ret;
 
-	if (!c || !p) {
-		free(c);
-		free(p);
-		return -ENOMEM;
-	}
-	/* A key already present would leak its value on overwrite: take it out first. */
+	/* A key already present points at another slot: take it out first. */
 	if (rte_hash_lookup_data(dp->chans, ck, &old) >= 0 ||
 	    rte_hash_lookup_data(dp->peers, pk, &old) >= 0)
 		dp_table_remove(dp, ck, pk);
-	if ((ret = rte_hash_add_key_data(dp->chans, ck, c)) < 0) {
-		free(c);
-		free(p);
+	if ((ret = dp_table_put_chan(dp, ck, cv)) < 0)
 		return ret;
-	}
-	if ((ret = rte_hash_add_key_data(dp->peers, pk, p)) < 0) {
+	if ((ret = dp_table_put_peer(dp, pk, pv)) < 0) {
 		rte_hash_del_key(dp->chans, ck);
-		free(p);
 		return ret;
 	}
 	return 0;
@@ -164,7 +174,7 @@ dp_table_put(struct dp *dp, const struct tp_chan_key *ck, const struct tp_chan_v
 void
 dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk)
 {
-	/* The value goes to the RCU defer queue with its key, freed after a grace period. */
+	/* Into the RCU defer queues, the channel entry first (see reclaim_slot). */
 	rte_hash_del_key(dp->chans, ck);
 	rte_hash_del_key(dp->peers, pk);
 }
@@ -217,16 +227,21 @@ dp_chan_add(void *ctx, const struct tp_fp_channel *c)
 	uint32_t slot;
 	int ret;
 
+	/* Slots of deleted bindings come back as the defer queue is reclaimed (rte_hash does
+	 * so on deletes): a few may be pending, as the tables' own entries are. */
 	if (!dp->nfree)
 		return -ENOSPC;
 	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
 	slot = dp->free_slots[--dp->nfree];
+	dp->slot_taken[slot] = 1;
 	cv.counter = pv.counter = slot;
 	/* A slot starts from zero on every worker; the workers only ever add to it. */
 	for (unsigned w = 0; w < dp->nworkers; w++)
 		memset(&dp->workers[w]->bindings[slot], 0, sizeof(struct dp_binding_stat));
-	if ((ret = dp_table_put(dp, &ck, &cv, &pk, &pv)) < 0)
+	if ((ret = dp_table_put(dp, &ck, &cv, &pk, &pv)) < 0) {
+		dp->slot_taken[slot] = 0;
 		dp->free_slots[dp->nfree++] = slot;
+	}
 	return ret;
 }
 
@@ -257,7 +272,6 @@ dp_chan_del(void *ctx, const struct tp_fp_channel *c)
 			 (unsigned long long)sum.bytes[TP_DIR_TO_PEER],
 			 (unsigned long long)sum.packets[TP_DIR_TO_CLIENT],
 			 (unsigned long long)sum.bytes[TP_DIR_TO_CLIENT]);
-		dp->free_slots[dp->nfree++] = slot;
 	}
 	dp_table_remove(dp, &ck, &pk);
 }
