@@ -21,6 +21,8 @@ relay=tp-sbs-r-$$ hosts=tp-sbs-h-$$
 work=$(mktemp -d)
 pids=()
 cleanup() {
+	# A background job killed before it has exec'd is a copy of this shell: not its work.
+	[ "$BASHPID" = "$$" ] || return 0
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	ip netns del "$relay" 2>/dev/null || true

@@ -27,6 +27,8 @@ turnpike=$1 variant=$2
 TP_WORK=$(mktemp -d)
 relay=tp-dr-$$ hosts=tp-dh-$$ prefix=tpdp$$
 cleanup() {
+	# A background job killed before it has exec'd is a copy of this shell: not its work.
+	[ "$BASHPID" = "$$" ] || return 0
 	tp_cleanup
 	ip netns del "$relay" 2>/dev/null || true
 	ip netns del "$hosts" 2>/dev/null || true

@@ -42,6 +42,9 @@ tp_begin() {
 TP_PIDS=()
 tp_cleanup() {
 	local pid
+
+	# A background job killed before it has exec'd is a copy of this shell: not its work.
+	[ "$BASHPID" = "$$" ] || return 0
 	for pid in "${TP_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done

@@ -21,6 +21,8 @@ turnpike=$1 pass_obj=$2 variant=$3
 TP_WORK=$(mktemp -d)
 relay=tp-xr-$$ hosts=tp-xh-$$
 cleanup() {
+	# A background job killed before it has exec'd is a copy of this shell: not its work.
+	[ "$BASHPID" = "$$" ] || return 0
 	tp_cleanup
 	ip netns del "$relay" 2>/dev/null || true
 	ip netns del "$hosts" 2>/dev/null || true

@@ -14,6 +14,8 @@ turnpike=$1 pass_obj=$2
 TP_WORK=$(mktemp -d)
 ns=tp-xe-$$
 cleanup() {
+	# A background job killed before it has exec'd is a copy of this shell: not its work.
+	[ "$BASHPID" = "$$" ] || return 0
 	tp_cleanup
 	ip netns del "$ns" 2>/dev/null || true
 }
