@@ -122,7 +122,8 @@ struct dp {
 	struct tp_chan_val *chan_vals; /* [max_bindings + 1], by slot; workers read them */
 	struct tp_peer_val *peer_vals;
 	uint32_t *free_slots, nfree;
-	uint8_t *slot_taken; /* [max_bindings + 1]: from free_slots, not yet back */
+	uint8_t *slot_taken;		 /* [max_bindings + 1]: held by a binding in the tables */
+	struct rte_rcu_qsbr_dq *slot_dq; /* retired slots, back after a grace period */
 	uint16_t ip_id;
 	uint64_t now_ms;
 	struct dp_pending pending[DP_PENDING_NH];
@@ -147,6 +148,7 @@ void dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct t
 /* One entry alone, its value at the slot v->counter (1..max_bindings): for the tests. */
 int dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v);
 int dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v);
+uint32_t dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all);
 int dp_neigh_set(struct dp *dp, const uint8_t ip16[16], const struct rte_ether_addr *mac);
 int dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_addr *mac);
 extern const struct tp_fastpath_ops dp_ops;

@@ -7,33 +7,55 @@
  *
  * A binding's two values live in arrays indexed by its slot (the same index as its counters),
  * in hugepage memory beside the tables, and the keys point at them: no allocation per
- * binding, no page walks on the way. A slot goes back to the free list only when the RCU
- * defer queue reclaims the peer entry, deleted after the channel entry: by then no worker
- * holds either value, nor adds to the slot's counters. Neighbours need no values: a MAC fits
- * in the data pointer.
+ * binding, no page walks on the way. A deleted binding's slot goes into an RCU defer queue
+ * after both its entries left the tables, and back to the free list once every worker has
+ * reported a quiescent state since: by then none holds either value or adds to the slot's
+ * counters. Neighbours need no values: a MAC fits in the data pointer.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
+#include <rte_pause.h>
 #include <rte_malloc.h>
 #include <xxhash.h>
 
 #include "dp.h"
 #include "log.h"
 
-/* The RCU defer queue's word that no worker holds the peer value: its slot is free again. */
+#define SLOT_WAIT_MS 10 /* at most, for a grace period, when every slot is deferred */
+
+/* The defer queue's word that no worker can hold these slots' values any more. */
 static void
-reclaim_slot(void *p, void *value)
+free_slots(void *p, void *e, unsigned int n)
 {
 	struct dp *dp = p;
-	uint32_t slot = (uint32_t)((struct tp_peer_val *)value - dp->peer_vals);
+	const uint32_t *slots = e;
 
-	if (dp->slot_taken[slot]) {
-		dp->slot_taken[slot] = 0;
-		dp->free_slots[dp->nfree++] = slot;
+	for (unsigned int i = 0; i < n; i++)
+		dp->free_slots[dp->nfree++] = slots[i];
+}
+
+/*
+ * Retired slots whose grace period has passed, back to the free list. Workers report a
+ * quiescent state every loop, so a grace period takes microseconds unless one is starved of
+ * its core; this waits up to wait_ms for a free slot (for every retired one when `all`).
+ * Returns the free slots.
+ */
+uint32_t
+dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all)
+{
+	uint64_t end = rte_get_timer_cycles() + rte_get_timer_hz() * wait_ms / 1000;
+	unsigned int pending = 0;
+
+	for (;;) {
+		rte_rcu_qsbr_dq_reclaim(dp->slot_dq, UINT32_MAX, NULL, &pending, NULL);
+		if (!pending || (!all && dp->nfree) || rte_get_timer_cycles() >= end)
+			return dp->nfree;
+		rte_pause();
 	}
 }
 
@@ -46,8 +68,7 @@ hash_key(const void *key, uint32_t len, uint32_t seed)
 }
 
 static struct rte_hash *
-table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len,
-      rte_hash_free_key_data on_reclaim)
+table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len)
 {
 	char full[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters params = {
@@ -61,8 +82,6 @@ table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len,
 	struct rte_hash_rcu_config rcu = {
 		.v = dp->qsbr,
 		.mode = RTE_HASH_QSBR_MODE_DQ,
-		.free_key_data_func = on_reclaim,
-		.key_data_ptr = dp,
 	};
 	struct rte_hash *h;
 
@@ -105,17 +124,41 @@ dp_tables_create(struct dp *dp)
 	for (uint32_t i = 0; i < dp->max_bindings; i++)
 		dp->free_slots[dp->nfree++] = dp->max_bindings - i;
 
-	dp->chans = table(dp, "chans", dp->max_bindings, sizeof(struct tp_chan_key), NULL);
-	dp->peers = table(dp, "peers", dp->max_bindings, sizeof(struct tp_peer_key), reclaim_slot);
+	char name[RTE_RCU_QSBR_DQ_NAMESIZE];
+	struct rte_rcu_qsbr_dq_parameters dq = {
+		.name = name,
+		.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE, /* the control thread alone */
+		.size = dp->max_bindings,
+		.esize = sizeof(uint32_t),
+		.trigger_reclaim_limit = 32,
+		.max_reclaim_size = 256,
+		.free_fn = free_slots,
+		.p = dp,
+		.v = dp->qsbr,
+	};
+	snprintf(name, sizeof(name), "tps_%p", (void *)dp);
+	if (!(dp->slot_dq = rte_rcu_qsbr_dq_create(&dq))) {
+		TP_ERR("dpdk: cannot make the slots' defer queue: %s", rte_strerror(rte_errno));
+		return -1;
+	}
+
+	/* Room beyond max-bindings for deleted keys whose grace period is still running (the
+	 * tables reclaim them when full); max-bindings itself is enforced by the slots. */
+	uint32_t room = dp->max_bindings + RTE_MAX(dp->max_bindings / 8, 1024u);
+
+	dp->chans = table(dp, "chans", room, sizeof(struct tp_chan_key));
+	dp->peers = table(dp, "peers", room, sizeof(struct tp_peer_key));
 	/* Two next hops per binding at most, and rarely more than a handful in practice. */
-	dp->neigh = table(dp, "neigh", 65536, 16, NULL);
+	dp->neigh = table(dp, "neigh", 65536, 16);
 	return dp->chans && dp->peers && dp->neigh ? 0 : -1;
 }
 
 void
 dp_tables_destroy(struct dp *dp)
 {
-	/* The tables first: what their defer queues still hold goes back to the free list. */
+	/* Workers have stopped: every deferred slot and entry can go. */
+	if (dp->slot_dq)
+		rte_rcu_qsbr_dq_delete(dp->slot_dq);
 	rte_hash_free(dp->chans);
 	rte_hash_free(dp->peers);
 	rte_hash_free(dp->neigh);
@@ -125,6 +168,7 @@ dp_tables_destroy(struct dp *dp)
 	free(dp->free_slots);
 	free(dp->slot_taken);
 	dp->chans = dp->peers = dp->neigh = NULL;
+	dp->slot_dq = NULL;
 	dp->qsbr = NULL;
 	dp->chan_vals = NULL;
 	dp->peer_vals = NULL;
@@ -151,17 +195,37 @@ dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_pe
 	return rte_hash_add_key_data(dp->peers, k, &dp->peer_vals[v->counter]);
 }
 
+/*
+ * A binding's entries out of the tables; the slot taken for it, if any, into the defer queue
+ * after them, so that it comes back only when no worker can hold either value.
+ */
+static void
+retire(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk)
+{
+	uint32_t slots[2] = { 0, 0 };
+	void *v;
+
+	if (rte_hash_lookup_data(dp->chans, ck, &v) >= 0)
+		slots[0] = ((const struct tp_chan_val *)v)->counter;
+	if (rte_hash_lookup_data(dp->peers, pk, &v) >= 0)
+		slots[1] = ((const struct tp_peer_val *)v)->counter;
+	dp_table_remove(dp, ck, pk);
+	for (int i = 0; i < 2; i++) {
+		if (!slots[i] || !dp->slot_taken[slots[i]])
+			continue;
+		dp->slot_taken[slots[i]] = 0;
+		rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slots[i]);
+	}
+}
+
 int
 dp_table_put(struct dp *dp, const struct tp_chan_key *ck, const struct tp_chan_val *cv,
 	     const struct tp_peer_key *pk, const struct tp_peer_val *pv)
 {
-	void *old;
 	int ret;
 
-	/* A key already present points at another slot: take it out first. */
-	if (rte_hash_lookup_data(dp->chans, ck, &old) >= 0 ||
-	    rte_hash_lookup_data(dp->peers, pk, &old) >= 0)
-		dp_table_remove(dp, ck, pk);
+	/* A key already present belongs to another slot: retire it first. */
+	retire(dp, ck, pk);
 	if ((ret = dp_table_put_chan(dp, ck, cv)) < 0)
 		return ret;
 	if ((ret = dp_table_put_peer(dp, pk, pv)) < 0) {
@@ -174,7 +238,7 @@ dp_table_put(struct dp *dp, const struct tp_chan_key *ck, const struct tp_chan_v
 void
 dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk)
 {
-	/* Into the RCU defer queues, the channel entry first (see reclaim_slot). */
+	/* Into the tables' RCU defer queues: their key slots are reused after a grace period. */
 	rte_hash_del_key(dp->chans, ck);
 	rte_hash_del_key(dp->peers, pk);
 }
@@ -227,9 +291,7 @@ dp_chan_add(void *ctx, const struct tp_fp_channel *c)
 	uint32_t slot;
 	int ret;
 
-	/* Slots of deleted bindings come back as the defer queue is reclaimed (rte_hash does
-	 * so on deletes): a few may be pending, as the tables' own entries are. */
-	if (!dp->nfree)
+	if (!dp->nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
 		return -ENOSPC;
 	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
 	slot = dp->free_slots[--dp->nfree];
@@ -273,7 +335,7 @@ dp_chan_del(void *ctx, const struct tp_fp_channel *c)
 			 (unsigned long long)sum.packets[TP_DIR_TO_CLIENT],
 			 (unsigned long long)sum.bytes[TP_DIR_TO_CLIENT]);
 	}
-	dp_table_remove(dp, &ck, &pk);
+	retire(dp, &ck, &pk);
 }
 
 const struct tp_fastpath_ops dp_ops = {

@@ -207,7 +207,15 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 		tp_peer_val pv;
 		void *v;
 
-		ASSERT_EQ(dp_ops.chan_add(plane, &c), 0) << "binding " << i << " of " << rounds;
+		int ret = dp_ops.chan_add(plane, &c);
+
+		/* Out of slots only while the worker has not passed a quiescent state since the
+		 * last ones were retired: a starved core (tests share the machine). */
+		if (ret == -ENOSPC) {
+			ASSERT_GT(dp_slots_reclaim(plane, 5000, false), 0u) << "binding " << i;
+			ret = dp_ops.chan_add(plane, &c);
+		}
+		ASSERT_EQ(ret, 0) << "binding " << i << " of " << rounds;
 		tp_fp_channel_entries(&c, &ck, &cv, &pk, &pv);
 		ASSERT_GE(rte_hash_lookup_data(plane->chans, &ck, &v), 0);
 		uint32_t slot = static_cast<tp_chan_val *>(v)->counter;
@@ -223,8 +231,8 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 		plane->workers[0]->bindings[slot].packets[TP_DIR_TO_PEER] += 1;
 		dp_ops.chan_del(plane, &c);
 	}
-	/* Every slot back but those the defer queue still holds. */
-	EXPECT_GE(plane->nfree + 64, nfree);
+	/* Every slot back, once the worker has moved on. */
+	EXPECT_EQ(dp_slots_reclaim(plane, 5000, true), nfree);
 }
 
 } // namespace
