@@ -84,29 +84,6 @@ transact(struct client *c, uint8_t *req, size_t len, struct tp_stun_msg *m, uint
 	return -1;
 }
 
-static int
-error_code(const struct tp_stun_msg *m)
-{
-	const struct tp_stun_attr *e = tp_stun_find(m, TP_ATTR_ERROR_CODE);
-	const uint8_t *v;
-
-	if (!e || e->len < 4)
-		return 0;
-	v = tp_stun_value(m, e);
-	return v[2] * 100 + v[3];
-}
-
-static void
-copy_attr(const struct tp_stun_msg *m, uint16_t type, char *out, size_t cap)
-{
-	const struct tp_stun_attr *a = tp_stun_find(m, type);
-	size_t n = a ? (a->len < cap - 1 ? a->len : cap - 1) : 0;
-
-	if (a)
-		memcpy(out, tp_stun_value(m, a), n);
-	out[n] = '\0';
-}
-
 /* One authenticated request (learning the nonce on the way). 0, or the error code. */
 static int
 request(struct client *c, uint16_t method, const struct tp_addr *peer)
@@ -137,12 +114,12 @@ request(struct client *c, uint16_t method, const struct tp_addr *peer)
 			return -1;
 		if (m.cls == TP_STUN_SUCCESS)
 			return 0;
-		int code = error_code(&m);
+		int code = tp_stun_error_code(&m);
 
 		if (code != 401 && code != 438)
 			return code;
-		copy_attr(&m, TP_ATTR_NONCE, c->nonce, sizeof(c->nonce));
-		copy_attr(&m, TP_ATTR_REALM, c->realm, sizeof(c->realm));
+		tp_stun_get_str(&m, TP_ATTR_NONCE, c->nonce, sizeof(c->nonce));
+		tp_stun_get_str(&m, TP_ATTR_REALM, c->realm, sizeof(c->realm));
 	}
 	return -1;
 }

@@ -463,45 +463,22 @@ send_request(struct gen *g, enum phase ph, uint32_t slot, uint32_t item)
 	return send_frame(g, frame, build_frame(frame, g, &a->client, &server, msg, (uint16_t)len));
 }
 
-static void
-copy_attr(const struct tp_stun_msg *m, uint16_t type, char *out, size_t cap)
-{
-	const struct tp_stun_attr *at = tp_stun_find(m, type);
-	size_t n = at ? RTE_MIN((size_t)at->len, cap - 1) : 0;
-
-	if (at)
-		memcpy(out, tp_stun_value(m, at), n);
-	out[n] = '\0';
-}
-
-static int
-error_code(const struct tp_stun_msg *m)
-{
-	const struct tp_stun_attr *e = tp_stun_find(m, TP_ATTR_ERROR_CODE);
-	const uint8_t *v;
-
-	if (!e || e->len < 4)
-		return 0;
-	v = tp_stun_value(m, e);
-	return v[2] * 100 + v[3];
-}
-
 /* An answer to item's request: 1 when the item is done, 0 to send it again (a fresh nonce),
  * or -1 when the relay refused it. */
 static int
 on_answer(struct gen *g, enum phase ph, uint32_t item, const struct tp_stun_msg *m)
 {
 	struct alloc *a = &g->allocs[ph == CHANNEL_BIND ? g->binds[item].alloc : item];
-	int code = m->cls == TP_STUN_SUCCESS ? 0 : error_code(m);
+	int code = m->cls == TP_STUN_SUCCESS ? 0 : tp_stun_error_code(m);
 
 	if ((ph == PROBE && code == 401) || code == 438) {
-		copy_attr(m, TP_ATTR_NONCE, a->nonce, sizeof(a->nonce));
+		tp_stun_get_str(m, TP_ATTR_NONCE, a->nonce, sizeof(a->nonce));
 		if (ph == PROBE) {
 			char password[64];
 			uint8_t mac[20];
 			struct tp_iov part = { a->user, strlen(a->user) };
 
-			copy_attr(m, TP_ATTR_REALM, g->realm, sizeof(g->realm));
+			tp_stun_get_str(m, TP_ATTR_REALM, g->realm, sizeof(g->realm));
 			tp_hmac(TP_HASH_SHA1, g->secret, strlen(g->secret), &part, 1, mac,
 				sizeof(mac));
 			tp_base64(mac, sizeof(mac), password, sizeof(password));

@@ -236,6 +236,30 @@ tp_stun_get_u32(const struct tp_stun_msg *m, const struct tp_stun_attr *a, uint3
 	return 0;
 }
 
+int
+tp_stun_error_code(const struct tp_stun_msg *m)
+{
+	const struct tp_stun_attr *e = tp_stun_find(m, TP_ATTR_ERROR_CODE);
+	const uint8_t *v;
+
+	if (!e || e->len < 4)
+		return 0;
+	v = tp_stun_value(m, e);
+	return (v[2] & 0x7) * 100 + v[3];
+}
+
+size_t
+tp_stun_get_str(const struct tp_stun_msg *m, uint16_t type, char *out, size_t cap)
+{
+	const struct tp_stun_attr *a = tp_stun_find(m, type);
+	size_t n = a ? (a->len < cap - 1 ? a->len : cap - 1) : 0;
+
+	if (a)
+		memcpy(out, tp_stun_value(m, a), n);
+	out[n] = '\0';
+	return n;
+}
+
 bool
 tp_stun_check_integrity(const struct tp_stun_msg *m, bool sha256, const uint8_t *key, size_t keylen)
 {

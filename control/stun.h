@@ -185,6 +185,10 @@ tp_stun_value(const struct tp_stun_msg *m, const struct tp_stun_attr *a)
 int tp_stun_get_addr(const struct tp_stun_msg *m, const struct tp_stun_attr *a, bool xored,
 		     struct tp_addr *out);
 int tp_stun_get_u32(const struct tp_stun_msg *m, const struct tp_stun_attr *a, uint32_t *out);
+/* A client's view of an answer: the ERROR-CODE's number (0 when there is none), and a text
+ * attribute copied NUL-terminated, cut to cap - 1 bytes ("" when absent). */
+int tp_stun_error_code(const struct tp_stun_msg *m);
+size_t tp_stun_get_str(const struct tp_stun_msg *m, uint16_t type, char *out, size_t cap);
 
 /*
  * Check MESSAGE-INTEGRITY (sha256 false) or MESSAGE-INTEGRITY-SHA256 (sha256 true) with key.

@@ -1548,3 +1548,30 @@ TEST(StunBuilder, HeaderLengthFollowsEveryAttribute)
 }
 
 } // namespace
+
+TEST(StunClientView, ErrorCodeAndTextAttributes)
+{
+	uint8_t buf[256];
+	tp_stun_builder b;
+	tp_stun_msg m;
+	char out[8];
+
+	tp_stun_build_init(&b, buf, sizeof(buf), TP_STUN_ALLOCATE, TP_STUN_ERROR, tid_a);
+	tp_stun_add_error(&b, TP_ERR_STALE_NONCE);
+	tp_stun_add_str(&b, TP_ATTR_NONCE, "0123456789");
+	int len = tp_stun_build_end(&b);
+	ASSERT_GT(len, 0);
+	ASSERT_EQ(tp_stun_parse(&m, buf, (size_t)len), TP_STUN_OK);
+	EXPECT_EQ(tp_stun_error_code(&m), 438);
+	/* Cut to fit, always terminated. */
+	EXPECT_EQ(tp_stun_get_str(&m, TP_ATTR_NONCE, out, sizeof(out)), 7u);
+	EXPECT_STREQ(out, "0123456");
+	/* Absent: empty. */
+	EXPECT_EQ(tp_stun_get_str(&m, TP_ATTR_REALM, out, sizeof(out)), 0u);
+	EXPECT_STREQ(out, "");
+
+	tp_stun_build_init(&b, buf, sizeof(buf), TP_STUN_ALLOCATE, TP_STUN_SUCCESS, tid_a);
+	len = tp_stun_build_end(&b);
+	ASSERT_EQ(tp_stun_parse(&m, buf, (size_t)len), TP_STUN_OK);
+	EXPECT_EQ(tp_stun_error_code(&m), 0);
+}
