@@ -282,8 +282,23 @@ class Engine : public ::testing::Test
 		t->events.push_back("chan- " + Chan(c));
 	}
 
+	/* By name, the rest zero: members the fake does not implement are the optional ones. */
+	static tp_fastpath_ops FakeOps()
+	{
+		tp_fastpath_ops o{};
+
+		o.name = "fake";
+		o.relay_open = Open;
+		o.relay_close = Close;
+		o.perm_add = PermAdd;
+		o.perm_del = PermDel;
+		o.chan_add = ChanAdd;
+		o.chan_del = ChanDel;
+		return o;
+	}
+
 	const tp_engine_io io = { this, ToClient, ToPeer };
-	const tp_fastpath_ops ops = { "fake", Open, Close, PermAdd, PermDel, ChanAdd, ChanDel };
+	const tp_fastpath_ops ops = FakeOps();
 
 	struct tp_engine_gauges Gauges()
 	{
