@@ -1160,6 +1160,7 @@ TEST_F(Engine, EveryDeniedPeerFormGets403)
 		"::ffff:224.0.0.1",
 		"::ffff:255.255.255.255",
 		"64:ff9b::7f00:1",
+		"64:ff9b::",
 		"64:ff9b::a9fe:101",
 		"64:ff9b::e000:1",
 		"64:ff9b::ffff:ffff",

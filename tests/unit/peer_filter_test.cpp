@@ -165,7 +165,10 @@ const peer_case peer_cases[] = {
 
 	/* So are NAT64 addresses (64:ff9b::/96, RFC 6052). */
 	{ "64:ff9b::7f00:1", "denied", "denied", "NAT64 of 127.0.0.1" },
+	{ "64:ff9b::", "denied", "denied", "NAT64 of 0.0.0.0 (unspecified)" },
+	{ "64:ff9b::a9fe:101", "denied", "denied", "NAT64 of 169.254.1.1 (link-local)" },
 	{ "64:ff9b::e000:1", "denied", "denied", "NAT64 of 224.0.0.1" },
+	{ "64:ff9b::ffff:ffff", "denied", "denied", "NAT64 of 255.255.255.255 (broadcast)" },
 	{ "64:ff9b::a00:1", "denied", "allowed", "NAT64 of 10.0.0.1" },
 	{ "64:ff9b::808:808", "allowed", "allowed", "NAT64 of 8.8.8.8" },
 };
