@@ -1391,6 +1391,68 @@ TEST_F(Engine, HairpinBetweenTwoAllocationsOfThisRelayNeverLeavesIt)
 	EXPECT_EQ(Stats().hairpinned, 2u);
 }
 
+/*
+ * The relay's own address may lie in a range denied to peers (a private bind address with
+ * deny-private, or loopback with the default denies and no allow list): its allocations
+ * still reach each other, while the rest of that address and of its range stay shut.
+ */
+TEST_F(Engine, HairpinWorksWhenTheRelaysOwnAddressIsInADeniedRange)
+{
+	const struct {
+		const char *conf, *own, *neighbour;
+	} cases[] = {
+		{ "relay: { ipv4: { bind = \"10.0.0.1\"; }; };", "10.0.0.1", "10.0.0.2" },
+		{ "relay: { ipv4: { bind = \"127.0.0.1\"; }; };", "127.0.0.1", "127.0.0.2" },
+	};
+
+	for (const auto &k : cases) {
+		SCOPED_TRACE(k.own);
+		Start(k.conf);
+		ASSERT_TRUE(cfg.deny_private);
+		ASSERT_EQ(cfg.nallow, 0u);
+		Client a(this, "198.51.100.20", 5000);
+		Client b(this, "198.51.100.21", 5000, "bob", "bob-pw");
+		tp_addr ra = a.AllocateOk(), rb = b.AllocateOk();
+		ASSERT_EQ(str(ra).rfind(std::string(k.own) + ":", 0), 0u);
+		ASSERT_EQ(str(rb).rfind(std::string(k.own) + ":", 0), 0u);
+
+		/* The range stays denied around the relay's own address. */
+		EXPECT_EQ(a.Permit({ addr(k.neighbour, rb.port) })->error(), 403);
+		EXPECT_EQ(a.Bind(0x4001, addr(k.neighbour, rb.port))->error(), 403);
+
+		/* a reaches b through a channel, b answers through a permission alone. */
+		ASSERT_TRUE(a.Bind(0x4000, rb)->success());
+		ASSERT_TRUE(b.Permit({ ra })->success());
+		sent.clear();
+		a.ChannelData(0x4000, "a to b");
+		auto got = Take(b.addr);
+		ASSERT_EQ(got.size(), 1u);
+		Relayed d = decode(got[0]);
+		EXPECT_EQ(d.channel, 0);
+		EXPECT_TRUE(tp_addr_eq(&d.peer, &ra));
+		EXPECT_EQ(d.data, "a to b");
+
+		b.SendIndication(ra, "b to a");
+		got = Take(a.addr);
+		ASSERT_EQ(got.size(), 1u);
+		d = decode(got[0]);
+		EXPECT_EQ(d.channel, 0x4000);
+		EXPECT_EQ(d.data, "b to a");
+		EXPECT_EQ(Stats().hairpinned, 2u);
+
+		/* Other ports of that address, outside the allocation range (the listen port
+		 * among them), are refused: nothing is delivered, nothing goes out. */
+		tp_addr ssh = addr(k.own, 22), listen = addr(k.own, cfg.listen_port),
+			above = addr(k.own, 51000);
+		a.SendIndication(ssh, "ssh");
+		a.SendIndication(listen, "loop?");
+		b.SendIndication(above, "above");
+		EXPECT_TRUE(sent.empty());
+		EXPECT_EQ(Stats().drop_hairpin, 3u);
+		EXPECT_EQ(Stats().hairpinned, 2u);
+	}
+}
+
 TEST_F(Engine, HairpinNeedsTheReceiversPermission)
 {
 	Client a(this, "198.51.100.20", 5000), b(this, "198.51.100.21", 5000, "bob", "bob-pw");
