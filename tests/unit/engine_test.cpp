@@ -678,6 +678,56 @@ TEST_F(Engine, ResponsesAreSignedWithTheRequestsIntegrityKind)
 	EXPECT_TRUE(sha.Signed(*r));
 }
 
+TEST_F(Engine, ResponsesCarryTheConfiguredSoftwareOrNone)
+{
+	Start("relay: { software = \"turnpike-test 1.0\"; };");
+	Client c(this, "203.0.113.10", 5000);
+
+	c.NewTid();
+	c.Send(c.Build(TP_STUN_BINDING, TP_STUN_REQUEST, nullptr, false));
+	auto r = c.Response();
+	ASSERT_TRUE(r->success());
+	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "unsigned success";
+
+	c.NewTid();
+	c.Send(c.Build(
+		TP_STUN_ALLOCATE, TP_STUN_REQUEST,
+		[](tp_stun_builder *b) {
+			tp_stun_add_u32(b, TP_ATTR_REQUESTED_TRANSPORT, 17u << 24);
+		},
+		false));
+	r = c.Response();
+	EXPECT_EQ(r->error(), 401);
+	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "unsigned error";
+
+	r = c.Allocate();
+	ASSERT_TRUE(r->success());
+	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "signed success";
+	EXPECT_TRUE(c.Signed(*r));
+	ASSERT_NE(r->find(TP_ATTR_SOFTWARE), nullptr);
+	EXPECT_LT(r->find(TP_ATTR_SOFTWARE)->off, r->m.mi_off) << "covered by the integrity";
+
+	r = c.Allocate();
+	EXPECT_EQ(r->error(), 437);
+	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "signed error";
+	EXPECT_TRUE(c.Signed(*r));
+
+	/* software = "" (this suite's config) leaves the attribute out. */
+	Start("");
+	Client d(this, "203.0.113.10", 5001);
+	d.NewTid();
+	d.Send(d.Build(TP_STUN_BINDING, TP_STUN_REQUEST, nullptr, false));
+	r = d.Response();
+	ASSERT_TRUE(r->success());
+	EXPECT_EQ(r->find(TP_ATTR_SOFTWARE), nullptr);
+	r = d.Allocate();
+	ASSERT_TRUE(r->success());
+	EXPECT_EQ(r->find(TP_ATTR_SOFTWARE), nullptr);
+	r = d.Allocate();
+	EXPECT_EQ(r->error(), 437);
+	EXPECT_EQ(r->find(TP_ATTR_SOFTWARE), nullptr);
+}
+
 /* coturn's use-auth-secret password, computed here with OpenSSL, not the code under test. */
 std::string
 rest_password(const std::string &secret, const std::string &user)
