@@ -804,6 +804,25 @@ TEST_F(Engine, RelayedAddressIsThePublicOneBehindNat)
 	EXPECT_EQ(relays.count("10.0.0.5:" + std::to_string(relayed.port)), 1u);
 }
 
+TEST_F(Engine, RelayedIpv6AddressIsThePublicOneBehindNat)
+{
+	Start("relay: { ipv6: { bind = \"fd00::5\"; public = \"2001:db8::200\"; }; };");
+	Client c(this, "2001:db8:5::10", 5000);
+	tp_addr relayed = c.AllocateOk([](tp_stun_builder *b) {
+		tp_stun_add_u32(b, TP_ATTR_REQUESTED_ADDRESS_FAMILY, 0x02u << 24);
+	});
+	EXPECT_EQ(str(relayed).rfind("[2001:db8::200]:", 0), 0u);
+	/* The dataplane opens the bind address, and data leaves from it. */
+	std::string bound = str(addr("fd00::5", relayed.port));
+	EXPECT_EQ(relays.count(bound), 1u);
+	ASSERT_TRUE(c.Permit({ kPeer6 })->success());
+	EXPECT_EQ(perms.count(bound + ">" + str(addr("2001:db8:ffff::7", 0))), 1u);
+	c.SendIndication(kPeer6, "out");
+	auto out = Take(kPeer6);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(str(out[0].relay), bound);
+}
+
 TEST_F(Engine, RetransmittedAllocateGetsTheSameAnswerAnotherGets437)
 {
 	Client c(this, "203.0.113.10", 5000);
