@@ -8,10 +8,12 @@
  *   step = tp_classify(&p, frame, end, cfg);      parse, and say which lookup comes next
  *   TP_STEP_LOOKUP_CHAN: step = tp_on_chan(&p, cfg, value of p.ckey or NULL);
  *   TP_STEP_LOOKUP_PEER: step = tp_on_peer(&p, cfg, value of p.pkey or NULL);
- *   TP_STEP_REWRITE:     grow the front by tp_head_delta(&p) bytes (negative: shrink) and
- *                        end the frame tp_out_len(&p) bytes after its new start; resolve the
- *                        next hop for p.out_fam and p.out_dst; then
- *                        p.reason = tp_rewrite(&p, cfg, new_frame, new_end, src_mac, dst_mac).
+ *   TP_STEP_REWRITE:     resolve the next hop for p.out_fam and p.out_dst (none yet: hand the
+ *                        frame on untouched as no-next-hop); grow the front by
+ *                        tp_head_delta(&p) bytes (negative: shrink; no room: untouched, as
+ *                        no-headroom) and end the frame tp_out_len(&p) bytes after its new
+ *                        start; then
+ *                        p.reason = tp_rewrite(&p, new_frame, new_end, src_mac, dst_mac).
  *   TP_STEP_DONE:        p.reason says what to do; the frame is untouched.
  *
  * Classification (DESIGN.md, "The fast path"): UDP to a bind address of the relay and the
