@@ -67,7 +67,8 @@ struct tp_pkt {
 	tp_be16 vlan_tci;
 
 	tp_u8 in_fam, in_cd; /* family; ChannelData (1) or peer UDP (0) */
-	tp_u8 ttl, tos, df;
+	tp_u8 ttl, tos;
+	tp_be16 ip_frag; /* IPv4 flags as they came: DF, perhaps the reserved bit; offset 0 */
 	tp_be16 ip_id, ip_check, ip_len, udp_check, udp_len;
 	tp_be16 sport, dport, channel, cd_len;
 	tp_u32 pad_fix; /* checksum words of the ChannelData padding to strip (removal sum) */
@@ -162,7 +163,7 @@ tp_parse_ipv4(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 		return tp_stop(p, TP_R_BAD_IP_CHECKSUM);
 	p->ttl = ip->ttl;
 	p->tos = ip->tos;
-	p->df = (frag & TP_IPV4_DF) != 0;
+	p->ip_frag = ip->frag_off;
 	p->ip_id = ip->id;
 	p->ip_check = ip->check;
 	p->ip_len = ip->tot_len;

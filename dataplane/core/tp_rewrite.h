@@ -12,6 +12,8 @@
  *   DSCP and ECN     copied (the preferred behaviour): IPv4 TOS <-> IPv6 traffic class.
  *   IPv4 DF          IPv4 to IPv4: copied from the incoming packet (preferred). IPv6 to
  *                    IPv4: set, with Identification 0, an atomic datagram (RFC 6864).
+ *   IPv4 reserved    the flag bit RFC 791 says must be zero: cleared, as the relay's own
+ *   flag             sockets would send it, with the header checksum updated to match.
  *   IPv4 ID          IPv4 to IPv4: copied, like every field not named here; with the
  *                    header checksum updated incrementally (RFC 1624).
  *   Flow label       never copied (section 13.2): a hash of the outgoing addresses and ports
@@ -129,7 +131,8 @@ tp_emit_l2(const struct tp_pkt *p, tp_u8 *f, const tp_u8 *end, const tp_u8 *src_
 	return f + TP_ETH_HLEN + TP_VLAN_HLEN;
 }
 
-/* IPv4 from IPv4: the incoming header with TTL, length and addresses replaced (RFC 1624). */
+/* IPv4 from IPv4: the incoming header with TTL, length, flags and addresses replaced (RFC
+ * 1624). Only DF of the flags stays: MF and the offset are 0 here, the reserved bit goes. */
 TP_CORE_INLINE void
 tp_emit_ipv4_relay(const struct tp_pkt *p, tp_u8 *l3)
 {
@@ -142,12 +145,13 @@ tp_emit_ipv4_relay(const struct tp_pkt *p, tp_u8 *l3)
 	ip->tos = p->tos;
 	ip->tot_len = tp_htons(TP_IPV4_HLEN + tp_out_udp_len(p));
 	ip->id = p->ip_id;
-	ip->frag_off = p->df ? tp_htons(TP_IPV4_DF) : 0;
+	ip->frag_off = (tp_be16)(p->ip_frag & tp_htons(TP_IPV4_DF));
 	ip->ttl = ttl_out[0];
 	ip->protocol = TP_IPPROTO_UDP;
 	tp_memcpy(ip->saddr, p->out_src + 12, 4);
 	tp_memcpy(ip->daddr, p->out_dst + 12, 4);
 	check = tp_csum_replace16(check, p->ip_len, ip->tot_len);
+	check = tp_csum_replace16(check, p->ip_frag, ip->frag_off);
 	check = tp_csum_replace(check, ttl_in, ttl_out, 2);
 	check = tp_csum_replace(check, p->src + 12, ip->saddr, 4);
 	check = tp_csum_replace(check, p->dst + 12, ip->daddr, 4);

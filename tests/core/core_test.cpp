@@ -175,6 +175,19 @@ TEST(VectorSet, CoversEveryReason)
 	}
 }
 
+/* IPv4 flags and fragments, and the fragment header of IPv6, each have their vector. */
+TEST(VectorSet, CoversIpFlagsAndFragments)
+{
+	std::set<std::string> names;
+
+	for (unsigned i = 0; i < tp_nvectors; i++)
+		names.insert(tp_vectors[i].name);
+	for (const char *n : { "cd4-to-udp4-df-clear", "udp4-to-cd4-df-clear",
+			       "udp4-to-cd4-reserved-flag", "cd4-to-udp4-reserved-flag",
+			       "ipv4-fragment", "ipv4-fragment-later", "ipv6-fragment" })
+		EXPECT_TRUE(names.count(n)) << n;
+}
+
 /* RFC 1624 section 4's worked example: HC 0xDD2F, m 0x5555 -> m' 0x3285 gives 0x0000. */
 TEST(Checksum, Rfc1624Example)
 {

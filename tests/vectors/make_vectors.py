@@ -18,7 +18,7 @@ import struct
 import sys
 
 from scapy.all import (ARP, ICMP, IP, UDP, Dot1Q, Ether, IPOption_RR, IPv6,
-                       IPv6ExtHdrHopByHop, Raw)
+                       IPv6ExtHdrFragment, IPv6ExtHdrHopByHop, Raw)
 
 RELAY_MAC = "02:00:00:00:00:01"
 ROUTER_MAC = "02:00:00:00:00:fe"  # where frames come from, and the next hop we hand them to
@@ -65,26 +65,28 @@ def cd(channel, data, pad=0, length=None):
     return struct.pack("!HH", channel, len(data) if length is None else length) + data + b"\xAA" * pad
 
 
-def l3(src, dst, ttl=TTL, tos=TOS, ident=0x1234, df=True, **kw):
-    """An IP header: IPv4 or IPv6 by the addresses."""
+def l3(src, dst, ttl=TTL, tos=TOS, ident=0x1234, df=True, flags=None, **kw):
+    """An IP header: IPv4 or IPv6 by the addresses; IPv4 flags "DF" unless df or flags say."""
     if fam(src) == 4:
-        return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=ident, flags="DF" if df else 0, **kw)
+        return IP(src=src, dst=dst, ttl=ttl, tos=tos, id=ident,
+                  flags=flags if flags is not None else "DF" if df else 0, **kw)
     return IPv6(src=src, dst=dst, hlim=ttl, tc=tos, fl=kw.pop("fl", 0x12345))
 
 
 def frame(src, dst, sport, dport, payload, vlan=None, chksum=None, ttl=TTL, ident=0x1234,
-          df=True, src_mac=ROUTER_MAC, dst_mac=RELAY_MAC):
+          df=True, flags=None, src_mac=ROUTER_MAC, dst_mac=RELAY_MAC):
     eth = Ether(src=src_mac, dst=dst_mac)
     if vlan is not None:
         eth = eth / Dot1Q(vlan=vlan, prio=5)
     udp = UDP(sport=sport, dport=dport) if chksum is None else UDP(sport=sport, dport=dport, chksum=chksum)
-    return eth / l3(src, dst, ttl=ttl, ident=ident, df=df) / udp / Raw(payload)
+    return eth / l3(src, dst, ttl=ttl, ident=ident, df=df, flags=flags) / udp / Raw(payload)
 
 
 def relayed(in_src, out_src, out_dst, sport, dport, payload, vlan=None, zero_csum=False,
             ident=0x1234, df=True):
     """The expected output: our MAC to the next hop, TTL one less, TOS kept; IPv4 from IPv4
-    keeps ID and DF, IPv4 from IPv6 gets ID 0 and DF (RFC 6864); IPv6 gets our flow label."""
+    keeps ID and DF (and nothing else of the flags: the reserved bit leaves clear), IPv4 from
+    IPv6 gets ID 0 and DF (RFC 6864); IPv6 gets our flow label."""
     eth = Ether(src=RELAY_MAC, dst=ROUTER_MAC)
     if vlan is not None:
         eth = eth / Dot1Q(vlan=vlan, prio=5)
@@ -150,33 +152,34 @@ def add(name, description, inp, action, reason, out=None, chans=(), peers=(), co
 # odd and even length (the pad is stripped toward the peer and before a hairpinned client).
 
 def client_to_peer(cfam, pfam, channel, alloc_port, data, pad=0, suffix="", vlan=None,
-                   zero=False):
+                   zero=False, df=True, flags=None, note=""):
     client = CLIENT4 if cfam == 4 else CLIENT6
     dst = PEER4 if pfam == 4 else PEER6
     c = chan(client, channel, pfam, alloc_port, dst, PPORT)
     inp = frame(client, bind_addr(cfam), CPORT, 3478, cd(channel, data, pad), vlan=vlan,
-                chksum=0 if zero else None)
+                chksum=0 if zero else None, df=df, flags=flags)
     out = relayed(client, bind_addr(pfam), dst, alloc_port, PPORT, data, vlan=vlan,
-                  zero_csum=zero and pfam == 4)
+                  zero_csum=zero and pfam == 4, df=df)
     add(f"cd{cfam}-to-udp{pfam}{suffix}",
         f"ChannelData over IPv{cfam} from a client, {len(data)} data bytes"
         f"{f' padded with {pad}' if pad else ''}{' in VLAN %d' % vlan if vlan else ''}"
-        f"{' with no UDP checksum' if zero else ''}, to its IPv{pfam} peer as UDP",
+        f"{' with no UDP checksum' if zero else ''}{note}, to its IPv{pfam} peer as UDP",
         inp, "relayed", "to-peer", out, chans=[c], counter_id=c["counter"],
         full_checksum=zero and pfam == 6)
 
 
-def peer_to_client(pfam, cfam, channel, alloc_port, data, suffix="", vlan=None, zero=False):
+def peer_to_client(pfam, cfam, channel, alloc_port, data, suffix="", vlan=None, zero=False,
+                   df=True, flags=None, note=""):
     client = CLIENT4 if cfam == 4 else CLIENT6
     src = PEER4 if pfam == 4 else PEER6
     p = peer(pfam, alloc_port, src, PPORT, client, channel)
     inp = frame(src, bind_addr(pfam), PPORT, alloc_port, data, vlan=vlan,
-                chksum=0 if zero else None)
+                chksum=0 if zero else None, df=df, flags=flags)
     out = relayed(src, bind_addr(cfam), client, 3478, CPORT, cd(channel, data), vlan=vlan,
-                  zero_csum=zero and cfam == 4)
+                  zero_csum=zero and cfam == 4, df=df)
     add(f"udp{pfam}-to-cd{cfam}{suffix}",
         f"UDP over IPv{pfam} from a peer, {len(data)} bytes{' in VLAN %d' % vlan if vlan else ''}"
-        f"{' with no UDP checksum' if zero else ''}, to its IPv{cfam} client as ChannelData",
+        f"{' with no UDP checksum' if zero else ''}{note}, to its IPv{cfam} client as ChannelData",
         inp, "relayed", "to-client", out, peers=[p], counter_id=p["counter"],
         full_checksum=zero and cfam == 6)
 
@@ -257,6 +260,18 @@ add("cd4-to-udp4-eth-trailer",
     relayed(CLIENT4, CONFIG["bind4"], PEER4, 50051, PPORT, b"hi"), chans=[c],
     counter_id=c["counter"])
 
+# IPv4 flags, IPv4 to IPv4: DF copied as it came, set or clear (RFC 8656 section 14's
+# preferred behaviour). The reserved bit (RFC 791: must be zero) does not leave, as it would not
+# from the relay's own sockets, and the header checksum accounts for its going.
+client_to_peer(4, 4, 0x4081, 50081, b"DF clear stays clear", suffix="-df-clear", df=False,
+               note=" without DF")
+peer_to_client(4, 4, 0x4082, 50082, b"no DF from the peer", suffix="-df-clear", df=False,
+               note=" without DF")
+peer_to_client(4, 4, 0x4083, 50083, b"reserved bit", suffix="-reserved-flag", flags="evil+DF",
+               note=" with DF and the reserved flag bit set")
+client_to_peer(4, 4, 0x4084, 50084, b"reserved bit only", suffix="-reserved-flag", flags="evil",
+               df=False, note=" with only the reserved flag bit set")
+
 # Passed on untouched --------------------------------------------------------------------------
 
 add("not-ip", "an ARP request for the relay's address goes to the kernel as it came",
@@ -282,6 +297,16 @@ add("ipv4-fragment", "the first fragment of a fragmented datagram",
 add("ipv6-extension", "IPv6 with a hop-by-hop header",
     Ether(src=ROUTER_MAC, dst=RELAY_MAC) / IPv6(src=CLIENT6, dst=CONFIG["bind6"])
     / IPv6ExtHdrHopByHop() / UDP(sport=CPORT, dport=3478) / Raw(cd(0x4001, b"hbh")),
+    "to-kernel", "ipv6-extension")
+add("ipv4-fragment-later", "the last fragment of a datagram: offset 1480, MF clear, no UDP header",
+    Ether(src=ROUTER_MAC, dst=RELAY_MAC)
+    / IP(src=CLIENT4, dst=CONFIG["bind4"], proto=17, flags=0, frag=185)
+    / Raw(b"the rest of a long datagram"),
+    "to-kernel", "ipv4-fragment")
+add("ipv6-fragment", "IPv6 with a Fragment header (44), the datagram's first fragment",
+    Ether(src=ROUTER_MAC, dst=RELAY_MAC) / IPv6(src=CLIENT6, dst=CONFIG["bind6"])
+    / IPv6ExtHdrFragment(id=0x2a, m=1) / UDP(sport=CPORT, dport=3478, len=1000, chksum=0x1234)
+    / Raw(cd(0x4004, b"frag", length=992)),
     "to-kernel", "ipv6-extension")
 
 # For the engine -------------------------------------------------------------------------------
