@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The C shim behind the core's vector tests (see vector_runner.h).
+ * The C shim behind the core's vector tests (see vector_runner.h). Built twice: as a dataplane
+ * that sums payloads (the DPDK lcores), and, through vector_runner_nosum.c, as one that cannot
+ * (TP_CORE_NO_PAYLOAD_SUM, as the XDP program); a vector's cannot_sum_payload picks the second.
  */
 #include "vector_runner.h"
 
 #include <string.h>
+
+#ifndef TP_VEC_RUN_ONE
+#define TP_VEC_RUN_ONE tp_vec_run_sum
+#endif
 
 static const struct tp_chan_val *
 find_chan(const struct tp_vector *v, const struct tp_chan_key *k)
@@ -25,14 +31,16 @@ find_peer(const struct tp_vector *v, const struct tp_peer_key *k)
 }
 
 void
-tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r)
+TP_VEC_RUN_ONE(const struct tp_vector *v, struct tp_vec_result *r)
 {
-	uint8_t *frame = r->frame + TP_VEC_HEADROOM;
+	uint8_t *frame = r->frame + (v->headroom < 0 ? TP_VEC_HEADROOM : v->headroom);
 	struct tp_pkt p;
 	enum tp_step step;
+	enum tp_action act;
 
 	memset(r, 0, sizeof(*r));
 	memcpy(frame, v->in, v->in_len);
+	r->len = v->in_len;
 	step = tp_classify(&p, frame, frame + v->in_len, &v->cfg);
 	if (step == TP_STEP_LOOKUP_CHAN)
 		step = tp_on_chan(&p, &v->cfg, find_chan(v, &p.ckey));
@@ -41,21 +49,38 @@ tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r)
 	if (step == TP_STEP_REWRITE) {
 		int32_t delta = tp_head_delta(&p);
 
-		/* What rte_pktmbuf_prepend/adj or bpf_xdp_adjust_head would do. */
-		if (delta > TP_VEC_HEADROOM) {
+		/* What a dataplane settles before the frame changes, in the order both do it: the
+		 * next hop, then room in front (rte_pktmbuf_prepend, bpf_xdp_adjust_head). */
+		if (v->next_hop_unresolved) {
+			p.reason = TP_R_NO_NEXT_HOP;
+		} else if (delta > frame - r->frame) {
 			p.reason = TP_R_NO_HEADROOM;
 		} else {
-			frame -= delta;
-			p.reason = tp_rewrite(&p, frame, frame + tp_out_len(&p), v->relay_mac,
+			uint8_t *out = frame - delta;
+
+			p.reason = tp_rewrite(&p, out, out + tp_out_len(&p), v->relay_mac,
 					      v->next_hop_mac);
+			act = tp_reason_action(p.reason);
+			if (act == TP_ACT_RELAYED || act == TP_ACT_HAIRPINNED) {
+				frame = out;
+				r->len = tp_out_len(&p);
+				r->counter = p.counter;
+				r->counter_in = p.counter_in;
+			}
 		}
-		r->len = tp_out_len(&p);
-		r->counter = p.counter;
-		r->counter_in = p.counter_in;
-	} else {
-		r->len = v->in_len;
 	}
 	memmove(r->frame, frame, r->len);
 	r->action = tp_action_name(tp_reason_action(p.reason));
 	r->reason = tp_reason_name(p.reason);
 }
+
+#ifndef TP_CORE_NO_PAYLOAD_SUM
+void
+tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r)
+{
+	if (v->cannot_sum_payload)
+		tp_vec_run_nosum(v, r);
+	else
+		tp_vec_run_sum(v, r);
+}
+#endif

@@ -16,7 +16,7 @@
 extern "C" {
 #endif
 
-#define TP_VEC_HEADROOM 64
+#define TP_VEC_HEADROOM 64 /* when the vector does not say: room for any rewrite */
 #define TP_VEC_BUF	(TP_VEC_HEADROOM + 2048)
 
 struct tp_vec_result {
@@ -26,7 +26,11 @@ struct tp_vec_result {
 	uint32_t counter, counter_in;
 };
 
+/* Run v as a dataplane with v's conditions would: its headroom, its next hop, its ability to
+ * sum a payload (tp_vec_run_sum or tp_vec_run_nosum, as v->cannot_sum_payload says). */
 void tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r);
+void tp_vec_run_sum(const struct tp_vector *v, struct tp_vec_result *r);
+void tp_vec_run_nosum(const struct tp_vector *v, struct tp_vec_result *r);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,12 @@
 # running the code under test: scapy computes every IP and UDP checksum in full. Writes
 # vectors.json, input.pcap and expected.pcap (frame i of each belongs to vector i).
 #
+# A vector may also set what the dataplane around the core has or knows: the headroom in front
+# of the frame, whether the next hop is resolved, whether the dataplane can sum a payload. Each
+# runner recreates that condition; where a dataplane genuinely cannot (BPF_PROG_TEST_RUN always
+# gives XDP its full headroom, the DPDK lcores always sum), the vector says why in
+# "unsupported", by dataplane, and that runner reports the vector skipped with the reason.
+#
 # usage: /usr/bin/python3 tests/vectors/make_vectors.py [OUTDIR]   (default: beside this file)
 import json
 import os
@@ -125,8 +131,20 @@ def peer(family, alloc_port, peer_ip, peer_port, client, channel, cport=CPORT, c
             "counter": counter_id if counter_id is not None else next(counter)}
 
 
+# The conditions a vector may set, and the dataplanes that cannot recreate them.
+XDP_HEADROOM = ("BPF_PROG_TEST_RUN always gives the program XDP_PACKET_HEADROOM (256 bytes, "
+                "less at most 32 of metadata): a rewrite never lacks room there")
+DPDK_SUMS = ("the DPDK dataplane sums payloads: it relays this frame, as the vector without "
+             "the condition says")
+
+
 def add(name, description, inp, action, reason, out=None, chans=(), peers=(), config=None,
-        counter_id=0, counter_in=0, full_checksum=False):
+        counter_id=0, counter_in=0, full_checksum=False, headroom=None,
+        next_hop_unresolved=False, cannot_sum_payload=False, unsupported=None):
+    """headroom: bytes in front of the frame (None: as much as the dataplane has);
+    next_hop_unresolved: the dataplane has no MAC for the output's next hop;
+    cannot_sum_payload: the dataplane cannot sum a payload (as XDP cannot);
+    unsupported: {"dpdk" or "xdp": why that dataplane cannot recreate the condition}."""
     vectors.append({
         "name": name,
         "description": description,
@@ -143,6 +161,10 @@ def add(name, description, inp, action, reason, out=None, chans=(), peers=(), co
         "counter": counter_id,
         "counter_in": counter_in,
         "full_checksum": full_checksum,
+        "headroom": headroom,
+        "next_hop_unresolved": next_hop_unresolved,
+        "cannot_sum_payload": cannot_sum_payload,
+        "unsupported": dict(unsupported or {}),
     })
 
 
@@ -271,6 +293,28 @@ peer_to_client(4, 4, 0x4083, 50083, b"reserved bit", suffix="-reserved-flag", fl
                note=" with DF and the reserved flag bit set")
 client_to_peer(4, 4, 0x4084, 50084, b"reserved bit only", suffix="-reserved-flag", flags="evil",
                df=False, note=" with only the reserved flag bit set")
+
+# What the dataplane around the core has or knows ----------------------------------------------
+
+c = chan(CLIENT4, 0x4091, 4, 50091, PEER4, PPORT)
+add("no-next-hop",
+    "ChannelData for a peer whose next hop is not resolved yet: to the kernel as it came, "
+    "which resolves it while the sockets relay",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4091, b"who has the router?")),
+    "to-kernel", "no-next-hop", chans=[c], next_hop_unresolved=True)
+p = peer(4, 50092, PEER4, PPORT, CLIENT6, 0x4092)
+add("no-headroom",
+    "UDP over IPv4 from a peer for an IPv6 client: 24 more header bytes than came, with 16 "
+    "bytes of headroom; to the kernel as it came",
+    frame(PEER4, CONFIG["bind4"], PPORT, 50092, b"no room to grow"), "to-kernel", "no-headroom",
+    peers=[p], headroom=16, unsupported={"xdp": XDP_HEADROOM})
+c = chan(CLIENT4, 0x4093, 6, 50093, PEER6, PPORT)
+add("needs-full-checksum",
+    "ChannelData over IPv4 without a UDP checksum for an IPv6 peer, in a dataplane that cannot "
+    "sum the payload (XDP): to the engine as it came, which sends it with a checksum",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4093, b"sum me, please"), chksum=0),
+    "to-control", "needs-full-checksum", chans=[c], cannot_sum_payload=True,
+    unsupported={"dpdk": DPDK_SUMS + " (cd4-to-udp6-zero-csum)"})
 
 # Passed on untouched --------------------------------------------------------------------------
 

@@ -43,6 +43,14 @@ struct tp_vector {
 	uint8_t relay_mac[6], next_hop_mac[6];
 	uint32_t counter, counter_in; /* counter slots the frame must count against (0: none) */
 	int full_checksum; /* the output needs the payload summed (IPv4 checksum 0 to IPv6) */
+
+	/* What the dataplane around the core has or knows, for this vector. */
+	int headroom;		 /* bytes in front of the frame; -1: as much as the dataplane has */
+	int next_hop_unresolved; /* no MAC for the output's next hop */
+	int cannot_sum_payload;	 /* the dataplane cannot sum a payload (as XDP cannot) */
+	/* Why a dataplane cannot recreate those conditions (NULL: it can): its runner reports the
+	 * vector as skipped with this text. */
+	const char *not_dpdk, *not_xdp;
 };
 
 extern const struct tp_vector tp_vectors[];

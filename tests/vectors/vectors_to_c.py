@@ -83,6 +83,15 @@ for i, v in enumerate(vectors):
     out.append("\t\t.relay_mac = %s, .next_hop_mac = %s," % (mac(v["relay_mac"]), mac(v["next_hop_mac"])))
     out.append("\t\t.counter = %d, .counter_in = %d, .full_checksum = %d," % (
         v["counter"], v["counter_in"], 1 if v["full_checksum"] else 0))
+    out.append("\t\t.headroom = %d, .next_hop_unresolved = %d, .cannot_sum_payload = %d," % (
+        -1 if v["headroom"] is None else v["headroom"], 1 if v["next_hop_unresolved"] else 0,
+        1 if v["cannot_sum_payload"] else 0))
+    unsupported = dict(v["unsupported"])
+    for plane in ("dpdk", "xdp"):
+        if plane in unsupported:
+            out.append("\t\t.not_%s = %s," % (plane, cstr(unsupported.pop(plane))))
+    if unsupported:
+        sys.exit("%s: unsupported names no runner: %s" % (v["name"], ", ".join(unsupported)))
     out.append("\t},")
 out.append("};")
 out.append("const unsigned tp_nvectors = %d;" % len(vectors))
