@@ -273,7 +273,9 @@ relay_expired(struct tp_timer *t)
 	struct tp_relay *r = tp_container_of(t, struct tp_relay, timer);
 	struct tp_alloc *a = r->alloc;
 
+	a->eng->ending = TP_FLOW_END_ALLOCATION;
 	relay_release(a, (int)(r - a->relay));
+	a->eng->ending = TP_FLOW_END_EXPIRED;
 	if (alloc_empty(a)) {
 		a->eng->stats.allocations_expired++;
 		tp_alloc_free(a);
@@ -396,6 +398,7 @@ alloc_new(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_au
 		tp_timer_init(&a->relay[f].timer, relay_expired);
 		tp_list_init(&a->relay[f].perms);
 		tp_list_init(&a->relay[f].chans);
+		tp_list_init(&a->relay[f].pflows);
 	}
 	tp_htab_insert(&eng->allocs, &a->node);
 	tp_list_add_tail(&eng->allocs_list, &a->link);
@@ -599,10 +602,13 @@ tp_handle_refresh(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stu
 	for (int f = 0; f < TP_NFAM; f++) {
 		if (!a->relay[f].port || (only >= 0 && f != only))
 			continue;
-		if (desired)
+		if (desired) {
 			relay_set_lifetime(a, f, desired);
-		else
+		} else {
+			eng->ending = TP_FLOW_END_REFRESHED;
 			relay_release(a, f);
+			eng->ending = TP_FLOW_END_EXPIRED;
+		}
 	}
 	tp_reply_begin(eng, &r, m, auth, &client, false);
 	tp_stun_add_u32(&r.b, TP_ATTR_LIFETIME, desired);

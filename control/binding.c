@@ -68,6 +68,34 @@ fp_channel(const struct tp_chan *c)
 	};
 }
 
+/* What the dataplane relayed for c since it took it (zeros when it keeps no counts). */
+static void
+chan_fast_counts(const struct tp_chan *c, const struct tp_fp_channel *fc, struct tp_fp_counts *out)
+{
+	struct tp_engine *eng = c->alloc->eng;
+
+	memset(out, 0, sizeof(*out));
+	if (eng->fp->chan_counts)
+		eng->fp->chan_counts(eng->fp_ctx, fc, out);
+}
+
+/* c out of the dataplane, its counts there folded into its flow first. */
+static void
+chan_leave_fastpath(struct tp_chan *c, const struct tp_fp_channel *fc)
+{
+	struct tp_engine *eng = c->alloc->eng;
+	struct tp_fp_counts n;
+
+	chan_fast_counts(c, fc, &n);
+	for (int d = 0; d < 2; d++) {
+		c->flow.packets[d] += n.packets[d];
+		c->flow.bytes[d] += n.bytes[d];
+	}
+	if (eng->fp->chan_del)
+		eng->fp->chan_del(eng->fp_ctx, fc);
+	c->in_fastpath = false;
+}
+
 /* Put c into the dataplane or take it out, as its permission says. Returns 0 or -errno. */
 static int
 chan_sync(struct tp_chan *c)
@@ -86,8 +114,8 @@ chan_sync(struct tp_chan *c)
 			eng->stats.drop_fastpath++;
 			return err;
 		}
-	} else if (!want && eng->fp->chan_del) {
-		eng->fp->chan_del(eng->fp_ctx, &fc);
+	} else if (!want) {
+		chan_leave_fastpath(c, &fc);
 	}
 	c->in_fastpath = want;
 	return 0;
@@ -122,8 +150,10 @@ perm_free(struct tp_perm *p)
 	tp_list_del(&p->link);
 	a->relay[f].nperms--;
 	eng->npermissions--;
-	/* Channels to this IP leave the dataplane with the permission. */
+	/* Channels to this IP leave the dataplane with the permission; conversations without
+	 * a channel end with it. */
 	chans_sync_ip(a, f, &p->ip);
+	tp_pflows_end(a, f, &p->ip);
 	if (eng->fp->perm_del) {
 		struct tp_addr relay = tp_relay_addr(eng, a, f, false);
 
@@ -185,11 +215,14 @@ chan_free(struct tp_chan *c)
 	struct tp_alloc *a = c->alloc;
 	struct tp_engine *eng = a->eng;
 
-	if (c->in_fastpath && eng->fp->chan_del) {
+	if (c->in_fastpath) {
 		struct tp_fp_channel fc = fp_channel(c);
 
-		eng->fp->chan_del(eng->fp_ctx, &fc);
+		chan_leave_fastpath(c, &fc);
 	}
+	/* A flow begins with the binding's success: a refused ChannelBind made none. */
+	if (c->flow.id)
+		tp_flow_report(eng, &c->flow, a, &c->peer, c->channel, NULL, TP_FLOW_EVENT_END);
 	tp_timer_cancel(&eng->wheel, &c->timer);
 	tp_htab_remove(&eng->chans_by_num, &c->by_num);
 	tp_htab_remove(&eng->chans_by_peer, &c->by_peer);
@@ -204,6 +237,21 @@ static void
 chan_expired(struct tp_timer *t)
 {
 	chan_free(tp_container_of(t, struct tp_chan, timer));
+}
+
+static void
+chan_interim(struct tp_timer *t)
+{
+	struct tp_chan *c = tp_container_of(t, struct tp_chan, flow.interim);
+	struct tp_fp_counts live = { 0 };
+
+	if (c->in_fastpath) {
+		struct tp_fp_channel fc = fp_channel(c);
+
+		chan_fast_counts(c, &fc, &live);
+	}
+	tp_flow_report(c->alloc->eng, &c->flow, c->alloc, &c->peer, c->channel, &live,
+		       TP_FLOW_EVENT_INTERIM);
 }
 
 static struct tp_chan *
@@ -347,6 +395,8 @@ channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg
 			chan_free(c);
 		return TP_ERR_INSUFFICIENT_CAPACITY;
 	}
+	if (fresh)
+		tp_flow_begin(eng, &c->flow, chan_interim);
 	tp_timer_arm(&eng->wheel, &c->timer, eng->now_ms + eng->cfg->chan_lifetime * 1000ull);
 	return 0;
 }

@@ -291,6 +291,65 @@ set_addr(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 	return 0;
 }
 
+/* flows.output: off, one of the two streams, or a file. */
+static int
+set_flow_output(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	char *out = field(ld, k);
+
+	if (copy_str(ld, s, k->path, out, (size_t)k->max) < 0)
+		return -1;
+	if (out[0] && out[0] != '/' && strcmp(out, "stdout") != 0 && strcmp(out, "syslog") != 0)
+		return fail(ld, s, k->path,
+			    "\"%s\": expected \"\" (off), \"stdout\", \"syslog\" or an absolute "
+			    "file path",
+			    out);
+	return 0;
+}
+
+/* An address and port: "127.0.0.1:9641", "[::1]:9641"; "" for none. */
+static int
+set_endpoint(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	const char *v = get_str(ld, s, k->path), *ip, *port_text;
+	struct tp_addr *a = field(ld, k);
+	char text[64];
+	char *end;
+	size_t n;
+	long port;
+
+	if (!v)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	if (!v[0])
+		return 0;
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+
+		ip = v + 1;
+		n = close ? (size_t)(close - ip) : 0;
+		port_text = close && close[1] == ':' ? close + 2 : NULL;
+	} else {
+		const char *colon = strchr(v, ':');
+
+		ip = v;
+		n = colon ? (size_t)(colon - v) : 0;
+		port_text = colon && !strchr(colon + 1, ':') ? colon + 1 : NULL;
+	}
+	if (!port_text || !n || n >= sizeof(text))
+		return fail(ld, s, k->path,
+			    "\"%s\": expected address:port ([address]:port for IPv6)", v);
+	port = strtol(port_text, &end, 10);
+	if (*end || end == port_text || port < 1 || port > 65535)
+		return fail(ld, s, k->path, "\"%s\": the port must be 1-65535", v);
+	memcpy(text, ip, n);
+	text[n] = '\0';
+	if (tp_addr_parse_ip(a, text) < 0)
+		return fail(ld, s, k->path, "\"%s\" is not a numeric IP address", text);
+	a->port = (uint16_t)port;
+	return 0;
+}
+
 static int
 set_secrets(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 {
@@ -507,6 +566,11 @@ static const struct key_spec keys[] = {
 	{ "dpdk.nexthop-mac", set_mac, CFG(dpdk.nexthop_mac), 0, 0, 0 },
 	INT("dpdk.max-bindings", dpdk.max_bindings, 1024, 16777216),
 	INT("dpdk.stats-interval", dpdk.stats_interval, 0, 86400),
+	{ "flows.output", set_flow_output, CFG(flows.output), 0,
+	  sizeof(((struct tp_config *)0)->flows.output), 0 },
+	INT("flows.interval", flows.interval, 0, 86400),
+	INT("flows.queue", flows.queue, 16, 1048576),
+	{ "metrics.listen", set_endpoint, CFG(metrics.listen), 0, 0, 0 },
 };
 
 static const struct key_spec *

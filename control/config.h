@@ -111,6 +111,16 @@ struct tp_config {
 		unsigned max_bindings;
 		unsigned stats_interval; /* seconds between log lines; 0: none */
 	} dpdk;
+
+	struct {
+		char output[256];  /* "" off, "stdout", "syslog", or an absolute file path */
+		unsigned interval; /* seconds between interim records; 0: end records only */
+		unsigned queue;	   /* records waiting for the writer */
+	} flows;
+
+	struct {
+		struct tp_addr listen; /* family NONE: no metrics endpoint */
+	} metrics;
 };
 
 /* The address clients see for family index f: public when set, else bind. */

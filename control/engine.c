@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crypto.h"
 #include "log.h"
@@ -42,6 +43,7 @@ tp_engine_create(const struct tp_config *cfg, const struct tp_engine_io *io,
 	    TP_HTAB_INIT(&eng->chans_by_num, struct tp_chan, by_num, num_key) < 0 ||
 	    TP_HTAB_INIT(&eng->chans_by_peer, struct tp_chan, by_peer, peer_key) < 0 ||
 	    TP_HTAB_INIT(&eng->reservations, struct tp_reservation, node, token) < 0 ||
+	    TP_HTAB_INIT(&eng->pflows, struct tp_pflow, node, key) < 0 ||
 	    tp_engine_ports_init(eng) < 0) {
 		tp_engine_destroy(eng);
 		return NULL;
@@ -56,6 +58,7 @@ tp_engine_destroy(struct tp_engine *eng)
 
 	if (!eng)
 		return;
+	eng->ending = TP_FLOW_END_SHUTDOWN;
 	tp_list_for_each_safe(pos, tmp, &eng->allocs_list)
 		tp_alloc_free(tp_container_of(pos, struct tp_alloc, link));
 	if (eng->reservations.buckets && eng->port_state[1])
@@ -67,6 +70,7 @@ tp_engine_destroy(struct tp_engine *eng)
 	tp_htab_fini(&eng->chans_by_num);
 	tp_htab_fini(&eng->chans_by_peer);
 	tp_htab_fini(&eng->reservations);
+	tp_htab_fini(&eng->pflows);
 	tp_auth_destroy(eng->auth);
 	free(eng);
 }
@@ -76,6 +80,26 @@ tp_engine_set_time(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_s)
 {
 	eng->now_ms = mono_ms;
 	eng->unix_s = unix_s;
+	eng->unix_ms = unix_s * 1000;
+}
+
+void
+tp_engine_set_clock(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_ms)
+{
+	tp_engine_set_time(eng, mono_ms, unix_ms / 1000);
+	eng->unix_ms = unix_ms;
+}
+
+uint64_t
+tp_engine_now_ms(const struct tp_engine *eng)
+{
+	return eng->now_ms;
+}
+
+void
+tp_engine_set_flow_sink(struct tp_engine *eng, const struct tp_flow_sink *sink)
+{
+	eng->sink = *sink;
 }
 
 void
@@ -88,6 +112,90 @@ const struct tp_engine_stats *
 tp_engine_stats(const struct tp_engine *eng)
 {
 	return &eng->stats;
+}
+
+const struct tp_engine_requests *
+tp_engine_requests(const struct tp_engine *eng)
+{
+	return &eng->requests;
+}
+
+const char *
+tp_request_method_name(enum tp_request_method m)
+{
+	static const char *const names[] = {
+#define X(n, v) #n,
+		TP_REQUEST_METHODS(X)
+#undef X
+	};
+
+	return m < TP_REQ_COUNT ? names[m] : "unknown";
+}
+
+const char *
+tp_request_result_name(enum tp_request_result r)
+{
+	static const char *const names[] = { "success",
+#define X(c, n, s) #c,
+					     TP_STUN_ERRORS(X)
+#undef X
+	};
+
+	return r < TP_RES_COUNT ? names[r] : "unknown";
+}
+
+static int
+request_method(uint16_t method)
+{
+#define X(n, v)            \
+	if (method == (v)) \
+		return TP_REQ_##n;
+	TP_REQUEST_METHODS(X)
+#undef X
+	return -1;
+}
+
+static enum tp_request_result
+request_result(int code)
+{
+	switch (code) {
+#define X(c, n, s) \
+	case c:    \
+		return TP_RES_##n;
+		TP_STUN_ERRORS(X)
+#undef X
+	default:
+		return TP_RES_SUCCESS;
+	}
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void
+tp_engine_client_input_timed(struct tp_engine *eng, const struct tp_addr *client,
+			     const uint8_t *buf, size_t len)
+{
+	static const uint64_t bounds_us[] = { TP_LATENCY_BOUNDS_US };
+	struct tp_engine_requests *q = &eng->requests;
+	uint64_t answered = eng->stats.tx_response, t0 = mono_ns(), ns;
+	unsigned b = 0;
+
+	tp_engine_client_input(eng, client, buf, len);
+	if (eng->stats.tx_response == answered)
+		return;
+	ns = mono_ns() - t0;
+	while (b < TP_LATENCY_BUCKETS - 1 && ns > bounds_us[b] * 1000)
+		b++;
+	q->latency[b]++;
+	q->latency_count++;
+	q->latency_sum_ns += ns;
 }
 
 void
@@ -125,6 +233,7 @@ tp_reply_begin(struct tp_engine *eng, struct tp_reply *r, const struct tp_stun_m
 	r->req = req;
 	r->auth = auth;
 	r->client = client;
+	r->code = 0;
 	tp_stun_build_init(&r->b, eng->out, sizeof(eng->out), req->method,
 			   error ? TP_STUN_ERROR : TP_STUN_SUCCESS, req->tid);
 }
@@ -132,7 +241,7 @@ tp_reply_begin(struct tp_engine *eng, struct tp_reply *r, const struct tp_stun_m
 void
 tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 {
-	int len;
+	int len, method;
 
 	if (eng->cfg->software[0])
 		tp_stun_add_str(&r->b, TP_ATTR_SOFTWARE, eng->cfg->software);
@@ -146,6 +255,8 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 		return;
 	}
 	eng->stats.tx_response++;
+	if ((method = request_method(r->req->method)) >= 0)
+		eng->requests.by[method][request_result(r->code)]++;
 	eng->io.to_client(eng->io.ctx, r->client, eng->out, (size_t)len);
 }
 
@@ -156,6 +267,7 @@ tp_reply_error(struct tp_engine *eng, const struct tp_stun_msg *req,
 	struct tp_reply r;
 
 	tp_reply_begin(eng, &r, req, auth, client, true);
+	r.code = code;
 	tp_stun_add_error(&r.b, code);
 	if (code == TP_ERR_UNAUTHENTICATED || code == TP_ERR_STALE_NONCE) {
 		tp_auth_add_challenge(eng->auth, &r.b, client, eng->now_ms);
@@ -237,7 +349,8 @@ handle_turn_request(struct tp_engine *eng, const struct tp_stun_msg *m,
 }
 
 static void relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f,
-			  const struct tp_addr *peer, const uint8_t *data, size_t len, bool df);
+			  const struct tp_addr *peer, struct tp_flow *fl, const uint8_t *data,
+			  size_t len, bool df);
 
 static void
 handle_send(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_addr *client)
@@ -260,9 +373,11 @@ handle_send(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_
 		eng->stats.drop_no_permission++;
 		return;
 	}
+	int f = TP_FAM_IDX(peer.family);
+
 	eng->stats.send_indications++;
-	relay_to_peer(eng, a, TP_FAM_IDX(peer.family), &peer, tp_stun_value(m, data), data->len,
-		      tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) != NULL);
+	relay_to_peer(eng, a, f, &peer, tp_pflow_get(eng, a, f, &peer), tp_stun_value(m, data),
+		      data->len, tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) != NULL);
 }
 
 static void
@@ -306,7 +421,7 @@ stun_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *b
 
 /* Data ------------------------------------------------------------------------------------- */
 
-static void deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f,
+static bool deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f,
 			      const struct tp_addr *peer, const uint8_t *data, size_t len);
 
 /*
@@ -315,11 +430,11 @@ static void deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f,
  * allocation holding that port as if it came from a's public relayed address. Delivery goes
  * to a client, never back into relaying, so a hairpin is one hop and cannot loop. Other
  * ports of the relay's own addresses are reachable only where peers.allow names the address,
- * and the listen port never is.
+ * and the listen port never is. fl is the sending flow (NULL when flows are not kept).
  */
 static void
 relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_addr *peer,
-	      const uint8_t *data, size_t len, bool df)
+	      struct tp_flow *fl, const uint8_t *data, size_t len, bool df)
 {
 	const struct tp_config *cfg = eng->cfg;
 	bool in_range = peer->port >= cfg->port_min && peer->port <= cfg->port_max;
@@ -335,10 +450,13 @@ relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_
 
 		struct tp_addr from = tp_relay_addr(eng, a, f, true);
 
+		if (!deliver_to_client(eng, dst, f, &from, data, len))
+			return;
 		eng->stats.hairpinned++;
 		eng->stats.relayed_to_peer++;
 		eng->stats.relayed_to_peer_bytes += len;
-		deliver_to_client(eng, dst, f, &from, data, len);
+		if (fl)
+			tp_flow_count(fl, TP_DIR_TO_PEER, len);
 		return;
 	}
 
@@ -346,6 +464,8 @@ relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_
 
 	eng->stats.relayed_to_peer++;
 	eng->stats.relayed_to_peer_bytes += len;
+	if (fl)
+		tp_flow_count(fl, TP_DIR_TO_PEER, len);
 	eng->io.to_peer(eng->io.ctx, &relay, peer, data, len, df);
 }
 
@@ -383,7 +503,7 @@ channel_data_input(struct tp_engine *eng, const struct tp_addr *client, const ui
 		eng->stats.drop_no_permission++;
 		return;
 	}
-	relay_to_peer(eng, a, TP_FAM_IDX(c->peer.family), &c->peer, buf + 4, dlen, false);
+	relay_to_peer(eng, a, TP_FAM_IDX(c->peer.family), &c->peer, &c->flow, buf + 4, dlen, false);
 }
 
 void
@@ -399,8 +519,9 @@ tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client, cons
 		eng->stats.drop_not_turn++;
 }
 
-/* Deliver data from peer to a's client: ChannelData when a channel is bound, else Data. */
-static void
+/* Deliver data from peer to a's client: ChannelData when a channel is bound, else Data.
+ * Returns whether it went. */
+static bool
 deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_addr *peer,
 		  const uint8_t *data, size_t len)
 {
@@ -410,12 +531,12 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 
 	if (!tp_perm_find(eng, family, port, peer)) {
 		eng->stats.drop_no_permission++;
-		return;
+		return false;
 	}
 	if ((c = tp_chan_find_peer(eng, family, port, peer)) && c->in_fastpath) {
 		if (len + 4 > sizeof(eng->out)) {
 			eng->stats.drop_oversize++;
-			return;
+			return false;
 		}
 		eng->out[0] = (uint8_t)(c->channel >> 8);
 		eng->out[1] = (uint8_t)c->channel;
@@ -424,11 +545,13 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		memcpy(eng->out + 4, data, len);
 		eng->stats.relayed_to_client++;
 		eng->stats.relayed_to_client_bytes += len;
+		tp_flow_count(&c->flow, TP_DIR_TO_CLIENT, len);
 		eng->io.to_client(eng->io.ctx, &a->client, eng->out, len + 4);
-		return;
+		return true;
 	}
 
 	struct tp_stun_builder b;
+	struct tp_flow *fl;
 	int n;
 
 	/* Indications need unique, not secret, transaction IDs: count in the last bytes. */
@@ -440,12 +563,15 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 	tp_stun_add(&b, TP_ATTR_DATA, data, len);
 	if ((n = tp_stun_build_end(&b)) < 0) {
 		eng->stats.drop_oversize++;
-		return;
+		return false;
 	}
 	eng->stats.data_indications++;
 	eng->stats.relayed_to_client++;
 	eng->stats.relayed_to_client_bytes += len;
+	if ((fl = tp_pflow_get(eng, a, f, peer)))
+		tp_flow_count(fl, TP_DIR_TO_CLIENT, len);
 	eng->io.to_client(eng->io.ctx, &a->client, eng->out, (size_t)n);
+	return true;
 }
 
 void

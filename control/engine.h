@@ -22,6 +22,8 @@
 #include "addr.h"
 #include "config.h"
 #include "fastpath.h"
+#include "flow.h"
+#include "stun.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -75,6 +77,45 @@ struct tp_engine_stats {
 #undef X
 };
 
+/* X(name, method): the requests counted by method and result. */
+#define TP_REQUEST_METHODS(X)                           \
+	X(binding, TP_STUN_BINDING)                     \
+	X(allocate, TP_STUN_ALLOCATE)                   \
+	X(refresh, TP_STUN_REFRESH)                     \
+	X(create_permission, TP_STUN_CREATE_PERMISSION) \
+	X(channel_bind, TP_STUN_CHANNEL_BIND)
+
+enum tp_request_method {
+#define X(n, m) TP_REQ_##n,
+	TP_REQUEST_METHODS(X)
+#undef X
+		TP_REQ_COUNT
+};
+
+/* Results: success, or one of the error codes the codec declares. */
+enum tp_request_result {
+	TP_RES_SUCCESS,
+#define X(c, n, s) TP_RES_##n,
+	TP_STUN_ERRORS(X)
+#undef X
+		TP_RES_COUNT
+};
+
+/* Upper bounds of the request latency histogram's buckets, microseconds (+Inf follows). */
+#define TP_LATENCY_BOUNDS_US 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000
+#define TP_LATENCY_BUCKETS   13 /* the bounds above, and +Inf */
+
+struct tp_engine_requests {
+	uint64_t by[TP_REQ_COUNT][TP_RES_COUNT];
+	/* Time from a request's arrival to its response, as the driver measured it. */
+	uint64_t latency[TP_LATENCY_BUCKETS]; /* per bucket, not cumulative */
+	uint64_t latency_count, latency_sum_ns;
+};
+
+const char *tp_request_method_name(enum tp_request_method m);
+/* "success", or the error code as text ("401"). */
+const char *tp_request_result_name(enum tp_request_result r);
+
 /* Current table sizes. */
 struct tp_engine_gauges {
 	uint64_t allocations, relays, permissions, channels, reservations, users;
@@ -89,6 +130,11 @@ void tp_engine_destroy(struct tp_engine *eng);
 
 /* The clocks for what follows: monotonic milliseconds, and Unix seconds for credentials. */
 void tp_engine_set_time(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_s);
+/* The same, with Unix time in milliseconds (flow records carry milliseconds). */
+void tp_engine_set_clock(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_ms);
+/* Where flow records go (flow.h); none until this is called. */
+void tp_engine_set_flow_sink(struct tp_engine *eng, const struct tp_flow_sink *sink);
+uint64_t tp_engine_now_ms(const struct tp_engine *eng);
 /* Run the timers due at the current time. */
 void tp_engine_tick(struct tp_engine *eng);
 
@@ -100,6 +146,13 @@ void tp_engine_peer_input(struct tp_engine *eng, uint8_t family, uint16_t port,
 			  const struct tp_addr *peer, const uint8_t *buf, size_t len);
 
 const struct tp_engine_stats *tp_engine_stats(const struct tp_engine *eng);
+const struct tp_engine_requests *tp_engine_requests(const struct tp_engine *eng);
+/*
+ * client_input, timed: the driver's clock around the engine, and the time goes into the
+ * latency histogram when the datagram was a request that got its response.
+ */
+void tp_engine_client_input_timed(struct tp_engine *eng, const struct tp_addr *client,
+				  const uint8_t *buf, size_t len);
 void tp_engine_gauges(const struct tp_engine *eng, struct tp_engine_gauges *g);
 void tp_engine_log_stats(const struct tp_engine *eng);
 

@@ -27,6 +27,33 @@
 
 struct tp_alloc;
 
+/* A flow's own state (flow.h): in its channel, or in a permission-only flow. */
+struct tp_flow {
+	uint64_t id;
+	int64_t start_ms;	       /* Unix */
+	uint64_t packets[2], bytes[2]; /* by enum tp_dir: engine-relayed plus folded fast path */
+	struct tp_timer interim;
+};
+
+/* A permission-only flow: an allocation's conversation with one peer transport address. */
+struct tp_pflow_key {
+	uint32_t alloc_id;
+	uint8_t family;
+	uint8_t reserved;
+	uint16_t port; /* the peer's */
+	uint8_t ip[16];
+};
+_Static_assert(sizeof(struct tp_pflow_key) == 24, "padding-free key");
+
+struct tp_pflow {
+	struct tp_hnode node;
+	struct tp_pflow_key key;
+	struct tp_list link; /* relay's pflows */
+	struct tp_alloc *alloc;
+	struct tp_addr peer;
+	struct tp_flow flow;
+};
+
 struct tp_user {
 	struct tp_hnode node;
 	char id[TP_USERNAME_MAX + 1]; /* key: zero-padded */
@@ -76,13 +103,14 @@ struct tp_chan {
 	struct tp_addr peer;
 	uint32_t id;
 	bool in_fastpath;
+	struct tp_flow flow;
 };
 
 struct tp_relay {
 	struct tp_alloc *alloc;
 	uint16_t port; /* 0 when the allocation holds no address in this family */
 	struct tp_timer timer;
-	struct tp_list perms, chans;
+	struct tp_list perms, chans, pflows;
 	unsigned nperms, nchans;
 };
 
@@ -144,6 +172,14 @@ struct tp_engine {
 	struct tp_alloc **port_alloc[TP_NFAM];
 
 	struct tp_engine_stats stats;
+	struct tp_engine_requests requests;
+
+	/* Flows: where records go, and why the flows ending now end (default: expired). */
+	struct tp_flow_sink sink;
+	struct tp_htab pflows;
+	uint64_t next_flow_id;
+	enum tp_flow_end ending;
+	int64_t unix_ms;
 	uint8_t ind_tid[TP_STUN_TID_LEN]; /* Data indications: random prefix, counter behind */
 	uint8_t out[TP_OUT_MAX];
 };
@@ -154,6 +190,7 @@ struct tp_reply {
 	const struct tp_stun_msg *req;
 	const struct tp_auth_result *auth; /* NULL when unauthenticated */
 	const struct tp_addr *client;
+	int code; /* the error code, 0 for success */
 };
 
 /* engine.c */
@@ -191,5 +228,24 @@ struct tp_chan *tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, u
 				  const struct tp_addr *peer);
 /* Drop every permission and channel of relay f of a (the relay itself stays). */
 void tp_relay_clear(struct tp_alloc *a, int f);
+
+/* flow.c */
+void tp_flow_begin(struct tp_engine *eng, struct tp_flow *fl, tp_timer_fn interim);
+void tp_flow_report(struct tp_engine *eng, struct tp_flow *fl, const struct tp_alloc *a,
+		    const struct tp_addr *peer, uint16_t channel, const struct tp_fp_counts *live,
+		    enum tp_flow_event ev);
+/* Count a relayed datagram of len payload bytes in direction dir. */
+static inline void
+tp_flow_count(struct tp_flow *fl, enum tp_dir dir, size_t len)
+{
+	fl->packets[dir]++;
+	fl->bytes[dir] += len;
+}
+/* The permission-only flow of relay f of a with peer, made on first use; NULL when flows
+ * are not recorded (no sink) or memory is short. */
+struct tp_flow *tp_pflow_get(struct tp_engine *eng, struct tp_alloc *a, int f,
+			     const struct tp_addr *peer);
+/* End the permission-only flows of relay f of a with peers at ip (every one when NULL). */
+void tp_pflows_end(struct tp_alloc *a, int f, const struct tp_addr *ip);
 
 #endif

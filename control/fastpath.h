@@ -35,6 +35,11 @@ struct tp_fp_channel {
 	uint32_t id; /* unique per binding while it lives: names its counters */
 };
 
+/* A binding's relayed packets and payload bytes in the dataplane, by enum tp_dir. */
+struct tp_fp_counts {
+	uint64_t packets[2], bytes[2];
+};
+
 struct tp_fastpath_ops {
 	const char *name;
 	/* Claim a relayed address; -EADDRINUSE makes the engine try another port. */
@@ -46,6 +51,12 @@ struct tp_fastpath_ops {
 	/* Optional: channel bindings, both directions. */
 	int (*chan_add)(void *ctx, const struct tp_fp_channel *c);
 	void (*chan_del)(void *ctx, const struct tp_fp_channel *c);
+	/*
+	 * Optional: what the dataplane relayed for channel c since chan_add, summed over its
+	 * lcores or CPUs. The engine reads it just before chan_del (the flow's totals) and for
+	 * interim flow records. Returns 0, or -errno (counts zeroed) when c is not held.
+	 */
+	int (*chan_counts)(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *out);
 };
 
 /* The fast path's run-time configuration (dataplane/core) from turnpike's. */

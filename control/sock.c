@@ -36,6 +36,7 @@ struct tp_sock {
 	const struct tp_config *cfg;
 	struct tp_engine *eng;
 	const struct tp_sock_dataplane *dp;
+	struct tp_observe obs;
 	int epfd, sigfd;
 	int listen_fd[TP_NFAM];
 	int *relay_fd[TP_NFAM]; /* by port - port_min; -1 when closed */
@@ -195,11 +196,12 @@ sock_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
 static void
 update_clock(struct tp_sock *s)
 {
-	struct timespec mono;
+	struct timespec mono, wall;
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	tp_engine_set_time(s->eng, (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000,
-			   (int64_t)time(NULL));
+	clock_gettime(CLOCK_REALTIME, &wall);
+	tp_engine_set_clock(s->eng, (uint64_t)mono.tv_sec * 1000 + (uint64_t)mono.tv_nsec / 1000000,
+			    (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
 }
 
 static void
@@ -224,8 +226,8 @@ drain(struct tp_sock *s, int fd, enum ev_kind kind, uint8_t family, uint16_t por
 			if (tp_addr_from_sockaddr(&from, (struct sockaddr *)&s->from[i]) < 0)
 				continue;
 			if (kind == EV_LISTEN)
-				tp_engine_client_input(s->eng, &from, s->bufs[i],
-						       s->msgs[i].msg_len);
+				tp_engine_client_input_timed(s->eng, &from, s->bufs[i],
+							     s->msgs[i].msg_len);
 			else
 				tp_engine_peer_input(s->eng, family, port, &from, s->bufs[i],
 						     s->msgs[i].msg_len);
@@ -252,7 +254,7 @@ handle_signal(struct tp_sock *s)
 			continue;
 		}
 		if (si.ssi_signo == SIGHUP) {
-			TP_WARN("SIGHUP: reloading the configuration is not supported; ignored");
+			tp_observe_hup(&s->obs);
 			continue;
 		}
 		TP_INFO("signal %s: shutting down", strsignal((int)si.ssi_signo));
@@ -410,10 +412,14 @@ tp_sock_loop(struct tp_sock *s, const struct tp_sock_dataplane *dp)
 	int status;
 
 	s->dp = dp;
+	if (tp_observe_open(&s->obs, cfg, dp->name, dp->reasons, dp->ctx) < 0)
+		return EXIT_FAILURE;
 	if (!(s->eng = tp_engine_create(cfg, &io, dp->ops, dp->ctx))) {
 		TP_ERR("cannot create the TURN engine: out of memory");
+		tp_observe_close(&s->obs);
 		return EXIT_FAILURE;
 	}
+	tp_observe_attach(&s->obs, s->eng);
 	update_clock(s);
 	TP_INFO("%s mode ready (realm \"%s\", %u secret(s), %u user(s))", dp->name, cfg->realm,
 		cfg->nsecrets, cfg->nusers);
@@ -432,6 +438,7 @@ tp_sock_loop(struct tp_sock *s, const struct tp_sock_dataplane *dp)
 		for (int i = 0; i < n; i++)
 			dispatch(s, events[i].data.u64);
 		tp_engine_tick(s->eng);
+		tp_observe_tick(&s->obs, s->eng, tp_engine_now_ms(s->eng));
 	}
 	status = s->stop ? EXIT_SUCCESS : EXIT_FAILURE;
 	tp_engine_log_stats(s->eng);
@@ -440,9 +447,13 @@ tp_sock_loop(struct tp_sock *s, const struct tp_sock_dataplane *dp)
 	if (s->rx_truncated || s->tx_errors)
 		TP_INFO("stats: rx_truncated %llu tx_errors %llu",
 			(unsigned long long)s->rx_truncated, (unsigned long long)s->tx_errors);
-	/* Every allocation goes, through the dataplane's ops, before the dataplane does. */
+	/* Every allocation goes, through the dataplane's ops, before the dataplane does; its
+	 * flows' last records before the flow log closes. */
+	update_clock(s);
+	tp_observe_drain(&s->obs);
 	tp_engine_destroy(s->eng);
 	s->eng = NULL;
+	tp_observe_close(&s->obs);
 	return status;
 }
 
@@ -450,7 +461,7 @@ int
 tp_sock_run(const struct tp_config *cfg)
 {
 	struct tp_sock *s = tp_sock_open(cfg);
-	struct tp_sock_dataplane dp = { "socket", &sock_ops, s, NULL };
+	struct tp_sock_dataplane dp = { "socket", &sock_ops, s, NULL, NULL };
 	int status;
 
 	if (!s)

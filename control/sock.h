@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "fastpath.h"
+#include "observe.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,6 +25,7 @@ struct tp_sock_dataplane {
 	const struct tp_fastpath_ops *ops;
 	void *ctx;
 	void (*log_stats)(void *ctx); /* on SIGUSR1 and at exit; may be NULL */
+	tp_reasons_fn reasons;	      /* its verdict counters for the metrics; may be NULL */
 };
 
 /* Listen sockets, epoll and signals; NULL (logged) when they cannot be had. */

@@ -24,10 +24,11 @@
 #include "dataplane.h"
 #include "dp.h"
 #include "log.h"
+#include "observe.h"
 
 #define TICK_MS 250
 
-static volatile sig_atomic_t stop_signal, stats_signal;
+static volatile sig_atomic_t stop_signal, stats_signal, hup_signal;
 /* Telemetry callbacks run on DPDK's telemetry thread and find the dataplane here. */
 static struct dp *telemetry_dp;
 
@@ -36,8 +37,19 @@ on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		stats_signal = 1;
+	else if (sig == SIGHUP)
+		hup_signal = 1;
 	else
 		stop_signal = sig;
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static uint64_t
@@ -60,6 +72,20 @@ dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT])
 			out[r].packets += dp->workers[w]->reasons[r].packets;
 			out[r].bytes += dp->workers[w]->reasons[r].bytes;
 		}
+	}
+}
+
+/* The workers' verdicts for the metrics. */
+static void
+metrics_reasons(void *ctx, struct tp_metrics_snapshot *s)
+{
+	struct dp_reason_stat sum[TP_R_COUNT];
+
+	dp_sum_reasons(ctx, sum);
+	s->fastpath = true;
+	for (int r = 0; r < TP_R_COUNT; r++) {
+		s->reasons[r].packets = sum[r].packets;
+		s->reasons[r].bytes = sum[r].bytes;
 	}
 }
 
@@ -397,7 +423,7 @@ fail:
 /* The control loop ------------------------------------------------------------------------- */
 
 static int
-control_loop(struct dp *dp)
+control_loop(struct dp *dp, struct tp_observe *obs)
 {
 	const struct tp_config *cfg = dp->cfg;
 	uint64_t next_tick = 0, next_stats = 0;
@@ -407,7 +433,7 @@ control_loop(struct dp *dp)
 		unsigned n;
 
 		dp->now_ms = mono_ms();
-		tp_engine_set_time(dp->eng, dp->now_ms, (int64_t)time(NULL));
+		tp_engine_set_clock(dp->eng, dp->now_ms, wall_ms());
 		n = rte_ring_dequeue_burst(dp->punt, (void **)ms, DP_BURST, NULL);
 		for (unsigned i = 0; i < n; i++)
 			dp_host_input(dp, ms[i]);
@@ -420,6 +446,11 @@ control_loop(struct dp *dp)
 			if (next_stats)
 				log_stats(dp);
 			next_stats = dp->now_ms + cfg->dpdk.stats_interval * 1000ull;
+		}
+		tp_observe_tick(obs, dp->eng, dp->now_ms);
+		if (hup_signal) {
+			hup_signal = 0;
+			tp_observe_hup(obs);
 		}
 		if (stats_signal) {
 			stats_signal = 0;
@@ -438,6 +469,7 @@ int
 tp_dpdk_run(const struct tp_config *cfg, const char *argv0)
 {
 	struct tp_engine_io io = { NULL, dp_host_to_client, dp_host_to_peer };
+	struct tp_observe obs = { 0 };
 	struct tp_core_cfg core;
 	struct rte_mempool *pool = NULL;
 	struct dp *dp = NULL;
@@ -470,14 +502,17 @@ tp_dpdk_run(const struct tp_config *cfg, const char *argv0)
 	if (dp_port_init(cfg, port, dp->nworkers, pool) < 0)
 		goto out;
 	io.ctx = dp;
+	if (tp_observe_open(&obs, cfg, "dpdk", metrics_reasons, dp) < 0)
+		goto out_port;
 	if (!(dp->eng = tp_engine_create(cfg, &io, &dp_ops, dp))) {
 		TP_ERR("cannot create the TURN engine: out of memory");
 		goto out_port;
 	}
+	tp_observe_attach(&obs, dp->eng);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
-	signal(SIGHUP, SIG_IGN);
+	signal(SIGHUP, on_signal);
 	telemetry_dp = dp;
 	rte_telemetry_register_cmd("/turnpike/verdicts", tel_verdicts,
 				   "Frames by verdict (action:reason), summed over workers");
@@ -494,16 +529,20 @@ tp_dpdk_run(const struct tp_config *cfg, const char *argv0)
 	if (!cfg->nsecrets && !cfg->nusers)
 		TP_WARN("auth: no credentials (auth.secrets, auth.users): every allocation will be "
 			"refused with 401");
-	status = control_loop(dp);
+	status = control_loop(dp, &obs);
 	dp_halt(dp);
 	tp_engine_log_stats(dp->eng);
 	log_stats(dp);
 out_engine:
 	telemetry_dp = NULL;
-	/* Every binding leaves the tables through the ops before the tables go. */
+	/* Every binding leaves the tables through the ops before the tables go; the workers
+	 * have stopped, so their counts are final. */
+	tp_engine_set_clock(dp->eng, mono_ms(), wall_ms());
+	tp_observe_drain(&obs);
 	tp_engine_destroy(dp->eng);
 	dp->eng = NULL;
 out_port:
+	tp_observe_close(&obs);
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 out:

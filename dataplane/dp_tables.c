@@ -307,6 +307,32 @@ dp_chan_add(void *ctx, const struct tp_fp_channel *c)
 	return ret;
 }
 
+/* Channel c's counters, summed over the workers, found by the slot its entry names. */
+static int
+dp_chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *sum)
+{
+	struct dp *dp = ctx;
+	struct tp_chan_key ck;
+	struct tp_chan_val cv;
+	struct tp_peer_key pk;
+	struct tp_peer_val pv;
+	uint32_t slot;
+	void *v;
+
+	memset(sum, 0, sizeof(*sum));
+	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
+	if (rte_hash_lookup_data(dp->chans, &ck, &v) < 0)
+		return -ENOENT;
+	slot = ((const struct tp_chan_val *)v)->counter;
+	for (unsigned w = 0; w < dp->nworkers; w++) {
+		for (int d = 0; d < 2; d++) {
+			sum->packets[d] += dp->workers[w]->bindings[slot].packets[d];
+			sum->bytes[d] += dp->workers[w]->bindings[slot].bytes[d];
+		}
+	}
+	return 0;
+}
+
 static void
 dp_chan_del(void *ctx, const struct tp_fp_channel *c)
 {
@@ -315,19 +341,10 @@ dp_chan_del(void *ctx, const struct tp_fp_channel *c)
 	struct tp_chan_val cv;
 	struct tp_peer_key pk;
 	struct tp_peer_val pv;
-	void *v;
+	struct tp_fp_counts sum;
 
 	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
-	if (rte_hash_lookup_data(dp->chans, &ck, &v) >= 0) {
-		uint32_t slot = ((const struct tp_chan_val *)v)->counter;
-		struct dp_binding_stat sum = { 0 };
-
-		for (unsigned w = 0; w < dp->nworkers; w++) {
-			for (int d = 0; d < 2; d++) {
-				sum.packets[d] += dp->workers[w]->bindings[slot].packets[d];
-				sum.bytes[d] += dp->workers[w]->bindings[slot].bytes[d];
-			}
-		}
+	if (dp_chan_counts(dp, c, &sum) == 0) {
 		TP_DEBUG("channel 0x%04x of binding %u leaves the DPDK tables: %llu packets "
 			 "(%llu bytes) to the peer, %llu (%llu) to the client",
 			 c->channel, c->id, (unsigned long long)sum.packets[TP_DIR_TO_PEER],
@@ -344,4 +361,5 @@ const struct tp_fastpath_ops dp_ops = {
 	.relay_close = dp_relay_close,
 	.chan_add = dp_chan_add,
 	.chan_del = dp_chan_del,
+	.chan_counts = dp_chan_counts,
 };

@@ -90,7 +90,7 @@ fail:
 
 /* A binding's counters, summed over CPUs. */
 static int
-binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_xdp_binding_stat *sum)
+binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_fp_counts *sum)
 {
 	struct tp_xdp_binding_stat *per_cpu = calloc((size_t)x->ncpus, sizeof(*per_cpu));
 	int ret = -ENOMEM;
@@ -109,11 +109,25 @@ binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_xdp_binding_stat *su
 	return ret;
 }
 
+/* The counters of channel c, found by the slot its table entry names. */
+static int
+xdp_chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *out)
+{
+	struct tp_xdp *x = ctx;
+	struct entries e;
+
+	memset(out, 0, sizeof(*out));
+	entries_of(c, &e);
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) < 0 || !e.cv.counter)
+		return -ENOENT;
+	return binding_counters(x, e.cv.counter, out);
+}
+
 static void
 xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
 {
 	struct tp_xdp *x = ctx;
-	struct tp_xdp_binding_stat st;
+	struct tp_fp_counts st;
 	struct entries e;
 
 	entries_of(c, &e);
@@ -138,6 +152,7 @@ static const struct tp_fastpath_ops xdp_ops = {
 	.relay_close = xdp_relay_close,
 	.chan_add = xdp_chan_add,
 	.chan_del = xdp_chan_del,
+	.chan_counts = xdp_chan_counts,
 };
 
 /* Counters, summed over CPUs ---------------------------------------------------------------- */
@@ -170,30 +185,45 @@ log_fib_stats(struct tp_xdp *x)
 	free(per_cpu);
 }
 
+/* The program's verdicts, summed over CPUs (the metrics' and the log's). */
 static void
-xdp_log_stats(void *ctx)
+xdp_reasons(void *ctx, struct tp_metrics_snapshot *s)
 {
 	struct tp_xdp *x = ctx;
 	struct tp_xdp_reason_stat *per_cpu = calloc((size_t)x->ncpus, sizeof(*per_cpu));
 
+	s->fastpath = true;
 	if (!per_cpu)
 		return;
 	for (uint32_t r = 0; r < TP_R_COUNT; r++) {
-		uint64_t packets = 0, bytes = 0;
-
+		s->reasons[r].packets = s->reasons[r].bytes = 0;
 		if (bpf_map_lookup_elem(tp_xdp_reason_stats_fd(x->prog), &r, per_cpu) < 0)
 			continue;
 		for (int cpu = 0; cpu < x->ncpus; cpu++) {
-			packets += per_cpu[cpu].packets;
-			bytes += per_cpu[cpu].bytes;
+			s->reasons[r].packets += per_cpu[cpu].packets;
+			s->reasons[r].bytes += per_cpu[cpu].bytes;
 		}
-		if (packets)
-			TP_INFO("stats: xdp %s:%s %llu packets %llu bytes",
-				tp_action_name(tp_reason_action((enum tp_reason)r)),
-				tp_reason_name((enum tp_reason)r), (unsigned long long)packets,
-				(unsigned long long)bytes);
 	}
 	free(per_cpu);
+}
+
+static void
+xdp_log_stats(void *ctx)
+{
+	struct tp_xdp *x = ctx;
+	struct tp_metrics_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return;
+	xdp_reasons(x, s);
+	for (uint32_t r = 0; r < TP_R_COUNT; r++)
+		if (s->reasons[r].packets)
+			TP_INFO("stats: xdp %s:%s %llu packets %llu bytes",
+				tp_action_name(tp_reason_action((enum tp_reason)r)),
+				tp_reason_name((enum tp_reason)r),
+				(unsigned long long)s->reasons[r].packets,
+				(unsigned long long)s->reasons[r].bytes);
+	free(s);
 	if (x->cfg->xdp.fib)
 		log_fib_stats(x);
 }
@@ -295,7 +325,7 @@ int
 tp_xdp_run(const struct tp_config *cfg)
 {
 	struct tp_xdp x = { 0 };
-	struct tp_sock_dataplane dp = { "xdp", &xdp_ops, &x, xdp_log_stats };
+	struct tp_sock_dataplane dp = { "xdp", &xdp_ops, &x, xdp_log_stats, xdp_reasons };
 	int ifindex = (int)if_nametoindex(cfg->xdp.interface), status = EXIT_FAILURE;
 	const char *mode;
 	char err[512];

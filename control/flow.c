@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The engine's side of flow records (flow.h): a flow's start, its counts, its interim and end
+ * records, and the permission-only flows, kept in a table of their own by allocation and peer.
+ * Channel flows live in their channel (binding.c), which starts and ends them.
+ */
+#include "engine_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *
+tp_flow_end_name(enum tp_flow_end e)
+{
+	switch (e) {
+#define X(n, s, h)            \
+	case TP_FLOW_END_##n: \
+		return s;
+		TP_FLOW_ENDS(X)
+#undef X
+	default:
+		return "unknown";
+	}
+}
+
+void
+tp_flow_begin(struct tp_engine *eng, struct tp_flow *fl, tp_timer_fn interim)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->id = ++eng->next_flow_id;
+	fl->start_ms = eng->unix_ms;
+	tp_timer_init(&fl->interim, interim);
+	if (eng->sink.emit && eng->sink.interval)
+		tp_timer_arm(&eng->wheel, &fl->interim, eng->now_ms + eng->sink.interval * 1000ull);
+}
+
+void
+tp_flow_report(struct tp_engine *eng, struct tp_flow *fl, const struct tp_alloc *a,
+	       const struct tp_addr *peer, uint16_t channel, const struct tp_fp_counts *live,
+	       enum tp_flow_event ev)
+{
+	struct tp_flow_record r;
+
+	if (ev == TP_FLOW_EVENT_END)
+		tp_timer_cancel(&eng->wheel, &fl->interim);
+	else if (eng->sink.interval)
+		tp_timer_arm(&eng->wheel, &fl->interim, eng->now_ms + eng->sink.interval * 1000ull);
+	if (!eng->sink.emit)
+		return;
+	r.id = fl->id;
+	r.event = (uint8_t)ev;
+	r.end = (uint8_t)eng->ending;
+	r.channel = channel;
+	r.client = a->client;
+	r.relay = tp_relay_addr(eng, a, TP_FAM_IDX(peer->family), true);
+	r.peer = *peer;
+	r.start_ms = fl->start_ms;
+	r.time_ms = eng->unix_ms;
+	for (int d = 0; d < 2; d++) {
+		r.packets[d] = fl->packets[d] + (live ? live->packets[d] : 0);
+		r.bytes[d] = fl->bytes[d] + (live ? live->bytes[d] : 0);
+	}
+	r.username_len = a->username_len;
+	memcpy(r.username, a->username, a->username_len);
+	r.username[a->username_len] = '\0';
+	eng->sink.emit(eng->sink.ctx, &r);
+}
+
+/* Permission-only flows ------------------------------------------------------------------- */
+
+static struct tp_pflow_key
+pflow_key(const struct tp_alloc *a, const struct tp_addr *peer)
+{
+	struct tp_pflow_key k = { .alloc_id = a->id, .family = peer->family, .port = peer->port };
+
+	memcpy(k.ip, peer->ip, sizeof(k.ip));
+	return k;
+}
+
+static void
+pflow_interim(struct tp_timer *t)
+{
+	struct tp_pflow *p = tp_container_of(t, struct tp_pflow, flow.interim);
+
+	tp_flow_report(p->alloc->eng, &p->flow, p->alloc, &p->peer, 0, NULL, TP_FLOW_EVENT_INTERIM);
+}
+
+struct tp_flow *
+tp_pflow_get(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_addr *peer)
+{
+	struct tp_pflow_key k = pflow_key(a, peer);
+	struct tp_hnode *n;
+	struct tp_pflow *p;
+
+	if (!eng->sink.emit)
+		return NULL;
+	if ((n = tp_htab_find(&eng->pflows, &k)))
+		return &tp_container_of(n, struct tp_pflow, node)->flow;
+	if (!(p = calloc(1, sizeof(*p))))
+		return NULL;
+	p->key = k;
+	p->alloc = a;
+	p->peer = *peer;
+	tp_flow_begin(eng, &p->flow, pflow_interim);
+	tp_htab_insert(&eng->pflows, &p->node);
+	tp_list_add_tail(&a->relay[f].pflows, &p->link);
+	return &p->flow;
+}
+
+void
+tp_pflows_end(struct tp_alloc *a, int f, const struct tp_addr *ip)
+{
+	struct tp_engine *eng = a->eng;
+	struct tp_list *pos, *tmp;
+
+	tp_list_for_each_safe(pos, tmp, &a->relay[f].pflows)
+	{
+		struct tp_pflow *p = tp_container_of(pos, struct tp_pflow, link);
+
+		if (ip && !tp_addr_ip_eq(&p->peer, ip))
+			continue;
+		tp_flow_report(eng, &p->flow, a, &p->peer, 0, NULL, TP_FLOW_EVENT_END);
+		tp_htab_remove(&eng->pflows, &p->node);
+		tp_list_del(&p->link);
+		free(p);
+	}
+}

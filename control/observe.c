@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The flow log and the metrics endpoint around a control loop (see observe.h).
+ */
+#include "observe.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+int
+tp_observe_open(struct tp_observe *o, const struct tp_config *cfg, const char *dataplane,
+		tp_reasons_fn reasons, void *reasons_ctx)
+{
+	memset(o, 0, sizeof(*o));
+	o->dataplane = dataplane;
+	o->reasons = reasons;
+	o->reasons_ctx = reasons_ctx;
+	if (tp_flowlog_open(cfg, dataplane, &o->flows) < 0 ||
+	    tp_metrics_open(cfg, dataplane, &o->metrics) < 0) {
+		tp_observe_close(o);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tp_observe_attach(struct tp_observe *o, struct tp_engine *eng)
+{
+	struct tp_flow_sink sink;
+
+	if (!o->flows)
+		return;
+	tp_flowlog_sink(o->flows, &sink);
+	tp_engine_set_flow_sink(eng, &sink);
+}
+
+void
+tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, uint64_t now_ms)
+{
+	struct tp_metrics_snapshot *s;
+
+	if (!o->metrics || now_ms < o->next_publish_ms)
+		return;
+	o->next_publish_ms = now_ms + 1000;
+	/* Some kilobytes: not on the control thread's stack. */
+	if (!(s = calloc(1, sizeof(*s))))
+		return;
+	s->eng = *tp_engine_stats(eng);
+	tp_engine_gauges(eng, &s->gauges);
+	s->requests = *tp_engine_requests(eng);
+	if (o->reasons)
+		o->reasons(o->reasons_ctx, s);
+	if (o->flows) {
+		s->flows = true;
+		tp_flowlog_counts(o->flows, &s->flows_written, &s->flows_skipped);
+	}
+	tp_metrics_publish(o->metrics, s);
+	free(s);
+}
+
+void
+tp_observe_hup(struct tp_observe *o)
+{
+	if (o->flows)
+		tp_flowlog_reopen(o->flows);
+	else
+		TP_INFO("SIGHUP: no flow log file to reopen; reloading the configuration is not "
+			"supported");
+}
+
+void
+tp_observe_drain(struct tp_observe *o)
+{
+	if (o->flows)
+		tp_flowlog_drain_mode(o->flows);
+}
+
+void
+tp_observe_close(struct tp_observe *o)
+{
+	tp_flowlog_close(o->flows);
+	tp_metrics_close(o->metrics);
+	o->flows = NULL;
+	o->metrics = NULL;
+}
