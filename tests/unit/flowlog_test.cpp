@@ -486,10 +486,11 @@ TEST(MetricsConfig, ListenTakesAddressAndPort)
 		snprintf(text, sizeof(text), "metrics: { listen = \"%s\"; };", c.text);
 		int ret = tp_config_load_string(&cfg, text, "site.conf", err, sizeof(err));
 		EXPECT_EQ(ret == 0, c.ok) << c.text << ": " << err;
-		if (!c.ok)
+		if (!c.ok) {
 			EXPECT_NE(strstr(err, "site.conf:1: metrics.listen: "), nullptr) << err;
-		else if (c.addr)
+		} else if (c.addr) {
 			EXPECT_STREQ(tp_addr_str(&cfg.metrics.listen, buf, sizeof(buf)), c.addr);
+		}
 		tp_config_free(&cfg);
 	}
 }
