@@ -62,24 +62,32 @@ def unxor(v, tid):
     return socket.inet_ntop(socket.AF_INET6 if fam == 2 else socket.AF_INET, ip), port
 
 
+def as_bytes(s):
+    return s if isinstance(s, bytes) else s.encode()
+
+
 class Client:
-    def __init__(self, server_port, user="alice", password="alice-pw", sha256=False):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+    """user and password: str, or bytes for usernames that are not text."""
+
+    def __init__(self, server_port, user="alice", password="alice-pw", sha256=False,
+                 server_ip="127.0.0.1", local_ip="127.0.0.1"):
+        self.sock = socket.socket(socket.AF_INET6 if ":" in local_ip else socket.AF_INET,
+                                  socket.SOCK_DGRAM)
+        self.sock.bind((local_ip, 0))
         self.sock.settimeout(2)
-        self.server = ("127.0.0.1", server_port)
-        self.user, self.password, self.sha256 = user, password, sha256
+        self.server = (server_ip, server_port)
+        self.user, self.password, self.sha256 = as_bytes(user), as_bytes(password), sha256
         self.nonce = None
 
     def key(self):
         h = hashlib.sha256 if self.sha256 else hashlib.md5
-        return h(f"{self.user}:{REALM}:{self.password}".encode()).digest()
+        return h(self.user + b":" + REALM.encode() + b":" + self.password).digest()
 
     def build(self, mtype, attrs, auth=True):
         tid = os.urandom(12)
         body = b"".join(a(tid) if callable(a) else a for a in attrs)
         if auth and self.nonce:
-            body += attr(0x0006, self.user.encode()) + attr(0x0014, REALM.encode())
+            body += attr(0x0006, self.user) + attr(0x0014, REALM.encode())
             body += attr(0x0015, self.nonce)
             if self.sha256:
                 body += attr(0x8002, b"\0\2\0\0\0\1\0\0") + attr(0x001D, b"\0\2\0\0")

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Flow records and metrics through one dataplane, over veth between two namespaces:
+#
+#   ns relay: r0 192.0.2.1 (a kernel address in socket and xdp mode; DPDK's own in dpdk mode)
+#   ns hosts: h0 192.0.2.10 (two clients), 192.0.2.20 (the peers)
+#
+# flow_client.py sends known traffic through three flows of client A (a channel, a
+# permission-only conversation, a hairpin to client B, whose channel back is a fourth), the
+# metrics are scraped over HTTP and parsed while the allocations live, the flow log is rotated
+# with SIGHUP, both clients Refresh 0, and then each flow must have exactly one end record
+# whose counts match what was sent, in JSON that Python's parser reads.
+#
+# usage: flows.sh TURNPIKE MODE XDP_PASS_OBJECT      (MODE: socket | xdp | dpdk)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+tp_need_root "flow records over veth"
+
+turnpike=$1 mode=$2 pass_obj=$3
+# Debian's Python: prometheus_client comes from its package (python3-prometheus-client).
+py=/usr/bin/python3
+TP_WORK=$(mktemp -d)
+relay=tp-fr-$$ hosts=tp-fh-$$ prefix=tpfl$$
+cleanup() {
+	# A background job killed before it has exec'd is a copy of this shell: not its work.
+	[ "$BASHPID" = "$$" ] || return 0
+	tp_cleanup
+	ip netns del "$relay" 2>/dev/null || true
+	ip netns del "$hosts" 2>/dev/null || true
+	rm -rf "/var/run/dpdk/$prefix"
+}
+trap cleanup EXIT
+R() { ip netns exec "$relay" "$@"; }
+H() { ip netns exec "$hosts" "$@"; }
+
+ip netns add "$relay"
+ip netns add "$hosts"
+ip link add r0 netns "$relay" type veth peer name h0 netns "$hosts"
+R ip link set lo up
+H ip link set lo up
+H ip addr add 192.0.2.10/24 dev h0
+H ip addr add 192.0.2.20/24 dev h0
+# Full checksums on the wire (see xdp.sh).
+R ethtool -K r0 tx off >/dev/null
+H ethtool -K h0 tx off >/dev/null
+case $mode in
+socket | xdp) R ip addr add 192.0.2.1/24 dev r0 ;;
+dpdk) R sysctl -qw net.ipv6.conf.r0.disable_ipv6=1 ;;
+*) tp_fail "unknown mode $mode" ;;
+esac
+R ip link set r0 up
+H ip link set h0 up
+
+case $mode in
+xdp)
+	ip -n "$hosts" link set dev h0 xdpdrv obj "$pass_obj" sec xdp
+	mac=$(H cat /sys/class/net/h0/address)
+	plane="xdp: { interface = \"r0\"; nexthop = \"static\"; nexthop-mac = \"$mac\"; };"
+	;;
+dpdk)
+	plane="dpdk: { lcores = \"0-1\"; file-prefix = \"$prefix\"; stats-interval = 0;
+		eal-args = [ \"--no-huge\", \"-m\", \"1024\" ]; max-bindings = 4096;
+		ports = [ \"net_af_packet0,iface=r0\" ]; };"
+	;;
+*) plane="" ;;
+esac
+cat >"$TP_WORK/turnpike.conf" <<CONF
+dataplane: { mode = "$mode"; };
+log: { level = "debug"; };
+relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
+auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
+flows: { output = "$TP_WORK/flows.json"; interval = 1; };
+metrics: { listen = "127.0.0.1:9641"; };
+$plane
+CONF
+ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
+	>"$TP_WORK/turnpike.log" 2>&1 &
+TP_PID=$!
+TP_PIDS+=("$TP_PID")
+tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+# The relay learns both hosts' MACs from their ARP requests (each its own: the hosts' cache is
+# flushed between them): the counts below are exact, so no datagram may wait on a next hop
+# still being resolved (8 wait per next hop, the rest are dropped and counted).
+if [[ $mode == dpdk ]]; then
+	for src in 192.0.2.10 192.0.2.20; do
+		H ip neigh flush dev h0
+		H ping -c 1 -W 2 -I "$src" 192.0.2.1 >/dev/null || tp_fail "no answer to ping from $src"
+	done
+fi
+
+H timeout 120 "$py" "$here/flow_client.py" traffic 192.0.2.1 3478 192.0.2.10 192.0.2.20 \
+	it-secret "$TP_WORK/plan.json" "$TP_WORK" >"$TP_WORK/client.log" 2>&1 &
+client=$!
+TP_PIDS+=("$client")
+for _ in $(seq 600); do
+	[[ -e $TP_WORK/ready ]] && break
+	kill -0 "$client" 2>/dev/null || { cat "$TP_WORK/client.log" >&2; tp_fail "the client gave up"; }
+	sleep 0.1
+done
+[[ -e $TP_WORK/ready ]] || tp_fail "the client never got its traffic through"
+
+# The allocations live: the metrics say so (published once a second).
+sleep 1.2
+R "$py" "$here/flow_client.py" metrics http://127.0.0.1:9641/metrics "$mode" ||
+	tp_fail "metrics"
+# logrotate's way: move the file, SIGHUP, and the end records start a new one.
+mv "$TP_WORK/flows.json" "$TP_WORK/flows.1.json"
+kill -HUP "$TP_PID"
+for _ in $(seq 50); do
+	grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" && break
+	sleep 0.1
+done
+grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" || tp_fail "SIGHUP did not reopen"
+touch "$TP_WORK/go"
+status=0
+wait "$client" || status=$?
+cat "$TP_WORK/client.log"
+((status == 0)) || tp_fail "the client failed ($status)"
+[[ -s $TP_WORK/flows.json ]] || tp_fail "nothing in the reopened flow log"
+
+tp_stop_turnpike
+cat "$TP_WORK/flows.1.json" "$TP_WORK/flows.json" >"$TP_WORK/all.json"
+"$py" "$here/flow_client.py" verify "$TP_WORK/plan.json" "$TP_WORK/all.json" ||
+	{ sed -n '1,40p' "$TP_WORK/all.json" >&2; tp_fail "flow records"; }
+grep -q "flow log: [0-9]* records written, 0 skipped" "$TP_WORK/turnpike.log" ||
+	tp_fail "records were skipped"
+echo "PASS: flows $mode"
