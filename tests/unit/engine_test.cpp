@@ -298,7 +298,7 @@ class Engine : public ::testing::Test
 	}
 
 	const tp_engine_io io = { this, ToClient, ToPeer };
-	const tp_fastpath_ops ops = FakeOps();
+	tp_fastpath_ops ops = FakeOps(); /* a test may add the optional ops before Start() */
 
 	struct tp_engine_gauges Gauges()
 	{
@@ -1571,6 +1571,266 @@ TEST_F(Engine, ManyAllocationsExpireOnTimeAndShutdownClosesEverything)
 	EXPECT_TRUE(relays.empty());
 	EXPECT_TRUE(perms.empty());
 	EXPECT_TRUE(chans.empty());
+}
+
+/* Flow records ------------------------------------------------------------------------------ */
+
+/* The engine with a flow sink, and a fake fast path that reports counts for its bindings. */
+class Flows : public Engine
+{
+      public:
+	std::vector<tp_flow_record> records;
+	std::map<std::string, tp_fp_counts> fast; /* by binding: what the "fast path" relayed */
+
+	void SetUp() override
+	{
+		ops.chan_counts = Counts;
+		Engine::SetUp();
+		Sink(0);
+	}
+	void Sink(unsigned interval)
+	{
+		tp_flow_sink sink = { Emit, this, interval };
+
+		tp_engine_set_flow_sink(eng, &sink);
+	}
+	static void Emit(void *ctx, const tp_flow_record *r)
+	{
+		static_cast<Flows *>(ctx)->records.push_back(*r);
+	}
+	static int Counts(void *ctx, const tp_fp_channel *c, tp_fp_counts *out)
+	{
+		auto *t = static_cast<Flows *>(ctx);
+		auto it = t->fast.find(Chan(c));
+
+		EXPECT_TRUE(t->chans.count(Chan(c))) << "counts asked for a binding not held";
+		*out = it == t->fast.end() ? tp_fp_counts{} : it->second;
+		return 0;
+	}
+	/* The fast path relayed packets (of bytes each, both ways) for the one binding held. */
+	void FastRelayed(uint64_t to_peer, uint64_t to_client, uint64_t bytes)
+	{
+		ASSERT_EQ(chans.size(), 1u);
+		fast[*chans.begin()] = { { to_peer, to_client },
+					 { to_peer * bytes, to_client * bytes } };
+	}
+	std::vector<tp_flow_record> Ends()
+	{
+		std::vector<tp_flow_record> out;
+
+		for (auto &r : records)
+			if (r.event == TP_FLOW_EVENT_END)
+				out.push_back(r);
+		return out;
+	}
+};
+
+TEST_F(Flows, AChannelFlowCountsBothPathsAndEndsOnceOnRefreshToZero)
+{
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr relayed = c.AllocateOk();
+	int64_t bound_at = unix_s * 1000;
+
+	ASSERT_TRUE(c.Bind(0x4001, kPeer)->success());
+	for (int i = 0; i < 3; i++)
+		c.ChannelData(0x4001, "0123456789"); /* through the engine: 10 bytes each */
+	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abcde", 5);
+	ASSERT_EQ(Take(c.addr).size(), 1u);
+	FastRelayed(100, 40, 200); /* and what the dataplane relayed meanwhile */
+	Advance(5);
+	EXPECT_TRUE(records.empty()) << "no record while the flow lives";
+	ASSERT_TRUE(c.Refresh(0)->success());
+
+	auto ends = Ends();
+	ASSERT_EQ(ends.size(), 1u);
+	const tp_flow_record &r = ends[0];
+	EXPECT_EQ(r.end, TP_FLOW_END_REFRESHED);
+	EXPECT_EQ(r.channel, 0x4001);
+	EXPECT_TRUE(tp_addr_eq(&r.client, &c.addr));
+	EXPECT_TRUE(tp_addr_eq(&r.relay, &relayed)) << str(r.relay);
+	EXPECT_TRUE(tp_addr_eq(&r.peer, &kPeer));
+	EXPECT_EQ(std::string(r.username, r.username_len), "alice");
+	EXPECT_EQ(r.packets[TP_DIR_TO_PEER], 103u);
+	EXPECT_EQ(r.bytes[TP_DIR_TO_PEER], 100u * 200 + 30);
+	EXPECT_EQ(r.packets[TP_DIR_TO_CLIENT], 41u);
+	EXPECT_EQ(r.bytes[TP_DIR_TO_CLIENT], 40u * 200 + 5);
+	EXPECT_EQ(r.start_ms, bound_at);
+	EXPECT_EQ(r.time_ms, unix_s * 1000);
+}
+
+TEST_F(Flows, CountsSurviveThePermissionLapsingAndTheChannelExpires)
+{
+	Client c(this, "203.0.113.10", 5000);
+
+	c.AllocateOk();
+	ASSERT_TRUE(c.Refresh(3600)->success());
+	ASSERT_TRUE(c.Bind(0x4001, kPeer)->success());
+	FastRelayed(7, 3, 100);
+	Advance(301); /* the permission lapses: the binding leaves the dataplane, counts kept */
+	EXPECT_TRUE(chans.empty());
+	EXPECT_TRUE(Ends().empty()) << "the channel is still bound";
+	ASSERT_TRUE(c.Permit({ kPeer })->success()); /* back in, counting from zero */
+	FastRelayed(2, 1, 100);
+	Advance(300);
+
+	auto ends = Ends();
+	ASSERT_EQ(ends.size(), 1u);
+	EXPECT_EQ(ends[0].end, TP_FLOW_END_EXPIRED);
+	EXPECT_EQ(ends[0].packets[TP_DIR_TO_PEER], 9u);
+	EXPECT_EQ(ends[0].packets[TP_DIR_TO_CLIENT], 4u);
+	EXPECT_EQ(ends[0].bytes[TP_DIR_TO_PEER], 900u);
+}
+
+TEST_F(Flows, FlowsGoWithTheirAllocationAndAtShutdown)
+{
+	Client a(this, "203.0.113.10", 5000), b(this, "203.0.113.11", 5000);
+
+	a.AllocateOk();
+	ASSERT_TRUE(a.Bind(0x4001, kPeer)->success());
+	Advance(299);
+	ASSERT_TRUE(a.Bind(0x4001, kPeer)->success()); /* channel and permission refreshed */
+	Advance(302);				       /* the allocation's 600 s are up */
+	auto ends = Ends();
+	ASSERT_EQ(ends.size(), 1u);
+	EXPECT_EQ(ends[0].end, TP_FLOW_END_ALLOCATION);
+
+	b.AllocateOk();
+	ASSERT_TRUE(b.Bind(0x4002, kPeer)->success());
+	Stop();
+	ends = Ends();
+	ASSERT_EQ(ends.size(), 2u);
+	EXPECT_EQ(ends[1].end, TP_FLOW_END_SHUTDOWN);
+	EXPECT_EQ(ends[1].channel, 0x4002);
+}
+
+TEST_F(Flows, APermissionOnlyConversationIsAFlowPerPeerPort)
+{
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr relayed = c.AllocateOk();
+	tp_addr other = kPeer;
+
+	other.port = 40001;
+	ASSERT_TRUE(c.Permit({ kPeer })->success());
+	c.SendIndication(kPeer, "hello");
+	c.SendIndication(kPeer, "again!");
+	c.SendIndication(other, "x");
+	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abc", 3);
+	Advance(301); /* the permission lapses: both conversations end with it */
+
+	auto ends = Ends();
+	ASSERT_EQ(ends.size(), 2u);
+	for (auto &r : ends) {
+		EXPECT_EQ(r.channel, 0);
+		EXPECT_EQ(r.end, TP_FLOW_END_EXPIRED);
+	}
+	const tp_flow_record &r = tp_addr_eq(&ends[0].peer, &kPeer) ? ends[0] : ends[1];
+	EXPECT_TRUE(tp_addr_eq(&r.peer, &kPeer));
+	EXPECT_EQ(r.packets[TP_DIR_TO_PEER], 2u);
+	EXPECT_EQ(r.bytes[TP_DIR_TO_PEER], 11u);
+	EXPECT_EQ(r.packets[TP_DIR_TO_CLIENT], 1u);
+	EXPECT_EQ(r.bytes[TP_DIR_TO_CLIENT], 3u);
+	EXPECT_NE(ends[0].id, ends[1].id);
+}
+
+TEST_F(Flows, AHairpinCountsInBothAllocationsFlows)
+{
+	Client a(this, "203.0.113.10", 5000), b(this, "203.0.113.11", 5000);
+	tp_addr ra = a.AllocateOk(), rb = b.AllocateOk();
+
+	ASSERT_TRUE(a.Bind(0x4001, rb)->success());
+	ASSERT_TRUE(b.Permit({ ra })->success());
+	a.ChannelData(0x4001, "through");
+	ASSERT_EQ(b.t->Take(b.addr).size(), 1u);
+	ASSERT_TRUE(a.Refresh(0)->success());
+	ASSERT_TRUE(b.Refresh(0)->success());
+
+	auto ends = Ends();
+	ASSERT_EQ(ends.size(), 2u);
+	EXPECT_EQ(ends[0].channel, 0x4001);
+	EXPECT_EQ(ends[0].packets[TP_DIR_TO_PEER], 1u);
+	EXPECT_EQ(ends[0].packets[TP_DIR_TO_CLIENT], 0u);
+	EXPECT_EQ(ends[1].channel, 0); /* B has no channel back: a Data indication */
+	EXPECT_TRUE(tp_addr_eq(&ends[1].peer, &ra));
+	EXPECT_EQ(ends[1].packets[TP_DIR_TO_CLIENT], 1u);
+	EXPECT_EQ(ends[1].bytes[TP_DIR_TO_CLIENT], 7u);
+}
+
+TEST_F(Flows, ARefusedChannelBindMakesNoFlow)
+{
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr denied = addr("10.1.2.3", 4000);
+
+	c.AllocateOk();
+	EXPECT_EQ(c.Bind(0x4001, denied)->error(), 403);
+	Start("limits: { max-permissions-per-allocation = 1; };");
+	Sink(0);
+	Client d(this, "203.0.113.10", 5001);
+	d.AllocateOk();
+	ASSERT_TRUE(d.Permit({ kPeer })->success());
+	EXPECT_EQ(d.Bind(0x4001, addr("198.51.100.8", 1))->error(), 508);
+	Stop();
+	for (auto &r : records)
+		EXPECT_EQ(r.channel, 0) << "a record for channel " << r.channel;
+}
+
+TEST_F(Flows, LongFlowsGetInterimRecordsWithTheirTotalsSoFar)
+{
+	Client c(this, "203.0.113.10", 5000);
+
+	Sink(60);
+	c.AllocateOk();
+	ASSERT_TRUE(c.Bind(0x4001, kPeer)->success());
+	c.ChannelData(0x4001, "12345");
+	FastRelayed(10, 0, 50);
+	Advance(61);
+	ASSERT_EQ(records.size(), 1u);
+	EXPECT_EQ(records[0].event, TP_FLOW_EVENT_INTERIM);
+	EXPECT_EQ(records[0].packets[TP_DIR_TO_PEER], 11u);
+	EXPECT_EQ(records[0].bytes[TP_DIR_TO_PEER], 505u);
+	Advance(60);
+	ASSERT_EQ(records.size(), 2u);
+	ASSERT_TRUE(c.Refresh(0)->success());
+	ASSERT_EQ(records.size(), 3u);
+	EXPECT_EQ(records[2].event, TP_FLOW_EVENT_END);
+	EXPECT_EQ(records[2].id, records[0].id);
+	EXPECT_EQ(records[2].packets[TP_DIR_TO_PEER], 11u) << "an update is a total, not a delta";
+}
+
+TEST_F(Engine, WithoutASinkFlowsCostNothingVisible)
+{
+	Client c(this, "203.0.113.10", 5000);
+
+	c.AllocateOk();
+	ASSERT_TRUE(c.Permit({ kPeer })->success());
+	c.SendIndication(kPeer, "hello");
+	ASSERT_TRUE(c.Bind(0x4001, kPeer)->success());
+	ASSERT_TRUE(c.Refresh(0)->success());
+	EXPECT_EQ(Stats().relayed_to_peer, 1u);
+}
+
+TEST_F(Engine, RequestsAreCountedByMethodAndResult)
+{
+	Client c(this, "203.0.113.10", 5000);
+
+	c.AllocateOk();
+	EXPECT_EQ(c.Bind(0x3000, kPeer)->error(), 400);
+	const struct tp_engine_requests *q = tp_engine_requests(eng);
+	EXPECT_EQ(q->by[TP_REQ_allocate][TP_RES_UNAUTHENTICATED], 1u);
+	EXPECT_EQ(q->by[TP_REQ_allocate][TP_RES_SUCCESS], 1u);
+	EXPECT_EQ(q->by[TP_REQ_channel_bind][TP_RES_BAD_REQUEST], 1u);
+	EXPECT_STREQ(tp_request_result_name(TP_RES_BAD_REQUEST), "400");
+	EXPECT_STREQ(tp_request_method_name(TP_REQ_channel_bind), "channel_bind");
+
+	/* Timed input puts each answered request in the latency histogram, nothing else. */
+	c.NewTid();
+	auto req = c.Build(TP_STUN_BINDING, TP_STUN_REQUEST, nullptr, false);
+	tp_engine_client_input_timed(eng, &c.addr, req.data(), req.size());
+	tp_engine_client_input_timed(eng, &c.addr, (const uint8_t *)"\x40\x01\x00\x00", 4);
+	EXPECT_EQ(q->latency_count, 1u);
+	uint64_t in_buckets = 0;
+	for (auto n : q->latency)
+		in_buckets += n;
+	EXPECT_EQ(in_buckets, 1u);
 }
 
 } // namespace
