@@ -24,32 +24,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 tp_need_root "dpdk mode over veth"
 
 turnpike=$1 variant=$2
-TP_WORK=$(mktemp -d)
-relay=tp-dr-$$ hosts=tp-dh-$$ prefix=tpdp$$
-cleanup() {
-	# A background job killed before it has exec'd is a copy of this shell: not its work.
-	[ "$BASHPID" = "$$" ] || return 0
-	tp_cleanup
-	ip netns del "$relay" 2>/dev/null || true
-	ip netns del "$hosts" 2>/dev/null || true
-	rm -rf "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
-H() { ip netns exec "$hosts" "$@"; }
-
-ip netns add "$relay"
-ip netns add "$hosts"
-ip link add r0 netns "$relay" type veth peer name h0 netns "$hosts"
-ip -n "$relay" link set lo up
-ip -n "$hosts" link set lo up
+tp_veth_begin dp
 ip netns exec "$relay" sysctl -qw net.ipv6.conf.r0.disable_ipv6=1
-H ip addr add 192.0.2.10/24 dev h0
-H ip addr add 192.0.2.20/24 dev h0
-H ip addr add 2001:db8::10/64 dev h0 nodad
-H ip addr add 2001:db8::20/64 dev h0 nodad
-# Full checksums on the wire, as a real one carries (see xdp.sh).
-ip netns exec "$relay" ethtool -K r0 tx off >/dev/null
-H ethtool -K h0 tx off >/dev/null
 ip -n "$relay" link set r0 up
 H ip link set h0 up
 

@@ -21,30 +21,7 @@ tp_need_root "flow records over veth"
 turnpike=$1 mode=$2 pass_obj=$3
 # Debian's Python: prometheus_client comes from its package (python3-prometheus-client).
 py=/usr/bin/python3
-TP_WORK=$(mktemp -d)
-relay=tp-fr-$$ hosts=tp-fh-$$ prefix=tpfl$$
-cleanup() {
-	# A background job killed before it has exec'd is a copy of this shell: not its work.
-	[ "$BASHPID" = "$$" ] || return 0
-	tp_cleanup
-	ip netns del "$relay" 2>/dev/null || true
-	ip netns del "$hosts" 2>/dev/null || true
-	rm -rf "/var/run/dpdk/$prefix"
-}
-trap cleanup EXIT
-R() { ip netns exec "$relay" "$@"; }
-H() { ip netns exec "$hosts" "$@"; }
-
-ip netns add "$relay"
-ip netns add "$hosts"
-ip link add r0 netns "$relay" type veth peer name h0 netns "$hosts"
-R ip link set lo up
-H ip link set lo up
-H ip addr add 192.0.2.10/24 dev h0
-H ip addr add 192.0.2.20/24 dev h0
-# Full checksums on the wire (see xdp.sh).
-R ethtool -K r0 tx off >/dev/null
-H ethtool -K h0 tx off >/dev/null
+tp_veth_begin fl
 case $mode in
 socket | xdp) R ip addr add 192.0.2.1/24 dev r0 ;;
 dpdk) R sysctl -qw net.ipv6.conf.r0.disable_ipv6=1 ;;

@@ -132,3 +132,39 @@ tp_counter() {
 	v=$(grep -o "stats: $1 [0-9]*" "$TP_WORK/turnpike.log" | tail -n 1 | awk '{print $3}')
 	echo "${v:-0}"
 }
+
+# tp_veth_begin TAG: for the tests that drive a real interface, two namespaces joined by a
+# veth pair, both gone on exit with everything tp_cleanup stops (and DPDK's run directory for
+# $prefix). ns $relay holds r0, bare; ns $hosts holds h0 with 192.0.2.10 and 192.0.2.20,
+# 2001:db8::10 and 2001:db8::20 (clients and peers). No checksum offload on either end: a
+# veth would otherwise hand on frames whose UDP checksum was never computed
+# (CHECKSUM_PARTIAL), which no real wire carries. The caller adds the relay's side and sets
+# both links up. R and H run a command in the relay's and the hosts' namespace.
+tp_veth_begin() {
+	TP_WORK=$(mktemp -d)
+	relay=tp-${1}r-$$ hosts=tp-${1}h-$$ prefix=tp${1}$$
+	trap tp_veth_cleanup EXIT
+	ip netns add "$relay"
+	ip netns add "$hosts"
+	ip link add r0 netns "$relay" type veth peer name h0 netns "$hosts"
+	R ip link set lo up
+	H ip link set lo up
+	H ip addr add 192.0.2.10/24 dev h0
+	H ip addr add 192.0.2.20/24 dev h0
+	H ip addr add 2001:db8::10/64 dev h0 nodad
+	H ip addr add 2001:db8::20/64 dev h0 nodad
+	R ethtool -K r0 tx off >/dev/null
+	H ethtool -K h0 tx off >/dev/null
+}
+
+tp_veth_cleanup() {
+	# A background job killed before it has exec'd is a copy of this shell: not its work.
+	[ "$BASHPID" = "$$" ] || return 0
+	tp_cleanup
+	ip netns del "$relay" 2>/dev/null || true
+	ip netns del "$hosts" 2>/dev/null || true
+	rm -rf "/var/run/dpdk/$prefix"
+}
+
+R() { ip netns exec "$relay" "$@"; }
+H() { ip netns exec "$hosts" "$@"; }
