@@ -12,16 +12,53 @@
 # with SIGHUP, both clients Refresh 0, and then each flow must have exactly one end record
 # whose counts match what was sent, in JSON that Python's parser reads.
 #
-# usage: flows.sh TURNPIKE MODE XDP_PASS_OBJECT      (MODE: socket | xdp | dpdk)
+# usage: flows.sh TURNPIKE MODE XDP_PASS_OBJECT [OUTPUT]
+#   MODE    socket | xdp | dpdk
+#   OUTPUT  file (the default: rotated with SIGHUP on the way) | stdout | syslog (read by a
+#           listener on /dev/log in a mount namespace of the test's own, over a /dev of its own)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 tp_need_root "flow records over veth"
 
-turnpike=$1 mode=$2 pass_obj=$3
+turnpike=$1 mode=$2 pass_obj=$3 output=${4:-file}
+if [[ $output == syslog && -z ${TP_MNTNS:-} ]]; then
+	TP_MNTNS=1 exec unshare --mount --propagation private bash "$0" "$@"
+fi
 # Debian's Python: prometheus_client comes from its package (python3-prometheus-client).
 py=/usr/bin/python3
 tp_veth_begin fl
+case $output in
+file) where="$TP_WORK/flows.json" ;;
+stdout | syslog) where=$output ;;
+*) tp_fail "unknown output $output" ;;
+esac
+if [[ $output == syslog ]]; then
+	# This mount namespace's own /dev, a tmpfs with fresh nodes for what turnpike and the
+	# tools need, and /dev/log our listener's. Never a bind of the real /dev: the work
+	# directory's removal would reach through it.
+	mount -t tmpfs -o mode=755 tmpfs /dev
+	mknod -m 666 /dev/null c 1 3
+	mknod -m 666 /dev/zero c 1 5
+	mknod -m 666 /dev/random c 1 8
+	mknod -m 666 /dev/urandom c 1 9
+	ln -s /proc/self/fd /dev/fd
+	"$py" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[2], "w").close()
+with open(sys.argv[1], "ab") as out:
+    while True:
+        msg = s.recv(65536)
+        # <PRI>TIMESTAMP TAG[PID]: MESSAGE
+        if b"turnpike[" in msg:
+            out.write(msg.split(b"]: ", 1)[1].rstrip(b"\n") + b"\n")
+            out.flush()
+' "$TP_WORK/flows.json" "$TP_WORK/syslog.ready" &
+	TP_PIDS+=($!)
+	for _ in $(seq 50); do [[ -e $TP_WORK/syslog.ready ]] && break; sleep 0.1; done
+fi
 case $mode in
 socket | xdp) R ip addr add 192.0.2.1/24 dev r0 ;;
 dpdk) R sysctl -qw net.ipv6.conf.r0.disable_ipv6=1 ;;
@@ -48,12 +85,17 @@ dataplane: { mode = "$mode"; };
 log: { level = "debug"; };
 relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
-flows: { output = "$TP_WORK/flows.json"; interval = 1; };
+flows: { output = "$where"; interval = 1; };
 metrics: { listen = "127.0.0.1:9641"; };
 $plane
 CONF
-ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
-	>"$TP_WORK/turnpike.log" 2>&1 &
+if [[ $output == stdout ]]; then
+	ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
+		>"$TP_WORK/flows.json" 2>"$TP_WORK/turnpike.log" &
+else
+	ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
+		>"$TP_WORK/turnpike.log" 2>&1 &
+fi
 TP_PID=$!
 TP_PIDS+=("$TP_PID")
 tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
@@ -83,13 +125,17 @@ sleep 1.2
 R "$py" "$here/flow_client.py" metrics http://127.0.0.1:9641/metrics "$mode" ||
 	tp_fail "metrics"
 # logrotate's way: move the file, SIGHUP, and the end records start a new one.
-mv "$TP_WORK/flows.json" "$TP_WORK/flows.1.json"
-kill -HUP "$TP_PID"
-for _ in $(seq 50); do
-	grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" && break
-	sleep 0.1
-done
-grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" || tp_fail "SIGHUP did not reopen"
+if [[ $output == file ]]; then
+	mv "$TP_WORK/flows.json" "$TP_WORK/flows.1.json"
+	kill -HUP "$TP_PID"
+	for _ in $(seq 50); do
+		grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" && break
+		sleep 0.1
+	done
+	grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" || tp_fail "SIGHUP did not reopen"
+else
+	: >"$TP_WORK/flows.1.json"
+fi
 touch "$TP_WORK/go"
 status=0
 wait "$client" || status=$?
@@ -98,9 +144,10 @@ cat "$TP_WORK/client.log"
 [[ -s $TP_WORK/flows.json ]] || tp_fail "nothing in the reopened flow log"
 
 tp_stop_turnpike
+sleep 0.2 # the syslog listener's last lines
 cat "$TP_WORK/flows.1.json" "$TP_WORK/flows.json" >"$TP_WORK/all.json"
 "$py" "$here/flow_client.py" verify "$TP_WORK/plan.json" "$TP_WORK/all.json" ||
 	{ sed -n '1,40p' "$TP_WORK/all.json" >&2; tp_fail "flow records"; }
 grep -q "flow log: [0-9]* records written, 0 skipped" "$TP_WORK/turnpike.log" ||
 	tp_fail "records were skipped"
-echo "PASS: flows $mode"
+echo "PASS: flows $mode ($output)"
