@@ -457,6 +457,30 @@ tp_needs_full_csum(const struct tp_pkt *p)
 	return p->in_fam == TP_CORE_FAM_V4 && p->udp_check == 0 && p->out_fam == TP_CORE_FAM_V6;
 }
 
+/*
+ * For a caller that sums the payload itself where tp_needs_full_csum() (the XDP program: the
+ * core's own loop over the payload is not one the BPF verifier can bound). sum is the one's
+ * complement sum of the p->data_len bytes at p->data, as tp_csum_partial() gives it. The
+ * datagram then carries the checksum its sender could have sent (pseudo-header, UDP and
+ * ChannelData headers, padding and data), which the rewrite updates like any other: the
+ * output is exactly what a core that sums the payload writes.
+ */
+TP_CORE_INLINE void
+tp_set_payload_sum(struct tp_pkt *p, tp_u32 sum)
+{
+	sum = tp_csum_pseudo(sum, tp_ip_bytes(p->src, p->in_fam), tp_ip_bytes(p->dst, p->in_fam),
+			     tp_core_iplen(p->in_fam), tp_ntohs(p->udp_len), 0);
+	sum = tp_csum_add16(sum, p->sport);
+	sum = tp_csum_add16(sum, p->dport);
+	sum = tp_csum_add16(sum, p->udp_len);
+	if (p->in_cd) {
+		sum = tp_csum_add16(sum, p->channel);
+		sum = tp_csum_add16(sum, p->cd_len);
+		sum = tp_csum_add16(sum, (tp_u16)p->pad_fix);
+	}
+	p->udp_check = tp_csum_udp_final(sum); /* never 0, so no longer a datagram without one */
+}
+
 #include "tp_rewrite.h"
 
 #endif

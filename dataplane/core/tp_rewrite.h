@@ -20,8 +20,10 @@
  *                    (RFC 6437 section 3), the same for every packet of a flow, never 0.
  *   UDP checksum     updated incrementally without reading the payload; an IPv4 checksum of
  *                    0 stays 0 to IPv4, and is computed over the payload for IPv6, which
- *                    requires one. A build that defines TP_CORE_NO_PAYLOAD_SUM (the XDP
- *                    program) cannot sum the payload and hands such frames to the engine.
+ *                    requires one. A build that defines TP_CORE_NO_PAYLOAD_SUM never
+ *                    loops over the payload here: its caller sums it and hands the sum over
+ *                    first (tp_set_payload_sum(), as the XDP program does), or tp_rewrite()
+ *                    hands such frames to the engine (needs-full-checksum).
  * Options and extension headers never reach a rewrite: they are not fast-path traffic.
  */
 #ifndef TP_CORE_REWRITE_H
