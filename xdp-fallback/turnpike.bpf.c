@@ -143,6 +143,59 @@ next_hop(struct xdp_md *ctx, const struct tp_pkt *p, __u8 *smac, __u8 *dmac, __u
 }
 
 /*
+ * The longest payload the program sums. More than a linear XDP frame holds (a page, less the
+ * headroom and the shared info; the program takes no multi-buffer frames), so the bound the
+ * verifier needs for the loop turns no frame away; past it, the engine would send the frame.
+ * Headers end well before TP_XDP_SUM_AT, which bounds where the payload may start.
+ */
+#define TP_XDP_SUM_MAX 4096
+#define TP_XDP_SUM_AT  256
+
+/*
+ * The one's complement sum of the payload, for an IPv4 datagram without a UDP checksum that
+ * leaves as IPv6, where one is mandatory (tp_set_payload_sum()): 4-byte words into a 64-bit
+ * sum, then a 2-byte and a 1-byte tail, folded as tp_csum_partial() folds. The payload starts
+ * at an even offset within the UDP datagram, so memory-order words are the checksum's words.
+ * Returns 0, or -1 when the payload lies past the bounds above (it never does).
+ */
+static __always_inline int
+payload_sum(const __u8 *frame, const __u8 *end, __u32 at, __u32 len, __u32 *out)
+{
+	const __u8 *pos;
+	__u64 sum = 0;
+
+	if (at > TP_XDP_SUM_AT || len > TP_XDP_SUM_MAX)
+		return -1;
+	pos = frame + at;
+	for (__u32 i = 0; i < TP_XDP_SUM_MAX / 4; i++) {
+		if (len < 4)
+			break;
+		barrier_var(pos); /* clang would otherwise fold the bound into pkt_end arithmetic */
+		if (pos + 4 > end)
+			return -1;
+		sum += *(const __u32 *)pos;
+		pos += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		if (pos + 2 > end)
+			return -1;
+		sum += *(const __u16 *)pos;
+		pos += 2;
+		len -= 2;
+	}
+	if (len) {
+		if (pos + 1 > end)
+			return -1;
+		sum += tp_csum_byte(*pos, 0);
+	}
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	*out = tp_csum_fold((__u32)(sum & 0xffff) + (__u32)(sum >> 16));
+	return 0;
+}
+
+/*
  * The core reads its configuration through a plain pointer. Handing it &tp_cfg would let the
  * compiler fold the zeros .rodata holds at compile time; volatile reads into a copy see what
  * the loader wrote (and the verifier, which knows .rodata, still prunes what it rules out).
@@ -162,7 +215,7 @@ int
 turnpike_xdp(struct xdp_md *ctx)
 {
 	__u8 *data = (__u8 *)(long)ctx->data, *end = (__u8 *)(long)ctx->data_end;
-	__u32 len = (__u32)(end - data), ifindex;
+	__u32 len = (__u32)(end - data), ifindex, sum;
 	__u8 smac[6], dmac[6];
 	struct tp_core_cfg cfg;
 	struct tp_pkt p;
@@ -179,8 +232,11 @@ turnpike_xdp(struct xdp_md *ctx)
 		return verdict(p.reason, len);
 
 	/* Everything that may still hand the frame to the kernel happens before it changes. */
-	if (tp_needs_full_csum(&p))
-		return verdict(TP_R_NEEDS_FULL_CSUM, len);
+	if (tp_needs_full_csum(&p)) {
+		if (payload_sum(data, end, p.data, p.data_len, &sum) < 0)
+			return verdict(TP_R_NEEDS_FULL_CSUM, len);
+		tp_set_payload_sum(&p, sum);
+	}
 	if (next_hop(ctx, &p, smac, dmac, &ifindex) < 0)
 		return verdict(TP_R_NO_NEXT_HOP, len);
 	delta = tp_head_delta(&p);

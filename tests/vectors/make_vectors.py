@@ -136,6 +136,8 @@ XDP_HEADROOM = ("BPF_PROG_TEST_RUN always gives the program XDP_PACKET_HEADROOM 
                 "less at most 32 of metadata): a rewrite never lacks room there")
 DPDK_SUMS = ("the DPDK dataplane sums payloads: it relays this frame, as the vector without "
              "the condition says")
+XDP_SUMS = ("the XDP program sums payloads (a bounded loop over the frame): it relays this "
+            "frame, as the vector without the condition says")
 
 
 def add(name, description, inp, action, reason, out=None, chans=(), peers=(), config=None,
@@ -143,7 +145,8 @@ def add(name, description, inp, action, reason, out=None, chans=(), peers=(), co
         next_hop_unresolved=False, cannot_sum_payload=False, unsupported=None):
     """headroom: bytes in front of the frame (None: as much as the dataplane has);
     next_hop_unresolved: the dataplane has no MAC for the output's next hop;
-    cannot_sum_payload: the dataplane cannot sum a payload (as XDP cannot);
+    cannot_sum_payload: the dataplane cannot sum a payload (the core built with
+        TP_CORE_NO_PAYLOAD_SUM and no caller that sums);
     unsupported: {"dpdk" or "xdp": why that dataplane cannot recreate the condition}."""
     vectors.append({
         "name": name,
@@ -264,6 +267,16 @@ peer_to_client(4, 6, 0x4024, 50024, b"peer without checksum, v6 client", suffix=
 hairpin(4, 4, 4, 0x4025, 0x4125, b"zero csum hairpin", suffix="-zero-csum", zero=True)
 hairpin(4, 6, 4, 0x4026, 0x4126, b"zero csum hairpin to v6", pad=1, suffix="-zero-csum",
         zero=True)
+# Full 1500-byte IPv4 datagrams: every payload byte summed, to an odd last one; what a
+# dataplane that bounds its loop over the payload (XDP) must still get right.
+def pattern(n):
+    return bytes((i * 151 + 7) & 0xFF for i in range(n))
+
+
+client_to_peer(4, 6, 0x4027, 50027, pattern(1465), pad=3, suffix="-zero-csum-mtu", zero=True,
+               note=", a full 1500-byte IPv4 datagram")
+peer_to_client(4, 6, 0x4028, 50028, pattern(1471), suffix="-zero-csum-mtu", zero=True,
+               note=", a full 1500-byte IPv4 datagram")
 
 # An 802.1Q tag stays as it came.
 client_to_peer(4, 6, 0x4031, 50031, b"tagged", suffix="-vlan", vlan=100)
@@ -311,10 +324,11 @@ add("no-headroom",
 c = chan(CLIENT4, 0x4093, 6, 50093, PEER6, PPORT)
 add("needs-full-checksum",
     "ChannelData over IPv4 without a UDP checksum for an IPv6 peer, in a dataplane that cannot "
-    "sum the payload (XDP): to the engine as it came, which sends it with a checksum",
+    "sum the payload: to the engine as it came, which sends it with a checksum",
     frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, cd(0x4093, b"sum me, please"), chksum=0),
     "to-control", "needs-full-checksum", chans=[c], cannot_sum_payload=True,
-    unsupported={"dpdk": DPDK_SUMS + " (cd4-to-udp6-zero-csum)"})
+    unsupported={"dpdk": DPDK_SUMS + " (cd4-to-udp6-zero-csum)",
+                 "xdp": XDP_SUMS + " (cd4-to-udp6-zero-csum)"})
 
 # Passed on untouched --------------------------------------------------------------------------
 

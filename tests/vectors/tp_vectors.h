@@ -47,7 +47,7 @@ struct tp_vector {
 	/* What the dataplane around the core has or knows, for this vector. */
 	int headroom;		 /* bytes in front of the frame; -1: as much as the dataplane has */
 	int next_hop_unresolved; /* no MAC for the output's next hop */
-	int cannot_sum_payload;	 /* the dataplane cannot sum a payload (as XDP cannot) */
+	int cannot_sum_payload;	 /* the dataplane cannot sum a payload (TP_CORE_NO_PAYLOAD_SUM) */
 	/* Why a dataplane cannot recreate those conditions (NULL: it can): its runner reports the
 	 * vector as skipped with this text. */
 	const char *not_dpdk, *not_xdp;
