@@ -131,8 +131,13 @@ xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
 	struct entries e;
 
 	entries_of(c, &e);
-	/* The table itself remembers which counter slot the binding had. */
-	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) == 0 && e.cv.counter) {
+	/* The tables themselves remember which counter slot the binding had: both entries name
+	 * it, so it goes back to the free list even when one of them is gone. */
+	e.cv.counter = 0;
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) < 0 &&
+	    bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv) == 0)
+		e.cv.counter = e.pv.counter;
+	if (e.cv.counter) {
 		if (binding_counters(x, e.cv.counter, &st) == 0)
 			TP_DEBUG("channel 0x%04x of binding %u leaves the XDP tables: %llu packets "
 				 "(%llu bytes) to the peer, %llu (%llu) to the client",
