@@ -348,9 +348,8 @@ handle_turn_request(struct tp_engine *eng, const struct tp_stun_msg *m,
 	}
 }
 
-static void relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f,
-			  const struct tp_addr *peer, struct tp_flow *fl, const uint8_t *data,
-			  size_t len, bool df);
+static bool relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f,
+			  const struct tp_addr *peer, const uint8_t *data, size_t len, bool df);
 
 static void
 handle_send(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_addr *client)
@@ -374,10 +373,14 @@ handle_send(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_
 		return;
 	}
 	int f = TP_FAM_IDX(peer.family);
+	struct tp_flow *fl;
 
 	eng->stats.send_indications++;
-	relay_to_peer(eng, a, f, &peer, tp_pflow_get(eng, a, f, &peer), tp_stun_value(m, data),
-		      data->len, tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) != NULL);
+	/* The conversation is a flow from its first datagram that went. */
+	if (relay_to_peer(eng, a, f, &peer, tp_stun_value(m, data), data->len,
+			  tp_stun_find(m, TP_ATTR_DONT_FRAGMENT) != NULL) &&
+	    (fl = tp_pflow_get(eng, a, f, &peer)))
+		tp_flow_count(fl, TP_DIR_TO_PEER, data->len);
 }
 
 static void
@@ -430,11 +433,11 @@ static bool deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f,
  * allocation holding that port as if it came from a's public relayed address. Delivery goes
  * to a client, never back into relaying, so a hairpin is one hop and cannot loop. Other
  * ports of the relay's own addresses are reachable only where peers.allow names the address,
- * and the listen port never is. fl is the sending flow (NULL when flows are not kept).
+ * and the listen port never is. Returns whether the datagram went.
  */
-static void
+static bool
 relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_addr *peer,
-	      struct tp_flow *fl, const uint8_t *data, size_t len, bool df)
+	      const uint8_t *data, size_t len, bool df)
 {
 	const struct tp_config *cfg = eng->cfg;
 	bool in_range = peer->port >= cfg->port_min && peer->port <= cfg->port_max;
@@ -445,28 +448,25 @@ relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_
 
 		if (!dst) {
 			eng->stats.drop_hairpin++;
-			return;
+			return false;
 		}
 
 		struct tp_addr from = tp_relay_addr(eng, a, f, true);
 
 		if (!deliver_to_client(eng, dst, f, &from, data, len))
-			return;
+			return false;
 		eng->stats.hairpinned++;
 		eng->stats.relayed_to_peer++;
 		eng->stats.relayed_to_peer_bytes += len;
-		if (fl)
-			tp_flow_count(fl, TP_DIR_TO_PEER, len);
-		return;
+		return true;
 	}
 
 	struct tp_addr relay = tp_relay_addr(eng, a, f, false);
 
 	eng->stats.relayed_to_peer++;
 	eng->stats.relayed_to_peer_bytes += len;
-	if (fl)
-		tp_flow_count(fl, TP_DIR_TO_PEER, len);
 	eng->io.to_peer(eng->io.ctx, &relay, peer, data, len, df);
+	return true;
 }
 
 static void
@@ -503,7 +503,8 @@ channel_data_input(struct tp_engine *eng, const struct tp_addr *client, const ui
 		eng->stats.drop_no_permission++;
 		return;
 	}
-	relay_to_peer(eng, a, TP_FAM_IDX(c->peer.family), &c->peer, &c->flow, buf + 4, dlen, false);
+	if (relay_to_peer(eng, a, TP_FAM_IDX(c->peer.family), &c->peer, buf + 4, dlen, false))
+		tp_flow_count(&c->flow, TP_DIR_TO_PEER, dlen);
 }
 
 void

@@ -1773,6 +1773,19 @@ TEST_F(Flows, ARefusedChannelBindMakesNoFlow)
 		EXPECT_EQ(r.channel, 0) << "a record for channel " << r.channel;
 }
 
+TEST_F(Flows, DataThatGoesNowhereMakesNoFlow)
+{
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr nobody = addr("192.0.2.1", 50500); /* the relay's own, no allocation there */
+
+	c.AllocateOk();
+	ASSERT_TRUE(c.Permit({ nobody })->success());
+	c.SendIndication(nobody, "lost");
+	EXPECT_EQ(Stats().drop_hairpin, 1u);
+	ASSERT_TRUE(c.Refresh(0)->success());
+	EXPECT_TRUE(records.empty());
+}
+
 TEST_F(Flows, LongFlowsGetInterimRecordsWithTheirTotalsSoFar)
 {
 	Client c(this, "203.0.113.10", 5000);
