@@ -57,11 +57,9 @@ H ip -6 neigh show 2001:db8::1 | grep -q lladdr || tp_fail "ND did not resolve t
 
 H timeout 120 turnutils_peer -L 192.0.2.20 -L 2001:db8::20 -p 3480 >"$TP_WORK/peer.log" 2>&1 &
 TP_PIDS+=($!)
-ip netns exec "$hosts" timeout 120 tshark -q -i h0 -w "$TP_WORK/h0.pcapng" \
-	-f "udp and (src host 192.0.2.1 or src host 2001:db8::1)" >"$TP_WORK/tshark.log" 2>&1 &
-tshark_pid=$!
-TP_PIDS+=("$tshark_pid")
-sleep 1.5
+tp_tshark_capture "$hosts" h0 "$TP_WORK/h0.pcapng" \
+	"udp and (src host 192.0.2.1 or src host 2001:db8::1)"
+tshark_pid=$TP_TSHARK
 
 server=192.0.2.1
 case $variant in

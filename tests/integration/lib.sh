@@ -168,3 +168,19 @@ tp_veth_cleanup() {
 
 R() { ip netns exec "$relay" "$@"; }
 H() { ip netns exec "$hosts" "$@"; }
+
+# tp_tshark_capture NS IFACE FILE FILTER: tshark capturing in namespace NS into FILE, started
+# and ready: it takes seconds to start on a loaded machine, and frames sent before it
+# captures are lost to the test. TP_TSHARK is its pid (stop it with SIGINT).
+tp_tshark_capture() {
+	local log=$3.log
+	ip netns exec "$1" timeout 120 tshark -q -i "$2" -w "$3" -f "$4" >"$log" 2>&1 &
+	TP_TSHARK=$!
+	TP_PIDS+=("$TP_TSHARK")
+	for _ in $(seq 300); do
+		grep -q "Capture started" "$log" && return 0
+		kill -0 "$TP_TSHARK" 2>/dev/null || { cat "$log" >&2; tp_fail "tshark did not start"; }
+		sleep 0.1
+	done
+	tp_fail "tshark was not capturing after 30 s"
+}
