@@ -43,11 +43,7 @@ dpdk: {
 	stats-interval = 0;
 };
 CONF
-ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
-	>"$TP_WORK/turnpike.log" 2>&1 &
-TP_PID=$!
-TP_PIDS+=("$TP_PID")
-tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+tp_relay_start "$relay" "$turnpike"
 
 # The relay answers ARP and ND for its addresses, and ping, all from user space.
 H ping -c 2 -i 0.2 -W 2 192.0.2.1 >/dev/null || tp_fail "no answer to ping 192.0.2.1"

@@ -90,15 +90,10 @@ metrics: { listen = "127.0.0.1:9641"; };
 $plane
 CONF
 if [[ $output == stdout ]]; then
-	ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
-		>"$TP_WORK/flows.json" 2>"$TP_WORK/turnpike.log" &
+	tp_relay_start "$relay" "$turnpike" "$TP_WORK/flows.json"
 else
-	ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
-		>"$TP_WORK/turnpike.log" 2>&1 &
+	tp_relay_start "$relay" "$turnpike"
 fi
-TP_PID=$!
-TP_PIDS+=("$TP_PID")
-tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
 # The relay learns both hosts' MACs from their ARP requests (each its own: the hosts' cache is
 # flushed between them): the counts below are exact, so no datagram may wait on a next hop
 # still being resolved (8 wait per next hop, the rest are dropped and counted).

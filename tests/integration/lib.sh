@@ -184,3 +184,20 @@ tp_tshark_capture() {
 	done
 	tp_fail "tshark was not capturing after 30 s"
 }
+
+# tp_relay_start NS TURNPIKE [FLOWS_TO]: start TURNPIKE on $TP_WORK/turnpike.conf in
+# namespace NS, its log in $TP_WORK/turnpike.log (its standard output in FLOWS_TO when
+# given), and wait until it serves. TP_PID is turnpike itself: ip netns exec execs timeout,
+# which forwards signals to it.
+tp_relay_start() {
+	local log=$TP_WORK/turnpike.log
+
+	if [[ -n ${3:-} ]]; then
+		ip netns exec "$1" timeout 300 "$2" -c "$TP_WORK/turnpike.conf" >"$3" 2>"$log" &
+	else
+		ip netns exec "$1" timeout 300 "$2" -c "$TP_WORK/turnpike.conf" >"$log" 2>&1 &
+	fi
+	TP_PID=$!
+	TP_PIDS+=("$TP_PID")
+	tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+}

@@ -19,37 +19,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 tp_need_root "xdp mode over veth"
 turnpike=$1 pass_obj=$2 variant=$3
-TP_WORK=$(mktemp -d)
-relay=tp-xr-$$ hosts=tp-xh-$$
-cleanup() {
-	# A background job killed before it has exec'd is a copy of this shell: not its work.
-	[ "$BASHPID" = "$$" ] || return 0
-	tp_cleanup
-	ip netns del "$relay" 2>/dev/null || true
-	ip netns del "$hosts" 2>/dev/null || true
-}
-trap cleanup EXIT
-
-R() { ip netns exec "$relay" "$@"; }
-H() { ip netns exec "$hosts" "$@"; }
-
-ip netns add "$relay"
-ip netns add "$hosts"
-ip link add r0 netns "$relay" type veth peer name h0 netns "$hosts"
-R ip link set lo up
-H ip link set lo up
+tp_veth_begin xd
 R ip addr add 192.0.2.1/24 dev r0
 R ip addr add 2001:db8::1/64 dev r0 nodad
-H ip addr add 192.0.2.10/24 dev h0
-H ip addr add 192.0.2.20/24 dev h0
-H ip addr add 2001:db8::10/64 dev h0 nodad
-H ip addr add 2001:db8::20/64 dev h0 nodad
-# No checksum offload on either end: a veth would otherwise hand on frames whose UDP checksum
-# was never computed (CHECKSUM_PARTIAL), which no real wire carries. The hosts' frames must
-# arrive with full checksums for the program's incremental update to be right, and the
-# relay's socket path must send full ones for tshark to judge on the far side.
-R ethtool -K r0 tx off >/dev/null
-H ethtool -K h0 tx off >/dev/null
 R ip link set r0 up
 H ip link set h0 up
 ip -n "$hosts" link set dev h0 xdpdrv obj "$pass_obj" sec xdp
@@ -69,13 +41,7 @@ relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
 xdp: { interface = "r0"; attach = "native"; $nexthop };
 CONF
-# Not through R(): $! must be the process itself (ip netns exec execs timeout, which forwards
-# signals to turnpike), not a subshell.
-ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
-	>"$TP_WORK/turnpike.log" 2>&1 &
-TP_PID=$!
-TP_PIDS+=("$TP_PID")
-tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+tp_relay_start "$relay" "$turnpike"
 grep -q "attached to r0 in native mode" "$TP_WORK/turnpike.log" || tp_fail "not attached natively"
 R ip link show r0 | grep -q xdp || tp_fail "no XDP program on r0"
 prog=$(xdp_prog_id "$relay" r0)

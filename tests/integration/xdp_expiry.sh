@@ -39,13 +39,7 @@ auth: { realm = "turnpike.test"; users = ( { name = "alice"; password = "alice-p
 lifetimes: { permission = 30; channel = 60; allocation-default = 600; };
 xdp: { interface = "r0"; attach = "native"; nexthop = "static"; nexthop-mac = "$mac"; };
 CONF
-# Not through R(): $! must be the process itself (ip netns exec execs timeout, which forwards
-# signals to turnpike), not a subshell.
-ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
-	>"$TP_WORK/turnpike.log" 2>&1 &
-TP_PID=$!
-TP_PIDS+=("$TP_PID")
-tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+tp_relay_start "$relay" "$turnpike"
 prog=$(xdp_prog_id "$relay" r0)
 [[ -n $prog ]] || tp_fail "no XDP program on r0"
 echo "program $prog on r0: tp_chans is map $(xdp_map_id "$prog" tp_chans)," \
