@@ -560,8 +560,9 @@ tp_handle_allocate(struct tp_engine *eng, const struct tp_stun_msg *m,
 		char c[TP_ADDR_STRLEN];
 
 		TP_DEBUG("allocation %u for %s user \"%s\": ports %u/%u, %u s", a->id,
-			 tp_addr_str(client, c, sizeof(c)), a->username, a->relay[0].port,
-			 a->relay[1].port, q.lifetime);
+			 tp_addr_str(client, c, sizeof(c)),
+			 tp_log_text(a->username, a->username_len, (char[160]){ 0 }, 160),
+			 a->relay[0].port, a->relay[1].port, q.lifetime);
 	}
 	/* The relayed addresses are open in the dataplane before the client learns them. */
 	allocate_success(eng, a, m, auth);

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 enum tp_log_level tp_log_level = TP_LOG_INFO;
@@ -31,4 +32,44 @@ tp_log(enum tp_log_level level, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	funlockfile(stderr);
+}
+
+/* One byte as log text; returns its length (at most 4). */
+static size_t
+log_piece(unsigned char c, char piece[5])
+{
+	if (c == '\\' || c == '"')
+		return (size_t)snprintf(piece, 5, "\\%c", c);
+	if (c >= 0x20 && c < 0x7f)
+		return (size_t)snprintf(piece, 5, "%c", c);
+	return (size_t)snprintf(piece, 5, "\\x%02x", c);
+}
+
+const char *
+tp_log_text(const void *bytes, size_t n, char *out, size_t cap)
+{
+	const unsigned char *b = bytes;
+	size_t o = 0, whole = 0, room;
+	char piece[5];
+
+	if (!cap)
+		return out;
+	for (size_t i = 0; i < n; i++)
+		whole += log_piece(b[i], piece);
+	/* All of it, or as much as leaves room for "..." behind. */
+	room = whole < cap ? cap - 1 : (cap > 4 ? cap - 4 : 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = log_piece(b[i], piece);
+
+		if (o + len > room)
+			break;
+		memcpy(out + o, piece, len);
+		o += len;
+	}
+	if (whole >= cap && cap > 4) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
 }

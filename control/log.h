@@ -6,6 +6,8 @@
 #ifndef TP_LOG_H
 #define TP_LOG_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 #ifdef __cplusplus
@@ -15,6 +17,12 @@ extern "C" {
 extern enum tp_log_level tp_log_level;
 
 void tp_log(enum tp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Bytes a peer chose (a username, say) as log text: printable ASCII as is, backslash and
+ * double quote escaped, anything else as \xNN, cut with "..." to fit cap. Returns out.
+ */
+const char *tp_log_text(const void *bytes, size_t n, char *out, size_t cap);
 
 #define TP_ERR(...)  tp_log(TP_LOG_ERR, __VA_ARGS__)
 #define TP_WARN(...) tp_log(TP_LOG_WARN, __VA_ARGS__)
