@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # One run, one topology, one load generator, several relays: turnpike in xdp mode, turnpike
-# in socket mode, and coturn (Debian's turnserver, started here with the equivalent
-# configuration: same addresses, port range, time-limited credentials). Reports the
+# in socket mode, coturn (Debian's turnserver, started here with the equivalent
+# configuration: same addresses, port range, time-limited credentials), and turnpike in dpdk
+# mode on the same veth (net_af_packet, no hugepages; r0 loses its kernel address for it,
+# since DPDK answers ARP itself). Reports the
 # packets per second each relays from clients to a peer, and the allocations per second
 # each completes (401 challenge, Allocate, ChannelBind). Ratios within one run are what
 # count: this machine is shared and noisy.
@@ -27,7 +29,7 @@ cleanup() {
 	wait 2>/dev/null || true
 	ip netns del "$relay" 2>/dev/null || true
 	ip netns del "$hosts" 2>/dev/null || true
-	rm -rf "$work"
+	rm -rf "$work" "/var/run/dpdk/tp-sbs-$$"
 }
 trap cleanup EXIT
 
@@ -54,6 +56,8 @@ relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
 auth: { realm = "bench"; secrets = [ "$secret" ]; };
 limits: { max-allocations-per-user = 0; };
 xdp: { interface = "r0"; nexthop = "fib"; };
+dpdk: { lcores = "0-1"; file-prefix = "tp-sbs-$$"; stats-interval = 0; max-bindings = 65536;
+	eal-args = [ "--no-huge", "-m", "1024" ]; ports = [ "net_af_packet0,iface=r0" ]; };
 CONF
 	ip netns exec "$relay" timeout 300 "$turnpike" -c "$work/tp.conf" >"$work/server.log" 2>&1 &
 	server=$!
@@ -117,14 +121,29 @@ stop_server
 start_coturn
 measure "coturn"
 stop_server
+# dpdk mode: the port is DPDK's; it learns the hosts' MACs from their ARP requests (each
+# address its own, the hosts' cache flushed between) so that nothing waits on a next hop.
+ip -n "$relay" addr flush dev r0
+start_turnpike dpdk
+for src in 192.0.2.10 192.0.2.20; do
+	ip -n "$hosts" neigh flush dev h0
+	ip netns exec "$hosts" ping -c 1 -W 2 -I "$src" 192.0.2.1 >/dev/null ||
+		{ echo "dpdk mode does not answer ping from $src" >&2; exit 1; }
+done
+measure "turnpike dpdk"
+stop_server
+grep -oE "stats: dpdk relayed:to-peer [0-9]+ packets" "$work/server.log" | sed 's/^/  /' || true
 
 read -r _ _ xdp_rx xdp_alloc < <(grep '^turnpike xdp' "$work/results")
 read -r _ _ sock_rx sock_alloc < <(grep '^turnpike socket' "$work/results")
 read -r _ co_rx co_alloc < <(grep '^coturn' "$work/results")
+read -r _ _ dp_rx dp_alloc < <(grep '^turnpike dpdk' "$work/results")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.1fx" : "n/a"), a / b }'; }
 echo
-echo "relayed pps vs coturn: xdp $(ratio "$xdp_rx" "$co_rx"), socket $(ratio "$sock_rx" "$co_rx")"
-echo "allocations/s vs coturn: xdp $(ratio "$xdp_alloc" "$co_alloc"), socket $(ratio "$sock_alloc" "$co_alloc")"
+echo "relayed pps vs coturn: xdp $(ratio "$xdp_rx" "$co_rx"), dpdk $(ratio "$dp_rx" "$co_rx")," \
+	"socket $(ratio "$sock_rx" "$co_rx")"
+echo "allocations/s vs coturn: xdp $(ratio "$xdp_alloc" "$co_alloc"), dpdk $(ratio "$dp_alloc" "$co_alloc")," \
+	"socket $(ratio "$sock_alloc" "$co_alloc")"
 # A relay that relayed nothing, or completed no allocation, is a failure, not a figure.
 awk '$(NF-1) == 0 || $NF == 0 { print "no traffic or no allocation through " $0 > "/dev/stderr"; bad = 1 }
 	END { exit bad }' "$work/results"
