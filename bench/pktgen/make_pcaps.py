@@ -20,6 +20,7 @@
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import struct
 import sys
@@ -75,6 +76,46 @@ def write_pcap(path, frames):
             f.write(fr)
 
 
+CTX = None  # (args, sizes, bindings JSON): set before the pool forks
+
+
+def build_case(job):
+    """One case's pcap and scripts; its manifest entry."""
+    case_no, case = job
+    args, sizes, bj = CTX
+    allocs, binds, group = bj["allocations"], bj["bindings"], bj["cases"][case]
+    wire = {4: args.relayed4, 6: args.relayed6}
+    k = kind(case)
+    # Every binding as often as every size: lcm rounds when the sizes cycle too.
+    n = math.lcm(len(group), len(sizes)) * args.frames_per_binding
+    frames, expect, nbytes = [], {}, 0
+    for i in range(n):
+        b = binds[group[i % len(group)]]
+        a = allocs[b["alloc"]]
+        data = payload(case_no, i, sizes[i % len(sizes)])
+        if k == "to-client":
+            rip, rport = a["relayed"]
+            dst = (wire[6 if ":" in rip else 4] or rip, rport)  # behind 1:1 NAT: the bind address
+            f = frame(args.src_mac, args.dst_mac, b["peer"], dst, i, data)
+        else:
+            cd = struct.pack("!HH", b["channel"], len(data)) + data
+            f = frame(args.src_mac, args.dst_mac, a["client"], a["server"], i, cd)
+        if k == "to-peer":
+            rip, rport = a["relayed"]
+            where = f"{b['peer'][0]} {b['peer'][1]} <- {rip} {rport}"
+        else:
+            rb = binds[b["back"]] if k == "hairpin" else b
+            c = allocs[rb["alloc"]]["client"]
+            where = f"{c[0]} {c[1]} ch {rb['channel']:#x}"
+        expect[where] = expect.get(where, 0) + 1
+        frames.append(f)
+        nbytes += len(f)
+    write_pcap(os.path.join(args.outdir, f"{case}.pcap"), frames)
+    write_scripts(args, case)
+    return case, {"pcap": f"{case}.pcap", "frames": n, "bytes": nbytes, "bindings": len(group),
+                  "counter": counter(case), "expect": expect}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("bindings", help="the JSON setup.py wrote")
@@ -102,53 +143,24 @@ def main():
     if args.frames_per_binding < 1:
         p.error("--frames-per-binding: at least 1")
 
+    global CTX
     with open(args.bindings) as f:
-        bj = json.load(f)
-    allocs, binds = bj["allocations"], bj["bindings"]
-    wire = {4: args.relayed4, 6: args.relayed6}
+        CTX = (args, sizes, json.load(f))
     os.makedirs(args.outdir, exist_ok=True)
     manifest = {"bindings": os.path.abspath(args.bindings), "size": args.size,
                 "dst_mac": args.dst_mac, "src_mac": args.src_mac, "cases": {}}
-
-    def relayed_on_wire(a):
-        ip, port = a["relayed"]
-        return (wire[6 if ":" in ip else 4] or ip, port)
-
+    todo = []
     for case_no, case in enumerate(CASES):
-        group = bj["cases"].get(case)
-        if not group:
+        if CTX[2]["cases"].get(case):
+            todo.append((case_no, case))
+        else:
             print(f"{case}: not in {args.bindings} (no bindings for its families)")
-            continue
-        # Every binding as often as every size: lcm rounds when the sizes cycle too.
-        n = math.lcm(len(group), len(sizes)) * args.frames_per_binding
-        frames, expect, nbytes = [], {}, 0
-        for i in range(n):
-            b = binds[group[i % len(group)]]
-            a = allocs[b["alloc"]]
-            data = payload(case_no, i, sizes[i % len(sizes)])
-            k = kind(case)
-            if k == "to-peer" or k == "hairpin":
-                cd = struct.pack("!HH", b["channel"], len(data)) + data
-                f = frame(args.src_mac, args.dst_mac, a["client"], a["server"], i, cd)
-            else:
-                f = frame(args.src_mac, args.dst_mac, b["peer"], relayed_on_wire(a), i, data)
-            if k == "to-peer":
-                rip, rport = a["relayed"]
-                where = f"{b['peer'][0]} {b['peer'][1]} <- {rip} {rport}"
-            else:
-                rb = binds[b["back"]] if k == "hairpin" else b
-                c = allocs[rb["alloc"]]["client"]
-                where = f"{c[0]} {c[1]} ch {rb['channel']:#x}"
-            expect[where] = expect.get(where, 0) + 1
-            frames.append(f)
-            nbytes += len(f)
-        pcap = os.path.join(args.outdir, f"{case}.pcap")
-        write_pcap(pcap, frames)
-        write_scripts(args, case)
-        manifest["cases"][case] = {"pcap": f"{case}.pcap", "frames": n, "bytes": nbytes,
-                                   "bindings": len(group), "counter": counter(case),
-                                   "expect": expect}
-        print(f"{case}: {n} frames ({nbytes} bytes) over {len(group)} bindings -> {pcap}")
+    # scapy builds about a thousand frames a second: a process per case, as many as CPUs.
+    with multiprocessing.get_context("fork").Pool(min(len(todo), os.cpu_count()) or 1) as pool:
+        for case, entry in pool.imap(build_case, todo):
+            manifest["cases"][case] = entry
+            print(f"{case}: {entry['frames']} frames ({entry['bytes']} bytes) over "
+                  f"{entry['bindings']} bindings -> {os.path.join(args.outdir, entry['pcap'])}")
     if not manifest["cases"]:
         sys.exit("make_pcaps: no case has bindings")
     with open(os.path.join(args.outdir, "manifest.json"), "w") as f:
