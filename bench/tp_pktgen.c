@@ -28,19 +28,41 @@
  * allocations bound to each other (two bindings a pair). Each case cycles over all the
  * bindings of its group, so lookups go all over the tables.
  *
- * Output, one line per case:
+ * Payloads: --size N (16..1400 bytes of application data, after the ChannelData header where
+ * there is one), or --size imix: 7:4:1 of 64, 594 and 1400 bytes (the simple IMIX's ratio;
+ * its 40/576/1500-byte IP packets would not fit a 1400-byte TURN payload), interleaved in a
+ * pattern of 12 frames; a comma-separated list (--size 64,512,imix) runs each case at each
+ * size in turn over the same bindings. Rate: flat out, or --rate PPS (paced by the TSC, per
+ * burst). --queues N: N queue pairs on the port (turnpike with N workers has N), bursts
+ * sent to each in turn, all of them polled.
+ *
+ * Latency: the first 12 bytes of every frame's application data are a TSC timestamp written
+ * as the frame is sent, a 16-bit word that keeps the payload's ones-complement sum (so the
+ * UDP checksum built once stays right), and a cookie naming the case. The relay never
+ * touches the payload; the receiver reads the stamp back from each relayed frame. TX and RX
+ * lcores read one machine's invariant TSC. Percentiles come from a log-linear histogram
+ * (16 steps per power of two: within 6 %).
+ *
+ * Output, one line per case, words in pairs after the name (later fields only appended):
  *   case NAME bindings N tx PPS rx PPS relayed PPS checked N bad-checksums N
+ *     tx-refused P% rx-empty-polls P% gbps G loss P% p50-us U p90-us U p99-us U
+ *     p99.9-us U size S rate R
+ * gbps: relayed Ethernet frames (no preamble, FCS or gap); loss: frames the port took that
+ * did not come back relayed, over the whole case (warm-up and drain included); rate: 0 when
+ * flat out. A progress line each second goes to stderr (overwritten on a terminal).
  *
  * Every loop is bounded: by count, by --seconds, or by the signalling's retry budget.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -72,6 +94,13 @@
 #define MAX_TRIES   8	/* sends of one request before the set-up gives up */
 #define CHECK_EVERY 64	/* relayed frames per checksum check */
 #define WARMUP_MS   300
+#define MIN_PAYLOAD 16 /* the stamp: TSC, checksum word, cookie */
+#define MAX_QUEUES  16
+#define MAX_SIZES   16	 /* in one --size list */
+#define NHIST	    1024 /* log-linear latency buckets over TSC cycles */
+
+/* IMIX: 7 x 64, 4 x 594, 1 x 1400 bytes in every 12 frames, interleaved. */
+static const uint16_t imix[12] = { 64, 594, 64, 64, 1400, 64, 594, 64, 64, 594, 64, 594 };
 
 enum kind { TO_PEER, TO_CLIENT, HAIRPIN };
 
@@ -126,6 +155,7 @@ struct binding {
 struct counts {
 	uint64_t tx, refused, rx, relayed, checked, bad_csum;
 	uint64_t polls, empty_polls;
+	uint64_t relayed_bytes, stamped;
 } __rte_cache_aligned;
 
 /*
@@ -137,15 +167,20 @@ struct shape {
 	uint8_t fam;   /* of the destination */
 	bool listen;   /* the listen port is the source (output) or destination (input) */
 	bool cd;       /* ChannelData */
-	uint16_t plen; /* UDP payload */
+	uint16_t plen; /* application data (a fixed size, or 0 for the IMIX's three) */
 };
 
 struct gen {
 	/* options */
 	bool mirror;
 	const char *secret;
-	uint32_t nbindings, channels, pairs, size;
-	double seconds;
+	uint32_t nbindings, channels, pairs;
+	uint32_t sizes[MAX_SIZES], nsizes; /* 0: IMIX */
+	uint32_t size;			   /* the one being sent */
+	uint32_t nqueues;
+	double seconds, rate; /* rate 0: flat out */
+	bool progress, tty;
+	unsigned linger; /* seconds to keep the port after the last case */
 	const char *only;
 	struct rte_ether_addr mac, dut_mac;
 	struct tp_addr relay[TP_NFAM]; /* listen addresses, port 3478 */
@@ -165,14 +200,54 @@ struct gen {
 	struct rte_mempool *frame_pool;
 	struct rte_mbuf **frames; /* sent by reference: the port copies them (memif does) */
 	uint32_t nframes;
+	uint32_t case_binds; /* the case's group */
+	uint16_t stamp_off;  /* of the application data in the case's frames */
+	uint16_t cookie;
+	uint16_t rxq; /* the queue the next RX poll reads */
 	volatile bool sending;
 	struct counts txc, rxc;
+	uint64_t hist[NHIST]; /* latency, RX lcore only */
 };
 
 static uint64_t
 ms_now(void)
 {
 	return rte_get_tsc_cycles() * 1000 / rte_get_tsc_hz();
+}
+
+static void progress(const struct gen *g, const char *fmt, ...) __rte_format_printf(2, 3);
+
+/* One progress line on stderr: overwritten in place on a terminal, a line each otherwise. */
+static void
+progress(const struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!g->progress)
+		return;
+	fputs(g->tty ? "\r\033[K" : "", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(g->tty ? "" : "\n", stderr);
+	fflush(stderr);
+}
+
+static void
+progress_done(const struct gen *g)
+{
+	if (g->progress && g->tty)
+		fputs("\r\033[K", stderr);
+}
+
+/* The next burst from the port's queues in turn (turnpike answers from any of them). */
+static uint16_t
+rx_any(struct gen *g, struct rte_mbuf **ms)
+{
+	uint16_t q = g->rxq;
+
+	g->rxq = (uint16_t)(q + 1u == g->nqueues ? 0 : q + 1);
+	return rte_eth_rx_burst(g->port, q, ms, BURST);
 }
 
 /* Frames ---------------------------------------------------------------------------------- */
@@ -515,10 +590,17 @@ run_phase(struct gen *g, enum phase ph, uint32_t n)
 	struct rte_mbuf *ms[BURST];
 	uint64_t t0 = ms_now();
 
+	uint64_t next_progress = t0 + 1000;
+
 	for (int i = 0; i < WINDOW; i++)
 		slots[i].item = UINT32_MAX;
 	while (done < n) {
 		uint64_t now = ms_now();
+
+		if (now >= next_progress) {
+			progress(g, "tp_pktgen: set-up, %s: %u of %u", phase_names[ph], done, n);
+			next_progress = now + 1000;
+		}
 
 		for (uint32_t s = 0; s < WINDOW; s++) {
 			struct slot *sl = &slots[s];
@@ -543,7 +625,7 @@ run_phase(struct gen *g, enum phase ph, uint32_t n)
 			sl->sent_ms = now;
 		}
 
-		uint16_t nrx = rte_eth_rx_burst(g->port, 0, ms, BURST);
+		uint16_t nrx = rx_any(g, ms);
 
 		for (uint16_t i = 0; i < nrx; i++) {
 			struct tp_addr src, dst;
@@ -583,6 +665,7 @@ run_phase(struct gen *g, enum phase ph, uint32_t n)
 
 	double secs = (double)(ms_now() - t0) / 1000;
 
+	progress_done(g);
 	printf("setup %s: %u in %.2f s, %.0f per second\n", phase_names[ph], n, secs,
 	       secs > 0 ? n / secs : 0);
 	fflush(stdout);
@@ -604,18 +687,52 @@ set_up(struct gen *g)
 
 /* Traffic --------------------------------------------------------------------------------- */
 
+/* The application data bytes of frame k of a case. */
+static uint16_t
+frame_size(const struct gen *g, uint32_t k)
+{
+	return g->size ? (uint16_t)g->size : imix[k % RTE_DIM(imix)];
+}
+
+/* The ones-complement sum of the stamp's four TSC words, folded to 16 bits. */
+static uint16_t
+stamp_sum(uint64_t tsc)
+{
+	uint32_t s = (uint32_t)(tsc & 0xffff) + (uint32_t)(tsc >> 16 & 0xffff) +
+		     (uint32_t)(tsc >> 32 & 0xffff) + (uint32_t)(tsc >> 48);
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
 /*
- * The case's frames, one per binding of its group (the sending side of each hairpin pair),
- * each in an mbuf of its own that TX sends by reference (a reference more per send), so that
- * sending costs no copy here: the port must copy what it sends, as memif and a NIC's DMA do,
- * and never hand the mbuf itself to the device under test (net_ring would).
+ * The stamp: TSC, then the word that makes the five words sum to 0xffff whatever the TSC
+ * (the sum the frame's checksum was computed with: a zero TSC and 0xffff), then the cookie.
+ * Words in memory order on either side: the ones-complement sum does not care about order.
+ */
+static inline void
+stamp(uint8_t *d, uint64_t tsc)
+{
+	uint16_t fix = (uint16_t)~stamp_sum(tsc);
+
+	memcpy(d, &tsc, 8);
+	memcpy(d + 8, &fix, 2);
+}
+
+/*
+ * The case's frames, one per binding of its group (the sending side of each hairpin pair;
+ * for the IMIX, rounded up to a whole number of its 12-frame patterns), each in an mbuf of its
+ * own that TX sends by reference (a reference more per send), so that sending costs no copy
+ * here: the port must copy what it sends, as memif and a NIC's DMA do, and never hand the mbuf
+ * itself to the device under test (net_ring would).
  */
 static int
 build_case(struct gen *g, const struct gcase *c)
 {
 	const struct group *gr;
 	uint8_t payload[4 + MAX_PAYLOAD];
-	uint32_t step = 1;
+	uint32_t step = 1, nb;
 	char name[RTE_MEMPOOL_NAMESIZE];
 
 	if (c->kind == HAIRPIN) {
@@ -624,32 +741,41 @@ build_case(struct gen *g, const struct gcase *c)
 	} else {
 		gr = &g->groups[(c->fam_a - 1) * 2 + c->fam_b - 1]; /* client x relayed family */
 	}
-	g->nframes = gr->nbinds / step;
+	nb = gr->nbinds / step;
+	if (nb == 0)
+		return -ENOENT; /* a hairpin case with --pairs 0 */
+	g->case_binds = gr->nbinds;
+	g->nframes = g->size ? nb : (nb + RTE_DIM(imix) - 1) / RTE_DIM(imix) * RTE_DIM(imix);
+	g->cookie = (uint16_t)(0x7400 | (c - cases));
 	snprintf(name, sizeof(name), "frames_%s", c->name);
-	g->frame_pool = rte_pktmbuf_pool_create(name, g->nframes, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-						(int)rte_socket_id());
+	g->frame_pool = rte_pktmbuf_pool_create(
+		name, g->nframes, 0, 0, RTE_PKTMBUF_HEADROOM + FRAME_MAX, (int)rte_socket_id());
 	g->frames = calloc(g->nframes, sizeof(*g->frames));
 	if (!g->frame_pool || !g->frames ||
 	    rte_pktmbuf_alloc_bulk(g->frame_pool, g->frames, g->nframes) != 0)
 		return -ENOMEM;
-	memset(payload + 4, 0x5a, g->size);
+	memset(payload + 4, 0x5a, MAX_PAYLOAD);
+	memset(payload + 4, 0, 8);     /* a zero TSC ... */
+	memset(payload + 12, 0xff, 2); /* ... and its checksum word */
+	memcpy(payload + 14, &g->cookie, 2);
 	for (uint32_t k = 0; k < g->nframes; k++) {
-		const struct binding *b = &g->binds[gr->bind0 + k * step];
+		const struct binding *b = &g->binds[gr->bind0 + (k % nb) * step];
 		const struct alloc *a = &g->allocs[b->alloc];
 		struct rte_mbuf *m = g->frames[k];
 		uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+		uint16_t size = frame_size(g, k);
 
 		if (c->kind == TO_CLIENT) {
-			m->data_len = build_frame(f, g, &b->peer, &a->relayed, payload + 4,
-						  (uint16_t)g->size);
+			m->data_len = build_frame(f, g, &b->peer, &a->relayed, payload + 4, size);
 		} else {
 			payload[0] = (uint8_t)(b->channel >> 8), payload[1] = (uint8_t)b->channel;
-			payload[2] = (uint8_t)(g->size >> 8), payload[3] = (uint8_t)g->size;
+			payload[2] = (uint8_t)(size >> 8), payload[3] = (uint8_t)size;
 			m->data_len = build_frame(f, g, &a->client,
 						  &g->relay[TP_FAM_IDX(a->client.family)], payload,
-						  (uint16_t)(4 + g->size));
+						  (uint16_t)(4 + size));
 		}
 		m->pkt_len = m->data_len;
+		g->stamp_off = (uint16_t)(m->data_len - size); /* the same for all: one family */
 	}
 	return 0;
 }
@@ -674,24 +800,72 @@ expected(const struct gen *g, const struct gcase *c)
 
 	if (g->mirror)
 		return (struct shape){ c->kind == TO_CLIENT ? c->fam_b : c->fam_a, in_cd, in_cd,
-				       (uint16_t)(g->size + (in_cd ? 4 : 0)) };
+				       (uint16_t)g->size };
 	return (struct shape){ c->kind == TO_CLIENT ? c->fam_a : c->fam_b, out_cd, out_cd,
-			       (uint16_t)(g->size + (out_cd ? 4 : 0)) };
+			       (uint16_t)g->size };
 }
 
-/* Whether a frame that came back has the case's shape; checksums of every CHECK_EVERY-th. */
+/* A latency in TSC cycles to its histogram bucket: exact below 16, then 16 per octave. */
+static unsigned
+hist_bucket(uint64_t v)
+{
+	unsigned e;
+
+	if (v < 16)
+		return (unsigned)v;
+	e = 63u - (unsigned)__builtin_clzll(v); /* 4..63 */
+	return (e - 3) * 16 + (unsigned)(v >> (e - 4) & 15);
+}
+
+/* The middle of a bucket, in cycles. */
+static double
+hist_value(unsigned i)
+{
+	unsigned e = i / 16 + 3, sub = i % 16;
+
+	if (i < 16)
+		return i;
+	return ((double)(16 + sub) + 0.5) * (double)(1ull << (e - 4));
+}
+
+/* The q-th quantile of the histogram, in µs (0 when empty). */
+static double
+hist_quantile(const struct gen *g, double q)
+{
+	uint64_t total = 0, acc = 0;
+
+	for (unsigned i = 0; i < NHIST; i++)
+		total += g->hist[i];
+	if (!total)
+		return 0;
+	for (unsigned i = 0; i < NHIST; i++) {
+		acc += g->hist[i];
+		if ((double)acc >= q * (double)total)
+			return hist_value(i) * 1e6 / (double)rte_get_tsc_hz();
+	}
+	return 0;
+}
+
+/* Whether a frame that came back has the case's shape; checksums of every CHECK_EVERY-th;
+ * its latency from the stamp. */
 static bool
-relayed_ok(struct gen *g, const struct rte_mbuf *m, struct counts *c)
+relayed_ok(struct gen *g, const struct rte_mbuf *m, struct counts *c, uint64_t now)
 {
 	const struct shape *sh = &g->shape;
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	struct tp_addr src, dst;
-	uint16_t plen;
+	uint16_t plen, hdr = sh->cd ? 4 : 0, data;
 	const uint8_t *p;
 
 	if (!(p = parse_frame(f, m->data_len, &src, &dst, &plen)) || dst.family != sh->fam ||
-	    ((g->mirror ? dst.port : src.port) == LISTEN_PORT) != sh->listen || plen != sh->plen ||
+	    ((g->mirror ? dst.port : src.port) == LISTEN_PORT) != sh->listen || plen < hdr ||
 	    (sh->cd && (p[0] & 0xc0) != 0x40))
+		return false;
+	/* ChannelData's length field rules (up to 3 bytes of padding may follow) */
+	data = sh->cd ? (uint16_t)(p[2] << 8 | p[3]) : (uint16_t)(plen - hdr);
+	if (hdr + data > plen || plen - hdr - data > 3)
+		return false;
+	if (sh->plen ? data != sh->plen : data != 64 && data != 594 && data != 1400)
 		return false;
 	if ((c->relayed + 1) % CHECK_EVERY == 0) {
 		const void *l3 = f + RTE_ETHER_HDR_LEN;
@@ -705,6 +879,17 @@ relayed_ok(struct gen *g, const struct rte_mbuf *m, struct counts *c)
 		c->checked++;
 		c->bad_csum += !ok;
 	}
+
+	uint64_t sent;
+	uint16_t cookie;
+
+	memcpy(&sent, p + hdr, 8);
+	memcpy(&cookie, p + hdr + 10, 2);
+	if (cookie == g->cookie && sent != 0) {
+		g->hist[hist_bucket(now > sent ? now - sent : 0)]++;
+		c->stamped++;
+	}
+	c->relayed_bytes += m->pkt_len;
 	return true;
 }
 
@@ -712,44 +897,85 @@ static void
 rx_some(struct gen *g, struct counts *c)
 {
 	struct rte_mbuf *ms[BURST];
-	uint16_t n = rte_eth_rx_burst(g->port, 0, ms, BURST);
+	uint16_t n = rx_any(g, ms);
+	uint64_t now = n ? rte_rdtsc() : 0;
 
 	for (uint16_t i = 0; i < n; i++)
-		c->relayed += relayed_ok(g, ms[i], c);
+		c->relayed += relayed_ok(g, ms[i], c, now);
 	c->rx += n;
 	c->polls++;
 	c->empty_polls += !n;
 	rte_pktmbuf_free_bulk(ms, n);
 }
 
+/* Send up to n frames (at most a burst) on queue q, stamped now. */
 static void
-tx_some(struct gen *g, struct counts *c, uint32_t *next)
+tx_some(struct gen *g, struct counts *c, uint32_t *next, uint16_t n, uint16_t q)
 {
 	struct rte_mbuf *ms[BURST];
+	uint64_t now = rte_rdtsc();
 	uint16_t sent;
 
-	for (int i = 0; i < BURST; i++) {
+	for (uint16_t i = 0; i < n; i++) {
 		uint32_t k = *next;
+		struct rte_mbuf *m = g->frames[k];
 
-		ms[i] = g->frames[k];
-		rte_mbuf_refcnt_update(ms[i], 1);
+		/* Only a frame no port still holds (memif copies it as it sends) */
+		if (rte_mbuf_refcnt_read(m) == 1)
+			stamp(rte_pktmbuf_mtod_offset(m, uint8_t *, g->stamp_off), now);
+		rte_mbuf_refcnt_update(m, 1);
+		ms[i] = m;
 		*next = k + 1 == g->nframes ? 0 : k + 1;
 	}
-	sent = rte_eth_tx_burst(g->port, 0, ms, BURST);
+	sent = rte_eth_tx_burst(g->port, q, ms, n);
 	c->tx += sent;
-	c->refused += BURST - sent;
-	if (sent < BURST)
-		rte_pktmbuf_free_bulk(ms + sent, BURST - sent); /* the references back */
+	c->refused += n - sent;
+	if (sent < n)
+		rte_pktmbuf_free_bulk(ms + sent, n - sent); /* the references back */
+}
+
+/*
+ * One step of the sender: a burst flat out, or what the rate says is due since t0 (at most a
+ * burst; a backlog the port refused is capped at a ring's worth, not sent as one flood).
+ * Bursts go to the queues in turn.
+ */
+struct txstate {
+	uint32_t next;
+	uint16_t q;
+	uint64_t t0, issued;
+};
+
+static void
+tx_step(struct gen *g, struct txstate *ts)
+{
+	uint16_t n = BURST;
+
+	if (g->rate > 0) {
+		uint64_t due = (uint64_t)((double)(rte_rdtsc() - ts->t0) * g->rate /
+					  (double)rte_get_tsc_hz());
+		uint64_t before = g->txc.tx;
+
+		if (due > ts->issued + 1024)
+			ts->issued = due - 1024;
+		if (due <= ts->issued)
+			return;
+		n = (uint16_t)RTE_MIN(due - ts->issued, (uint64_t)BURST);
+		tx_some(g, &g->txc, &ts->next, n, ts->q);
+		ts->issued += g->txc.tx - before;
+	} else {
+		tx_some(g, &g->txc, &ts->next, n, ts->q);
+	}
+	ts->q = (uint16_t)(ts->q + 1u == g->nqueues ? 0 : ts->q + 1);
 }
 
 static int
 tx_lcore(void *arg)
 {
 	struct gen *g = arg;
-	uint32_t next = 0;
+	struct txstate ts = { .t0 = rte_rdtsc() };
 
 	while (g->sending)
-		tx_some(g, &g->txc, &next);
+		tx_step(g, &ts);
 	return 0;
 }
 
@@ -757,32 +983,49 @@ tx_lcore(void *arg)
 static void
 run_case(struct gen *g, const struct gcase *gc)
 {
-	uint64_t warm_end, end, hz = rte_get_tsc_hz();
-	struct counts at_start, txs = { 0 };
-	bool remote = g->tx_lcore != rte_get_main_lcore();
-	uint32_t next = 0;
+	uint64_t t0, warm_end, end, hz = rte_get_tsc_hz(), next_progress;
+	struct counts at_start = { 0 }, txs = { 0 }, last_tx = { 0 }, last_rx = { 0 };
+	bool remote = g->tx_lcore != rte_get_main_lcore(), started = false;
+	struct txstate ts;
 	uint64_t t;
 
 	g->shape = expected(g, gc);
 	memset(&g->txc, 0, sizeof(g->txc));
 	memset(&g->rxc, 0, sizeof(g->rxc));
+	memset(g->hist, 0, sizeof(g->hist));
 	g->sending = true;
 	if (remote)
 		rte_eal_remote_launch(tx_lcore, g, g->tx_lcore);
-	t = rte_get_tsc_cycles();
+	t = t0 = rte_get_tsc_cycles();
+	ts = (struct txstate){ .t0 = t };
 	warm_end = t + hz * WARMUP_MS / 1000;
 	end = warm_end + (uint64_t)(g->seconds * (double)hz);
-	at_start = (struct counts){ 0 };
-	bool started = false;
+	next_progress = t + hz;
 
 	while ((t = rte_get_tsc_cycles()) < end) {
 		if (!started && t >= warm_end) {
 			at_start = g->rxc;
 			txs.tx = g->txc.tx;
+			memset(g->hist, 0, sizeof(g->hist));
 			started = true;
 		}
+		if (t >= next_progress) {
+			struct counts rx = g->rxc;
+			uint64_t tx = g->txc.tx;
+
+			progress(g,
+				 "tp_pktgen: %s %.1f of %.1f s: tx %.2f Mpps, relayed %.2f Mpps "
+				 "%.2f Gbps",
+				 gc->name, (double)(t - t0) / (double)hz,
+				 g->seconds + WARMUP_MS / 1000.0, (tx - last_tx.tx) / 1e6,
+				 (rx.relayed - last_rx.relayed) / 1e6,
+				 (rx.relayed_bytes - last_rx.relayed_bytes) * 8 / 1e9);
+			last_tx.tx = tx;
+			last_rx = rx;
+			next_progress = t + hz;
+		}
 		if (!remote)
-			tx_some(g, &g->txc, &next);
+			tx_step(g, &ts);
 		rx_some(g, &g->rxc);
 	}
 	g->sending = false;
@@ -792,16 +1035,29 @@ run_case(struct gen *g, const struct gcase *gc)
 
 	if (remote)
 		rte_eal_wait_lcore(g->tx_lcore);
-	/* what is still in flight comes back and is dropped before the next case */
+	/* what is still in flight comes back before the next case: counted for the loss */
 	for (uint64_t drain = rte_get_tsc_cycles() + hz / 10; rte_get_tsc_cycles() < drain;)
 		rx_some(g, &g->rxc);
+	progress_done(g);
+
+	double loss = g->txc.tx ? 1.0 - (double)g->rxc.relayed / (double)g->txc.tx : 0;
+	char size[16];
+
+	if (g->size)
+		snprintf(size, sizeof(size), "%u", g->size);
+	else
+		snprintf(size, sizeof(size), "imix");
 	printf("case %s bindings %u tx %.0f rx %.0f relayed %.0f checked %" PRIu64
-	       " bad-checksums %" PRIu64 " tx-refused %.0f%% rx-empty-polls %.0f%%\n",
-	       gc->name, g->nframes * (gc->kind == HAIRPIN ? 2 : 1), tx / g->seconds,
-	       (rx.rx - at_start.rx) / g->seconds, (rx.relayed - at_start.relayed) / g->seconds,
-	       g->rxc.checked, g->rxc.bad_csum,
+	       " bad-checksums %" PRIu64 " tx-refused %.0f%% rx-empty-polls %.0f%%"
+	       " gbps %.3f loss %.2f%% p50-us %.1f p90-us %.1f p99-us %.1f p99.9-us %.1f"
+	       " size %s rate %.0f\n",
+	       gc->name, g->case_binds, tx / g->seconds, (rx.rx - at_start.rx) / g->seconds,
+	       (rx.relayed - at_start.relayed) / g->seconds, g->rxc.checked, g->rxc.bad_csum,
 	       100.0 * g->txc.refused / RTE_MAX(g->txc.tx + g->txc.refused, 1ull),
-	       100.0 * g->rxc.empty_polls / RTE_MAX(g->rxc.polls, 1ull));
+	       100.0 * g->rxc.empty_polls / RTE_MAX(g->rxc.polls, 1ull),
+	       (rx.relayed_bytes - at_start.relayed_bytes) * 8 / g->seconds / 1e9,
+	       100.0 * RTE_MAX(loss, 0.0), hist_quantile(g, 0.5), hist_quantile(g, 0.9),
+	       hist_quantile(g, 0.99), hist_quantile(g, 0.999), size, g->rate);
 	fflush(stdout);
 }
 
@@ -819,24 +1075,33 @@ port_init(struct gen *g)
 		return -1;
 	}
 	g->port = 0;
-	g->pool = rte_pktmbuf_pool_create("pktgen", POOL_SIZE, POOL_CACHE, 0,
+	unsigned pool_size = POOL_SIZE; /* more for more queues' RX rings: 2^n - 1 */
+
+	while (pool_size < g->nqueues * 2048 + 4096)
+		pool_size = pool_size * 2 + 1;
+	g->pool = rte_pktmbuf_pool_create("pktgen", pool_size, POOL_CACHE, 0,
 					  RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!g->pool) {
 		fprintf(stderr, "tp_pktgen: mbuf pool: %s\n", rte_strerror(rte_errno));
 		return -1;
 	}
-	if ((ret = rte_eth_dev_configure(g->port, 1, 1, &conf)) != 0 ||
-	    (ret = rte_eth_dev_adjust_nb_rx_tx_desc(g->port, &nrxd, &ntxd)) != 0 ||
-	    (ret = rte_eth_rx_queue_setup(g->port, 0, nrxd, (unsigned)rte_socket_id(), NULL,
-					  g->pool)) != 0 ||
-	    (ret = rte_eth_tx_queue_setup(g->port, 0, ntxd, (unsigned)rte_socket_id(), NULL)) !=
-		    0 ||
-	    (ret = rte_eth_dev_start(g->port)) != 0) {
-		fprintf(stderr, "tp_pktgen: port: %s\n", rte_strerror(-ret));
-		return -1;
-	}
+	if ((ret = rte_eth_dev_configure(g->port, (uint16_t)g->nqueues, (uint16_t)g->nqueues,
+					 &conf)) != 0 ||
+	    (ret = rte_eth_dev_adjust_nb_rx_tx_desc(g->port, &nrxd, &ntxd)) != 0)
+		goto fail;
+	for (uint16_t q = 0; q < g->nqueues; q++)
+		if ((ret = rte_eth_rx_queue_setup(g->port, q, nrxd, (unsigned)rte_socket_id(), NULL,
+						  g->pool)) != 0 ||
+		    (ret = rte_eth_tx_queue_setup(g->port, q, ntxd, (unsigned)rte_socket_id(),
+						  NULL)) != 0)
+			goto fail;
+	if ((ret = rte_eth_dev_start(g->port)) != 0)
+		goto fail;
 	rte_eth_macaddr_get(g->port, &g->mac);
 	return 0;
+fail:
+	fprintf(stderr, "tp_pktgen: port (%u queues): %s\n", g->nqueues, rte_strerror(-ret));
+	return -1;
 }
 
 static int
@@ -856,25 +1121,94 @@ wait_link(struct gen *g, unsigned seconds)
 	return -1;
 }
 
+/*
+ * After the last case: "done" on stdout, then keep the port, dropping what arrives, until the
+ * device under test has gone (link down) or for seconds at most. A memif client whose server
+ * closes first can fault in its RX path (turnpike's worker did, in librte_net_memif): the
+ * harness stops the device under test when it reads "done", and this side closes last.
+ */
+static void
+linger(struct gen *g, unsigned seconds)
+{
+	uint64_t end = ms_now() + seconds * 1000ull, next_check = 0;
+	struct rte_mbuf *ms[BURST];
+
+	printf("done\n");
+	fflush(stdout);
+	for (uint64_t now; (now = ms_now()) < end;) {
+		rte_pktmbuf_free_bulk(ms, rx_any(g, ms));
+		if (now >= next_check) {
+			struct rte_eth_link link;
+
+			if (rte_eth_link_get_nowait(g->port, &link) == 0 && !link.link_status)
+				return;
+			next_check = now + 20;
+		}
+	}
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
 		"usage: tp_pktgen EAL-ARGS -- --dut turnpike|mirror --dut-mac MAC [--secret S]\n"
-		"         [--bindings N] [--channels N] [--pairs N] [--size BYTES] [--seconds S]\n"
-		"         [--relay4 IP] [--relay6 IP] [--case NAME] [--link-wait S]\n");
+		"         [--bindings N] [--channels N] [--pairs N] [--size BYTES|imix,...]\n"
+		"         [--rate PPS] [--seconds S] [--queues N] [--relay4 IP] [--relay6 IP]\n"
+		"         [--case NAME] [--link-wait S] [--linger S] [--no-progress]\n");
+}
+
+/* --size: a comma-separated list of payload sizes, each bytes or "imix" (0). */
+static int
+parse_sizes(struct gen *g, const char *arg)
+{
+	char copy[256], *save = NULL, *tok;
+
+	g->nsizes = 0;
+	if (strlen(arg) >= sizeof(copy) || arg[0] == ',' || arg[strlen(arg) - 1] == ',')
+		goto bad;
+	strcpy(copy, arg);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v = strtoul(tok, &end, 10);
+
+		if (strcmp(tok, "imix") == 0)
+			v = 0;
+		else if (*end || v < MIN_PAYLOAD || v > MAX_PAYLOAD)
+			goto bad;
+		if (g->nsizes == MAX_SIZES)
+			goto bad;
+		g->sizes[g->nsizes++] = (uint32_t)v;
+	}
+	if (g->nsizes)
+		return 0;
+bad:
+	fprintf(stderr,
+		"tp_pktgen: --size: up to %d payload sizes, commas between, each %d..%d bytes "
+		"or imix\n",
+		MAX_SIZES, MIN_PAYLOAD, MAX_PAYLOAD);
+	return -1;
 }
 
 static int
 parse_args(struct gen *g, int argc, char **argv, unsigned *link_wait)
 {
 	static const struct option opts[] = {
-		{ "dut", 1, NULL, 'd' },      { "dut-mac", 1, NULL, 'm' },
-		{ "secret", 1, NULL, 'k' },   { "bindings", 1, NULL, 'b' },
-		{ "channels", 1, NULL, 'c' }, { "pairs", 1, NULL, 'p' },
-		{ "size", 1, NULL, 's' },     { "seconds", 1, NULL, 't' },
-		{ "relay4", 1, NULL, '4' },   { "relay6", 1, NULL, '6' },
-		{ "case", 1, NULL, 'o' },     { "link-wait", 1, NULL, 'w' },
+		{ "dut", 1, NULL, 'd' },
+		{ "dut-mac", 1, NULL, 'm' },
+		{ "secret", 1, NULL, 'k' },
+		{ "bindings", 1, NULL, 'b' },
+		{ "channels", 1, NULL, 'c' },
+		{ "pairs", 1, NULL, 'p' },
+		{ "size", 1, NULL, 's' },
+		{ "seconds", 1, NULL, 't' },
+		{ "relay4", 1, NULL, '4' },
+		{ "relay6", 1, NULL, '6' },
+		{ "case", 1, NULL, 'o' },
+		{ "link-wait", 1, NULL, 'w' },
+		{ "rate", 1, NULL, 'r' },
+		{ "queues", 1, NULL, 'q' },
+		{ "no-progress", 0, NULL, 'n' },
+		{ "linger", 1, NULL, 'l' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dut = NULL, *relay4 = "192.0.2.1", *relay6 = "2001:db8::1";
@@ -902,7 +1236,20 @@ parse_args(struct gen *g, int argc, char **argv, unsigned *link_wait)
 			g->pairs = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
 		case 's':
-			g->size = (uint32_t)strtoul(optarg, NULL, 0);
+			if (parse_sizes(g, optarg) < 0)
+				return -1;
+			break;
+		case 'r':
+			g->rate = atof(optarg);
+			break;
+		case 'q':
+			g->nqueues = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
+		case 'n':
+			g->progress = false;
+			break;
+		case 'l':
+			g->linger = (unsigned)atoi(optarg);
 			break;
 		case 't':
 			g->seconds = atof(optarg);
@@ -936,9 +1283,12 @@ parse_args(struct gen *g, int argc, char **argv, unsigned *link_wait)
 		fprintf(stderr, "tp_pktgen: --secret: the relay's auth.secrets entry\n");
 		return -1;
 	}
-	if (g->size < 1 || g->size > MAX_PAYLOAD || g->seconds <= 0 || g->seconds > 600) {
-		fprintf(stderr, "tp_pktgen: --size 1..%d bytes, --seconds up to 600\n",
-			MAX_PAYLOAD);
+	if (g->seconds <= 0 || g->seconds > 600 || g->rate < 0 || g->rate > 1e9 || g->nqueues < 1 ||
+	    g->nqueues > MAX_QUEUES) {
+		fprintf(stderr,
+			"tp_pktgen: --seconds up to 600, --rate up to 1e9 (0: flat out), "
+			"--queues 1..%d\n",
+			MAX_QUEUES);
 		return -1;
 	}
 	if (tp_addr_parse_ip(&g->relay[0], relay4) < 0 || g->relay[0].family != TP_FAM_V4 ||
@@ -967,8 +1317,11 @@ main(int argc, char **argv)
 		.nbindings = 100000,
 		.channels = 1000,
 		.pairs = 1024,
-		.size = 64,
+		.sizes = { 64 },
+		.nsizes = 1,
 		.seconds = 3,
+		.nqueues = 1,
+		.progress = true,
 	};
 	struct gen *g = &gen;
 	unsigned link_wait = 30;
@@ -989,27 +1342,38 @@ main(int argc, char **argv)
 			strerror(-ret));
 		goto out;
 	}
+	g->tty = isatty(STDERR_FILENO);
 	g->tx_lcore = rte_get_next_lcore(-1, 1, 0);
 	if (g->tx_lcore >= RTE_MAX_LCORE)
 		g->tx_lcore = rte_get_main_lcore();
 	if (port_init(g) < 0 || wait_link(g, link_wait) < 0)
 		goto out;
-	printf("%s: %u allocations, %u bindings; TX on lcore %u, RX on lcore %u\n",
-	       g->mirror ? "mirror" : "turnpike", g->nallocs, g->nbinds, g->tx_lcore,
+	printf("%s: %u allocations, %u bindings, %u queue(s); TX on lcore %u, RX on lcore %u\n",
+	       g->mirror ? "mirror" : "turnpike", g->nallocs, g->nbinds, g->nqueues, g->tx_lcore,
 	       rte_get_main_lcore());
 	if (!g->mirror && set_up(g) < 0)
 		goto out;
 	for (size_t i = 0; i < NCASES; i++) {
 		if (g->only && strcmp(g->only, cases[i].name) != 0)
 			continue;
-		if (build_case(g, &cases[i]) < 0) {
-			fprintf(stderr, "tp_pktgen: no memory for the frames (raise -m)\n");
-			goto out;
+		for (uint32_t j = 0; j < g->nsizes; j++) {
+			g->size = g->sizes[j];
+			if ((ret = build_case(g, &cases[i])) == -ENOENT) {
+				fprintf(stderr, "tp_pktgen: %s: no bindings (--pairs 0), skipped\n",
+					cases[i].name);
+				break;
+			}
+			if (ret < 0) {
+				fprintf(stderr, "tp_pktgen: no memory for the frames (raise -m)\n");
+				goto out;
+			}
+			run_case(g, &cases[i]);
+			free_case(g);
 		}
-		run_case(g, &cases[i]);
-		free_case(g);
 	}
 	status = EXIT_SUCCESS;
+	if (g->linger)
+		linger(g, g->linger);
 out:
 	free_case(g);
 	free(g->allocs);

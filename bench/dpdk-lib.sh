@@ -1,0 +1,157 @@
+# shellcheck shell=bash disable=SC2154,SC2034
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Sourced by dpdk-bench.sh and scaling.sh: what running tp_pktgen against a device under test
+# over memif takes, written once. tp_pktgen is the memif server, the device under test
+# (dpdk-testpmd io-forward, or turnpike in dpdk mode) a memif client on the same socket.
+# Hugepages (2 MB) are reserved here and given back on exit; HUGE=0 runs every process with
+# --no-huge instead (4 kB pages: every table access risks a TLB miss).
+#
+# Before sourcing: build (absolute), and optionally GEN_LCORES, DUT_LCORES, GEN_MEM and
+# DUT_MEM (MB per process, 1024 each by default). Set before calling gen: seconds, bindings,
+# size, and the arrays case_arg and gen_extra (more tp_pktgen options); before writing the
+# relay's configuration: max_bindings and dut_lcores.
+# Every process runs under `timeout`; the EXIT trap stops what is left and cleans up.
+
+turnpike=$build/turnpike pktgen=$build/bench/tp_pktgen
+dut_lcores=${DUT_LCORES:-0,1}
+if [ -z "${GEN_LCORES:-}" ]; then
+	if [ "$(nproc)" -ge 4 ]; then GEN_LCORES=2,3; else GEN_LCORES=0; fi
+fi
+gen_mem=${GEN_MEM:-1024} dut_mem=${DUT_MEM:-1024}
+gen_mac=02:70:67:00:00:01 dut_mac=02:70:67:00:00:02
+sock=/run/tp-bench-$$.sock secret=bench-secret
+work=$(mktemp -d)
+pids=()
+nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+old_pages=$(cat "$nr") mounted='' reserved=0
+case_arg=() gen_extra=()
+max_bindings=262144
+cleanup() {
+	# A background job killed before its exec is a copy of this shell: not its work.
+	[ "$BASHPID" = "$$" ] || return 0
+	for p in "${pids[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work" /var/run/dpdk/tpb-*-$$
+	[ "$reserved" = 0 ] || echo "$old_pages" >"$nr"
+	[ -z "$mounted" ] || umount /dev/hugepages
+}
+trap cleanup EXIT
+# In the background, without this shell's EXIT trap even before the exec.
+spawn() { (trap - EXIT && exec "$@") & }
+
+# huge_reserve PAGES: ask the kernel for PAGES more 2 MB pages and mount hugetlbfs; sets
+# got_pages to how many more it gave (it may give fewer: memory short or fragmented) and
+# fails when that is fewer. Not in a subshell: the EXIT trap must know to give them back.
+huge_reserve() {
+	reserved=1
+	echo $((old_pages + $1)) >"$nr" || true
+	if ! grep -q '^[^ ]* /dev/hugepages hugetlbfs' /proc/mounts; then
+		mkdir -p /dev/hugepages
+		mount -t hugetlbfs nodev /dev/hugepages
+		mounted=1
+	fi
+	got_pages=$(($(cat "$nr") - old_pages))
+	[ "$got_pages" -ge "$1" ]
+}
+# EAL memory arguments for a process of MB megabytes.
+mem_args() {
+	if [ "${HUGE:-1}" = 0 ]; then echo "--no-huge -m $1"; else echo "-m $1 --huge-unlink"; fi
+}
+
+# Each process's budget: the set-up of many bindings takes a while on a small VM.
+budget() { # NCASES
+	echo $((120 + $1 * (${seconds%.*} + 2) * 2 + bindings / 2000))
+}
+
+gen() { # DUT-KIND OUTPUT: tp_pktgen in the background; its progress lines go to stderr
+	local ncases=12
+	[ "${#case_arg[@]}" = 0 ] || ncases=1
+	# shellcheck disable=SC2046
+	spawn timeout "$(budget $ncases)" "$pktgen" -l "$GEN_LCORES" $(mem_args "$gen_mem") \
+		--no-pci --file-prefix "tpb-gen-$$" --log-level='*:warning' \
+		--vdev "net_memif0,role=server,socket=$sock,mac=$gen_mac" -- \
+		--dut "$1" --dut-mac "$dut_mac" --secret "$secret" --bindings "$bindings" \
+		--size "$size" --seconds "$seconds" --linger 30 "${case_arg[@]}" "${gen_extra[@]}" \
+		>"$2"
+	gen_pid=$!
+	pids+=("$gen_pid")
+	sleep 1
+}
+# The device under test stops first, when tp_pktgen says "done" (it keeps the memif server
+# until its client has gone: a client whose server closes first can fault).
+finish() { # PID-OF-DUT OUTPUT
+	local st=0 i
+	for ((i = 0; i < $(budget 12) * 10; i++)); do
+		grep -q '^done' "$2" && break
+		kill -0 "$gen_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -INT "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	wait "$gen_pid" || st=$?
+	if [ "$st" -ne 0 ]; then
+		echo "tp_pktgen against $(basename "${2%.*}") failed ($st):" >&2
+		cat "$2" >&2
+		exit 1
+	fi
+}
+
+run_testpmd() { # OUTPUT
+	gen mirror "$1"
+	local testpmd
+	testpmd=$(command -v dpdk-testpmd) ||
+		{ echo "dpdk-testpmd not found (Debian: dpdk)" >&2; exit 1; }
+	# shellcheck disable=SC2046
+	spawn timeout "$(budget 12)" "$testpmd" -l "$dut_lcores" $(mem_args "$dut_mem") --no-pci \
+		--file-prefix "tpb-pmd-$$" --log-level='*:warning' \
+		--vdev "net_memif0,role=client,socket=$sock,mac=$dut_mac" -- \
+		--forward-mode=io --port-topology=loop --nb-cores=1 --rxd=1024 --txd=1024 \
+		--burst=32 --total-num-mbufs=16384 --auto-start --stats-period=3600 --record-burst-stats \
+		>"$work/testpmd.log" 2>&1
+	local pmd=$!
+	pids+=("$pmd")
+	finish "$pmd" "$1"
+}
+
+# turnpike in dpdk mode, one worker per lcore of dut_lcores after the first; as many memif
+# queues as workers (tp_pktgen's --queues must match).
+write_turnpike_conf() {
+	local mem_conf
+	# shellcheck disable=SC2046
+	mem_conf=$(printf '"%s", ' $(mem_args "$dut_mem"))
+	cat >"$work/turnpike.conf" <<CONF
+dataplane: { mode = "dpdk"; };
+relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
+auth: { realm = "bench"; secrets = [ "$secret" ]; };
+lifetimes: { permission = 3600; channel = 3600; allocation-default = 3600; };
+limits: {
+	max-allocations-per-user = 0;
+	max-permissions-per-allocation = 65536;
+	max-channels-per-allocation = 16384;
+};
+peers: { allow = [ "198.19.0.0/16", "2001:db8:2::/64" ]; };
+dpdk: {
+	lcores = "$dut_lcores";
+	file-prefix = "tpb-tp-$$";
+	eal-args = [ ${mem_conf%, } ];
+	ports = [ "net_memif0,role=client,socket=$sock,mac=$dut_mac" ];
+	nexthop-mac = "$gen_mac";
+	max-bindings = $max_bindings;
+	stats-interval = 0;
+};
+CONF
+}
+run_turnpike() { # OUTPUT
+	write_turnpike_conf
+	gen turnpike "$1"
+	spawn timeout "$(budget 12)" "$turnpike" -c "$work/turnpike.conf" >"$work/turnpike.log" 2>&1
+	local tp=$!
+	pids+=("$tp")
+	finish "$tp" "$1"
+	grep -q "mode ready" "$work/turnpike.log" || { cat "$work/turnpike.log" >&2; exit 1; }
+}
+
+# shellcheck disable=SC2016
+# An awk function: kv() fills v[] from a "case NAME key value key value ..." line.
+awk_kv='function kv(   i) { split("", v); for (i = 3; i < NF; i += 2) v[$i] = $(i + 1) }'
