@@ -30,9 +30,10 @@ from scapy.all import IP, UDP, Ether, IPv6, Raw
 CASES = ["cd4-to-udp4", "cd4-to-udp6", "cd6-to-udp4", "cd6-to-udp6",
          "udp4-to-cd4", "udp4-to-cd6", "udp6-to-cd4", "udp6-to-cd6",
          "cd4-to-cd4", "cd4-to-cd6", "cd6-to-cd4", "cd6-to-cd6"]
-# Simple IMIX (7:4:1 of 40-, 576- and 1500-byte IP packets), as TURN payloads: the largest
-# that fits a 1500-byte MTU in every case (IPv6 + UDP + ChannelData header: 52 bytes) is 1448.
-IMIX = [64] * 7 + [576] * 4 + [1400]
+# IMIX as bench/tp_pktgen.c sends it, so that the two compare: payloads of 64, 594 and 1400
+# bytes, 7:4:1 (the simple IMIX's ratio), interleaved in the same 12-frame pattern. The most a
+# 1500-byte MTU carries in every case (IPv6 + UDP + ChannelData header: 52 bytes) is 1448.
+IMIX = [64, 594, 64, 64, 1400, 64, 594, 64, 64, 594, 64, 594]
 MAX_PAYLOAD = 1448
 TTL = 64
 
@@ -123,8 +124,8 @@ def main():
     p.add_argument("--dst-mac", required=True, help="the relay's MAC (where frames go)")
     p.add_argument("--src-mac", required=True, help="the generator port's MAC")
     p.add_argument("--size", default="64",
-                   help=f"payload bytes per datagram (0..{MAX_PAYLOAD}), or imix (7x64, 4x576, "
-                        "1x1400)")
+                   help=f"payload bytes per datagram (0..{MAX_PAYLOAD}), or imix (7x64, 4x594, "
+                        "1x1400, as tp_pktgen)")
     p.add_argument("--frames-per-binding", type=int, default=1,
                    help="rounds over the case's bindings in each pcap")
     p.add_argument("--relayed4", help="the relay's IPv4 address on the wire, where peers "

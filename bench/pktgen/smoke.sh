@@ -4,40 +4,59 @@
 # CI smoke test of bench/pktgen (seconds, root): what the README tells an operator to do, on a
 # veth pair instead of a cable and tcpreplay instead of pktgen-dpdk (not packaged in Debian).
 #
-#   ns relay: r0 192.0.2.1 2001:db8::1     turnpike, xdp mode on r0, static next hop h0
+#   ns relay: r0 192.0.2.1 2001:db8::1     turnpike on r0, static next hop h0: xdp mode (the
+#                                          kernel's addresses), or dpdk mode (net_af_packet,
+#                                          DPDK's own addresses, no hugepages)
 #   ns hosts: h0 192.0.2.10 2001:db8::10   setup.py's clients (and its peer sinks on .20, ::20)
 #
 # setup.py makes bindings for all twelve cases through turnpike's control plane and holds them
 # (refreshing every second); make_pcaps.py writes the pcaps twice (100-byte payloads, IMIX);
 # tshark must find every frame of all 24 pcaps with good IPv4 header and UDP checksums; then
 # tcpreplay sends each pcap onto h0, and every relayed datagram must arrive where the manifest
-# says (setup.py counts them at its clients and peers), none elsewhere, and turnpike's XDP
-# counters (its exit log) must count exactly the replayed frames, and drop none.
+# says (setup.py counts them at its clients and peers), none elsewhere, and turnpike's fast-path
+# counters (its exit log: stats: xdp|dpdk ...) must count exactly the replayed frames, and drop
+# none.
 #
-# usage: smoke.sh TURNPIKE XDP_PASS_OBJECT
+# usage: smoke.sh TURNPIKE XDP_PASS_OBJECT [xdp|dpdk]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../tests/integration/lib.sh"
 tp_need_root "the pktgen pcap smoke test (namespaces, XDP)"
-turnpike=$1 pass_obj=$2
+turnpike=$1 pass_obj=$2 mode=${3:-xdp}
 py=/usr/bin/python3 # Debian's: scapy comes from python3-scapy
 loops=2
 command -v tcpreplay >/dev/null || tp_fail "tcpreplay is not installed (scripts/install-deps)"
 
 tp_veth_begin pk
-R ip addr add 192.0.2.1/24 dev r0
-R ip addr add 2001:db8::1/64 dev r0 nodad
+case $mode in
+xdp)
+	R ip addr add 192.0.2.1/24 dev r0
+	R ip addr add 2001:db8::1/64 dev r0 nodad
+	;;
+dpdk) R sysctl -qw net.ipv6.conf.r0.disable_ipv6=1 ;; # the kernel stays off DPDK's port
+*) tp_fail "unknown mode $mode" ;;
+esac
 R ip link set r0 up
 H ip link set h0 up
-ip -n "$hosts" link set dev h0 xdpdrv obj "$pass_obj" sec xdp
+# XDP_TX'd frames reach h0's stack only where h0 runs XDP too.
+if [[ $mode == xdp ]]; then
+	ip -n "$hosts" link set dev h0 xdpdrv obj "$pass_obj" sec xdp
+fi
 h0_mac=$(H cat /sys/class/net/h0/address)
 r0_mac=$(R cat /sys/class/net/r0/address)
 
+case $mode in
+xdp) plane="xdp: { interface = \"r0\"; attach = \"native\"; nexthop = \"static\";
+	nexthop-mac = \"$h0_mac\"; };" ;;
+dpdk) plane="dpdk: { lcores = \"0-1\"; file-prefix = \"$prefix\"; stats-interval = 0;
+	eal-args = [ \"--no-huge\", \"-m\", \"1024\" ]; max-bindings = 4096;
+	ports = [ \"net_af_packet0,iface=r0\" ]; nexthop-mac = \"$h0_mac\"; };" ;;
+esac
 cat >"$TP_WORK/turnpike.conf" <<CONF
-dataplane: { mode = "xdp"; };
+dataplane: { mode = "$mode"; };
 relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
-xdp: { interface = "r0"; attach = "native"; nexthop = "static"; nexthop-mac = "$h0_mac"; };
+$plane
 CONF
 ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
 	>"$TP_WORK/turnpike.log" 2>&1 &
@@ -93,7 +112,7 @@ for size in 100 imix; do
 	((bad == 0)) || { head "$TP_WORK/bad.txt" >&2; tp_fail "$bad frames with a bad checksum"; }
 done
 
-# Replay: every pcap, $loops times, onto h0; r0's XDP program relays back to the hosts.
+# Replay: every pcap, $loops times, onto h0; turnpike's fast path relays back to the hosts.
 for size in 100 imix; do
 	for f in "$TP_WORK/$size"/*.pcap; do
 		H timeout 30 tcpreplay -q -i h0 --topspeed --loop="$loops" "$f" >"$TP_WORK/replay.log" 2>&1 ||
@@ -109,15 +128,16 @@ tail -n 3 "$TP_WORK/setup.log"
 ((status == 0)) || { cat "$TP_WORK/setup.log" >&2; tp_fail "setup.py exited $status"; }
 tp_stop_turnpike
 
-# Where each datagram arrived, against the manifests; the XDP counters against the frames.
-"$py" - "$TP_WORK/counts.json" "$loops" "$TP_WORK/turnpike.log" \
+# Where each datagram arrived, against the manifests; the fast path's counters against the
+# frames.
+"$py" - "$TP_WORK/counts.json" "$loops" "$TP_WORK/turnpike.log" "$mode" \
 	"$TP_WORK/100/manifest.json" "$TP_WORK/imix/manifest.json" <<'PY' || tp_fail "counts"
 import json, re, sys
 
 counts = json.load(open(sys.argv[1]))
-loops, log = int(sys.argv[2]), open(sys.argv[3]).read()
+loops, log, mode = int(sys.argv[2]), open(sys.argv[3]).read(), sys.argv[4]
 want, frames = {}, {}
-for m in sys.argv[4:]:
+for m in sys.argv[5:]:
     for case, c in json.load(open(m))["cases"].items():
         for k, n in c["expect"].items():
             want[k] = want.get(k, 0) + n * loops
@@ -129,15 +149,15 @@ for k in bad[:20]:
 print(f"{len(want)} destinations, {sum(want.values())} datagrams expected, "
       f"{sum(got.values())} received; {counts['refreshes']} refreshes answered")
 failures = len(bad) + (counts["refreshes"] == 0) + (counts["failures"] != 0)
-stats = dict(re.findall(r"stats: xdp (\S+) (\d+) packets", log))
+stats = dict(re.findall(rf"stats: {mode} (\S+) (\d+) packets", log))
 for counter, n in sorted(frames.items()):
     ok = int(stats.get(counter, 0)) == n
-    print(f"{'ok  ' if ok else 'FAIL'} xdp {counter}: {stats.get(counter, 0)}, replayed {n}")
+    print(f"{'ok  ' if ok else 'FAIL'} {mode} {counter}: {stats.get(counter, 0)}, replayed {n}")
     failures += not ok
 drops = {k: v for k, v in stats.items() if k.startswith("drop:")}
 if drops:
-    print(f"FAIL the XDP program dropped: {drops}")
+    print(f"FAIL the fast path dropped: {drops}")
     failures += 1
 sys.exit(1 if failures else 0)
 PY
-echo "PASS: pktgen pcaps (24 pcaps checked, replayed $loops times each)"
+echo "PASS: pktgen pcaps, $mode (24 pcaps checked, replayed $loops times each)"
