@@ -83,15 +83,16 @@ CONF
 	tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
 }
 
-# tp_wait_ready LOG PID: wait (5 s at most) for turnpike's "mode ready" line.
+# tp_wait_ready LOG PID: wait (30 s at most: DPDK's start-up takes seconds on a loaded
+# machine) for turnpike's "mode ready" line.
 tp_wait_ready() {
 	local i
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		grep -q " mode ready" "$1" && return 0
 		kill -0 "$2" 2>/dev/null || tp_fail "turnpike exited during start-up"
 		sleep 0.05
 	done
-	tp_fail "turnpike did not become ready"
+	tp_fail "turnpike did not become ready within 30 s"
 }
 
 # Tests that need namespaces, XDP or BPF say so, visibly, when not root (CI is root).
