@@ -25,6 +25,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -296,6 +297,10 @@ main(int argc, char **argv)
 	rte_mempool_free(pool);
 	rte_ring_free(rx_ring);
 	rte_ring_free(tx_ring);
+	/* DPDK 22.11 leaves its run directory behind: this process's own, so it goes too. */
+	std::string run_dir = rte_eal_get_runtime_dir();
 	rte_eal_cleanup();
+	std::error_code ec;
+	std::filesystem::remove_all(run_dir, ec);
 	return status;
 }
