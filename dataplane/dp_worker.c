@@ -254,18 +254,21 @@ dp_worker_main(void *arg)
 	w->drain_at = rte_rdtsc() + drain_tsc;
 
 	while (!dp->quit) {
-		uint16_t n = rte_eth_rx_burst(dp->port, (uint16_t)w->index, pkts, DP_BURST);
+		uint16_t rx = rte_eth_rx_burst(dp->port, (uint16_t)w->index, pkts, DP_BURST);
 
-		if (n)
-			process_burst(w, pkts, n);
+		if (rx)
+			process_burst(w, pkts, rx);
 		/* The first worker also carries what the control thread sends. */
 		if (w->index == 0) {
-			n = rte_ring_dequeue_burst(dp->ctl_tx, (void **)pkts, DP_BURST - w->ntx,
-						   NULL);
+			uint16_t n = rte_ring_dequeue_burst(dp->ctl_tx, (void **)pkts,
+							    DP_BURST - w->ntx, NULL);
+
 			for (uint16_t i = 0; i < n; i++)
 				enqueue_tx(w, pkts[i]);
 		}
-		if (w->ntx && rte_rdtsc() >= w->drain_at)
+		/* Buffered frames leave at the deadline, or at once when nothing came in: with
+		 * no burst to fill, waiting only delays them (signalling answers above all). */
+		if (w->ntx && (!rx || rte_rdtsc() >= w->drain_at))
 			send_burst(w);
 		if (!w->ntx)
 			w->drain_at = rte_rdtsc() + drain_tsc;
