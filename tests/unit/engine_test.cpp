@@ -420,10 +420,20 @@ struct Client {
 		return tp_stun_check_integrity(&r.m, sha256, key, sha256 ? 32 : 16);
 	}
 
+	static void RequestUdp(tp_stun_builder *b)
+	{
+		tp_stun_add_u32(b, TP_ATTR_REQUESTED_TRANSPORT, 17u << 24);
+	}
+	/* A plain Allocate, signed or not, in the current transaction (for tests that send it
+	 * by hand: no challenge handling). */
+	std::vector<uint8_t> BuildAllocate(bool auth)
+	{
+		return Build(TP_STUN_ALLOCATE, TP_STUN_REQUEST, RequestUdp, auth);
+	}
 	std::unique_ptr<Msg> Allocate(const Fill &fill = nullptr)
 	{
 		return Request(TP_STUN_ALLOCATE, [&](tp_stun_builder *b) {
-			tp_stun_add_u32(b, TP_ATTR_REQUESTED_TRANSPORT, 17u << 24);
+			RequestUdp(b);
 			if (fill)
 				fill(b);
 		});
@@ -603,12 +613,7 @@ TEST_F(Engine, AllocateWithoutCredentialsGets401WithChallengeAndCreatesNothing)
 	Client c(this, "203.0.113.10", 5000);
 
 	c.NewTid();
-	c.Send(c.Build(
-		TP_STUN_ALLOCATE, TP_STUN_REQUEST,
-		[](tp_stun_builder *b) {
-			tp_stun_add_u32(b, TP_ATTR_REQUESTED_TRANSPORT, 17u << 24);
-		},
-		false));
+	c.Send(c.BuildAllocate(false));
 	auto r = c.Response();
 	EXPECT_EQ(r->error(), 401);
 	EXPECT_EQ(r->text(TP_ATTR_REALM), "test.realm");
@@ -652,12 +657,7 @@ TEST_F(Engine, NonceIsBoundToTheClientsTransportAddress)
 	Client b(this, "203.0.113.10", 5001);
 	b.nonce = a.nonce; /* taken from another 5-tuple */
 	b.NewTid();
-	b.Send(b.Build(
-		TP_STUN_ALLOCATE, TP_STUN_REQUEST,
-		[](tp_stun_builder *x) {
-			tp_stun_add_u32(x, TP_ATTR_REQUESTED_TRANSPORT, 17u << 24);
-		},
-		true));
+	b.Send(b.BuildAllocate(true));
 	EXPECT_EQ(b.Response()->error(), 438);
 }
 
@@ -690,12 +690,7 @@ TEST_F(Engine, ResponsesCarryTheConfiguredSoftwareOrNone)
 	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "unsigned success";
 
 	c.NewTid();
-	c.Send(c.Build(
-		TP_STUN_ALLOCATE, TP_STUN_REQUEST,
-		[](tp_stun_builder *b) {
-			tp_stun_add_u32(b, TP_ATTR_REQUESTED_TRANSPORT, 17u << 24);
-		},
-		false));
+	c.Send(c.BuildAllocate(false));
 	r = c.Response();
 	EXPECT_EQ(r->error(), 401);
 	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "unsigned error";
@@ -831,12 +826,7 @@ TEST_F(Engine, RetransmittedAllocateGetsTheSameAnswerAnotherGets437)
 	auto before = first->addrs(TP_ATTR_XOR_RELAYED_ADDRESS)[0];
 
 	/* Same transaction ID: a retransmission. */
-	c.Send(c.Build(
-		TP_STUN_ALLOCATE, TP_STUN_REQUEST,
-		[](tp_stun_builder *b) {
-			tp_stun_add_u32(b, TP_ATTR_REQUESTED_TRANSPORT, 17u << 24);
-		},
-		true));
+	c.Send(c.BuildAllocate(true));
 	auto again = c.Response();
 	ASSERT_TRUE(again->success());
 	EXPECT_TRUE(tp_addr_eq(&again->addrs(TP_ATTR_XOR_RELAYED_ADDRESS)[0], &before));
