@@ -59,14 +59,7 @@ echo "| case | bindings | testpmd io-forward | turnpike, 1 worker | turnpike / t
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 for f in "$work"/testpmd.*.out; do sed 's/^case /pmd /' "$f"; done >"$work/all"
 cat "$work"/turnpike.*.out >>"$work/all"
-awk "$awk_kv"'
-	function median(s,   a, n, i, j, t) {
-		n = split(s, a, " ")
-		for (i = 1; i <= n; i++)
-			for (j = i + 1; j <= n; j++)
-				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+awk "$awk_lib"'
 	$1 == "pmd" { kv(); pmd[$2] = pmd[$2] " " v["relayed"]; next }
 	$1 == "case" {
 		kv()

@@ -153,5 +153,14 @@ run_turnpike() { # OUTPUT
 }
 
 # shellcheck disable=SC2016
-# An awk function: kv() fills v[] from a "case NAME key value key value ..." line.
-awk_kv='function kv(   i) { split("", v); for (i = 3; i < NF; i += 2) v[$i] = $(i + 1) }'
+# awk functions the reports share: kv() fills v[] from a "case NAME key value key value ..."
+# line; median(s) is the median of the space-separated numbers in s.
+awk_lib='function kv(   i) { split("", v); for (i = 3; i < NF; i += 2) v[$i] = $(i + 1) }
+	function median(s,   a, n, i, j, t) {
+		n = split(s, a, " ")
+		for (i = 1; i <= n; i++)
+			for (j = i + 1; j <= n; j++)
+				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+'

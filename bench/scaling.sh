@@ -111,14 +111,7 @@ for r in $(seq "$rounds"); do
 done
 
 echo
-awk "$awk_kv"'
-	function median(s,   a, n, i, j, t) {
-		n = split(s, a, " ")
-		for (i = 1; i <= n; i++)
-			for (j = i + 1; j <= n; j++)
-				if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+awk "$awk_lib"'
 	function add(k) {
 		if (!(k in pps)) keys[nk++] = k
 		pps[k] = pps[k] " " v["relayed"]; gb[k] = gb[k] " " v["gbps"]
