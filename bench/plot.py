@@ -52,17 +52,23 @@ def style(ax, title, machine):
     ax.figure.tight_layout(rect=(0, 0.03, 1, 1))
 
 
-def plot_bindings(points, machine, case, conf, out):
-    pts = sorted((b, med(r, "relayed") / 1e6) for (b, w, s), r in points.items()
-                 if w == 1 and s == "64")
-    if not pts:
-        return None
+def mpps_line(pts):
+    """A figure with one line of relayed Mpps over pts [(x, Mpps)], each point labelled."""
     fig, ax = plt.subplots(figsize=(6.4, 4))
     xs, ys = zip(*pts)
     ax.plot(xs, ys, "o-", color="tab:blue")
     for x, y in pts:
         ax.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 7),
                     ha="center", fontsize=8)
+    return fig, ax, xs
+
+
+def plot_bindings(points, machine, case, conf, out):
+    pts = sorted((b, med(r, "relayed") / 1e6) for (b, w, s), r in points.items()
+                 if w == 1 and s == "64")
+    if not pts:
+        return None
+    fig, ax, xs = mpps_line(pts)
     ax.set_xscale("log")
     ax.set_xlabel("active channel bindings in the tables")
     ax.set_ylabel("relayed Mpps")
@@ -110,12 +116,7 @@ def plot_workers(points, machine, case, conf, out):
                  if bb == b and s == "64")
     if not pts:
         return None
-    fig, ax = plt.subplots(figsize=(6.4, 4))
-    xs, ys = zip(*pts)
-    ax.plot(xs, ys, "o-", color="tab:blue")
-    for x, y in pts:
-        ax.annotate(f"{y:.2f}", (x, y), textcoords="offset points", xytext=(0, 7),
-                    ha="center", fontsize=8)
+    fig, ax, xs = mpps_line(pts)
     ax.set_xticks(xs)
     ax.set_xlim(0.5, max(xs) + 0.5)
     ax.set_xlabel("worker lcores")
