@@ -344,7 +344,9 @@ dp_chan_del(void *ctx, const struct tp_fp_channel *c)
 	struct tp_fp_counts sum;
 
 	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
-	if (dp_chan_counts(dp, c, &sum) == 0) {
+	/* The engine has read the counts already (chan_counts): summed again only for the
+	 * debug log. */
+	if (tp_log_level >= TP_LOG_DEBUG && dp_chan_counts(dp, c, &sum) == 0) {
 		TP_DEBUG("channel 0x%04x of binding %u leaves the DPDK tables: %llu packets "
 			 "(%llu bytes) to the peer, %llu (%llu) to the client",
 			 c->channel, c->id, (unsigned long long)sum.packets[TP_DIR_TO_PEER],

@@ -138,7 +138,9 @@ xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
 	    bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv) == 0)
 		e.cv.counter = e.pv.counter;
 	if (e.cv.counter) {
-		if (binding_counters(x, e.cv.counter, &st) == 0)
+		/* The engine has read the counts already (chan_counts): summed again only for
+		 * the debug log. */
+		if (tp_log_level >= TP_LOG_DEBUG && binding_counters(x, e.cv.counter, &st) == 0)
 			TP_DEBUG("channel 0x%04x of binding %u leaves the XDP tables: %llu packets "
 				 "(%llu bytes) to the peer, %llu (%llu) to the client",
 				 c->channel, c->id, (unsigned long long)st.packets[TP_DIR_TO_PEER],
