@@ -1,9 +1,11 @@
 # shellcheck shell=bash disable=SC2154,SC2034
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# Sourced by dpdk-bench.sh and scaling.sh: what running tp_pktgen against a device under test
-# over memif takes, written once. tp_pktgen is the memif server, the device under test
-# (dpdk-testpmd io-forward, or turnpike in dpdk mode) a memif client on the same socket.
+# Sourced by dpdk-bench.sh, scaling.sh and side-by-side.sh: what running tp_pktgen against a
+# device under test takes, written once. By default over memif: tp_pktgen is the memif server,
+# the device under test (dpdk-testpmd io-forward, or turnpike in dpdk mode) a memif client on
+# the same socket. side-by-side.sh sets gen_port and dut_port to net_af_packet on a veth pair
+# instead, and gen_wrap and dut_wrap to the namespaces each end runs in.
 # Hugepages (2 MB) are reserved here and given back on exit; HUGE=0 runs every process with
 # --no-huge instead (4 kB pages: every table access risks a TLB miss).
 #
@@ -21,6 +23,10 @@ fi
 gen_mem=${GEN_MEM:-1024} dut_mem=${DUT_MEM:-1024}
 gen_mac=02:70:67:00:00:01 dut_mac=02:70:67:00:00:02
 sock=/run/tp-bench-$$.sock secret=bench-secret
+gen_port="net_memif0,role=server,socket=$sock,mac=$gen_mac"
+dut_port="net_memif0,role=client,socket=$sock,mac=$dut_mac"
+gen_wrap=() dut_wrap=() # commands each end runs under (ip netns exec NS)
+dut_main=()             # EAL arguments that place the device's main lcore (--main-lcore N)
 work=$(mktemp -d)
 pids=()
 nr=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
@@ -65,12 +71,15 @@ budget() { # NCASES
 }
 
 gen() { # DUT-KIND OUTPUT: tp_pktgen in the background; its progress lines go to stderr
-	local ncases=12
-	[ "${#case_arg[@]}" = 0 ] || ncases=1
+	local ncases=12 list
+	if [ "${#case_arg[@]}" != 0 ]; then
+		list=${case_arg[1]//[^,]/}
+		ncases=$((${#list} + 1))
+	fi
 	# shellcheck disable=SC2046
-	spawn timeout "$(budget $ncases)" "$pktgen" -l "$GEN_LCORES" $(mem_args "$gen_mem") \
-		--no-pci --file-prefix "tpb-gen-$$" --log-level='*:warning' \
-		--vdev "net_memif0,role=server,socket=$sock,mac=$gen_mac" -- \
+	spawn "${gen_wrap[@]}" timeout "$(budget $ncases)" "$pktgen" -l "$GEN_LCORES" \
+		$(mem_args "$gen_mem") --no-pci --file-prefix "tpb-gen-$$" --log-level='*:warning' \
+		--vdev "$gen_port" -- \
 		--dut "$1" --dut-mac "$dut_mac" --secret "$secret" --bindings "$bindings" \
 		--size "$size" --seconds "$seconds" --linger 30 "${case_arg[@]}" "${gen_extra[@]}" \
 		>"$2"
@@ -97,20 +106,25 @@ finish() { # PID-OF-DUT OUTPUT
 	fi
 }
 
-run_testpmd() { # OUTPUT
-	gen mirror "$1"
+# dpdk-testpmd io-forward in the background (pid in pmd): every frame back out untouched.
+start_testpmd() {
 	local testpmd
 	testpmd=$(command -v dpdk-testpmd) ||
 		{ echo "dpdk-testpmd not found (Debian: dpdk)" >&2; exit 1; }
 	# shellcheck disable=SC2046
-	spawn timeout "$(budget 12)" "$testpmd" -l "$dut_lcores" $(mem_args "$dut_mem") --no-pci \
-		--file-prefix "tpb-pmd-$$" --log-level='*:warning' \
-		--vdev "net_memif0,role=client,socket=$sock,mac=$dut_mac" -- \
+	spawn "${dut_wrap[@]}" timeout "$(budget 12)" "$testpmd" -l "$dut_lcores" \
+		$(mem_args "$dut_mem") "${dut_main[@]}" --no-pci --file-prefix "tpb-pmd-$$" \
+		--log-level='*:warning' \
+		--vdev "$dut_port" -- \
 		--forward-mode=io --port-topology=loop --nb-cores=1 --rxd=1024 --txd=1024 \
 		--burst=32 --total-num-mbufs=16384 --auto-start --stats-period=3600 --record-burst-stats \
 		>"$work/testpmd.log" 2>&1
-	local pmd=$!
+	pmd=$!
 	pids+=("$pmd")
+}
+run_testpmd() { # OUTPUT
+	gen mirror "$1"
+	start_testpmd
 	finish "$pmd" "$1"
 }
 
@@ -119,7 +133,7 @@ run_testpmd() { # OUTPUT
 write_turnpike_conf() {
 	local mem_conf
 	# shellcheck disable=SC2046
-	mem_conf=$(printf '"%s", ' $(mem_args "$dut_mem"))
+	mem_conf=$(printf '"%s", ' $(mem_args "$dut_mem") "${dut_main[@]}")
 	cat >"$work/turnpike.conf" <<CONF
 dataplane: { mode = "dpdk"; };
 relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
@@ -135,19 +149,24 @@ dpdk: {
 	lcores = "$dut_lcores";
 	file-prefix = "tpb-tp-$$";
 	eal-args = [ ${mem_conf%, } ];
-	ports = [ "net_memif0,role=client,socket=$sock,mac=$dut_mac" ];
+	ports = [ "$dut_port" ];
 	nexthop-mac = "$gen_mac";
 	max-bindings = $max_bindings;
 	stats-interval = 0;
 };
 CONF
 }
+# turnpike with the configuration written, in the background (pid in tp).
+start_turnpike() {
+	spawn "${dut_wrap[@]}" timeout "$(budget 12)" "$turnpike" -c "$work/turnpike.conf" \
+		>"$work/turnpike.log" 2>&1
+	tp=$!
+	pids+=("$tp")
+}
 run_turnpike() { # OUTPUT
 	write_turnpike_conf
 	gen turnpike "$1"
-	spawn timeout "$(budget 12)" "$turnpike" -c "$work/turnpike.conf" >"$work/turnpike.log" 2>&1
-	local tp=$!
-	pids+=("$tp")
+	start_turnpike
 	finish "$tp" "$1"
 	grep -q "mode ready" "$work/turnpike.log" || { cat "$work/turnpike.log" >&2; exit 1; }
 }

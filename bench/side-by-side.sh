@@ -1,149 +1,223 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# One run, one topology, one load generator, several relays: turnpike in xdp mode, turnpike
-# in socket mode, coturn (Debian's turnserver, started here with the equivalent
-# configuration: same addresses, port range, time-limited credentials), and turnpike in dpdk
-# mode on the same veth (net_af_packet, no hugepages; r0 loses its kernel address for it,
-# since DPDK answers ARP itself). Reports the
-# packets per second each relays from clients to a peer, and the allocations per second
-# each completes (401 challenge, Allocate, ChannelBind). Ratios within one run are what
+# One run, one topology, one load generator, every relay in turn, and the port's ceiling:
+#
+#   dpdk-testpmd io-forward  on r0 through net_af_packet: hands every frame back untouched,
+#                            the most anything on this veth can return (the ceiling)
+#   turnpike dpdk            on r0 through net_af_packet, one worker lcore
+#   turnpike xdp             the XDP program on r0, the control thread behind a socket
+#   turnpike socket          everything in user space, behind a socket
+#   coturn                   Debian's turnserver, started here with the equivalent
+#                            configuration: same addresses, port range, time-limited
+#                            credentials (use-auth-secret), peers allowed the same
+#
+#   ns relay: r0 192.0.2.1, 2001:db8::1         the relay under test
+#   ns hosts: h0 (no address)                   tp_pktgen through net_af_packet: every client
+#                                               and every peer (198.18/15, 2001:db8:1::/64,
+#                                               2001:db8:2::/64); native XDP_PASS on h0
+#
+# The generator is tp_pktgen, the same DPDK generator dpdk-bench.sh runs over memif, here
+# on the hosts' end of the veth: it sets up its bindings through the relay's real control
+# plane (401 challenge, Allocate, ChannelBind: one allocation per binding here, 64 in flight),
+# then sends each case flat out and counts what comes back relayed. The kernel relays reach
+# the generator's addresses through a router, 192.0.2.254 and 2001:db8::fe, whose neighbour
+# entries name h0; turnpike dpdk through nexthop-mac. The dpdk rows take r0's kernel
+# addresses away, since DPDK answers ARP and ND itself there.
+#
+# Reported per relay and case: relayed pps, loss and latency; per relay, the allocations
+# completed per second (the three set-up phases, end to end). Ratios within one run are what
 # count: this machine is shared and noisy.
 #
-#   ns relay: r0 192.0.2.1          the relay under test
-#   ns hosts: h0 192.0.2.10 .20     tp_loadgen (clients) and its sink (the peer); XDP_PASS
-#
-# usage: bench/side-by-side.sh BUILD_DIR [SECONDS] [SIZE] [CLIENTS] [ALLOC_CLIENTS]
+# usage: bench/side-by-side.sh BUILD_DIR [SECONDS] [SIZE] [ALLOCATIONS] [CASES]
+#   CASES: comma-separated tp_pktgen case names (default cd4-to-udp4,udp4-to-cd4), or all
 #   (root; bounded: every process runs under `timeout`)
 set -euo pipefail
 build=$(cd "$1" && pwd)
-seconds=${2:-5} size=${3:-100} clients=${4:-4} alloc_clients=${5:-200}
-turnpike=$build/turnpike loadgen=$build/bench/tp_loadgen pass=$build/tests/xdp/xdp_pass.bpf.o
+seconds=${2:-5} size=${3:-100} bindings=${4:-4000} cases=${5:-cd4-to-udp4,udp4-to-cd4}
+HUGE=0 GEN_MEM=${GEN_MEM:-1024} DUT_MEM=${DUT_MEM:-1024}
+. "$(dirname "$0")/dpdk-lib.sh"
+pass=$build/tests/xdp/xdp_pass.bpf.o
 relay=tp-sbs-r-$$ hosts=tp-sbs-h-$$
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	# A background job killed before it has exec'd is a copy of this shell: not its work.
+gen_port="net_af_packet0,iface=h0" dut_port="net_af_packet0,iface=r0"
+gen_wrap=(ip netns exec "$hosts") dut_wrap=(ip netns exec "$relay")
+# The relay's worker (or testpmd's forwarding lcore) on CPU 0, its main lcore on 1 beside the
+# generator; with 4 CPUs or more, the generator's TX and RX lcores on CPUs of their own.
+if [ "$(nproc)" -ge 4 ]; then GEN_LCORES=2,3; else GEN_LCORES=1; fi
+dut_lcores=0,1 dut_main=(--main-lcore 1)
+[ "$cases" = all ] && cases=cd4-to-udp4,cd4-to-udp6,cd6-to-udp4,cd6-to-udp6,udp4-to-cd4,udp4-to-cd6,udp6-to-cd4,udp6-to-cd6,cd4-to-cd4,cd4-to-cd6,cd6-to-cd4,cd6-to-cd6
+cleanup_topology() {
 	[ "$BASHPID" = "$$" ] || return 0
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	cleanup
 	ip netns del "$relay" 2>/dev/null || true
 	ip netns del "$hosts" 2>/dev/null || true
-	rm -rf "$work" "/var/run/dpdk/tp-sbs-$$"
 }
-trap cleanup EXIT
+trap cleanup_topology EXIT
 
 ip netns add "$relay"
 ip netns add "$hosts"
-ip link add r0 netns "$relay" type veth peer name h0 netns "$hosts"
-ip -n "$relay" link set lo up
-ip -n "$hosts" link set lo up
-ip -n "$relay" addr add 192.0.2.1/24 dev r0
-ip -n "$hosts" addr add 192.0.2.10/24 dev h0
-ip -n "$hosts" addr add 192.0.2.20/24 dev h0
+ip link add r0 netns "$relay" address "$dut_mac" type veth peer name h0 netns "$hosts" \
+	address "$gen_mac"
+for ns in "$relay" "$hosts"; do
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+done
+# Checksums in software on both ends, as on a real wire.
 ip netns exec "$relay" ethtool -K r0 tx off >/dev/null
 ip netns exec "$hosts" ethtool -K h0 tx off >/dev/null
 ip -n "$relay" link set r0 up
 ip -n "$hosts" link set h0 up
+# XDP_TX from r0 arrives at h0 only where h0 runs XDP itself.
 ip -n "$hosts" link set dev h0 xdpdrv obj "$pass" sec xdp
-ip netns exec "$relay" sysctl -qw net.ipv4.conf.r0.forwarding=1
 
-secret=bench-secret
-start_turnpike() {
-	cat >"$work/tp.conf" <<CONF
+kernel_addresses() {
+	ip -n "$relay" addr add 192.0.2.1/24 dev r0
+	ip -n "$relay" addr add 2001:db8::1/64 dev r0 nodad
+	ip -n "$relay" neigh replace 192.0.2.254 lladdr "$gen_mac" nud permanent dev r0
+	ip -n "$relay" neigh replace 2001:db8::fe lladdr "$gen_mac" nud permanent dev r0
+	ip -n "$relay" route add 198.18.0.0/15 via 192.0.2.254
+	ip -n "$relay" -6 route add 2001:db8:1::/64 via 2001:db8::fe
+	ip -n "$relay" -6 route add 2001:db8:2::/64 via 2001:db8::fe
+	# The XDP program's route lookups (bpf_fib_lookup) need forwarding on.
+	ip netns exec "$relay" sysctl -qw net.ipv4.conf.r0.forwarding=1 net.ipv6.conf.r0.forwarding=1
+}
+
+# What a relay needs beyond the defaults: the generator's peers are in 198.19/16 and
+# 2001:db8:2::/64, which turnpike denies unless told; lifetimes that outlast the run.
+write_kernel_conf() { # MODE
+	cat >"$work/turnpike.conf" <<CONF
 dataplane: { mode = "$1"; };
-relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
+relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
 auth: { realm = "bench"; secrets = [ "$secret" ]; };
+lifetimes: { permission = 3600; channel = 3600; allocation-default = 3600; };
 limits: { max-allocations-per-user = 0; };
+peers: { allow = [ "198.19.0.0/16", "2001:db8:2::/64" ]; };
 xdp: { interface = "r0"; nexthop = "fib"; };
-dpdk: { lcores = "0-1"; file-prefix = "tp-sbs-$$"; stats-interval = 0; max-bindings = 65536;
-	eal-args = [ "--no-huge", "-m", "1024" ]; ports = [ "net_af_packet0,iface=r0" ]; };
 CONF
-	ip netns exec "$relay" timeout 300 "$turnpike" -c "$work/tp.conf" >"$work/server.log" 2>&1 &
-	server=$!
-	pids+=("$server")
-	for _ in $(seq 100); do
-		grep -q " mode ready" "$work/server.log" && return
+}
+
+# wait_for PID LOG PATTERN WHAT: until the log says the relay is ready, or fail.
+wait_for() {
+	for _ in $(seq 200); do
+		grep -q "$3" "$2" && return
+		kill -0 "$1" 2>/dev/null || break
 		sleep 0.05
 	done
-	echo "turnpike $1 did not start" >&2
-	cat "$work/server.log" >&2
+	echo "side-by-side: $4 did not start" >&2
+	cat "$2" >&2
 	exit 1
 }
+
 start_coturn() {
-	ip netns exec "$relay" timeout 300 turnserver -n --log-file=stdout --no-tls --no-dtls \
-		--no-cli --listening-ip=192.0.2.1 --relay-ip=192.0.2.1 --listening-port=3478 \
+	spawn "${dut_wrap[@]}" timeout "$(budget 12)" turnserver -n --log-file=stdout --no-tls \
+		--no-dtls --no-cli --listening-ip=192.0.2.1 --listening-ip=2001:db8::1 \
+		--relay-ip=192.0.2.1 --relay-ip=2001:db8::1 --listening-port=3478 \
 		--min-port=49152 --max-port=65535 --use-auth-secret --static-auth-secret="$secret" \
-		--realm=bench --no-software-attribute >"$work/server.log" 2>&1 &
-	server=$!
-	pids+=("$server")
-	sleep 1.5
-}
-stop_server() {
-	kill -TERM "$server" 2>/dev/null || true
-	wait "$server" 2>/dev/null || true
-}
-
-# measure NAME: relayed pps (client -> relay -> peer) and allocations per second.
-measure() {
-	ip netns exec "$hosts" timeout $((seconds + 20)) "$loadgen" sink 192.0.2.20 4000 \
-		$((seconds + 4)) >"$work/sink.out" 2>&1 &
-	local sink=$!
-	pids+=("$sink")
-	sleep 0.3
-	ip netns exec "$hosts" timeout $((seconds + 30)) "$loadgen" send 192.0.2.1 3478 \
-		192.0.2.20 4000 "$secret" "$clients" "$seconds" "$size" >"$work/send.out" 2>&1 ||
-		{ cat "$work/send.out" "$work/server.log" >&2; exit 1; }
-	wait "$sink" || true
-	local sent rx alloc
-	sent=$(grep -oE '[0-9]+ pps' "$work/send.out" | awk '{print $1}')
-	rx=$(grep -oE 'received [0-9]+ packets: [0-9]+ pps' "$work/sink.out" | awk '{print $4}')
-	# Allocation rate: many clients set up, no data.
-	ip netns exec "$hosts" timeout 120 "$loadgen" send 192.0.2.1 3478 192.0.2.20 4000 \
-		"$secret" "$alloc_clients" 0.01 "$size" >"$work/alloc.out" 2>&1 ||
-		{ cat "$work/alloc.out" >&2; exit 1; }
-	alloc=$(grep -oE '[0-9]+ allocations/s' "$work/alloc.out" | awk '{print $1}')
-	printf "| %-16s | %10s | %10s | %8s |\n" "$1" "${sent:-0}" "${rx:-0}" "${alloc:-0}"
-	echo "$1 ${rx:-0} ${alloc:-0}" >>"$work/results"
+		--realm=bench --no-software-attribute --allowed-peer-ip=198.19.0.0-198.19.255.255 \
+		--allowed-peer-ip=2001:db8:2::-2001:db8:2::ffff:ffff:ffff:ffff \
+		>"$work/coturn.log" 2>&1
+	co=$!
+	pids+=("$co")
+	wait_for "$co" "$work/coturn.log" "Total General servers" coturn
+	sleep 0.5
 }
 
-echo "payload $size bytes, $clients clients for ${seconds}s; $alloc_clients allocations timed"
-echo "machine: $(nproc) CPUs, $(uname -r); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
-printf "| %-16s | %10s | %10s | %8s |\n" relay "sent pps" "relayed pps" "allocs/s"
-printf "|%s|%s|%s|%s|\n" ------------------ ------------ ------------ ----------
-start_turnpike xdp
-measure "turnpike xdp"
-stop_server
-grep -oE "stats: xdp relayed:to-peer [0-9]+ packets" "$work/server.log" | sed 's/^/  /' || true
-start_turnpike socket
-measure "turnpike socket"
-stop_server
-start_coturn
-measure "coturn"
-stop_server
-# dpdk mode: the port is DPDK's; it learns the hosts' MACs from their ARP requests (each
-# address its own, the hosts' cache flushed between) so that nothing waits on a next hop.
-ip -n "$relay" addr flush dev r0
-start_turnpike dpdk
-for src in 192.0.2.10 192.0.2.20; do
-	ip -n "$hosts" neigh flush dev h0
-	ip netns exec "$hosts" ping -c 1 -W 2 -I "$src" 192.0.2.1 >/dev/null ||
-		{ echo "dpdk mode does not answer ping from $src" >&2; exit 1; }
+# run NAME KIND: the generator against the relay running, every case, one set-up
+run() {
+	local out="$work/${1// /_}.out"
+	case_arg=(--case "$cases")
+	gen "$2" "$out"
+	local st=0
+	wait "$gen_pid" || st=$?
+	if [ "$st" -ne 0 ]; then
+		echo "tp_pktgen against $1 failed ($st):" >&2
+		cat "$out" >&2
+		exit 1
+	fi
+	sed "s/^/${1// /_} /" "$out" >>"$work/all"
+}
+stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
+
+# One allocation per binding: the set-up times the allocation rate. The generator's port is
+# free of the device's, so it lingers not.
+gen_extra=(--channels 1 --pairs 256 --linger 0 --link-wait 5)
+
+echo "side-by-side: $(nproc) CPUs, $(uname -r),$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" >&2
+echo "side-by-side: payload $size bytes, $seconds s a case, $bindings bindings + 2048 hairpin" >&2
+
+kernel_addresses
+for mode in xdp socket; do
+	echo "side-by-side: turnpike $mode" >&2
+	write_kernel_conf "$mode"
+	start_turnpike
+	wait_for "$tp" "$work/turnpike.log" " mode ready" "turnpike $mode"
+	run "turnpike $mode" turnpike
+	stop "$tp"
+	grep -oE "stats: xdp relayed:[a-z-]+ [0-9]+ packets" "$work/turnpike.log" | sed 's/^/  /' >&2 || true
 done
-measure "turnpike dpdk"
-stop_server
-grep -oE "stats: dpdk relayed:to-peer [0-9]+ packets" "$work/server.log" | sed 's/^/  /' || true
+echo "side-by-side: coturn" >&2
+start_coturn
+run coturn turnpike
+stop "$co"
 
-read -r _ _ xdp_rx xdp_alloc < <(grep '^turnpike xdp' "$work/results")
-read -r _ _ sock_rx sock_alloc < <(grep '^turnpike socket' "$work/results")
-read -r _ co_rx co_alloc < <(grep '^coturn' "$work/results")
-read -r _ _ dp_rx dp_alloc < <(grep '^turnpike dpdk' "$work/results")
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.1fx" : "n/a"), a / b }'; }
-echo
-echo "relayed pps vs coturn: xdp $(ratio "$xdp_rx" "$co_rx"), dpdk $(ratio "$dp_rx" "$co_rx")," \
-	"socket $(ratio "$sock_rx" "$co_rx")"
-echo "allocations/s vs coturn: xdp $(ratio "$xdp_alloc" "$co_alloc"), dpdk $(ratio "$dp_alloc" "$co_alloc")," \
-	"socket $(ratio "$sock_alloc" "$co_alloc")"
-# A relay that relayed nothing, or completed no allocation, is a failure, not a figure.
-awk '$(NF-1) == 0 || $NF == 0 { print "no traffic or no allocation through " $0 > "/dev/stderr"; bad = 1 }
-	END { exit bad }' "$work/results"
+ip -n "$relay" addr flush dev r0
+echo "side-by-side: turnpike dpdk" >&2
+max_bindings=65536
+write_turnpike_conf
+start_turnpike
+wait_for "$tp" "$work/turnpike.log" "mode ready" "turnpike dpdk"
+run "turnpike dpdk" turnpike
+stop "$tp"
+echo "side-by-side: dpdk-testpmd io-forward" >&2
+start_testpmd
+wait_for "$pmd" "$work/testpmd.log" "Press enter to exit\|forwarding packets" testpmd
+run "testpmd io-forward" mirror
+stop "$pmd"
+
+# The report: per relay and case, then the ratios.
+awk "$awk_lib"'
+	{ name = $1; gsub("_", " ", name); $0 = substr($0, length($1) + 2) }
+	# "setup PHASE: N in S s, R per second", one for each of the three phases
+	$1 == "setup" && match($0, /: [0-9]+ in [0-9.]+ s/) {
+		split(substr($0, RSTART + 2, RLENGTH - 2), f, " ")
+		n[name] = f[1]; t[name] += f[3]; next
+	}
+	$1 != "case" { next }
+	{
+		kv()
+		if (!(name in seen)) { seen[name] = 1; order[nr++] = name }
+		if (!($2 in cseen)) { cseen[$2] = 1; corder[nc++] = $2 }
+		pps[name, $2] = v["relayed"]; loss[name, $2] = v["loss"] + 0
+		p50[name, $2] = v["p50-us"]; p99[name, $2] = v["p99-us"]
+		bad[name] += v["bad-checksums"]
+	}
+	END {
+		print "| relay | case | relayed pps | loss | p50 / p99 µs | vs coturn | vs testpmd |"
+		print "|---|---|---:|---:|---:|---:|---:|"
+		for (i = 0; i < nr; i++)
+			for (j = 0; j < nc; j++) {
+				r = order[i]; c = corder[j]; co = pps["coturn", c]
+				pm = pps["testpmd io-forward", c]
+				printf "| %s | %s | %.0f | %.2f%% | %.0f / %.0f | %s | %s |\n", r, c,
+					pps[r, c], loss[r, c], p50[r, c], p99[r, c],
+					(co > 0 ? sprintf("%.1fx", pps[r, c] / co) : "n/a"),
+					(pm > 0 ? sprintf("%.2f", pps[r, c] / pm) : "n/a")
+				if (pps[r, c] == 0) broken = broken " " r "/" c
+			}
+		print ""
+		print "| relay | allocations | allocations/s (401, Allocate, ChannelBind) | vs coturn |"
+		print "|---|---:|---:|---:|"
+		co = t["coturn"] > 0 ? n["coturn"] / t["coturn"] : 0
+		for (i = 0; i < nr; i++) {
+			r = order[i]
+			if (!(r in t)) continue
+			a = t[r] > 0 ? n[r] / t[r] : 0
+			printf "| %s | %d | %.0f | %s |\n", r, n[r], a,
+				(co > 0 ? sprintf("%.1fx", a / co) : "n/a")
+			if (a == 0) broken = broken " " r "/set-up"
+		}
+		for (r in bad) if (bad[r]) broken = broken " " r "/checksums"
+		# Speed is reported, never judged; nothing relayed or a bad checksum is a failure.
+		if (broken) { printf "\nnothing relayed, or bad checksums:%s\n", broken; exit 1 }
+	}
+' "$work/all"

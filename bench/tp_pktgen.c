@@ -89,7 +89,7 @@
 #define CHANNEL_MIN 0x4000
 #define MAX_PAYLOAD 1400
 #define FRAME_MAX   (RTE_ETHER_HDR_LEN + 40 + 8 + 4 + MAX_PAYLOAD)
-#define WINDOW	    64	/* signalling transactions in flight */
+#define WINDOW	    256 /* signalling transactions in flight */
 #define RTO_MS	    300 /* before a request is sent again */
 #define MAX_TRIES   8	/* sends of one request before the set-up gives up */
 #define CHECK_EVERY 64	/* relayed frames per checksum check */
@@ -180,8 +180,8 @@ struct gen {
 	uint32_t nqueues;
 	double seconds, rate; /* rate 0: flat out */
 	bool progress, tty;
-	unsigned linger; /* seconds to keep the port after the last case */
-	const char *only;
+	unsigned linger;   /* seconds to keep the port after the last case */
+	bool want[NCASES]; /* --case: the cases to run (all by default) */
 	struct rte_ether_addr mac, dut_mac;
 	struct tp_addr relay[TP_NFAM]; /* listen addresses, port 3478 */
 
@@ -189,6 +189,8 @@ struct gen {
 	struct rte_mempool *pool;
 	unsigned tx_lcore; /* the main lcore when it is the only one */
 	char realm[128];
+	struct rte_mbuf *sig[BURST]; /* signalling frames waiting for a flush */
+	uint16_t nsig;
 
 	struct alloc *allocs;
 	struct binding *binds;
@@ -307,23 +309,38 @@ build_frame(uint8_t *f, const struct gen *g, const struct tp_addr *src, const st
 	return (uint16_t)(RTE_ETHER_HDR_LEN + l3len + sizeof(*udp) + len);
 }
 
-/* Send one frame, waiting (bounded) while the port's ring is full. */
+/* Send the queued signalling frames, waiting (bounded) while the port's ring is full. */
+static int
+flush_frames(struct gen *g)
+{
+	uint16_t sent = 0, n = g->nsig;
+
+	g->nsig = 0;
+	for (int i = 0; i < 1000 && sent < n; i++) {
+		sent += rte_eth_tx_burst(g->port, 0, g->sig + sent, (uint16_t)(n - sent));
+		if (sent < n)
+			rte_delay_us_block(10);
+	}
+	if (sent == n)
+		return 0;
+	rte_pktmbuf_free_bulk(g->sig + sent, n - sent);
+	return -EBUSY;
+}
+
+/* Queue one frame for the next flush (a burst's worth at most). */
 static int
 send_frame(struct gen *g, const uint8_t *f, uint16_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
+	struct rte_mbuf *m;
 
-	if (!m)
+	if (g->nsig == BURST && flush_frames(g) < 0)
+		return -EBUSY;
+	if (!(m = rte_pktmbuf_alloc(g->pool)))
 		return -ENOMEM;
 	memcpy(rte_pktmbuf_mtod(m, void *), f, len);
 	m->data_len = m->pkt_len = len;
-	for (int i = 0; i < 1000; i++) {
-		if (rte_eth_tx_burst(g->port, 0, &m, 1) == 1)
-			return 0;
-		rte_delay_us_block(10);
-	}
-	rte_pktmbuf_free(m);
-	return -EBUSY;
+	g->sig[g->nsig++] = m;
+	return 0;
 }
 
 /* The UDP payload of a frame and its addresses, or NULL when it is not UDP over IP. */
@@ -623,6 +640,10 @@ run_phase(struct gen *g, enum phase ph, uint32_t n)
 				return -1;
 			}
 			sl->sent_ms = now;
+		}
+		if (g->nsig && flush_frames(g) < 0) {
+			fprintf(stderr, "tp_pktgen: cannot send (port full)\n");
+			return -1;
 		}
 
 		uint16_t nrx = rx_any(g, ms);
@@ -1151,7 +1172,38 @@ usage(void)
 		"usage: tp_pktgen EAL-ARGS -- --dut turnpike|mirror --dut-mac MAC [--secret S]\n"
 		"         [--bindings N] [--channels N] [--pairs N] [--size BYTES|imix,...]\n"
 		"         [--rate PPS] [--seconds S] [--queues N] [--relay4 IP] [--relay6 IP]\n"
-		"         [--case NAME] [--link-wait S] [--linger S] [--no-progress]\n");
+		"         [--case NAME,...] [--link-wait S] [--linger S] [--no-progress]\n");
+}
+
+/* --case: a comma-separated list of case names. */
+static int
+parse_cases(struct gen *g, const char *arg)
+{
+	char copy[256], *save = NULL, *tok;
+	size_t i;
+
+	memset(g->want, 0, sizeof(g->want));
+	if (strlen(arg) >= sizeof(copy))
+		goto bad;
+	strcpy(copy, arg);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NCASES && strcmp(tok, cases[i].name) != 0; i++)
+			;
+		if (i == NCASES) {
+			fprintf(stderr, "tp_pktgen: --case: no case named \"%s\";", tok);
+			goto bad;
+		}
+		g->want[i] = true;
+	}
+	for (i = 0; i < NCASES; i++)
+		if (g->want[i])
+			return 0;
+bad:
+	fprintf(stderr, "tp_pktgen: --case: case names, commas between; the cases are");
+	for (i = 0; i < NCASES; i++)
+		fprintf(stderr, " %s", cases[i].name);
+	fprintf(stderr, "\n");
+	return -1;
 }
 
 /* --size: a comma-separated list of payload sizes, each bytes or "imix" (0). */
@@ -1258,7 +1310,8 @@ parse_args(struct gen *g, int argc, char **argv, unsigned *link_wait)
 			relay6 = optarg;
 			break;
 		case 'o':
-			g->only = optarg;
+			if (parse_cases(g, optarg) < 0)
+				return -1;
 			break;
 		case 'w':
 			*link_wait = (unsigned)atoi(optarg);
@@ -1294,16 +1347,6 @@ parse_args(struct gen *g, int argc, char **argv, unsigned *link_wait)
 		return -1;
 	}
 	g->relay[0].port = g->relay[1].port = LISTEN_PORT;
-	for (size_t i = 0; g->only && i < NCASES; i++)
-		if (strcmp(g->only, cases[i].name) == 0)
-			return 0;
-	if (g->only) {
-		fprintf(stderr, "tp_pktgen: --case: no case named \"%s\"; the cases are", g->only);
-		for (size_t i = 0; i < NCASES; i++)
-			fprintf(stderr, " %s", cases[i].name);
-		fprintf(stderr, "\n");
-		return -1;
-	}
 	return 0;
 }
 
@@ -1328,6 +1371,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "tp_pktgen: EAL: %s\n", rte_strerror(rte_errno));
 		return EXIT_FAILURE;
 	}
+	for (size_t i = 0; i < NCASES; i++)
+		g->want[i] = true;
 	if (parse_args(g, argc - ret, argv + ret, &link_wait) < 0) {
 		usage();
 		goto out;
@@ -1351,7 +1396,7 @@ main(int argc, char **argv)
 	if (!g->mirror && set_up(g) < 0)
 		goto out;
 	for (size_t i = 0; i < NCASES; i++) {
-		if (g->only && strcmp(g->only, cases[i].name) != 0)
+		if (!g->want[i])
 			continue;
 		for (uint32_t j = 0; j < g->nsizes; j++) {
 			g->size = g->sizes[j];
