@@ -21,10 +21,25 @@
 
 #define BATCH	   16
 #define RXBUF	   65536
+#define TXBUF	   2048 /* a queued datagram's most; a longer one goes at once */
 #define MAX_EVENTS 64
 #define TICK_MS	   250
 /* Batches read from one socket per wakeup, so that one busy socket cannot starve the rest. */
 #define MAX_BATCHES 4
+
+/*
+ * What the engine sends while it handles a batch is queued and goes out with sendmmsg after
+ * the batch, one call per run of datagrams from the same socket (the responses and relayed
+ * ChannelData to clients all leave from a listen socket).
+ */
+struct tx_queue {
+	unsigned n;
+	int fd[BATCH];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage to[BATCH];
+	uint8_t buf[BATCH][TXBUF];
+};
 
 enum ev_kind {
 	EV_LISTEN = 1,
@@ -46,6 +61,7 @@ struct tp_sock {
 	struct iovec iov[BATCH];
 	struct sockaddr_storage from[BATCH];
 	uint8_t (*bufs)[RXBUF];
+	struct tx_queue tx;
 };
 
 static uint64_t
@@ -90,6 +106,8 @@ watch(struct tp_sock *s, int fd, uint64_t key)
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+static void tx_flush(struct tp_sock *s);
+
 /* Fast-path ops: socket mode keeps no tables, only one socket per relayed address. ------ */
 
 static int *
@@ -118,6 +136,8 @@ tp_sock_relay_close(struct tp_sock *s, const struct tp_addr *relay)
 {
 	int *fd = relay_slot(s, relay);
 
+	/* What is queued from it leaves first; its number may come back with the next open. */
+	tx_flush(s);
 	if (*fd >= 0)
 		close(*fd); /* leaves the epoll set with it */
 	*fd = -1;
@@ -144,15 +164,56 @@ static const struct tp_fastpath_ops sock_ops = {
 
 /* Engine output ---------------------------------------------------------------------------- */
 
+/* Send what is queued. A full socket buffer drops, as a full NIC queue would: never block
+ * the control thread. */
+static void
+tx_flush(struct tp_sock *s)
+{
+	struct tx_queue *q = &s->tx;
+
+	for (unsigned i = 0, end; i < q->n; i = end) {
+		for (end = i + 1; end < q->n && q->fd[end] == q->fd[i]; end++)
+			;
+		while (i < end) {
+			int sent = sendmmsg(q->fd[i], &q->msgs[i], end - i, MSG_DONTWAIT);
+
+			if (sent < 0) {
+				s->tx_errors++; /* this one is lost; the rest are tried */
+				sent = 1;
+			}
+			i += (unsigned)sent;
+		}
+	}
+	q->n = 0;
+}
+
 static void
 send_from(struct tp_sock *s, int fd, const struct tp_addr *to, const void *buf, size_t len)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = tp_addr_to_sockaddr(to, &ss);
+	struct tx_queue *q = &s->tx;
+	unsigned i;
 
-	/* A full socket buffer drops, as a full NIC queue would: never block the control thread. */
-	if (sendto(fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0)
-		s->tx_errors++;
+	if (len > TXBUF) {
+		struct sockaddr_storage ss;
+		socklen_t sl = tp_addr_to_sockaddr(to, &ss);
+
+		tx_flush(s); /* in order */
+		if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
+			s->tx_errors++;
+		return;
+	}
+	if (q->n == BATCH)
+		tx_flush(s);
+	i = q->n++;
+	q->fd[i] = fd;
+	memcpy(q->buf[i], buf, len);
+	q->iov[i] = (struct iovec){ q->buf[i], len };
+	q->msgs[i].msg_hdr = (struct msghdr){
+		.msg_name = &q->to[i],
+		.msg_namelen = tp_addr_to_sockaddr(to, &q->to[i]),
+		.msg_iov = &q->iov[i],
+		.msg_iovlen = 1,
+	};
 }
 
 static void
@@ -184,11 +245,16 @@ sock_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
 		s->tx_errors++;
 		return;
 	}
-	if (df)
+	if (df) {
+		/* The socket's DF setting is for this datagram alone: it goes now. */
+		tx_flush(s);
 		set_df(fd, relay->family, true);
-	send_from(s, fd, peer, buf, len);
-	if (df)
+		send_from(s, fd, peer, buf, len);
+		tx_flush(s);
 		set_df(fd, relay->family, false);
+		return;
+	}
+	send_from(s, fd, peer, buf, len);
 }
 
 /* Event loop ------------------------------------------------------------------------------- */
@@ -232,6 +298,7 @@ drain(struct tp_sock *s, int fd, enum ev_kind kind, uint8_t family, uint16_t por
 				tp_engine_peer_input(s->eng, family, port, &from, s->bufs[i],
 						     s->msgs[i].msg_len);
 		}
+		tx_flush(s);
 		if (n < BATCH)
 			return;
 		/* The engine may have closed this relay while handling the batch. */
@@ -438,6 +505,7 @@ tp_sock_loop(struct tp_sock *s, const struct tp_sock_dataplane *dp)
 		for (int i = 0; i < n; i++)
 			dispatch(s, events[i].data.u64);
 		tp_engine_tick(s->eng);
+		tx_flush(s);
 		tp_observe_tick(&s->obs, s->eng, tp_engine_now_ms(s->eng));
 	}
 	status = s->stop ? EXIT_SUCCESS : EXIT_FAILURE;

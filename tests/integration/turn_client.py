@@ -11,6 +11,7 @@
 import hashlib
 import hmac
 import os
+import signal
 import socket
 import struct
 import sys
@@ -175,6 +176,31 @@ def main():
     peer.sendto(b"world!", ("127.0.0.1", rport))
     data = c.sock.recv(2048)
     check(data == b"\x40\x10\x00\x06world!", "the peer's answer comes back as ChannelData")
+
+    # Order holds across what the relay sends at once rather than after its batch: a Send
+    # indication with DONT-FRAGMENT between two ChannelData, and a peer datagram too long to
+    # queue (4 kB) between two short ones. turnpike is paused while each three are sent, so
+    # that it reads them in one batch.
+    def paused(send):
+        pid = int(os.environ["TP_RELAY_PID"])
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            send()
+        finally:
+            os.kill(pid, signal.SIGCONT)
+
+    send_df, _ = c.build(0x0016, [lambda t: attr(0x0012, xaddr("127.0.0.1", peer_port, t)),
+                                  attr(0x0013, b"b"), attr(0x001A, b"")], auth=False)
+    paused(lambda: [c.sock.sendto(m, c.server) for m in
+                    (b"\x40\x10\x00\x01a\0\0\0", send_df, b"\x40\x10\x00\x01c\0\0\0")])
+    got = [peer.recvfrom(2048) for _ in range(3)]
+    check(got == [(d, ("127.0.0.1", rport)) for d in (b"a", b"b", b"c")],
+          "ChannelData, a DONT-FRAGMENT Send and ChannelData reach the peer in order")
+    big = bytes(range(256)) * 16
+    paused(lambda: [peer.sendto(m, ("127.0.0.1", rport)) for m in (b"x", big, b"y")])
+    got = [c.sock.recv(65536) for _ in range(3)]
+    check(got == [b"\x40\x10\x00\x01x", b"\x40\x10\x10\x00" + big, b"\x40\x10\x00\x01y"],
+          "a short, a 4 kB and a short datagram from the peer reach the client in order")
 
     # A static user with MD5 (legacy) gets MESSAGE-INTEGRITY.
     d = Client(server_port, user="bob", password="bob-pw")
