@@ -3,9 +3,10 @@
 #
 # One run, one topology, one load generator, every relay in turn, and the port's ceiling:
 #
-#   dpdk-testpmd io-forward  on r0 through net_af_packet: hands every frame back untouched,
-#                            the most anything on this veth can return (the ceiling)
-#   turnpike dpdk            on r0 through net_af_packet, one worker lcore
+#   dpdk-testpmd io-forward  on r0 through net_af_xdp (PMD=af_packet: net_af_packet): hands
+#                            every frame back untouched, the most a DPDK forwarder can return
+#                            on this veth (the ceiling)
+#   turnpike dpdk            on r0 through the same PMD, one worker lcore
 #   turnpike xdp             the XDP program on r0, the control thread behind a socket
 #   turnpike socket          everything in user space, behind a socket
 #   coturn                   Debian's turnserver, started here with the equivalent
@@ -13,13 +14,13 @@
 #                            credentials (use-auth-secret), peers allowed the same
 #
 #   ns relay: r0 192.0.2.1, 2001:db8::1         the relay under test
-#   ns hosts: h0 (no address)                   tp_pktgen through net_af_packet: every client
+#   ns hosts: h0 (no address)                   tp_pktgen through the same PMD: every client
 #                                               and every peer (198.18/15, 2001:db8:1::/64,
-#                                               2001:db8:2::/64); native XDP_PASS on h0
+#                                               2001:db8:2::/64)
 #
 # The generator is tp_pktgen, the same DPDK generator dpdk-bench.sh runs over memif, here
 # on the hosts' end of the veth: it sets up its bindings through the relay's real control
-# plane (401 challenge, Allocate, ChannelBind: one allocation per binding here, 64 in flight),
+# plane (401 challenge, Allocate, ChannelBind: one allocation per binding here, 256 in flight),
 # then sends each case flat out and counts what comes back relayed. The kernel relays reach
 # the generator's addresses through a router, 192.0.2.254 and 2001:db8::fe, whose neighbour
 # entries name h0; turnpike dpdk through nexthop-mac. The dpdk rows take r0's kernel
@@ -31,6 +32,7 @@
 #
 # usage: bench/side-by-side.sh BUILD_DIR [SECONDS] [SIZE] [ALLOCATIONS] [CASES]
 #   CASES: comma-separated tp_pktgen case names (default cd4-to-udp4,udp4-to-cd4), or all
+#   PMD=af_xdp (default) or af_packet: the DPDK ends' PMD on the veth
 #   (root; bounded: every process runs under `timeout`)
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -39,7 +41,16 @@ HUGE=0 GEN_MEM=${GEN_MEM:-1024} DUT_MEM=${DUT_MEM:-1024}
 . "$(dirname "$0")/dpdk-lib.sh"
 pass=$build/tests/xdp/xdp_pass.bpf.o
 relay=tp-sbs-r-$$ hosts=tp-sbs-h-$$
-gen_port="net_af_packet0,iface=h0" dut_port="net_af_packet0,iface=r0"
+# The DPDK ends' PMD on the veth: af_xdp (an XDP program hands every frame to a socket,
+# around the kernel's stack) or af_packet.
+pmd_kind=${PMD:-af_xdp}
+case $pmd_kind in
+af_xdp | af_packet) ;;
+*) echo "side-by-side: PMD=$pmd_kind: af_xdp or af_packet" >&2; exit 2 ;;
+esac
+gen_port="net_${pmd_kind}0,iface=h0" dut_port="net_${pmd_kind}0,iface=r0"
+# libxdp finds no bpffs under ip netns exec; it loads its program without the dispatcher.
+export LIBXDP_SKIP_DISPATCHER=1
 gen_wrap=(ip netns exec "$hosts") dut_wrap=(ip netns exec "$relay")
 # The relay's worker (or testpmd's forwarding lcore) on CPU 0, its main lcore on 1 beside the
 # generator; with 4 CPUs or more, the generator's TX and RX lcores on CPUs of their own.
@@ -67,8 +78,8 @@ ip netns exec "$relay" ethtool -K r0 tx off >/dev/null
 ip netns exec "$hosts" ethtool -K h0 tx off >/dev/null
 ip -n "$relay" link set r0 up
 ip -n "$hosts" link set h0 up
-# XDP_TX from r0 arrives at h0 only where h0 runs XDP itself.
-ip -n "$hosts" link set dev h0 xdpdrv obj "$pass" sec xdp
+# XDP_TX from r0 arrives at h0 only where h0 runs XDP itself (af_xdp brings its own).
+[ "$pmd_kind" = af_xdp ] || ip -n "$hosts" link set dev h0 xdpdrv obj "$pass" sec xdp
 
 kernel_addresses() {
 	ip -n "$relay" addr add 192.0.2.1/24 dev r0
