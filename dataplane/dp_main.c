@@ -4,14 +4,18 @@
  * one, the tables, and the control loop on the main lcore (the TURN engine, the punt ring,
  * ARP/ND/ping, timers, counters for telemetry and the log). main() only sets up and
  * launches; the workers only relay; the control loop sleeps when idle, so it can share a
- * core. SIGINT and SIGTERM stop everything in order: workers, engine, tables, port, EAL.
+ * core, and a worker that punts wakes it. SIGINT and SIGTERM stop everything in order:
+ * workers, engine, tables, port, EAL.
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -198,6 +202,11 @@ dp_new(const struct tp_config *cfg, uint16_t port, const struct tp_core_cfg *cor
 	dp->cfg = cfg;
 	dp->port = port;
 	dp->core = *core;
+	if ((dp->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+		TP_ERR("dpdk: eventfd for the control thread's wake-ups: %s", strerror(errno));
+		free(dp);
+		return NULL;
+	}
 	dp->max_bindings = cfg->dpdk.max_bindings;
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
@@ -260,6 +269,7 @@ dp_free(struct dp *dp)
 	dp_tables_destroy(dp);
 	rte_ring_free(dp->punt);
 	rte_ring_free(dp->ctl_tx);
+	close(dp->wake_fd);
 	for (unsigned w = 0; w < dp->nworkers; w++) {
 		rte_free(dp->workers[w]->bindings);
 		rte_free(dp->workers[w]);
@@ -422,6 +432,23 @@ fail:
 
 /* The control loop ------------------------------------------------------------------------- */
 
+/*
+ * Idle: sleep until a worker punts something (it writes wake_fd) or ms pass. ctl_asleep is set
+ * before the last look at the ring, and a worker looks at it after its enqueue: a punt is
+ * either found by that look or wakes the poll. A signal ends the poll too.
+ */
+static void
+nap(struct dp *dp, int ms)
+{
+	struct pollfd p = { dp->wake_fd, POLLIN, 0 };
+	eventfd_t v;
+
+	__atomic_store_n(&dp->ctl_asleep, 1, __ATOMIC_SEQ_CST);
+	if (rte_ring_count(dp->punt) == 0 && poll(&p, 1, ms) > 0)
+		eventfd_read(dp->wake_fd, &v);
+	__atomic_store_n(&dp->ctl_asleep, 0, __ATOMIC_RELAXED);
+}
+
 static int
 control_loop(struct dp *dp, struct tp_observe *obs)
 {
@@ -457,9 +484,10 @@ control_loop(struct dp *dp, struct tp_observe *obs)
 			tp_engine_log_stats(dp->eng);
 			log_stats(dp);
 		}
-		/* Idle, sleep a little: the control thread may share its core. */
+		/* Idle: sleep until the next punt or the next tick; the control thread may share
+		 * its core. */
 		if (!n)
-			rte_delay_us_sleep(100);
+			nap(dp, (int)RTE_MIN(next_tick - dp->now_ms, (uint64_t)TICK_MS));
 	}
 	TP_INFO("signal %s: shutting down", strsignal(stop_signal));
 	return EXIT_SUCCESS;

@@ -5,9 +5,12 @@
  * once, rewrite in place) with prefetches between them, buffer the output and send it when the
  * buffer fills or its TSC deadline (~100 us) passes, freeing and counting whatever the TX queue
  * refuses. What the core hands on (signalling, permission-only data, frames whose next hop is
- * unresolved) goes to the control thread over the punt ring, untouched. No locks, no system calls,
- * no logging; one quiescent state report per loop.
+ * unresolved) goes to the control thread over the punt ring, untouched. No locks, no logging; one
+ * quiescent state report per loop; one system call, only where a burst punted while the control
+ * thread sleeps: the eventfd write that wakes it.
  */
+#include <sys/eventfd.h>
+
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -73,7 +76,23 @@ punt(struct dp_worker *w, struct rte_mbuf *m, enum tp_reason r)
 	if (unlikely(rte_ring_enqueue(w->dp->punt, m) != 0)) {
 		w->punt_dropped++;
 		rte_pktmbuf_free(m);
+		return;
 	}
+	w->punted = true;
+}
+
+/*
+ * After a burst that punted: wake the control thread if it sleeps. The fence orders the
+ * enqueues before the look at ctl_asleep, as the control thread orders its setting of
+ * ctl_asleep before its last look at the ring: one of the two sees the other.
+ */
+void
+dp_wake_control(struct dp *dp)
+{
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&dp->ctl_asleep, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&dp->ctl_asleep, 0, __ATOMIC_RELAXED))
+		eventfd_write(dp->wake_fd, 1);
 }
 
 static inline void
@@ -258,6 +277,10 @@ dp_worker_main(void *arg)
 
 		if (rx)
 			process_burst(w, pkts, rx);
+		if (w->punted) {
+			w->punted = false;
+			dp_wake_control(dp);
+		}
 		/* The first worker also carries what the control thread sends. */
 		if (w->index == 0) {
 			uint16_t n = rte_ring_dequeue_burst(dp->ctl_tx, (void **)pkts,
