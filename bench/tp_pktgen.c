@@ -11,8 +11,9 @@
  * per binding. Then, one rewrite case after the other, it sends the case's frames, cycling
  * over all of the case's bindings, flat out for --seconds, and counts what comes back:
  * frames of the shape the case must produce (UDP to the peer's family from a relayed port,
- * or ChannelData from the listen port to the client's family), and for 1 in 64 of those,
- * whether their checksums hold.
+ * or ChannelData from the listen port to the client's family) that carry the case's cookie
+ * (below; a late frame of an earlier case does not count), and for 1 in 64 of those, whether
+ * their checksums hold.
  *
  * Against a mirror (--dut mirror: testpmd io-forward, which returns each frame untouched)
  * nothing is set up; the frames have the same sizes and layouts with made-up relayed ports,
@@ -867,8 +868,8 @@ hist_quantile(const struct gen *g, double q)
 	return 0;
 }
 
-/* Whether a frame that came back has the case's shape; checksums of every CHECK_EVERY-th;
- * its latency from the stamp. */
+/* Whether a frame that came back has the case's shape and cookie; checksums of every
+ * CHECK_EVERY-th; its latency from the stamp. */
 static bool
 relayed_ok(struct gen *g, const struct rte_mbuf *m, struct counts *c, uint64_t now)
 {
@@ -888,6 +889,14 @@ relayed_ok(struct gen *g, const struct rte_mbuf *m, struct counts *c, uint64_t n
 		return false;
 	if (sh->plen ? data != sh->plen : data != 64 && data != 594 && data != 1400)
 		return false;
+
+	uint64_t sent;
+	uint16_t cookie;
+
+	/* A late frame of an earlier case (a relay with deep queues) is not this one's. */
+	memcpy(&cookie, p + hdr + 10, 2);
+	if (cookie != g->cookie)
+		return false;
 	if ((c->relayed + 1) % CHECK_EVERY == 0) {
 		const void *l3 = f + RTE_ETHER_HDR_LEN;
 		bool ok;
@@ -901,12 +910,8 @@ relayed_ok(struct gen *g, const struct rte_mbuf *m, struct counts *c, uint64_t n
 		c->bad_csum += !ok;
 	}
 
-	uint64_t sent;
-	uint16_t cookie;
-
 	memcpy(&sent, p + hdr, 8);
-	memcpy(&cookie, p + hdr + 10, 2);
-	if (cookie == g->cookie && sent != 0) {
+	if (sent != 0) {
 		g->hist[hist_bucket(now > sent ? now - sent : 0)]++;
 		c->stamped++;
 	}
