@@ -26,6 +26,8 @@
 #define TICK_MS	   250
 /* Batches read from one socket per wakeup, so that one busy socket cannot starve the rest. */
 #define MAX_BATCHES 4
+/* Relayed sockets' events handled between two looks at the listen sockets. */
+#define LISTEN_EVERY 8
 
 /*
  * What the engine sends while it handles a batch is queued and goes out with sendmmsg after
@@ -309,6 +311,15 @@ drain(struct tp_sock *s, int fd, enum ev_kind kind, uint8_t family, uint16_t por
 }
 
 static void
+drain_listen(struct tp_sock *s)
+{
+	for (int f = 0; f < TP_NFAM; f++)
+		if (s->listen_fd[f] >= 0)
+			drain(s, s->listen_fd[f], EV_LISTEN, s->cfg->fam[f].bind.family,
+			      s->cfg->listen_port);
+}
+
+static void
 handle_signal(struct tp_sock *s)
 {
 	struct signalfd_siginfo si;
@@ -502,8 +513,14 @@ tp_sock_loop(struct tp_sock *s, const struct tp_sock_dataplane *dp)
 			break;
 		}
 		update_clock(s);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			dispatch(s, events[i].data.u64);
+			/* Clients before peers: with thousands of relayed sockets ready (a flood
+			 * from peers), the listen sockets would otherwise get one turn in every
+			 * few thousand, and signalling would wait behind the flood. */
+			if (i % LISTEN_EVERY == LISTEN_EVERY - 1)
+				drain_listen(s);
+		}
 		tp_engine_tick(s->eng);
 		tx_flush(s);
 		tp_observe_tick(&s->obs, s->eng, tp_engine_now_ms(s->eng));

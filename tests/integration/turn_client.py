@@ -202,6 +202,48 @@ def main():
     check(got == [b"\x40\x10\x00\x01x", b"\x40\x10\x10\x00" + big, b"\x40\x10\x00\x01y"],
           "a short, a 4 kB and a short datagram from the peer reach the client in order")
 
+    # Clients before peers: with turnpike paused, the peers of 48 allocations send 20
+    # datagrams each, then a client sends a Binding request. Its answer must not wait for
+    # the whole flood (960 datagrams) to be relayed: the kernel's receive times, on the
+    # client sockets, say what left turnpike before it.
+    so_timestampns = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux, not in Python's module
+
+    def stamped(sock):
+        data, anc, _, _ = sock.recvmsg(2048, socket.CMSG_SPACE(16))
+        for level, kind, val in anc:
+            if level == socket.SOL_SOCKET and kind == so_timestampns:
+                sec, nsec = struct.unpack("qq", val[:16])
+                return data, sec * 10**9 + nsec
+        raise RuntimeError("no receive timestamp")
+
+    flood, flood_ports = [], []
+    for _ in range(48):
+        f = Client(server_port)
+        rtype, code, attrs, resp, tid = f.allocate()
+        (_, fport), = relayed(attrs, tid)
+        f.request(0x0008, [lambda t: attr(0x0012, xaddr("127.0.0.1", peer_port, t))])
+        f.sock.setsockopt(socket.SOL_SOCKET, so_timestampns, 1)
+        flood.append(f)
+        flood_ports.append(fport)
+    probe = Client(server_port)
+    probe.sock.setsockopt(socket.SOL_SOCKET, so_timestampns, 1)
+    binding, _ = probe.build(0x0001, [], auth=False)
+
+    def flood_then_ask():
+        for fport in flood_ports:
+            for _ in range(20):
+                peer.sendto(b"f" * 32, ("127.0.0.1", fport))
+        probe.sock.sendto(binding, probe.server)
+
+    paused(flood_then_ask)
+    answer, answered = stamped(probe.sock)
+    relayed_times = [stamped(f.sock)[1] for f in flood for _ in range(20)]
+    before = sum(t < answered for t in relayed_times)
+    check(answer[:2] == b"\x01\x01" and before < 480,
+          f"a Binding request behind 960 peer datagrams is answered after {before} of them")
+    for f in flood:
+        f.request(0x0004, [attr(0x000D, b"\0\0\0\0")])
+
     # A static user with MD5 (legacy) gets MESSAGE-INTEGRITY.
     d = Client(server_port, user="bob", password="bob-pw")
     rtype, code, attrs, resp, tid = d.allocate([attr(0x0018, b"\x80")])
