@@ -26,9 +26,11 @@
 # entries name h0; turnpike dpdk through nexthop-mac. The dpdk rows take r0's kernel
 # addresses away, since DPDK answers ARP and ND itself there.
 #
-# Reported per relay and case: relayed pps, loss and latency; per relay, the allocations
-# completed per second (the three set-up phases, end to end). Ratios within one run are what
-# count: this machine is shared and noisy.
+# Reported: a summary, one row a case with every relay's relayed pps and the ratios issue 6
+# states its targets in (dpdk and xdp against coturn, dpdk against testpmd); then per relay
+# and case relayed pps, loss and latency; then per relay the allocations completed per
+# second (the three set-up phases, end to end). Ratios within one run are what count: this
+# machine is shared and noisy.
 #
 # usage: bench/side-by-side.sh BUILD_DIR [SECONDS] [SIZE] [ALLOCATIONS] [CASES]
 #   CASES: comma-separated tp_pktgen case names (default cd4-to-udp4,udp4-to-cd4), or all
@@ -203,6 +205,24 @@ awk "$awk_lib"'
 		bad[name] += v["bad-checksums"]
 	}
 	END {
+		# First the summary: one row a case, relayed pps of each relay, and the ratios
+		# the targets are stated in.
+		printf "| case |"
+		for (i = 0; i < nr; i++) printf " %s |", order[i]
+		print " dpdk / coturn | xdp / coturn | dpdk / testpmd |"
+		printf "|---|"
+		for (i = 0; i < nr; i++) printf "---:|"
+		print "---:|---:|---:|"
+		for (j = 0; j < nc; j++) {
+			c = corder[j]; co = pps["coturn", c]; pm = pps["testpmd io-forward", c]
+			printf "| %s |", c
+			for (i = 0; i < nr; i++) printf " %.0f |", pps[order[i], c]
+			printf " %s | %s | %s |\n",
+				(co > 0 ? sprintf("%.1fx", pps["turnpike dpdk", c] / co) : "n/a"),
+				(co > 0 ? sprintf("%.1fx", pps["turnpike xdp", c] / co) : "n/a"),
+				(pm > 0 ? sprintf("%.2f", pps["turnpike dpdk", c] / pm) : "n/a")
+		}
+		print ""
 		print "| relay | case | relayed pps | loss | p50 / p99 µs | vs coturn | vs testpmd |"
 		print "|---|---|---:|---:|---:|---:|---:|"
 		for (i = 0; i < nr; i++)
