@@ -19,7 +19,7 @@
 
 #include <x86intrin.h>
 
-#include "tp_vectors.h"
+#include "vector_runner.h"
 
 #define PER_BATCH 1000
 #define HEADROOM  64
@@ -30,24 +30,6 @@ static const char *const cases[] = {
 };
 
 static uint8_t buf[HEADROOM + 2048] __attribute__((aligned(64)));
-
-static const struct tp_chan_val *
-find_chan(const struct tp_vector *v, const struct tp_chan_key *k)
-{
-	for (unsigned i = 0; i < v->nchans; i++)
-		if (memcmp(&v->chans[i].key, k, sizeof(*k)) == 0)
-			return &v->chans[i].val;
-	return NULL;
-}
-
-static const struct tp_peer_val *
-find_peer(const struct tp_vector *v, const struct tp_peer_key *k)
-{
-	for (unsigned i = 0; i < v->npeers; i++)
-		if (memcmp(&v->peers[i].key, k, sizeof(*k)) == 0)
-			return &v->peers[i].val;
-	return NULL;
-}
 
 /* One frame through the core; the output's start (NULL: not relayed) and length. */
 static const uint8_t *
@@ -60,9 +42,9 @@ run_one(const struct tp_vector *v, unsigned *len)
 	memcpy(frame, v->in, v->in_len);
 	step = tp_classify(&p, frame, frame + v->in_len, &v->cfg);
 	if (step == TP_STEP_LOOKUP_CHAN)
-		step = tp_on_chan(&p, &v->cfg, find_chan(v, &p.ckey));
+		step = tp_on_chan(&p, &v->cfg, tp_vec_find_chan(v, &p.ckey));
 	if (step == TP_STEP_LOOKUP_PEER)
-		step = tp_on_peer(&p, &v->cfg, find_peer(v, &p.pkey));
+		step = tp_on_peer(&p, &v->cfg, tp_vec_find_peer(v, &p.pkey));
 	if (step != TP_STEP_REWRITE)
 		return NULL;
 

@@ -12,8 +12,9 @@
 #define TP_VEC_RUN_ONE tp_vec_run_sum
 #endif
 
-static const struct tp_chan_val *
-find_chan(const struct tp_vector *v, const struct tp_chan_key *k)
+#ifndef TP_CORE_NO_PAYLOAD_SUM /* once, in the build that sums */
+const struct tp_chan_val *
+tp_vec_find_chan(const struct tp_vector *v, const struct tp_chan_key *k)
 {
 	for (unsigned i = 0; i < v->nchans; i++)
 		if (memcmp(&v->chans[i].key, k, sizeof(*k)) == 0)
@@ -21,14 +22,15 @@ find_chan(const struct tp_vector *v, const struct tp_chan_key *k)
 	return NULL;
 }
 
-static const struct tp_peer_val *
-find_peer(const struct tp_vector *v, const struct tp_peer_key *k)
+const struct tp_peer_val *
+tp_vec_find_peer(const struct tp_vector *v, const struct tp_peer_key *k)
 {
 	for (unsigned i = 0; i < v->npeers; i++)
 		if (memcmp(&v->peers[i].key, k, sizeof(*k)) == 0)
 			return &v->peers[i].val;
 	return NULL;
 }
+#endif
 
 void
 TP_VEC_RUN_ONE(const struct tp_vector *v, struct tp_vec_result *r)
@@ -43,9 +45,9 @@ TP_VEC_RUN_ONE(const struct tp_vector *v, struct tp_vec_result *r)
 	r->len = v->in_len;
 	step = tp_classify(&p, frame, frame + v->in_len, &v->cfg);
 	if (step == TP_STEP_LOOKUP_CHAN)
-		step = tp_on_chan(&p, &v->cfg, find_chan(v, &p.ckey));
+		step = tp_on_chan(&p, &v->cfg, tp_vec_find_chan(v, &p.ckey));
 	if (step == TP_STEP_LOOKUP_PEER)
-		step = tp_on_peer(&p, &v->cfg, find_peer(v, &p.pkey));
+		step = tp_on_peer(&p, &v->cfg, tp_vec_find_peer(v, &p.pkey));
 	if (step == TP_STEP_REWRITE) {
 		int32_t delta = tp_head_delta(&p);
 

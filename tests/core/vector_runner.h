@@ -29,6 +29,9 @@ struct tp_vec_result {
 /* Run v as a dataplane with v's conditions would: its headroom, its next hop, its ability to
  * sum a payload (tp_vec_run_sum or tp_vec_run_nosum, as v->cannot_sum_payload says). */
 void tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r);
+/* The value of v's binding with key k, or NULL: the tables' lookup, over v's bindings. */
+const struct tp_chan_val *tp_vec_find_chan(const struct tp_vector *v, const struct tp_chan_key *k);
+const struct tp_peer_val *tp_vec_find_peer(const struct tp_vector *v, const struct tp_peer_key *k);
 void tp_vec_run_sum(const struct tp_vector *v, struct tp_vec_result *r);
 void tp_vec_run_nosum(const struct tp_vector *v, struct tp_vec_result *r);
 
