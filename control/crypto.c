@@ -27,71 +27,65 @@ hash_name(enum tp_hash hash)
 	return NULL;
 }
 
-static const EVP_MD *
-hash_md(enum tp_hash hash)
-{
-	switch (hash) {
-	case TP_HASH_MD5:
-		return EVP_md5();
-	case TP_HASH_SHA1:
-		return EVP_sha1();
-	case TP_HASH_SHA256:
-		return EVP_sha256();
-	}
-	return NULL;
-}
-
 int
 tp_hmac(enum tp_hash hash, const void *key, size_t keylen, const struct tp_iov *parts,
 	size_t nparts, uint8_t *out, size_t outlen)
 {
-	/* Fetched once: the control thread is the only caller, and fetching is the slow part. */
+	/*
+	 * One context per hash, set up once and keyed again for each message: fetching the MAC
+	 * and its digest, and a context's allocations, cost more than the HMAC of a STUN message.
+	 * The control thread is the only caller.
+	 */
 	static EVP_MAC *mac;
-	OSSL_PARAM params[2];
-	EVP_MAC_CTX *ctx;
+	static EVP_MAC_CTX *ctx[TP_HASH_SHA256 + 1];
 	size_t len = 0;
-	int ret = -EIO;
 
-	if (!mac && !(mac = EVP_MAC_fetch(NULL, "HMAC", NULL)))
+	if ((unsigned)hash > TP_HASH_SHA256)
+		return -EINVAL;
+	if (!ctx[hash]) {
+		OSSL_PARAM params[2];
+
+		if (!mac && !(mac = EVP_MAC_fetch(NULL, "HMAC", NULL)))
+			return -EIO;
+		if (!(ctx[hash] = EVP_MAC_CTX_new(mac)))
+			return -ENOMEM;
+		params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+							     (char *)hash_name(hash), 0);
+		params[1] = OSSL_PARAM_construct_end();
+		if (!EVP_MAC_CTX_set_params(ctx[hash], params)) {
+			EVP_MAC_CTX_free(ctx[hash]);
+			ctx[hash] = NULL;
+			return -EIO;
+		}
+	}
+	if (!EVP_MAC_init(ctx[hash], key, keylen, NULL))
 		return -EIO;
-	ctx = EVP_MAC_CTX_new(mac);
-	if (!ctx)
-		return -ENOMEM;
-	params[0] =
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)hash_name(hash), 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, key, keylen, params))
-		goto out;
 	for (size_t i = 0; i < nparts; i++)
-		if (!EVP_MAC_update(ctx, parts[i].base, parts[i].len))
-			goto out;
-	if (EVP_MAC_final(ctx, out, &len, outlen))
-		ret = (int)len;
-out:
-	EVP_MAC_CTX_free(ctx);
-	return ret;
+		if (!EVP_MAC_update(ctx[hash], parts[i].base, parts[i].len))
+			return -EIO;
+	return EVP_MAC_final(ctx[hash], out, &len, outlen) ? (int)len : -EIO;
 }
 
 int
 tp_digest(enum tp_hash hash, const struct tp_iov *parts, size_t nparts, uint8_t *out, size_t outlen)
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	const EVP_MD *md = hash_md(hash);
+	/* Fetched once, one context kept: as for tp_hmac, the control thread is the only caller. */
+	static EVP_MD *md[TP_HASH_SHA256 + 1];
+	static EVP_MD_CTX *ctx;
 	unsigned len = 0;
-	int ret = -EIO;
 
-	if (!ctx)
+	if ((unsigned)hash > TP_HASH_SHA256)
+		return -EINVAL;
+	if (!md[hash] && !(md[hash] = EVP_MD_fetch(NULL, hash_name(hash), NULL)))
+		return -EIO;
+	if (!ctx && !(ctx = EVP_MD_CTX_new()))
 		return -ENOMEM;
-	if (outlen < (size_t)EVP_MD_get_size(md) || !EVP_DigestInit_ex(ctx, md, NULL))
-		goto out;
+	if (outlen < (size_t)EVP_MD_get_size(md[hash]) || !EVP_DigestInit_ex2(ctx, md[hash], NULL))
+		return -EIO;
 	for (size_t i = 0; i < nparts; i++)
 		if (!EVP_DigestUpdate(ctx, parts[i].base, parts[i].len))
-			goto out;
-	if (EVP_DigestFinal_ex(ctx, out, &len))
-		ret = (int)len;
-out:
-	EVP_MD_CTX_free(ctx);
-	return ret;
+			return -EIO;
+	return EVP_DigestFinal_ex(ctx, out, &len) ? (int)len : -EIO;
 }
 
 int

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * libcrypto wrappers against published known answers: HMAC-MD5 and HMAC-SHA1 (RFC 2202),
+ * HMAC-SHA256 (RFC 4231), MD5 (RFC 1321) and SHA-256 (FIPS 180-2). tp_hmac and tp_digest
+ * keep one context per hash between calls, so every answer is asked for again after the
+ * others, with its message in several parts, and keys of other lengths in between.
+ */
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+
+#include "crypto.h"
+
+namespace
+{
+
+std::string
+hex(const uint8_t *b, int n)
+{
+	static const char digits[] = "0123456789abcdef";
+	std::string s;
+
+	for (int i = 0; i < n; i++) {
+		s += digits[b[i] >> 4];
+		s += digits[b[i] & 15];
+	}
+	return s;
+}
+
+struct known {
+	enum tp_hash hash;
+	std::string key, msg, answer;
+};
+
+const known hmacs[] = {
+	{ TP_HASH_MD5, "Jefe", "what do ya want for nothing?", "750c783e6ab0b503eaa86e310a5db738" },
+	{ TP_HASH_SHA1, "Jefe", "what do ya want for nothing?",
+	  "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79" },
+	{ TP_HASH_SHA256, "Jefe", "what do ya want for nothing?",
+	  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+	{ TP_HASH_SHA1, std::string(80, '\xaa'),
+	  "Test Using Larger Than Block-Size Key - Hash Key First",
+	  "aa4ae5e15272d00e95705637ce8a3b55ed402112" },
+};
+
+/* The message in three parts (the last may be empty). */
+std::string
+hmac_of(const known &k)
+{
+	uint8_t out[32];
+	size_t third = k.msg.size() / 3;
+	struct tp_iov parts[3] = {
+		{ k.msg.data(), third },
+		{ k.msg.data() + third, third },
+		{ k.msg.data() + 2 * third, k.msg.size() - 2 * third },
+	};
+	int n = tp_hmac(k.hash, k.key.data(), k.key.size(), parts, 3, out, sizeof(out));
+
+	return n > 0 ? hex(out, n) : "error " + std::to_string(n);
+}
+
+std::string
+digest_of(enum tp_hash hash, const std::string &msg)
+{
+	uint8_t out[32];
+	struct tp_iov parts[2] = { { msg.data(), msg.size() / 2 },
+				   { msg.data() + msg.size() / 2, msg.size() - msg.size() / 2 } };
+	int n = tp_digest(hash, parts, 2, out, sizeof(out));
+
+	return n > 0 ? hex(out, n) : "error " + std::to_string(n);
+}
+
+TEST(Crypto, HmacKnownAnswersInAnyOrder)
+{
+	for (int round = 0; round < 3; round++)
+		for (const known &k : hmacs)
+			EXPECT_EQ(hmac_of(k), k.answer) << "hash " << k.hash << ", round " << round;
+	for (int i = 3; i >= 0; i--)
+		EXPECT_EQ(hmac_of(hmacs[i]), hmacs[i].answer);
+}
+
+TEST(Crypto, DigestKnownAnswersBetweenHmacs)
+{
+	for (int round = 0; round < 2; round++) {
+		EXPECT_EQ(digest_of(TP_HASH_MD5, "abc"), "900150983cd24fb0d6963f7d28e17f72");
+		EXPECT_EQ(hmac_of(hmacs[1]), hmacs[1].answer);
+		EXPECT_EQ(digest_of(TP_HASH_SHA256, "abc"),
+			  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+		EXPECT_EQ(digest_of(TP_HASH_MD5, ""), "d41d8cd98f00b204e9800998ecf8427e");
+	}
+}
+
+TEST(Crypto, ShortOutputIsRefusedAndLeavesNoTrace)
+{
+	uint8_t out[16];
+	struct tp_iov part = { "abc", 3 };
+
+	EXPECT_LT(tp_digest(TP_HASH_SHA256, &part, 1, out, sizeof(out)), 0);
+	EXPECT_LT(tp_hmac(TP_HASH_SHA256, "Jefe", 4, &part, 1, out, sizeof(out)), 0);
+	/* and the next calls with room still give the right answers */
+	EXPECT_EQ(digest_of(TP_HASH_SHA256, "abc"),
+		  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	EXPECT_EQ(hmac_of(hmacs[2]), hmacs[2].answer);
+}
+
+} // namespace
