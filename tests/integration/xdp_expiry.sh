@@ -14,7 +14,8 @@
 # then deleted behind turnpike's back: when the bindings expire, both entries of the first
 # and the peer entry of the second must leave the tables, and both bindings' counter slots
 # must come back (the second's found through its peer entry), so that two new bindings get
-# slots 1 and 2 again. Once turnpike is gone, no XDP program is left on r0.
+# slots 1 and 2 again, their counters from zero. Once turnpike is gone, no XDP program is
+# left on r0.
 #
 # usage: xdp_expiry.sh TURNPIKE XDP_PASS_OBJECT
 set -euo pipefail
@@ -86,6 +87,17 @@ kill -0 "$TP_PID" || tp_fail "turnpike is gone"
 bind_channels 0x4003 0x4004
 tables "after two more ChannelBinds"
 [[ $(counters tp_chans) == "1 2" ]] || tp_fail "the counter slots did not come back"
+# ... and start from zero: each holds this round's one datagram each way, not the last's too
+# (packets to the peer and to the client, summed over CPUs).
+slot_packets() { # (the kernel keeps 15 bytes of a map's name; a key of 4 bytes, host order)
+	bpftool -j map lookup id "$(xdp_map_id "$prog" tp_binding_stat)" key "$1" 0 0 0 |
+		jq -r '[.formatted.values[].value.packets] | transpose | map(add) | join(" ")'
+}
+for slot in 1 2; do
+	got=$(slot_packets $slot) || got="unreadable"
+	echo "slot $slot: packets to the peer, to the client: $got"
+	[[ $got == "1 1" ]] || tp_fail "slot $slot did not start from zero when reused ($got)"
+done
 
 tp_stop_turnpike
 R ip link show r0 | grep -q xdp && tp_fail "an XDP program is left on r0 after SIGTERM"
