@@ -40,6 +40,7 @@ set -euo pipefail
 build=$(cd "$1" && pwd)
 seconds=${2:-5} size=${3:-100} bindings=${4:-4000} cases=${5:-cd4-to-udp4,udp4-to-cd4}
 HUGE=0 GEN_MEM=${GEN_MEM:-1024} DUT_MEM=${DUT_MEM:-1024}
+# shellcheck source=bench/dpdk-lib.sh
 . "$(dirname "$0")/dpdk-lib.sh"
 pass=$build/tests/xdp/xdp_pass.bpf.o
 relay=tp-sbs-r-$$ hosts=tp-sbs-h-$$
