@@ -95,7 +95,8 @@ struct dp_pending {
 	X(tx_no_mbuf, "packets the control thread could not build: mbuf pool empty")   \
 	X(tx_ring_full, "packets the control thread could not hand to a worker")       \
 	X(malformed, "punted frames the control thread could not parse")               \
-	X(not_for_us, "punted frames for nobody here (dropped)")
+	X(not_for_us, "punted frames for nobody here (dropped)")                       \
+	X(wakeups, "times a worker's punt woke the sleeping control thread")
 
 struct dp_host_stats {
 #define X(n, h) uint64_t n;

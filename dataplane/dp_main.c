@@ -444,8 +444,9 @@ nap(struct dp *dp, int ms)
 	eventfd_t v;
 
 	__atomic_store_n(&dp->ctl_asleep, 1, __ATOMIC_SEQ_CST);
-	if (rte_ring_count(dp->punt) == 0 && poll(&p, 1, ms) > 0)
-		eventfd_read(dp->wake_fd, &v);
+	if (rte_ring_count(dp->punt) == 0 && poll(&p, 1, ms) > 0 &&
+	    eventfd_read(dp->wake_fd, &v) == 0)
+		dp->host.wakeups++;
 	__atomic_store_n(&dp->ctl_asleep, 0, __ATOMIC_RELAXED);
 }
 

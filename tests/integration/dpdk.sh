@@ -9,7 +9,8 @@
 #   ns hosts: h0 192.0.2.10 2001:db8::10 (clients), 192.0.2.20 2001:db8::20 (peer)
 #
 # The hosts must reach the relay by ARP/ND and ping; the client's report must show 0% loss;
-# the workers (not only the control thread) must have relayed; DPDK telemetry must answer;
+# the workers (not only the control thread) must have relayed; their punts must wake the
+# sleeping control thread; DPDK telemetry must answer;
 # tshark on the hosts' side must find no bad checksum in what the relay sent; SIGTERM must
 # end it with status 0.
 #
@@ -94,6 +95,13 @@ echo "packets the workers relayed: ${relayed:-0}"
 ((${relayed:-0} > messages / 2)) || tp_fail "the workers relayed ${relayed:-0} packets"
 grep -qE "leaves the DPDK tables: [1-9][0-9]* packets" "$TP_WORK/turnpike.log" ||
 	tp_fail "no binding counted its packets"
+# The idle control thread sleeps until a worker's punt wakes it: each of the four pings came
+# 200 ms after the last answer, to a sleeping control thread (without the wake-up it would
+# have answered on its next timer tick instead).
+wakeups=$(grep -oE "stats: dpdk host wakeups [0-9]+" "$TP_WORK/turnpike.log" | awk '{print $5}' |
+	tail -n 1 || true)
+echo "punts that woke the control thread: ${wakeups:-0}"
+((${wakeups:-0} >= 4)) || tp_fail "the workers' punts woke the control thread ${wakeups:-0} times"
 
 H tshark -r "$TP_WORK/h0.pcapng" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
 	-T fields -e ip.checksum.status -e udp.checksum.status >"$TP_WORK/status.txt" 2>/dev/null
