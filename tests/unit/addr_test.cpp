@@ -15,6 +15,7 @@
 #include <sys/un.h>
 
 #include "addr.h"
+#include "test_util.h"
 
 namespace
 {
@@ -25,16 +26,6 @@ text(const tp_addr &a)
 	char buf[TP_ADDR_STRLEN];
 
 	return tp_addr_str(&a, buf, sizeof(buf));
-}
-
-tp_addr
-ip(const char *s, uint16_t port = 0)
-{
-	tp_addr a;
-
-	EXPECT_EQ(tp_addr_parse_ip(&a, s), 0) << s;
-	a.port = port;
-	return a;
 }
 
 tp_prefix
@@ -210,12 +201,12 @@ TEST(PrefixMatch, EdgesAndNeighbours)
 		tp_prefix p = prefix(c.prefix);
 
 		for (const char *a : c.inside) {
-			tp_addr x = ip(a, 443); /* the port plays no part */
+			tp_addr x = addr(a, 443); /* the port plays no part */
 
 			EXPECT_TRUE(tp_prefix_match(&p, &x)) << a;
 		}
 		for (const char *a : c.outside) {
-			tp_addr x = ip(a);
+			tp_addr x = addr(a);
 
 			EXPECT_FALSE(tp_prefix_match(&p, &x)) << a;
 		}
@@ -226,7 +217,7 @@ TEST(PrefixMatch, EveryLengthSplitsAtItsBit)
 {
 	/* For every n, base matches its own /n; with bit n flipped it still matches /n (a host
 	 * bit there) but no longer /(n+1) (a network bit there). Bits count from the left. */
-	tp_addr base = ip("2001:db8:1234:5678:9abc:def0:1357:9bdf");
+	tp_addr base = addr("2001:db8:1234:5678:9abc:def0:1357:9bdf");
 
 	for (unsigned n = 0; n < 128; n++) {
 		tp_addr flipped = base;
@@ -256,18 +247,18 @@ TEST(AddrStr, Formats)
 	tp_addr none;
 
 	memset(&none, 0, sizeof(none));
-	EXPECT_EQ(text(ip("192.0.2.1")), "192.0.2.1");
-	EXPECT_EQ(text(ip("192.0.2.1", 3478)), "192.0.2.1:3478");
-	EXPECT_EQ(text(ip("2001:db8::1")), "2001:db8::1");
-	EXPECT_EQ(text(ip("2001:db8::1", 3478)), "[2001:db8::1]:3478");
-	EXPECT_EQ(text(ip("::ffff:192.0.2.1", 65535)), "[::ffff:192.0.2.1]:65535");
-	EXPECT_EQ(text(ip("2001:0db8:0000:0000:0000:0000:0000:0001")), "2001:db8::1");
+	EXPECT_EQ(text(addr("192.0.2.1")), "192.0.2.1");
+	EXPECT_EQ(text(addr("192.0.2.1", 3478)), "192.0.2.1:3478");
+	EXPECT_EQ(text(addr("2001:db8::1")), "2001:db8::1");
+	EXPECT_EQ(text(addr("2001:db8::1", 3478)), "[2001:db8::1]:3478");
+	EXPECT_EQ(text(addr("::ffff:192.0.2.1", 65535)), "[::ffff:192.0.2.1]:65535");
+	EXPECT_EQ(text(addr("2001:0db8:0000:0000:0000:0000:0000:0001")), "2001:db8::1");
 	EXPECT_EQ(text(none), "(none)");
 }
 
 TEST(AddrStr, LongestFormFitsAndShortBuffersAreTerminated)
 {
-	tp_addr a = ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
+	tp_addr a = addr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535);
 	char buf[TP_ADDR_STRLEN];
 
 	EXPECT_STREQ(tp_addr_str(&a, buf, sizeof(buf)),
@@ -275,7 +266,7 @@ TEST(AddrStr, LongestFormFitsAndShortBuffersAreTerminated)
 
 	char small[8];
 	memset(small, 'x', sizeof(small));
-	a = ip("192.0.2.1", 3478);
+	a = addr("192.0.2.1", 3478);
 	EXPECT_STREQ(tp_addr_str(&a, small, sizeof(small)), "192.0.2");
 }
 
@@ -293,7 +284,7 @@ TEST(AddrSockaddr, Ipv4RoundTrip)
 	ASSERT_EQ(inet_pton(AF_INET, "192.0.2.1", &sin.sin_addr), 1);
 	ASSERT_EQ(tp_addr_from_sockaddr(&a, (const sockaddr *)&sin), 0);
 	EXPECT_EQ(text(a), "192.0.2.1:3478");
-	tp_addr want = ip("192.0.2.1", 3478);
+	tp_addr want = addr("192.0.2.1", 3478);
 	EXPECT_TRUE(tp_addr_eq(&a, &want));
 
 	ASSERT_EQ(tp_addr_to_sockaddr(&a, &ss), (socklen_t)sizeof(sockaddr_in));
@@ -343,8 +334,9 @@ TEST(AddrSockaddr, OtherFamiliesAreRefused)
 
 TEST(AddrCompare, EqualityAndUnspecified)
 {
-	tp_addr a = ip("192.0.2.1", 1), b = ip("192.0.2.1", 2), c = ip("::ffff:192.0.2.1", 1);
-	tp_addr any4 = ip("0.0.0.0", 80), any6 = ip("::"), one6 = ip("::1"), one4 = ip("0.0.0.1");
+	tp_addr a = addr("192.0.2.1", 1), b = addr("192.0.2.1", 2), c = addr("::ffff:192.0.2.1", 1);
+	tp_addr any4 = addr("0.0.0.0", 80), any6 = addr("::"), one6 = addr("::1"),
+		one4 = addr("0.0.0.1");
 
 	EXPECT_TRUE(tp_addr_eq(&a, &a));
 	EXPECT_FALSE(tp_addr_eq(&a, &b));    /* the port counts */

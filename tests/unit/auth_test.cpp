@@ -22,24 +22,12 @@
 #include "auth.h"
 #include "config.h"
 #include "stun.h"
+#include "test_util.h"
 
 namespace
 {
 
 using bytes = std::vector<uint8_t>;
-
-std::string
-hexstr(const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	std::string s;
-
-	for (size_t i = 0; i < n; i++) {
-		s += digits[p[i] >> 4];
-		s += digits[p[i] & 15];
-	}
-	return s;
-}
 
 /* The long-term key, computed here: digest of username ":" realm ":" password. */
 bytes

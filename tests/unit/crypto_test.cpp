@@ -11,22 +11,10 @@
 #include <string>
 
 #include "crypto.h"
+#include "test_util.h"
 
 namespace
 {
-
-std::string
-hex(const uint8_t *b, int n)
-{
-	static const char digits[] = "0123456789abcdef";
-	std::string s;
-
-	for (int i = 0; i < n; i++) {
-		s += digits[b[i] >> 4];
-		s += digits[b[i] & 15];
-	}
-	return s;
-}
 
 struct known {
 	enum tp_hash hash;
@@ -57,7 +45,7 @@ hmac_of(const known &k)
 	};
 	int n = tp_hmac(k.hash, k.key.data(), k.key.size(), parts, 3, out, sizeof(out));
 
-	return n > 0 ? hex(out, n) : "error " + std::to_string(n);
+	return n > 0 ? hexstr(out, (size_t)n) : "error " + std::to_string(n);
 }
 
 std::string
@@ -68,7 +56,7 @@ digest_of(enum tp_hash hash, const std::string &msg)
 				   { msg.data() + msg.size() / 2, msg.size() - msg.size() / 2 } };
 	int n = tp_digest(hash, parts, 2, out, sizeof(out));
 
-	return n > 0 ? hex(out, n) : "error " + std::to_string(n);
+	return n > 0 ? hexstr(out, (size_t)n) : "error " + std::to_string(n);
 }
 
 TEST(Crypto, HmacKnownAnswersInAnyOrder)

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "engine.h"
 #include "stun.h"
+#include "test_util.h"
 
 namespace
 {
@@ -47,16 +48,6 @@ limits: {
 	max-channels-per-allocation = 3;
 };
 )";
-
-tp_addr
-addr(const char *ip, uint16_t port)
-{
-	tp_addr a;
-
-	EXPECT_EQ(tp_addr_parse_ip(&a, ip), 0) << ip;
-	a.port = port;
-	return a;
-}
 
 std::string
 str(const tp_addr &a)

@@ -11,19 +11,10 @@
 #include <cstring>
 
 #include "fastpath.h"
+#include "test_util.h"
 
 namespace
 {
-
-tp_addr
-addr(const char *ip, uint16_t port)
-{
-	tp_addr a;
-
-	EXPECT_EQ(tp_addr_parse_ip(&a, ip), 0);
-	a.port = port;
-	return a;
-}
 
 TEST(FastpathEntries, IPv4ClientWithIPv6Peer)
 {

@@ -27,19 +27,10 @@
 #include "config.h"
 #include "flowlog.h"
 #include "metrics.h"
+#include "test_util.h"
 
 namespace
 {
-
-tp_addr
-addr(const char *ip, uint16_t port)
-{
-	tp_addr a;
-
-	EXPECT_EQ(tp_addr_parse_ip(&a, ip), 0) << ip;
-	a.port = port;
-	return a;
-}
 
 tp_flow_record
 record(const std::string &username)

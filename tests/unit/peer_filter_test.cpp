@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "config.h"
 #include "peer_filter.h"
+#include "test_util.h"
 
 namespace
 {
@@ -29,16 +30,6 @@ verdict_name(tp_peer_verdict v)
 		return "denied";
 	}
 	return "?";
-}
-
-tp_addr
-ip(const char *s, uint16_t port = 0)
-{
-	tp_addr a;
-
-	EXPECT_EQ(tp_addr_parse_ip(&a, s), 0) << s;
-	a.port = port;
-	return a;
 }
 
 /*
@@ -77,14 +68,14 @@ struct PeerFilter : ::testing::Test {
 
 	const char *check(const char *peer, uint16_t port = 3478)
 	{
-		tp_addr a = ip(peer, port);
+		tp_addr a = addr(peer, port);
 
 		return verdict_name(tp_peer_check(&cfg, &a));
 	}
 
 	bool allow_listed(const char *peer)
 	{
-		tp_addr a = ip(peer, 1234);
+		tp_addr a = addr(peer, 1234);
 
 		return tp_peer_allow_listed(&cfg, &a);
 	}
@@ -316,7 +307,7 @@ TEST(PeerEmbeddedV4, MappedAndNat64CarryAnIpv4Address)
 
 	for (const auto &c : cases) {
 		SCOPED_TRACE(c.v6);
-		tp_addr a = ip(c.v6, 99), v4;
+		tp_addr a = addr(c.v6, 99), v4;
 		char buf[TP_ADDR_STRLEN];
 
 		ASSERT_EQ(tp_peer_embedded_v4(&a, &v4), c.v4 != nullptr);

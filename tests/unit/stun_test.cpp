@@ -24,6 +24,7 @@
 #include "addr.h"
 #include "auth.h"
 #include "stun.h"
+#include "test_util.h"
 
 namespace
 {
@@ -69,25 +70,13 @@ ascii(const char *s)
 	return bytes(s, s + strlen(s));
 }
 
-std::string
-hexstr(const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	std::string s;
+using ::hexstr; /* test_util.h's, beside this overload */
 
-	for (size_t i = 0; i < n; i++) {
-		if (i && i % 4 == 0)
-			s += ' ';
-		s += digits[p[i] >> 4];
-		s += digits[p[i] & 15];
-	}
-	return s;
-}
-
+/* Bytes as hex in groups of four, as RFC 5769 prints them. */
 std::string
 hexstr(const bytes &b)
 {
-	return hexstr(b.data(), b.size());
+	return hexstr(b.data(), b.size(), 4);
 }
 
 bytes
@@ -469,7 +458,7 @@ TEST(Rfc5769SampleRequest, ParsesWithEveryAttribute)
 		  TP_STUN_OK);
 	EXPECT_EQ(m.method, TP_STUN_BINDING);
 	EXPECT_EQ(m.cls, TP_STUN_REQUEST);
-	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN), "b7e7a701 bc34d686 fa87dfae");
+	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN, 4), "b7e7a701 bc34d686 fa87dfae");
 	EXPECT_EQ(m.len, sizeof(rfc5769_sample_request));
 
 	const tp_stun_attr *a = tp_stun_find(&m, TP_ATTR_SOFTWARE);
@@ -572,7 +561,7 @@ TEST(Rfc5769Ipv4Response, ParsesAndDecodesTheMappedAddress)
 		  TP_STUN_OK);
 	EXPECT_EQ(m.method, TP_STUN_BINDING);
 	EXPECT_EQ(m.cls, TP_STUN_SUCCESS);
-	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN), "b7e7a701 bc34d686 fa87dfae");
+	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN, 4), "b7e7a701 bc34d686 fa87dfae");
 	EXPECT_EQ(m.nattrs, 2);
 	EXPECT_EQ(m.nunknown, 0);
 	EXPECT_EQ(m.mi_off, 48u);
@@ -639,7 +628,7 @@ TEST(Rfc5769Ipv6Response, ParsesAndDecodesTheMappedAddress)
 		  TP_STUN_OK);
 	EXPECT_EQ(m.method, TP_STUN_BINDING);
 	EXPECT_EQ(m.cls, TP_STUN_SUCCESS);
-	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN), "b7e7a701 bc34d686 fa87dfae");
+	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN, 4), "b7e7a701 bc34d686 fa87dfae");
 	EXPECT_EQ(m.nattrs, 2);
 	EXPECT_EQ(m.mi_off, 60u);
 	EXPECT_EQ(m.fp_off, 84u);
@@ -700,7 +689,7 @@ TEST(Rfc5769LongTermAuth, KeyIsMd5OfUsernameRealmPassword)
 	ASSERT_EQ(tp_auth_derive_key(false, long_term_user, long_term_user_len, "example.org",
 				     "TheMatrIX", key),
 		  16);
-	EXPECT_EQ(hexstr(key, 16), "e8ca7ad5 9d5eb051 8e312911 d2dab2a9");
+	EXPECT_EQ(hexstr(key, 16, 4), "e8ca7ad5 9d5eb051 8e312911 d2dab2a9");
 }
 
 TEST(Rfc5769LongTermAuth, ParsesAndAuthenticates)
@@ -713,7 +702,7 @@ TEST(Rfc5769LongTermAuth, ParsesAndAuthenticates)
 		  TP_STUN_OK);
 	EXPECT_EQ(m.method, TP_STUN_BINDING);
 	EXPECT_EQ(m.cls, TP_STUN_REQUEST);
-	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN), "78ad3433 c6ad72c0 29da412e");
+	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN, 4), "78ad3433 c6ad72c0 29da412e");
 	EXPECT_EQ(m.nattrs, 3);
 	EXPECT_EQ(m.nunknown, 0);
 	EXPECT_EQ(m.mi_off, 92u);
@@ -778,8 +767,9 @@ TEST(Rfc8489B1, KeyIsSha256OfUsernameRealmPassword)
 	ASSERT_EQ(tp_auth_derive_key(true, long_term_user, long_term_user_len, "example.org",
 				     "TheMatrIX", key),
 		  32);
-	EXPECT_EQ(hexstr(key, 32), "dd295a61 3b9058c3 c23d6dc7 165bda07 2304d989 c9d0af3a 8c7e184b "
-				   "4f9bb4a1");
+	EXPECT_EQ(hexstr(key, 32, 4),
+		  "dd295a61 3b9058c3 c23d6dc7 165bda07 2304d989 c9d0af3a 8c7e184b "
+		  "4f9bb4a1");
 }
 
 TEST(Rfc8489B1, CorrectedVectorParsesAndAuthenticates)
@@ -791,7 +781,7 @@ TEST(Rfc8489B1, CorrectedVectorParsesAndAuthenticates)
 		  TP_STUN_OK);
 	EXPECT_EQ(m.method, TP_STUN_BINDING);
 	EXPECT_EQ(m.cls, TP_STUN_REQUEST);
-	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN), "78ad3433 c6ad72c0 29da412e");
+	EXPECT_EQ(hexstr(m.tid, TP_STUN_TID_LEN, 4), "78ad3433 c6ad72c0 29da412e");
 	EXPECT_EQ(m.nattrs, 4);
 	EXPECT_EQ(m.mi_off, 0u);
 	EXPECT_EQ(m.mi256_off, 128u);
@@ -1538,13 +1528,13 @@ TEST(StunBuilder, HeaderLengthFollowsEveryAttribute)
 
 	tp_stun_build_init(&b, buf, sizeof(buf), TP_STUN_BINDING, TP_STUN_SUCCESS, tid_a);
 	EXPECT_EQ(get16(buf + 2), 0);
-	EXPECT_EQ(hexstr(buf, TP_STUN_HDR_LEN), "01010000 2112a442 b7e7a701 bc34d686 fa87dfae");
+	EXPECT_EQ(hexstr(buf, TP_STUN_HDR_LEN, 4), "01010000 2112a442 b7e7a701 bc34d686 fa87dfae");
 	tp_stun_add_str(&b, TP_ATTR_SOFTWARE, "x");
 	EXPECT_EQ(get16(buf + 2), 8);
 	tp_stun_add(&b, TP_ATTR_DONT_FRAGMENT, nullptr, 0);
 	EXPECT_EQ(get16(buf + 2), 12);
 	EXPECT_EQ(tp_stun_build_end(&b), 32);
-	EXPECT_EQ(hexstr(buf + TP_STUN_HDR_LEN, 12), "80220001 78000000 001a0000");
+	EXPECT_EQ(hexstr(buf + TP_STUN_HDR_LEN, 12, 4), "80220001 78000000 001a0000");
 }
 
 } // namespace
