@@ -58,11 +58,7 @@ relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
 $plane
 CONF
-ip netns exec "$relay" timeout 300 "$turnpike" -c "$TP_WORK/turnpike.conf" \
-	>"$TP_WORK/turnpike.log" 2>&1 &
-TP_PID=$!
-TP_PIDS+=("$TP_PID")
-tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+tp_relay_start "$relay" "$turnpike"
 
 # The bindings, held while the pcaps are made and replayed (SIGTERM ends the hold).
 ip netns exec "$hosts" timeout 120 "$py" "$here/setup.py" --secret it-secret \

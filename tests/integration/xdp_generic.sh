@@ -32,12 +32,7 @@ relay: { ipv4: { bind = "$1"; }; ipv6: { enabled = false; }; };
 auth: { realm = "turnpike.test"; users = ( { name = "alice"; password = "alice-pw"; } ); };
 xdp: { $2 };
 CONF
-	# Not through R(): $! must be the process itself, not a subshell.
-	ip netns exec "$relay" timeout 120 "$turnpike" -c "$TP_WORK/turnpike.conf" \
-		>"$TP_WORK/turnpike.log" 2>&1 &
-	TP_PID=$!
-	TP_PIDS+=("$TP_PID")
-	tp_wait_ready "$TP_WORK/turnpike.log" "$TP_PID"
+	tp_relay_start "$relay" "$turnpike"
 }
 
 # expect_log TEXT: turnpike's log has a line with TEXT.
