@@ -131,31 +131,25 @@ awk "$awk_lib"'
 		if (w == 1 && b == sb) add("s " s)
 		if (s == 64 && b == lb) add("w " w)
 	}
+	# One table: the rows whose key starts with prefix, each against base.
+	function table(title, col, vs, prefix, base,   i) {
+		print title ":"
+		print ""
+		print "| " col " | pps | Gbps | loss | p50 µs | p99 µs | " vs " |"
+		print "|---:|---:|---:|---:|---:|---:|---:|"
+		for (i = 0; i < nk; i++)
+			if (index(keys[i], prefix) == 1) row(keys[i], substr(keys[i], 3), base)
+	}
 	END {
-		hdr = "| pps | Gbps | loss | p50 µs | p99 µs |"
-		print "Throughput against active bindings (1 worker, 64-byte payloads):"
+		for (i = 0; i < nk && !fewest; i++) if (keys[i] ~ /^b /) fewest = median(pps[keys[i]])
+		table("Throughput against active bindings (1 worker, 64-byte payloads)", "bindings",
+			"vs the fewest", "b ", fewest)
 		print ""
-		print "| bindings " hdr " vs the fewest |"
-		print "|---:|---:|---:|---:|---:|---:|---:|"
-		base = 0
-		for (i = 0; i < nk; i++) if (keys[i] ~ /^b /) {
-			if (!base) base = median(pps[keys[i]])
-			row(keys[i], substr(keys[i], 3), base)
-		}
+		table("Throughput against payload size (" sb " bindings, 1 worker)", "payload bytes",
+			"vs 64 bytes", "s ", median(pps["s 64"]))
 		print ""
-		print "Throughput against payload size (" sb " bindings, 1 worker):"
-		print ""
-		print "| payload bytes " hdr " vs 64 bytes |"
-		print "|---:|---:|---:|---:|---:|---:|---:|"
-		base = median(pps["s 64"])
-		for (i = 0; i < nk; i++) if (keys[i] ~ /^s /) row(keys[i], substr(keys[i], 3), base)
-		print ""
-		print "Throughput against worker lcores (" lb " bindings, 64-byte payloads):"
-		print ""
-		print "| workers " hdr " vs 1 worker |"
-		print "|---:|---:|---:|---:|---:|---:|---:|"
-		base = median(pps["w 1"])
-		for (i = 0; i < nk; i++) if (keys[i] ~ /^w /) row(keys[i], substr(keys[i], 3), base)
+		table("Throughput against worker lcores (" lb " bindings, 64-byte payloads)", "workers",
+			"vs 1 worker", "w ", median(pps["w 1"]))
 		# Speed is reported, never judged; what is wrong is: nothing relayed, a bad checksum.
 		if (bad) { print "\nbad checksums: " bad; exit 1 }
 		if (broken) { print "\nnothing relayed at:" broken; exit 1 }
