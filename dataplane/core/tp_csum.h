@@ -38,6 +38,13 @@ tp_csum_sub16(tp_u32 sum, tp_u16 word)
 	return sum + (tp_u16)~word;
 }
 
+/* Add (or, with sub, remove) one word. */
+TP_CORE_INLINE tp_u32
+tp_csum_word(tp_u32 sum, tp_u16 word, int sub)
+{
+	return sub ? tp_csum_sub16(sum, word) : tp_csum_add16(sum, word);
+}
+
 /* Add (or, with sub, remove) n bytes at p; n even, p even-aligned within the sum. */
 TP_CORE_INLINE tp_u32
 tp_csum_words(tp_u32 sum, const void *p, unsigned n, int sub)
@@ -48,7 +55,7 @@ tp_csum_words(tp_u32 sum, const void *p, unsigned n, int sub)
 		tp_u16 w;
 
 		tp_memcpy(&w, b + i, 2);
-		sum = sub ? tp_csum_sub16(sum, w) : tp_csum_add16(sum, w);
+		sum = tp_csum_word(sum, w, sub);
 	}
 	return tp_csum_fold(sum);
 }
@@ -106,13 +113,8 @@ tp_csum_pseudo(tp_u32 sum, const tp_u8 *src, const tp_u8 *dst, unsigned alen, tp
 {
 	sum = tp_csum_words(sum, src, alen, sub);
 	sum = tp_csum_words(sum, dst, alen, sub);
-	if (sub) {
-		sum = tp_csum_sub16(sum, tp_htons(TP_CSUM_PROTO_UDP));
-		sum = tp_csum_sub16(sum, tp_htons(udp_len));
-	} else {
-		sum = tp_csum_add16(sum, tp_htons(TP_CSUM_PROTO_UDP));
-		sum = tp_csum_add16(sum, tp_htons(udp_len));
-	}
+	sum = tp_csum_word(sum, tp_htons(TP_CSUM_PROTO_UDP), sub);
+	sum = tp_csum_word(sum, tp_htons(udp_len), sub);
 	return tp_csum_fold(sum);
 }
 

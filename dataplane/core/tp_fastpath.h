@@ -458,6 +458,26 @@ tp_needs_full_csum(const struct tp_pkt *p)
 }
 
 /*
+ * Add (sub 0) or remove (sub 1) what the incoming datagram's UDP checksum covers besides the
+ * data: the pseudo-header, the UDP header, and for ChannelData its header and padding.
+ */
+TP_CORE_INLINE tp_u32
+tp_csum_in_headers(tp_u32 sum, const struct tp_pkt *p, int sub)
+{
+	sum = tp_csum_pseudo(sum, tp_ip_bytes(p->src, p->in_fam), tp_ip_bytes(p->dst, p->in_fam),
+			     tp_core_iplen(p->in_fam), tp_ntohs(p->udp_len), sub);
+	sum = tp_csum_word(sum, p->sport, sub);
+	sum = tp_csum_word(sum, p->dport, sub);
+	sum = tp_csum_word(sum, p->udp_len, sub);
+	if (p->in_cd) {
+		sum = tp_csum_word(sum, p->channel, sub);
+		sum = tp_csum_word(sum, p->cd_len, sub);
+		sum = tp_csum_word(sum, (tp_u16)p->pad_fix, sub);
+	}
+	return sum;
+}
+
+/*
  * For a caller that sums the payload itself where tp_needs_full_csum() (the XDP program: the
  * core's own loop over the payload is not one the BPF verifier can bound). sum is the one's
  * complement sum of the p->data_len bytes at p->data, as tp_csum_partial() gives it. The
@@ -468,16 +488,7 @@ tp_needs_full_csum(const struct tp_pkt *p)
 TP_CORE_INLINE void
 tp_set_payload_sum(struct tp_pkt *p, tp_u32 sum)
 {
-	sum = tp_csum_pseudo(sum, tp_ip_bytes(p->src, p->in_fam), tp_ip_bytes(p->dst, p->in_fam),
-			     tp_core_iplen(p->in_fam), tp_ntohs(p->udp_len), 0);
-	sum = tp_csum_add16(sum, p->sport);
-	sum = tp_csum_add16(sum, p->dport);
-	sum = tp_csum_add16(sum, p->udp_len);
-	if (p->in_cd) {
-		sum = tp_csum_add16(sum, p->channel);
-		sum = tp_csum_add16(sum, p->cd_len);
-		sum = tp_csum_add16(sum, (tp_u16)p->pad_fix);
-	}
+	sum = tp_csum_in_headers(sum, p, 0);
 	p->udp_check = tp_csum_udp_final(sum); /* never 0, so no longer a datagram without one */
 }
 

@@ -77,18 +77,7 @@ tp_udp_csum(const struct tp_pkt *p, const tp_u8 *data)
 		sum = tp_csum_partial(0, data, p->data_len);
 #endif
 	} else {
-		sum = (tp_u16)~p->udp_check;
-		sum = tp_csum_pseudo(sum, tp_ip_bytes(p->src, p->in_fam),
-				     tp_ip_bytes(p->dst, p->in_fam), tp_core_iplen(p->in_fam),
-				     tp_ntohs(p->udp_len), 1);
-		sum = tp_csum_sub16(sum, p->sport);
-		sum = tp_csum_sub16(sum, p->dport);
-		sum = tp_csum_sub16(sum, p->udp_len);
-		if (p->in_cd) {
-			sum = tp_csum_sub16(sum, p->channel);
-			sum = tp_csum_sub16(sum, p->cd_len);
-			sum = tp_csum_sub16(sum, (tp_u16)p->pad_fix);
-		}
+		sum = tp_csum_in_headers((tp_u16)~p->udp_check, p, 1);
 	}
 	sum = tp_csum_pseudo(sum, tp_ip_bytes(p->out_src, p->out_fam),
 			     tp_ip_bytes(p->out_dst, p->out_fam), tp_core_iplen(p->out_fam),
