@@ -189,6 +189,18 @@ tx_flush(struct tp_sock *s)
 	q->n = 0;
 }
 
+/* Send at once, after what is queued (in order). */
+static void
+send_now(struct tp_sock *s, int fd, const struct tp_addr *to, const void *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = tp_addr_to_sockaddr(to, &ss);
+
+	tx_flush(s);
+	if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
+		s->tx_errors++;
+}
+
 static void
 send_from(struct tp_sock *s, int fd, const struct tp_addr *to, const void *buf, size_t len)
 {
@@ -196,12 +208,7 @@ send_from(struct tp_sock *s, int fd, const struct tp_addr *to, const void *buf, 
 	unsigned i;
 
 	if (len > TXBUF) {
-		struct sockaddr_storage ss;
-		socklen_t sl = tp_addr_to_sockaddr(to, &ss);
-
-		tx_flush(s); /* in order */
-		if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
-			s->tx_errors++;
+		send_now(s, fd, to, buf, len);
 		return;
 	}
 	if (q->n == BATCH)
@@ -251,8 +258,7 @@ sock_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
 		/* The socket's DF setting is for this datagram alone: it goes now. */
 		tx_flush(s);
 		set_df(fd, relay->family, true);
-		send_from(s, fd, peer, buf, len);
-		tx_flush(s);
+		send_now(s, fd, peer, buf, len);
 		set_df(fd, relay->family, false);
 		return;
 	}
