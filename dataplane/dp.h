@@ -115,7 +115,7 @@ struct dp {
 	struct rte_ring *punt;	 /* workers -> control */
 	struct rte_ring *ctl_tx; /* control -> worker 0's TX queue */
 	/* The control thread, idle, sleeps on wake_fd with ctl_asleep set; a worker that punts
-	 * while it is set clears it and writes wake_fd (dp_wake_control). */
+	 * while it is set clears it and writes wake_fd (dp_worker.c, wake_control). */
 	int wake_fd;
 	uint32_t ctl_asleep;
 	unsigned nworkers;
@@ -161,7 +161,6 @@ extern const struct tp_fastpath_ops dp_ops;
 
 /* dp_worker.c */
 int dp_worker_main(void *arg);
-void dp_wake_control(struct dp *dp);
 /* The next hop's 16-byte address for dst in family fam: dst when on-link, else the gateway.
  * Returns 0, or -1 when there is none (off-link with no gateway). */
 int dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_t nh16[16]);

@@ -86,8 +86,8 @@ punt(struct dp_worker *w, struct rte_mbuf *m, enum tp_reason r)
  * enqueues before the look at ctl_asleep, as the control thread orders its setting of
  * ctl_asleep before its last look at the ring: one of the two sees the other.
  */
-void
-dp_wake_control(struct dp *dp)
+static void
+wake_control(struct dp *dp)
 {
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&dp->ctl_asleep, __ATOMIC_RELAXED) &&
@@ -279,7 +279,7 @@ dp_worker_main(void *arg)
 			process_burst(w, pkts, rx);
 		if (w->punted) {
 			w->punted = false;
-			dp_wake_control(dp);
+			wake_control(dp);
 		}
 		/* The first worker also carries what the control thread sends. */
 		if (w->index == 0) {
