@@ -4,8 +4,9 @@
 # Sourced by dpdk-bench.sh, scaling.sh and side-by-side.sh: what running tp_pktgen against a
 # device under test takes, written once. By default over memif: tp_pktgen is the memif server,
 # the device under test (dpdk-testpmd io-forward, or turnpike in dpdk mode) a memif client on
-# the same socket. side-by-side.sh sets gen_port and dut_port to net_af_packet on a veth pair
-# instead, and gen_wrap and dut_wrap to the namespaces each end runs in.
+# the same socket. side-by-side.sh sets gen_port and dut_port to net_af_xdp (or net_af_packet)
+# on a veth pair instead, gen_wrap and dut_wrap to the namespaces each end runs in, and
+# dut_main to put the device's main lcore beside the generator.
 # Hugepages (2 MB) are reserved here and given back on exit; HUGE=0 runs every process with
 # --no-huge instead (4 kB pages: every table access risks a TLB miss).
 #
