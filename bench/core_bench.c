@@ -24,11 +24,6 @@
 #define PER_BATCH 1000
 #define HEADROOM  64
 
-static const char *const cases[] = {
-	"cd4-to-udp4", "cd4-to-udp6", "cd6-to-udp4", "cd6-to-udp6", "udp4-to-cd4", "udp4-to-cd6",
-	"udp6-to-cd4", "udp6-to-cd6", "cd4-to-cd4",  "cd4-to-cd6",  "cd6-to-cd4",  "cd6-to-cd6",
-};
-
 static uint8_t buf[HEADROOM + 2048] __attribute__((aligned(64)));
 
 /* One frame through the core; the output's start (NULL: not relayed) and length. */
@@ -123,25 +118,23 @@ main(int argc, char **argv)
 	printf("TSC %.2f GHz, %u batches of %u frames\n", ghz, batches, PER_BATCH);
 	printf("%-12s %6s %10s %10s %12s %12s\n", "case", "bytes", "median ns", "copy ns",
 	       "core ns", "core cycles");
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct tp_vector *v = NULL;
+	for (size_t i = 0; i < TP_VEC_NCASES; i++) {
+		const struct tp_vector *v = tp_vec_by_name(tp_vec_cases[i]);
 		const uint8_t *out;
 		unsigned len = 0;
 
-		for (unsigned j = 0; j < tp_nvectors; j++)
-			if (strcmp(tp_vectors[j].name, cases[i]) == 0)
-				v = &tp_vectors[j];
 		if (!v || !(out = run_one(v, &len)) || len != v->out_len ||
 		    memcmp(out, v->out, len) != 0) {
-			fprintf(stderr, "%s: not relayed as the golden vector says\n", cases[i]);
+			fprintf(stderr, "%s: not relayed as the golden vector says\n",
+				tp_vec_cases[i]);
 			failed = 1;
 			continue;
 		}
 
 		double all = median_cycles(v, batches, 0), copy = median_cycles(v, batches, 1);
 
-		printf("%-12s %6u %10.1f %10.1f %12.1f %12.0f\n", cases[i], v->in_len, all / ghz,
-		       copy / ghz, (all - copy) / ghz, all - copy);
+		printf("%-12s %6u %10.1f %10.1f %12.1f %12.0f\n", tp_vec_cases[i], v->in_len,
+		       all / ghz, copy / ghz, (all - copy) / ghz, all - copy);
 	}
 	return failed;
 }

@@ -161,6 +161,10 @@ extern const struct tp_fastpath_ops dp_ops;
 
 /* dp_worker.c */
 int dp_worker_main(void *arg);
+/* The loop's two steps, for bench/worker_bench: one burst through the core into w's TX
+ * buffer (or the punt ring, or freed), and the buffer out to w's TX queue. */
+void dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n);
+void dp_worker_send(struct dp_worker *w);
 /* The next hop's 16-byte address for dst in family fam: dst when on-link, else the gateway.
  * Returns 0, or -1 when there is none (off-link with no gateway). */
 int dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_t nh16[16]);

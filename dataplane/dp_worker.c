@@ -40,8 +40,8 @@ dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_
 	return 0;
 }
 
-static void
-send_burst(struct dp_worker *w)
+void
+dp_worker_send(struct dp_worker *w)
 {
 	uint16_t sent = rte_eth_tx_burst(w->dp->port, (uint16_t)w->index, w->tx, w->ntx);
 
@@ -58,7 +58,7 @@ enqueue_tx(struct dp_worker *w, struct rte_mbuf *m)
 {
 	w->tx[w->ntx++] = m;
 	if (w->ntx == DP_BURST)
-		send_burst(w);
+		dp_worker_send(w);
 }
 
 static inline void
@@ -234,8 +234,8 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
  * whole burst, then the peer lookups (peer data and the second half of hairpins), then the
  * rewrites with the bindings' counters already on their way into the cache.
  */
-static void
-process_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
+void
+dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 {
 	struct dp *dp = w->dp;
 	struct tp_pkt p[DP_BURST];
@@ -276,7 +276,7 @@ dp_worker_main(void *arg)
 		uint16_t rx = rte_eth_rx_burst(dp->port, (uint16_t)w->index, pkts, DP_BURST);
 
 		if (rx)
-			process_burst(w, pkts, rx);
+			dp_worker_burst(w, pkts, rx);
 		if (w->punted) {
 			w->punted = false;
 			wake_control(dp);
@@ -292,13 +292,13 @@ dp_worker_main(void *arg)
 		/* Buffered frames leave at the deadline, or at once when nothing came in: with
 		 * no burst to fill, waiting only delays them (signalling answers above all). */
 		if (w->ntx && (!rx || rte_rdtsc() >= w->drain_at))
-			send_burst(w);
+			dp_worker_send(w);
 		if (!w->ntx)
 			w->drain_at = rte_rdtsc() + drain_tsc;
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->index);
 	}
 	if (w->ntx)
-		send_burst(w);
+		dp_worker_send(w);
 	rte_rcu_qsbr_thread_offline(dp->qsbr, w->index);
 	rte_rcu_qsbr_thread_unregister(dp->qsbr, w->index);
 	return 0;

@@ -30,6 +30,20 @@ tp_vec_find_peer(const struct tp_vector *v, const struct tp_peer_key *k)
 			return &v->peers[i].val;
 	return NULL;
 }
+
+const char *const tp_vec_cases[TP_VEC_NCASES] = {
+	"cd4-to-udp4", "cd4-to-udp6", "cd6-to-udp4", "cd6-to-udp6", "udp4-to-cd4", "udp4-to-cd6",
+	"udp6-to-cd4", "udp6-to-cd6", "cd4-to-cd4",  "cd4-to-cd6",  "cd6-to-cd4",  "cd6-to-cd6",
+};
+
+const struct tp_vector *
+tp_vec_by_name(const char *name)
+{
+	for (unsigned i = 0; i < tp_nvectors; i++)
+		if (strcmp(tp_vectors[i].name, name) == 0)
+			return &tp_vectors[i];
+	return NULL;
+}
 #endif
 
 void

@@ -32,6 +32,12 @@ void tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r);
 /* The value of v's binding with key k, or NULL: the tables' lookup, over v's bindings. */
 const struct tp_chan_val *tp_vec_find_chan(const struct tp_vector *v, const struct tp_chan_key *k);
 const struct tp_peer_val *tp_vec_find_peer(const struct tp_vector *v, const struct tp_peer_key *k);
+/* The twelve relaying vectors (the cases of DESIGN.md), by name, in its order: for the benches. */
+#define TP_VEC_NCASES 12
+extern const char *const tp_vec_cases[TP_VEC_NCASES];
+/* The vector named name, or NULL. */
+const struct tp_vector *tp_vec_by_name(const char *name);
+
 void tp_vec_run_sum(const struct tp_vector *v, struct tp_vec_result *r);
 void tp_vec_run_nosum(const struct tp_vector *v, struct tp_vec_result *r);
 
