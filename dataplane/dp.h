@@ -15,6 +15,7 @@
 #ifndef TP_DP_H
 #define TP_DP_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_seqcount.h>
 #include <rte_ring.h>
 
 #include "config.h"
@@ -56,6 +58,33 @@ struct dp_binding_stat {
 	X(tx_dropped, "frames the TX queue refused (freed)")                \
 	X(punt_dropped, "frames for the control thread with its ring full") \
 	X(multiseg_dropped, "multi-segment frames that could not be linearised")
+
+/*
+ * A binding's values, each in a cell of its slot's place in an array aligned to the cell: a
+ * value never straddles two cache lines (at their own 28 and 24 bytes, four in ten channel
+ * values and one in four peer values would, and cost a second miss to read).
+ *
+ * A hairpin's second lookup (the receiving allocation's peer entry, under the key
+ * tp_on_chan() makes) is skipped where the control thread has found that entry already:
+ * `hairpin` in the sending channel's cell names its slot. The worker takes the peer cell only
+ * if the cell still holds the entry under that very key (hp_* fields, 0 family when its key
+ * is no hairpin's or it has left the table), read under the cell's sequence count; anything
+ * else, and it looks the key up as before. So the shortcut can be late, never wrong.
+ */
+struct dp_chan_cell {
+	struct tp_chan_val v;
+	uint32_t hairpin; /* the peer cell of this hairpin's far end; 0: look it up */
+} __rte_aligned(32);
+
+struct dp_peer_cell {
+	struct tp_peer_val v;
+	rte_seqcount_t seq;		     /* odd while the control thread rewrites the cell */
+	tp_be16 hp_peer_port, hp_alloc_port; /* its key, where the key is a hairpin's */
+	uint8_t hp_family;		     /* that key's family; 0: none */
+} __rte_aligned(64);
+
+static_assert(sizeof(struct dp_chan_cell) == 32, "one channel cell, 32 bytes");
+static_assert(sizeof(struct dp_peer_cell) == 64, "one peer cell, a cache line");
 
 struct dp;
 
@@ -125,8 +154,8 @@ struct dp {
 	/* Control thread only. */
 	struct tp_engine *eng;
 	uint32_t max_bindings;
-	struct tp_chan_val *chan_vals; /* [max_bindings + 1], by slot; workers read them */
-	struct tp_peer_val *peer_vals;
+	struct dp_chan_cell *chan_vals; /* [max_bindings + 1], by slot; workers read them */
+	struct dp_peer_cell *peer_vals;
 	uint32_t *free_slots, nfree;
 	uint8_t *slot_taken;		 /* [max_bindings + 1]: held by a binding in the tables */
 	struct rte_rcu_qsbr_dq *slot_dq; /* retired slots, back after a grace period */

@@ -7,7 +7,8 @@
  *
  * A binding's two values live in arrays indexed by its slot (the same index as its counters),
  * in hugepage memory beside the tables, and the keys point at them: no allocation per
- * binding, no page walks on the way. A deleted binding's slot goes into an RCU defer queue
+ * binding, no page walks on the way; each in a cell of its own cache line or half-line (see
+ * struct dp_chan_cell), where a hairpin's channel also keeps the way to its far end. A deleted binding's slot goes into an RCU defer queue
  * after both its entries left the tables, and back to the free list once every worker has
  * reported a quiescent state since: by then none holds either value or adds to the slot's
  * counters. Neighbours need no values: a MAC fits in the data pointer.
@@ -176,23 +177,124 @@ dp_tables_destroy(struct dp *dp)
 	dp->slot_taken = NULL;
 }
 
+/* The key of the peer entry that completes a hairpin over channel value v (as tp_on_chan()
+ * makes it); false when v is no hairpin's. */
+static bool
+hairpin_key(const struct dp *dp, const struct tp_chan_val *v, struct tp_peer_key *k)
+{
+	const struct tp_core_cfg *core = &dp->core;
+
+	if ((!tp_is_relay_addr(core, v->family, v->peer_ip, 1) &&
+	     !tp_is_relay_addr(core, v->family, v->peer_ip, 0)) ||
+	    !tp_in_range(core, v->peer_port))
+		return false;
+	memset(k, 0, sizeof(*k));
+	if (v->family == TP_CORE_FAM_V4)
+		tp_ip_to16(k->peer_ip, core->public4, TP_CORE_FAM_V4);
+	else
+		memcpy(k->peer_ip, core->public6, 16);
+	k->peer_port = v->alloc_port;
+	k->alloc_port = v->peer_port;
+	k->family = v->family;
+	return true;
+}
+
+/* Is k a key that hairpin_key() makes (from the relay's public address)? */
+static bool
+is_hairpin_key(const struct dp *dp, const struct tp_peer_key *k)
+{
+	uint8_t pub[16];
+
+	if (k->family == TP_CORE_FAM_V4)
+		tp_ip_to16(pub, dp->core.public4, TP_CORE_FAM_V4);
+	else
+		memcpy(pub, dp->core.public6, 16);
+	return memcmp(k->peer_ip, pub, 16) == 0;
+}
+
+/* A peer cell rewritten under its sequence count: value v under key k, or (v NULL) its key
+ * no longer any hairpin's. */
+static void
+peer_cell_write(struct dp *dp, uint32_t slot, const struct tp_peer_key *k,
+		const struct tp_peer_val *v)
+{
+	struct dp_peer_cell *c = &dp->peer_vals[slot];
+
+	rte_seqcount_write_begin(&c->seq);
+	if (v)
+		c->v = *v;
+	c->hp_family = v && is_hairpin_key(dp, k) ? k->family : 0;
+	c->hp_peer_port = k->peer_port;
+	c->hp_alloc_port = k->alloc_port;
+	rte_seqcount_write_end(&c->seq);
+}
+
+/*
+ * Peer entry k (at slot) has come: the channels whose hairpins it completes learn its slot.
+ * They are found through their own bindings' peer entries (the engine writes both entries of
+ * a binding, at one slot), whose key is the hairpin's reversed, from the public or the bind
+ * address. A channel entry written alone is not found: its hairpins are looked up.
+ */
+static void
+hairpins_to(struct dp *dp, const struct tp_peer_key *k, uint32_t slot)
+{
+	struct tp_peer_key rev = *k;
+	struct tp_peer_key want;
+	void *v;
+
+	rev.peer_port = k->alloc_port;
+	rev.alloc_port = k->peer_port;
+	for (int pub = 1; pub >= 0; pub--) {
+		if (k->family == TP_CORE_FAM_V4)
+			tp_ip_to16(rev.peer_ip, pub ? dp->core.public4 : dp->core.bind4,
+				   TP_CORE_FAM_V4);
+		else
+			memcpy(rev.peer_ip, pub ? dp->core.public6 : dp->core.bind6, 16);
+		if (rte_hash_lookup_data(dp->peers, &rev, &v) < 0)
+			continue;
+
+		struct dp_chan_cell *c = &dp->chan_vals[((const struct tp_peer_val *)v)->counter];
+
+		if (hairpin_key(dp, &c->v, &want) && memcmp(&want, k, sizeof(want)) == 0)
+			__atomic_store_n(&c->hairpin, slot, __ATOMIC_RELEASE);
+	}
+}
+
 /* A value into its slot's place in the array, and its key pointing there. */
 int
 dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v)
 {
+	struct dp_chan_cell *c;
+	struct tp_peer_key hk;
+	void *far;
+
 	if (v->counter == 0 || v->counter > dp->max_bindings)
 		return -EINVAL;
-	dp->chan_vals[v->counter] = *v;
-	return rte_hash_add_key_data(dp->chans, k, &dp->chan_vals[v->counter]);
+	c = &dp->chan_vals[v->counter];
+	c->v = *v;
+	c->hairpin = 0;
+	if (hairpin_key(dp, v, &hk) && rte_hash_lookup_data(dp->peers, &hk, &far) >= 0)
+		c->hairpin = ((const struct tp_peer_val *)far)->counter;
+	return rte_hash_add_key_data(dp->chans, k, &c->v);
 }
 
 int
 dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v)
 {
+	void *old;
+	int ret;
+
 	if (v->counter == 0 || v->counter > dp->max_bindings)
 		return -EINVAL;
-	dp->peer_vals[v->counter] = *v;
-	return rte_hash_add_key_data(dp->peers, k, &dp->peer_vals[v->counter]);
+	/* A value replaced under its key: the old cell is no hairpin's way any more. */
+	if (rte_hash_lookup_data(dp->peers, k, &old) >= 0 &&
+	    ((const struct tp_peer_val *)old)->counter != v->counter)
+		peer_cell_write(dp, ((const struct tp_peer_val *)old)->counter, k, NULL);
+	peer_cell_write(dp, v->counter, k, v);
+	ret = rte_hash_add_key_data(dp->peers, k, &dp->peer_vals[v->counter].v);
+	if (ret >= 0 && is_hairpin_key(dp, k))
+		hairpins_to(dp, k, v->counter);
+	return ret;
 }
 
 /*
@@ -238,6 +340,11 @@ dp_table_put(struct dp *dp, const struct tp_chan_key *ck, const struct tp_chan_v
 void
 dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk)
 {
+	void *v;
+
+	/* A hairpin's shortcut to this peer entry ends before the entry does. */
+	if (rte_hash_lookup_data(dp->peers, pk, &v) >= 0)
+		peer_cell_write(dp, ((const struct tp_peer_val *)v)->counter, pk, NULL);
 	/* Into the tables' RCU defer queues: their key slots are reused after a grace period. */
 	rte_hash_del_key(dp->chans, ck);
 	rte_hash_del_key(dp->peers, pk);

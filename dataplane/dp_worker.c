@@ -193,14 +193,35 @@ finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step s
 }
 
 /*
+ * The far end of hairpin p without a lookup: the peer cell at slot, if it still holds the
+ * entry under p's key, read under its sequence count (see struct dp_peer_cell); its value
+ * into *out. False: look the key up.
+ */
+static inline bool
+hairpin_take(const struct dp *dp, const struct tp_pkt *p, uint32_t slot, struct tp_peer_val *out)
+{
+	const struct dp_peer_cell *c = &dp->peer_vals[slot];
+	uint32_t sn = rte_seqcount_read_begin(&c->seq);
+
+	if (c->hp_family != p->pkey.family || c->hp_peer_port != p->pkey.peer_port ||
+	    c->hp_alloc_port != p->pkey.alloc_port)
+		return false;
+	*out = c->v;
+	return !rte_seqcount_read_retry(&c->seq, sn);
+}
+
+/*
  * One table's lookups for every frame of the burst waiting at step `at`, at once:
  * rte_hash_lookup_bulk_data pipelines the bucket and key fetches, and the values are
- * prefetched together before any is read.
+ * prefetched together before any is read. A channel that makes a hairpin may name its far
+ * end's peer cell (way[i], prefetched at once); at the peer step, such frames take that cell
+ * if it is still theirs, and only the others are looked up.
  */
 static inline void
 lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp_pkt *p,
-       enum tp_step *step, uint16_t n)
+       enum tp_step *step, uint32_t *way, uint16_t n)
 {
+	const struct dp *dp = w->dp;
 	const void *keys[DP_BURST];
 	void *vals[DP_BURST];
 	uint16_t idx[DP_BURST];
@@ -210,6 +231,14 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 	for (uint16_t i = 0; i < n; i++) {
 		if (step[i] != at)
 			continue;
+		if (way[i]) {
+			struct tp_peer_val far;
+
+			if (hairpin_take(dp, &p[i], way[i], &far)) {
+				step[i] = tp_on_peer(&p[i], &dp->core, &far);
+				continue;
+			}
+		}
 		idx[k] = i;
 		keys[k++] = at == TP_STEP_LOOKUP_CHAN ? (const void *)&p[i].ckey
 						      : (const void *)&p[i].pkey;
@@ -224,8 +253,15 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 		void *v = hits >> j & 1 ? vals[j] : NULL;
 		uint16_t i = idx[j];
 
-		step[i] = at == TP_STEP_LOOKUP_CHAN ? tp_on_chan(&p[i], &w->dp->core, v)
-						    : tp_on_peer(&p[i], &w->dp->core, v);
+		if (at == TP_STEP_LOOKUP_PEER) {
+			step[i] = tp_on_peer(&p[i], &dp->core, v);
+			continue;
+		}
+		step[i] = tp_on_chan(&p[i], &dp->core, v);
+		if (step[i] == TP_STEP_LOOKUP_PEER &&
+		    (way[i] = __atomic_load_n(&((const struct dp_chan_cell *)v)->hairpin,
+					      __ATOMIC_RELAXED)))
+			rte_prefetch0(&dp->peer_vals[way[i]]);
 	}
 }
 
@@ -240,14 +276,16 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 	struct dp *dp = w->dp;
 	struct tp_pkt p[DP_BURST];
 	enum tp_step step[DP_BURST];
+	uint32_t way[DP_BURST];
 
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(ms[i + 1], void *));
 		step[i] = classify(w, &ms[i], &p[i]);
+		way[i] = 0;
 	}
-	lookup(w, dp->chans, TP_STEP_LOOKUP_CHAN, p, step, n);
-	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, n);
+	lookup(w, dp->chans, TP_STEP_LOOKUP_CHAN, p, step, way, n);
+	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, way, n);
 	for (uint16_t i = 0; i < n; i++) {
 		if (step[i] != TP_STEP_REWRITE)
 			continue;

@@ -16,6 +16,8 @@
  */
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -33,6 +35,7 @@
 
 #include "dp.h"
 #include "tp_vectors.h"
+#include "vector_runner.h"
 
 namespace
 {
@@ -96,11 +99,13 @@ load(const tp_vector &v)
 	/* Without a static MAC the worker asks the neighbour table, which holds nothing here. */
 	cfg.dpdk.nexthop_mac.set = !v.next_hop_unresolved;
 	memcpy(cfg.dpdk.nexthop_mac.addr, v.next_hop_mac, 6);
-	/* Channel and peer entries go in pairs; a vector may hold either alone. */
-	for (unsigned i = 0; i < v.nchans; i++)
-		ASSERT_GE(dp_table_put_chan(plane, &v.chans[i].key, &v.chans[i].val), 0);
+	/* Channel and peer entries go in pairs; a vector may hold either alone. Peer entries
+	 * first: a hairpin's channel then finds its far end as it is written, and the worker
+	 * takes that way (HairpinWayIsTakenOnlyWhileItHolds covers the lookup too). */
 	for (unsigned i = 0; i < v.npeers; i++)
 		ASSERT_GE(dp_table_put_peer(plane, &v.peers[i].key, &v.peers[i].val), 0);
+	for (unsigned i = 0; i < v.nchans; i++)
+		ASSERT_GE(dp_table_put_chan(plane, &v.chans[i].key, &v.chans[i].val), 0);
 	loaded = &v;
 }
 
@@ -246,6 +251,198 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 	}
 	/* Every slot back, once the worker has moved on. */
 	EXPECT_EQ(dp_slots_reclaim(plane, 5000, true), nfree);
+}
+
+/* An address in tp_addr form from the tables' 16-byte form and a port in network order. */
+tp_addr
+from16(const uint8_t ip[16], uint16_t port_be)
+{
+	tp_addr a = {};
+
+	if (tp_ip16_family(ip) == TP_CORE_FAM_V4) {
+		a.family = TP_FAM_V4;
+		memcpy(a.ip, ip + 12, 4);
+	} else {
+		a.family = TP_FAM_V6;
+		memcpy(a.ip, ip, 16);
+	}
+	a.port = ntohs(port_be);
+	return a;
+}
+
+/* v's input through the worker: what the port sent (*relayed) or the control thread got. */
+std::vector<uint8_t>
+send_one(const tp_vector &v, bool *relayed)
+{
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+	rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	*relayed = false;
+	EXPECT_NE(m, nullptr);
+	if (!m)
+		return {};
+	memcpy(rte_pktmbuf_append(m, (uint16_t)v.in_len), v.in, v.in_len);
+	EXPECT_EQ(rte_ring_enqueue(rx_ring, m), 0);
+	while (std::chrono::steady_clock::now() < deadline) {
+		rte_ring *r = rte_ring_count(tx_ring)	    ? tx_ring
+			      : rte_ring_count(plane->punt) ? plane->punt
+							    : nullptr;
+		bool got;
+
+		if (r) {
+			*relayed = r == tx_ring;
+			return take(r, &got);
+		}
+		std::this_thread::sleep_for(std::chrono::microseconds(50));
+	}
+	ADD_FAILURE() << "the frame went nowhere";
+	return {};
+}
+
+uint32_t
+peer_slot(const tp_peer_key &k)
+{
+	void *v;
+
+	return rte_hash_lookup_data(plane->peers, &k, &v) >= 0
+		       ? static_cast<tp_peer_val *>(v)->counter
+		       : 0;
+}
+
+/*
+ * A hairpin's way to its far end's peer cell (struct dp_chan_cell): set whichever of the two
+ * bindings comes first, moved when the far end's binding comes back at another slot, and
+ * taken only while the cell holds the entry under the hairpin's own key. Whatever the way
+ * says, the frame goes where the tables say, and counts on the far end's slot.
+ */
+TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
+{
+	const tp_vector *v = tp_vec_by_name("cd4-to-cd4");
+
+	ASSERT_NE(v, nullptr);
+	ASSERT_EQ(v->nchans, 1u);
+	ASSERT_EQ(v->npeers, 1u);
+	load(*v);
+	/* The vector's entries out; the same two bindings in, as the engine writes them. */
+	tp_peer_key none_p = {};
+	tp_chan_key none_c = {};
+	dp_table_remove(plane, &v->chans[0].key, &none_p);
+	dp_table_remove(plane, &none_c, &v->peers[0].key);
+	loaded = nullptr;
+
+	const tp_vec_chan &ac = v->chans[0]; /* A's channel toward B's relayed address */
+	const tp_vec_peer &bp = v->peers[0]; /* B's peer entry for A's relayed address */
+	tp_fp_channel a = { from16(ac.key.client_ip, ac.key.client_port),
+			    {},
+			    from16(ac.val.peer_ip, ac.val.peer_port),
+			    ntohs(ac.key.channel),
+			    1 };
+	tp_fp_channel b = { from16(bp.val.client_ip, bp.val.client_port),
+			    {},
+			    from16(bp.key.peer_ip, bp.key.peer_port),
+			    ntohs(bp.val.channel),
+			    2 };
+	/* Each relayed address: the relay's own, as the other's peer is, at its allocation port. */
+	a.relay = a.peer;
+	a.relay.port = ntohs(ac.val.alloc_port);
+	b.relay = b.peer;
+	b.relay.port = ntohs(bp.key.alloc_port);
+	std::vector<uint8_t> want(v->out, v->out + v->out_len);
+	bool relayed;
+	void *cv;
+
+	auto way = [&]() {
+		EXPECT_GE(rte_hash_lookup_data(plane->chans, &ac.key, &cv), 0);
+		return __atomic_load_n(&static_cast<dp_chan_cell *>(cv)->hairpin, __ATOMIC_RELAXED);
+	};
+
+	/* B first, then A: A's channel finds B's entry as it is written. */
+	ASSERT_EQ(dp_ops.chan_add(plane, &b), 0);
+	ASSERT_EQ(dp_ops.chan_add(plane, &a), 0);
+	uint32_t b_slot = peer_slot(bp.key);
+	ASSERT_NE(b_slot, 0u);
+	EXPECT_EQ(way(), b_slot);
+	uint64_t before = binding_count(b_slot, TP_DIR_TO_CLIENT);
+	EXPECT_EQ(send_one(*v, &relayed), want);
+	EXPECT_TRUE(relayed);
+	EXPECT_EQ(binding_count(b_slot, TP_DIR_TO_CLIENT), before + 1);
+
+	/* B gone: the way no longer holds; the engine hears of the frame, as without it. */
+	dp_ops.chan_del(plane, &b);
+	EXPECT_EQ(way(), b_slot) << "the way stays; the cell says it is no longer B's";
+	EXPECT_EQ(send_one(*v, &relayed), std::vector<uint8_t>(v->in, v->in + v->in_len));
+	EXPECT_FALSE(relayed) << "relayed to a binding that has left";
+
+	/* B back at another slot (the old one is still in its grace period): A's way moves. */
+	ASSERT_EQ(dp_ops.chan_add(plane, &b), 0);
+	uint32_t b_again = peer_slot(bp.key);
+	ASSERT_NE(b_again, 0u);
+	ASSERT_NE(b_again, b_slot);
+	EXPECT_EQ(way(), b_again);
+	EXPECT_EQ(send_one(*v, &relayed), want);
+	EXPECT_TRUE(relayed);
+	EXPECT_EQ(binding_count(b_again, TP_DIR_TO_CLIENT), 1u);
+
+	/* A way to a cell under another key (A's own peer entry: a hairpin's key, reversed) is
+	 * not taken: the frame still reaches B, by lookup. */
+	tp_peer_key a_rev = bp.key;
+	a_rev.peer_port = bp.key.alloc_port;
+	a_rev.alloc_port = bp.key.peer_port;
+	uint32_t a_slot = peer_slot(a_rev);
+	ASSERT_NE(a_slot, 0u);
+	__atomic_store_n(&static_cast<dp_chan_cell *>(cv)->hairpin, a_slot, __ATOMIC_RELEASE);
+	EXPECT_EQ(send_one(*v, &relayed), want);
+	EXPECT_TRUE(relayed);
+	EXPECT_EQ(binding_count(b_again, TP_DIR_TO_CLIENT), 2u);
+
+	/* B leaving and coming back while frames stream through the worker: every frame comes
+	 * out whole and as the tables say, or reaches the engine as it came; none is lost. */
+	const unsigned rounds = 200, per_round = 16;
+	unsigned sent = 0, out = 0, punted = 0, wrong = 0;
+	auto drain = [&]() {
+		for (rte_mbuf *m; rte_ring_dequeue(tx_ring, (void **)&m) == 0; out++) {
+			wrong += rte_pktmbuf_data_len(m) != want.size() ||
+				 memcmp(rte_pktmbuf_mtod(m, uint8_t *), want.data(), want.size()) !=
+					 0;
+			rte_pktmbuf_free(m);
+		}
+		for (rte_mbuf *m; rte_ring_dequeue(plane->punt, (void **)&m) == 0; punted++)
+			rte_pktmbuf_free(m);
+	};
+	for (unsigned r = 0; r < rounds; r++) {
+		for (unsigned i = 0; i < per_round; i++) {
+			rte_mbuf *m = rte_pktmbuf_alloc(pool);
+			ASSERT_NE(m, nullptr);
+			memcpy(rte_pktmbuf_append(m, (uint16_t)v->in_len), v->in, v->in_len);
+			if (rte_ring_enqueue(rx_ring, m) != 0) {
+				rte_pktmbuf_free(m);
+				break;
+			}
+			sent++;
+		}
+		if (r % 2 == 0) {
+			dp_ops.chan_del(plane, &b);
+		} else {
+			int ret = dp_ops.chan_add(plane, &b);
+			if (ret == -ENOSPC) {
+				ASSERT_GT(dp_slots_reclaim(plane, 5000, false), 0u);
+				ret = dp_ops.chan_add(plane, &b);
+			}
+			ASSERT_EQ(ret, 0);
+		}
+		drain();
+	}
+	for (int i = 0; i < 1000 && out + punted < sent; i++) {
+		std::this_thread::sleep_for(std::chrono::milliseconds(1));
+		drain();
+	}
+	EXPECT_EQ(out + punted, sent);
+	EXPECT_EQ(wrong, 0u);
+	EXPECT_GT(out, 0u);
+	EXPECT_GT(punted, 0u);
+
+	dp_ops.chan_del(plane, &a);
+	dp_ops.chan_del(plane, &b);
 }
 
 } // namespace
