@@ -62,7 +62,11 @@ struct dp_binding_stat {
 /*
  * A binding's values, each in a cell of its slot's place in an array aligned to the cell: a
  * value never straddles two cache lines (at their own 28 and 24 bytes, four in ten channel
- * values and one in four peer values would, and cost a second miss to read).
+ * values and one in four peer values would, and cost a second miss to read). Beside the
+ * value, the IPv6 flow label of what the worker sends for it, which depends on the binding
+ * alone: worked out once here, not per frame (nine dependent multiplies). A channel's cell
+ * holds either that label or, for a hairpin (whose output is the far end's), the way below:
+ * 32 bytes, as a footprint of 64 cost more misses at a million bindings than it saved.
  *
  * A hairpin's second lookup (the receiving allocation's peer entry, under the key
  * tp_on_chan() makes) is skipped where the control thread has found that entry already:
@@ -73,17 +77,21 @@ struct dp_binding_stat {
  */
 struct dp_chan_cell {
 	struct tp_chan_val v;
-	uint32_t hairpin; /* the peer cell of this hairpin's far end; 0: look it up */
+	union {
+		uint32_t hairpin;    /* a hairpin's: its far end's peer cell; 0: look it up */
+		uint32_t flow_label; /* any other's, to IPv6: the output's label; 0: none */
+	};
 } __rte_aligned(32);
 
 struct dp_peer_cell {
 	struct tp_peer_val v;
-	rte_seqcount_t seq;		     /* odd while the control thread rewrites the cell */
+	uint32_t flow_label; /* to an IPv6 client: the output's (tp_flow_label); 0: none */
+	rte_seqcount_t seq;  /* odd while the control thread rewrites the cell */
 	tp_be16 hp_peer_port, hp_alloc_port; /* its key, where the key is a hairpin's */
 	uint8_t hp_family;		     /* that key's family; 0: none */
 } __rte_aligned(64);
 
-static_assert(sizeof(struct dp_chan_cell) == 32, "one channel cell, 32 bytes");
+static_assert(sizeof(struct dp_chan_cell) == 32, "one channel cell, half a cache line");
 static_assert(sizeof(struct dp_peer_cell) == 64, "one peer cell, a cache line");
 
 struct dp;

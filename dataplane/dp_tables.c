@@ -8,10 +8,10 @@
  * A binding's two values live in arrays indexed by its slot (the same index as its counters),
  * in hugepage memory beside the tables, and the keys point at them: no allocation per
  * binding, no page walks on the way; each in a cell of its own cache line or half-line (see
- * struct dp_chan_cell), where a hairpin's channel also keeps the way to its far end. A deleted binding's slot goes into an RCU defer queue
- * after both its entries left the tables, and back to the free list once every worker has
- * reported a quiescent state since: by then none holds either value or adds to the slot's
- * counters. Neighbours need no values: a MAC fits in the data pointer.
+ * struct dp_chan_cell), where a hairpin's channel also keeps the way to its far end. A deleted
+ * binding's slot goes into an RCU defer queue after both its entries left the tables, and back to
+ * the free list once every worker has reported a quiescent state since: by then none holds either
+ * value or adds to the slot's counters. Neighbours need no values: a MAC fits in the data pointer.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -221,8 +221,14 @@ peer_cell_write(struct dp *dp, uint32_t slot, const struct tp_peer_key *k,
 	struct dp_peer_cell *c = &dp->peer_vals[slot];
 
 	rte_seqcount_write_begin(&c->seq);
-	if (v)
+	if (v) {
 		c->v = *v;
+		/* What tp_on_peer() sends: ChannelData from the listen address and port. */
+		c->flow_label = tp_ip16_family(v->client_ip) == TP_CORE_FAM_V6
+					? tp_flow_label(dp->core.bind6, v->client_ip,
+							dp->core.listen_port, v->client_port)
+					: 0;
+	}
 	c->hp_family = v && is_hairpin_key(dp, k) ? k->family : 0;
 	c->hp_peer_port = k->peer_port;
 	c->hp_alloc_port = k->alloc_port;
@@ -272,9 +278,15 @@ dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_ch
 		return -EINVAL;
 	c = &dp->chan_vals[v->counter];
 	c->v = *v;
-	c->hairpin = 0;
-	if (hairpin_key(dp, v, &hk) && rte_hash_lookup_data(dp->peers, &hk, &far) >= 0)
-		c->hairpin = ((const struct tp_peer_val *)far)->counter;
+	c->flow_label = 0; /* and no way: the same word */
+	if (hairpin_key(dp, v, &hk)) {
+		if (rte_hash_lookup_data(dp->peers, &hk, &far) >= 0)
+			c->hairpin = ((const struct tp_peer_val *)far)->counter;
+	} else if (v->family == TP_CORE_FAM_V6) {
+		/* What tp_on_chan() sends: from the bind address and the allocation's port. */
+		c->flow_label =
+			tp_flow_label(dp->core.bind6, v->peer_ip, v->alloc_port, v->peer_port);
+	}
 	return rte_hash_add_key_data(dp->chans, k, &c->v);
 }
 

@@ -198,7 +198,8 @@ finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step s
  * into *out. False: look the key up.
  */
 static inline bool
-hairpin_take(const struct dp *dp, const struct tp_pkt *p, uint32_t slot, struct tp_peer_val *out)
+hairpin_take(const struct dp *dp, const struct tp_pkt *p, uint32_t slot, struct tp_peer_val *out,
+	     uint32_t *flow_label)
 {
 	const struct dp_peer_cell *c = &dp->peer_vals[slot];
 	uint32_t sn = rte_seqcount_read_begin(&c->seq);
@@ -207,6 +208,7 @@ hairpin_take(const struct dp *dp, const struct tp_pkt *p, uint32_t slot, struct 
 	    c->hp_alloc_port != p->pkey.alloc_port)
 		return false;
 	*out = c->v;
+	*flow_label = c->flow_label;
 	return !rte_seqcount_read_retry(&c->seq, sn);
 }
 
@@ -233,9 +235,11 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 			continue;
 		if (way[i]) {
 			struct tp_peer_val far;
+			uint32_t label;
 
-			if (hairpin_take(dp, &p[i], way[i], &far)) {
+			if (hairpin_take(dp, &p[i], way[i], &far, &label)) {
 				step[i] = tp_on_peer(&p[i], &dp->core, &far);
+				p[i].flow_label = label;
 				continue;
 			}
 		}
@@ -253,11 +257,16 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 		void *v = hits >> j & 1 ? vals[j] : NULL;
 		uint16_t i = idx[j];
 
+		/* The values sit at the start of their cells, with the flow label beside. */
 		if (at == TP_STEP_LOOKUP_PEER) {
 			step[i] = tp_on_peer(&p[i], &dp->core, v);
+			if (step[i] == TP_STEP_REWRITE)
+				p[i].flow_label = ((const struct dp_peer_cell *)v)->flow_label;
 			continue;
 		}
 		step[i] = tp_on_chan(&p[i], &dp->core, v);
+		if (step[i] == TP_STEP_REWRITE)
+			p[i].flow_label = ((const struct dp_chan_cell *)v)->flow_label;
 		if (step[i] == TP_STEP_LOOKUP_PEER &&
 		    (way[i] = __atomic_load_n(&((const struct dp_chan_cell *)v)->hairpin,
 					      __ATOMIC_RELAXED)))

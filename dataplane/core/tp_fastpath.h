@@ -79,6 +79,7 @@ struct tp_pkt {
 	tp_be16 out_sport, out_dport, out_channel;
 	tp_u32 counter;	   /* the binding whose counters this frame adds to */
 	tp_u32 counter_in; /* hairpin: the receiving binding as well */
+	tp_u32 flow_label; /* IPv6 out: the label, where the dataplane keeps it; 0: computed */
 };
 
 TP_CORE_INLINE tp_u16

@@ -173,7 +173,9 @@ TP_CORE_INLINE void
 tp_emit_ipv6(const struct tp_pkt *p, tp_u8 *l3)
 {
 	struct tp_ipv6_hdr *ip = (struct tp_ipv6_hdr *)l3;
-	tp_u32 flow = tp_flow_label(p->out_src, p->out_dst, p->out_sport, p->out_dport);
+	tp_u32 flow = p->flow_label
+			      ? p->flow_label
+			      : tp_flow_label(p->out_src, p->out_dst, p->out_sport, p->out_dport);
 
 	ip->vtc_flow[0] = (tp_u8)(0x60 | p->tos >> 4);
 	ip->vtc_flow[1] = (tp_u8)(p->tos << 4 | flow >> 16);
