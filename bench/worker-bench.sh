@@ -15,12 +15,14 @@
 # usage: bench/worker-bench.sh BUILD_DIR [FRAMES] [BINDINGS] [CASES]
 #   FRAMES timed per case and count (2000000); BINDINGS, a space-separated list of totals
 #   (1000 100000 1000000), shared evenly by the cases; CASES, comma-separated names (all
-#   twelve). ROUNDS (3). LCORES (0,1): worker_bench runs on the first.
+#   twelve). ROUNDS (3). LCORES (0,1): worker_bench runs on the first. RESOLVE=1: next hops
+#   from the neighbour table (a gateway, as without dpdk.nexthop-mac), not a static MAC.
 #   (root; bounded: every run under `timeout`)
 set -euo pipefail
 build=$(cd "$1" && pwd)
 frames=${2:-2000000} binding_list=${3:-1000 100000 1000000} cases=${4:-all}
-rounds=${ROUNDS:-3} lcores=${LCORES:-0,1}
+rounds=${ROUNDS:-3} lcores=${LCORES:-0,1} resolve=()
+[ "${RESOLVE:-0}" = 0 ] || resolve=(--resolve)
 bench=$build/bench/worker_bench
 # shellcheck source=bench/dpdk-lib.sh
 . "$(dirname "$0")/dpdk-lib.sh"
@@ -50,7 +52,7 @@ for r in $(seq "$rounds"); do
 		# shellcheck disable=SC2046
 		timeout $((120 + b / 5000)) "$bench" -l "$lcores" $(mem_args "$(mem_for "$b")") \
 			--no-pci --no-shconf --no-telemetry --file-prefix "tpb-wb-$$" \
-			--log-level='*:error' -- "$(per_case "$b")" "$frames" "$cases" |
+			--log-level='*:error' -- "${resolve[@]}" "$(per_case "$b")" "$frames" "$cases" |
 			tee "$work/wb.$b.$r.out"
 	done
 done

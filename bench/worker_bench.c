@@ -19,8 +19,10 @@
  * Every frame must come out relayed, under the case's reason; one in 16 is checked for the
  * binding's ports and channel. Any other outcome fails the run (exit 1).
  *
- * usage: worker_bench [EAL options] -- BINDINGS FRAMES [CASE,...]
- *        BINDINGS per case; FRAMES timed per case; CASE names (all twelve by default).
+ * usage: worker_bench [EAL options] -- [--resolve] BINDINGS FRAMES [CASE,...]
+ *        BINDINGS per case; FRAMES timed per case; CASE names (all twelve by default);
+ *        --resolve: every next hop a gateway in the neighbour table (as a relay without
+ *        dpdk.nexthop-mac runs), instead of a static next-hop MAC.
  *        EAL: two lcores (-l 0,1: dp_new wants a worker; this thread plays it), and
  *        --no-shconf --no-telemetry (no shared files, no socket: the run directory is
  *        left empty, and removed at the end).
@@ -385,13 +387,21 @@ main(int argc, char **argv)
 	}
 	argc -= eal;
 	argv += eal;
+	/* --resolve: next hops from the neighbour table, as without dpdk.nexthop-mac. */
+	bool resolve = argc > 1 && strcmp(argv[1], "--resolve") == 0;
+
+	if (resolve) {
+		argc--;
+		argv++;
+	}
 	snprintf(all, sizeof(all), "%s", tp_vec_cases[0]);
 	for (unsigned c = 1; c < TP_VEC_NCASES; c++)
 		snprintf(all + strlen(all), sizeof(all) - strlen(all), ",%s", tp_vec_cases[c]);
 	if (argc < 3 || argc > 4 || (nbind = (uint32_t)strtoul(argv[1], NULL, 10)) == 0 ||
 	    nbind > MAX_PER_CASE || (frames = strtoull(argv[2], NULL, 10)) < BURST) {
 		fprintf(stderr,
-			"usage: worker_bench [EAL options] -- BINDINGS FRAMES [CASE,...]\n"
+			"usage: worker_bench [EAL options] -- [--resolve] BINDINGS FRAMES "
+			"[CASE,...]\n"
 			"  BINDINGS per case (1 to %u), FRAMES timed per case (32 or more)\n",
 			MAX_PER_CASE);
 		return 2;
@@ -416,8 +426,17 @@ main(int argc, char **argv)
 		return 2;
 	}
 	cfg.dpdk.max_bindings = slots;
-	cfg.dpdk.nexthop_mac.set = true;
-	memcpy(cfg.dpdk.nexthop_mac.addr, tp_vectors[0].next_hop_mac, 6);
+	if (resolve) {
+		/* Every peer and client of the vectors is off-link: behind a gateway. */
+		cfg.dpdk.prefix_len[0] = 24;
+		cfg.dpdk.prefix_len[1] = 64;
+		if (tp_addr_parse_ip(&cfg.dpdk.gateway[0], "192.0.2.254") < 0 ||
+		    tp_addr_parse_ip(&cfg.dpdk.gateway[1], "2001:db8::fe") < 0)
+			return 2;
+	} else {
+		cfg.dpdk.nexthop_mac.set = true;
+		memcpy(cfg.dpdk.nexthop_mac.addr, tp_vectors[0].next_hop_mac, 6);
+	}
 
 	pool = rte_pktmbuf_pool_create("wb_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       (int)rte_socket_id());
@@ -442,6 +461,15 @@ main(int argc, char **argv)
 	}
 	dp->pool = pool;
 	memcpy(dp->mac.addr_bytes, tp_vectors[0].relay_mac, 6);
+	for (int f = 0; resolve && f < 2; f++) {
+		struct rte_ether_addr mac;
+		uint8_t ip16[16];
+
+		memcpy(mac.addr_bytes, tp_vectors[0].next_hop_mac, 6);
+		tp_ip_to16(ip16, cfg.dpdk.gateway[f].ip, f ? TP_CORE_FAM_V6 : TP_CORE_FAM_V4);
+		if (dp_neigh_set(dp, ip16, &mac) < 0)
+			return 1;
+	}
 
 	struct dp_worker *w = dp->workers[0];
 	uint64_t t0 = rte_get_timer_cycles();

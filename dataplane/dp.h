@@ -43,6 +43,7 @@ extern "C" {
 #define DP_MBUF_CACHE	  256
 #define DP_PENDING_PER_NH 8 /* packets held per next hop while ARP/ND resolves it */
 #define DP_PENDING_NH	  64
+#define DP_NH_CACHE	  16 /* next hops a worker remembers (direct-mapped) */
 
 struct dp_reason_stat {
 	uint64_t packets, bytes;
@@ -94,6 +95,14 @@ struct dp_peer_cell {
 static_assert(sizeof(struct dp_chan_cell) == 32, "one channel cell, half a cache line");
 static_assert(sizeof(struct dp_peer_cell) == 64, "one peer cell, a cache line");
 
+/* A next hop's MAC as a worker last found it in the neighbour table, while the table is at
+ * generation gen (struct dp's neigh_gen): any change there, and the worker asks again. */
+struct dp_nh_entry {
+	uint8_t ip[16];
+	struct rte_ether_addr mac;
+	uint32_t gen;
+};
+
 struct dp;
 
 struct dp_worker {
@@ -109,6 +118,8 @@ struct dp_worker {
 	DP_WORKER_COUNTERS(X)
 #undef X
 	struct dp_binding_stat *bindings; /* [max_bindings + 1] */
+	uint32_t nh_gen;		  /* the neighbour table's generation, this burst */
+	struct dp_nh_entry nh[DP_NH_CACHE];
 } __rte_cache_aligned;
 
 /* A next hop being resolved: the packets waiting for it. */
@@ -155,6 +166,9 @@ struct dp {
 	 * while it is set clears it and writes wake_fd (dp_worker.c, wake_control). */
 	int wake_fd;
 	uint32_t ctl_asleep;
+	/* Bumped by the control thread after any neighbour's MAC changes (from 1: a worker's
+	 * zeroed next-hop cache holds nothing): every worker's cache starts over. */
+	uint32_t neigh_gen;
 	unsigned nworkers;
 	struct dp_worker *workers[DP_MAX_WORKERS];
 	volatile bool quit;

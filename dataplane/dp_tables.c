@@ -151,6 +151,7 @@ dp_tables_create(struct dp *dp)
 	dp->peers = table(dp, "peers", room, sizeof(struct tp_peer_key));
 	/* Two next hops per binding at most, and rarely more than a handful in practice. */
 	dp->neigh = table(dp, "neigh", 65536, 16);
+	dp->neigh_gen = 1;
 	return dp->chans && dp->peers && dp->neigh ? 0 : -1;
 }
 
@@ -366,10 +367,16 @@ int
 dp_neigh_set(struct dp *dp, const uint8_t ip16[16], const struct rte_ether_addr *mac)
 {
 	uintptr_t v = 0;
+	void *old;
+	int ret;
 
 	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	if (rte_hash_lookup_data(dp->neigh, ip16, &old) >= 0 && old == (void *)v)
+		return 0; /* refreshed, unchanged: the workers' caches still hold */
 	/* Lock-free mode replaces the data of an existing key atomically. */
-	return rte_hash_add_key_data(dp->neigh, ip16, (void *)v);
+	ret = rte_hash_add_key_data(dp->neigh, ip16, (void *)v);
+	__atomic_fetch_add(&dp->neigh_gen, 1, __ATOMIC_RELEASE);
+	return ret;
 }
 
 int

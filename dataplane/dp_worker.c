@@ -104,11 +104,18 @@ count_binding(struct dp_worker *w, uint32_t slot, int dir, uint32_t bytes)
 	}
 }
 
-/* The next hop's MAC: the configured one, or the neighbour table's; -1 when unresolved. */
+/*
+ * The next hop's MAC: the configured one, or the neighbour table's, through the worker's
+ * cache of the next hops it last used (most traffic goes to a gateway or a few); -1 when
+ * unresolved.
+ */
 static inline int
-next_hop_mac(const struct dp *dp, const struct tp_pkt *p, struct rte_ether_addr *mac)
+next_hop_mac(struct dp_worker *w, const struct tp_pkt *p, struct rte_ether_addr *mac)
 {
+	const struct dp *dp = w->dp;
+	struct dp_nh_entry *e;
 	uint8_t nh[16];
+	uint32_t k;
 
 	if (dp->cfg->dpdk.nexthop_mac.set) {
 		memcpy(mac->addr_bytes, dp->cfg->dpdk.nexthop_mac.addr, RTE_ETHER_ADDR_LEN);
@@ -116,7 +123,18 @@ next_hop_mac(const struct dp *dp, const struct tp_pkt *p, struct rte_ether_addr 
 	}
 	if (dp_next_hop_ip(dp, p->out_fam, p->out_dst, nh) < 0)
 		return -1;
-	return dp_neigh_get(dp, nh, mac);
+	memcpy(&k, nh + 12, 4);
+	e = &w->nh[(k * 0x9e3779b1u) >> 16 & (DP_NH_CACHE - 1)];
+	if (e->gen == w->nh_gen && memcmp(e->ip, nh, 16) == 0) {
+		*mac = e->mac;
+		return 0;
+	}
+	if (dp_neigh_get(dp, nh, mac) < 0)
+		return -1;
+	memcpy(e->ip, nh, 16);
+	e->mac = *mac;
+	e->gen = w->nh_gen;
+	return 0;
 }
 
 /* Parse a frame; multi-segment frames are made one first (or dropped, counted). */
@@ -155,7 +173,7 @@ finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step s
 	}
 
 	/* Whatever may still hand the frame on is decided before it changes. */
-	if (unlikely(next_hop_mac(dp, p, &nh_mac) < 0)) {
+	if (unlikely(next_hop_mac(w, p, &nh_mac) < 0)) {
 		punt(w, m, TP_R_NO_NEXT_HOP);
 		return;
 	}
@@ -287,6 +305,9 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 	enum tp_step step[DP_BURST];
 	uint32_t way[DP_BURST];
 
+	/* A neighbour changed since the last burst: the next hops cached before are stale. The
+	 * control thread writes the table before it bumps the generation. */
+	w->nh_gen = __atomic_load_n(&dp->neigh_gen, __ATOMIC_ACQUIRE);
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(ms[i + 1], void *));

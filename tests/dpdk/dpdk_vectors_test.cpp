@@ -445,6 +445,49 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 	dp_ops.chan_del(plane, &b);
 }
 
+/*
+ * Without a static next-hop MAC, the worker finds a next hop's MAC in the neighbour table
+ * and keeps it; when the control thread learns a new MAC for it, the next frame goes there.
+ */
+TEST(DpdkNeighbours, WorkerFollowsANeighboursNewMac)
+{
+	const tp_vector *v = tp_vec_by_name("cd4-to-udp4");
+	const rte_ether_addr mac1 = { { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x01 } };
+	const rte_ether_addr mac2 = { { 0x02, 0x00, 0x5e, 0x00, 0x00, 0x02 } };
+	uint8_t gw16[16];
+	bool relayed;
+
+	ASSERT_NE(v, nullptr);
+	load(*v);
+	/* The peer is off-link: behind a gateway on the relay's /24. */
+	const tp_cfg_mac was_mac = cfg.dpdk.nexthop_mac;
+	const tp_addr was_gw = cfg.dpdk.gateway[0];
+	const uint8_t was_len = cfg.dpdk.prefix_len[0];
+	cfg.dpdk.gateway[0] = addr("192.0.2.254", 0);
+	cfg.dpdk.prefix_len[0] = 24;
+	cfg.dpdk.nexthop_mac.set = false;
+	tp_ip_to16(gw16, cfg.dpdk.gateway[0].ip, TP_CORE_FAM_V4);
+
+	ASSERT_EQ(dp_neigh_set(plane, gw16, &mac1), 0);
+	for (int i = 0; i < 2; i++) { /* the second from the worker's cache */
+		auto out = send_one(*v, &relayed);
+		ASSERT_TRUE(relayed);
+		EXPECT_EQ(memcmp(out.data(), mac1.addr_bytes, 6), 0) << "frame " << i;
+	}
+	ASSERT_EQ(dp_neigh_set(plane, gw16, &mac2), 0);
+	auto out = send_one(*v, &relayed);
+	ASSERT_TRUE(relayed);
+	EXPECT_EQ(memcmp(out.data(), mac2.addr_bytes, 6), 0) << "still to the old MAC";
+	/* Apart from the MAC, the golden frame. */
+	EXPECT_EQ(std::vector<uint8_t>(out.begin() + 6, out.end()),
+		  std::vector<uint8_t>(v->out + 6, v->out + v->out_len));
+
+	rte_hash_del_key(plane->neigh, gw16);
+	cfg.dpdk.nexthop_mac = was_mac;
+	cfg.dpdk.gateway[0] = was_gw;
+	cfg.dpdk.prefix_len[0] = was_len;
+}
+
 } // namespace
 
 int
