@@ -6,7 +6,9 @@
 # bench/worker_bench.c) at each binding count, ROUNDS times, alternating counts, medians.
 # Prints worker_bench's own tables, then one: per case, TSC cycles per frame at each count,
 # the rate one worker core would reach at the largest count's cost, and that rate against
-# the smallest count's.
+# the smallest count's. With WORKERS, a second: at the largest count, the frames per second
+# that many workers reach at once on the same tables (each on a CPU of its own, the first
+# beside nothing but this script), against one worker.
 #
 # Hugepages (2 MB), as a relay appliance runs: enough for the largest count (about 300 bytes
 # a binding slot, two slots a hairpin binding), reserved here and given back at the end;
@@ -15,13 +17,14 @@
 # usage: bench/worker-bench.sh BUILD_DIR [FRAMES] [BINDINGS] [CASES]
 #   FRAMES timed per case and count (2000000); BINDINGS, a space-separated list of totals
 #   (1000 100000 1000000), shared evenly by the cases; CASES, comma-separated names (all
-#   twelve). ROUNDS (3). LCORES (0,1): worker_bench runs on the first. RESOLVE=1: next hops
-#   from the neighbour table (a gateway, as without dpdk.nexthop-mac), not a static MAC.
+#   twelve). ROUNDS (3). WORKERS: worker counts for the second table, a space-separated
+#   list up to nproc, or "all" for 1 to nproc ("1", the default: no second table). RESOLVE=1: next hops from the neighbour table
+#   (a gateway, as without dpdk.nexthop-mac), not a static MAC.
 #   (root; bounded: every run under `timeout`)
 set -euo pipefail
 build=$(cd "$1" && pwd)
 frames=${2:-2000000} binding_list=${3:-1000 100000 1000000} cases=${4:-all}
-rounds=${ROUNDS:-3} lcores=${LCORES:-0,1} resolve=()
+rounds=${ROUNDS:-3} worker_list=${WORKERS:-1} resolve=()
 [ "${RESOLVE:-0}" = 0 ] || resolve=(--resolve)
 bench=$build/bench/worker_bench
 # shellcheck source=bench/dpdk-lib.sh
@@ -46,15 +49,31 @@ if [ "${HUGE:-1}" != 0 ] && ! huge_reserve $((mem / 2 + 64)); then
 	exit 1
 fi
 
+[ "$worker_list" != all ] || worker_list=$(seq -s ' ' 1 "$(nproc)")
+for w in $worker_list; do
+	if [ "$w" -lt 1 ] || [ "$w" -gt "$(nproc)" ]; then
+		echo "worker-bench: WORKERS: 1 to $(nproc) (this machine's CPUs)" >&2
+		exit 2
+	fi
+done
+# EAL lcores for W workers: the main lcore runs worker 0 on CPU 0 (lcore 1, worker 0's own,
+# stays idle beside it); lcore k runs worker k-1 on CPU k-1.
+lcores_for() {
+	local l=0@0,1@0 k
+	for ((k = 2; k <= $1; k++)); do l=$l,$k@$((k - 1)); done
+	echo "$l"
+}
+one() { # BINDINGS WORKERS ROUND
+	echo "worker-bench: round $3 of $rounds: $1 bindings, $2 worker(s)" >&2
+	# shellcheck disable=SC2046
+	timeout $((120 + $1 / 5000)) "$bench" --lcores "$(lcores_for "$2")" \
+		$(mem_args "$(mem_for "$1")") --no-pci --no-shconf --no-telemetry \
+		--file-prefix "tpb-wb-$$" --log-level='*:error' -- "${resolve[@]}" \
+		"$(per_case "$1")" "$frames" "$cases" | tee "$work/wb.$1.$2.$3.out"
+}
 for r in $(seq "$rounds"); do
-	for b in $binding_list; do
-		echo "worker-bench: round $r of $rounds: $b bindings" >&2
-		# shellcheck disable=SC2046
-		timeout $((120 + b / 5000)) "$bench" -l "$lcores" $(mem_args "$(mem_for "$b")") \
-			--no-pci --no-shconf --no-telemetry --file-prefix "tpb-wb-$$" \
-			--log-level='*:error' -- "${resolve[@]}" "$(per_case "$b")" "$frames" "$cases" |
-			tee "$work/wb.$b.$r.out"
-	done
+	for b in $binding_list; do one "$b" 1 "$r"; done
+	for w in $worker_list; do [ "$w" = 1 ] || one "$largest" "$w" "$r"; done
 done
 
 echo
@@ -67,8 +86,8 @@ for b in $binding_list; do printf ' %s bindings |' "$b"; done
 printf ' Mpps at %s | against %s |\n|---|' "$largest" "${binding_list%% *}"
 for b in $binding_list; do printf -- '---:|'; done
 echo '---:|---:|'
-ghz=$(sed -n 's/.*TSC \([0-9.]*\) GHz.*/\1/p' "$work"/wb.*.1.out | head -1)
-for f in "$work"/wb.*.out; do
+ghz=$(sed -n 's/.*TSC \([0-9.]*\) GHz.*/\1/p' "$work"/wb.*.1.1.out | head -1)
+for f in "$work"/wb.*.1.*.out; do
 	b=${f#"$work"/wb.} b=${b%%.*}
 	awk -v b="$b" '$1 ~ /^c|^u/ && $2 ~ /^[0-9]+$/ { print $1, b, $3 }' "$f"
 done | awk -v list="$binding_list" -v ghz="$ghz" "$awk_lib"'
@@ -82,5 +101,32 @@ done | awk -v list="$binding_list" -v ghz="$ghz" "$awk_lib"'
 				row = row sprintf(" %.0f |", m[j])
 			}
 			printf "%s %.2f | %.2f |\n", row, ghz * 1000 / m[nb], m[1] / m[nb]
+		}
+	}'
+
+[ "$worker_list" != 1 ] || exit 0
+echo
+echo "Frames per second (Mpps, medians of $rounds rounds) of that many workers at once on the"
+echo "same tables, $largest bindings; against one worker."
+echo
+printf '| case |'
+for w in $worker_list; do printf ' %s worker(s) |' "$w"; done
+printf ' against 1 |\n|---|'
+for w in $worker_list; do printf -- '---:|'; done
+echo '---:|'
+for f in "$work/wb.$largest".*.out; do
+	w=${f#"$work/wb.$largest".} w=${w%%.*}
+	awk -v w="$w" '$1 ~ /^c|^u/ && $2 ~ /^[0-9]+$/ { print $1, w, $6 }' "$f"
+done | awk -v list="$worker_list" "$awk_lib"'
+	{ c[$1 " " $2] = c[$1 " " $2] " " $3; if (!($1 in seen)) { seen[$1]; order[++n] = $1 } }
+	END {
+		nw = split(list, ws, " ")
+		for (i = 1; i <= n; i++) {
+			row = "| " order[i] " |"
+			for (j = 1; j <= nw; j++) {
+				m[j] = median(c[order[i] " " ws[j]])
+				row = row sprintf(" %.2f |", m[j])
+			}
+			printf "%s %.2f |\n", row, m[nw] / median(c[order[i] " 1"])
 		}
 	}'

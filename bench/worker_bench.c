@@ -19,11 +19,17 @@
  * Every frame must come out relayed, under the case's reason; one in 16 is checked for the
  * binding's ports and channel. Any other outcome fails the run (exit 1).
  *
+ * With more lcores, more workers at once (dp_new makes one per lcore after the main one):
+ * worker 0 on this thread, the others on their lcores, each with its own TX queue, starting
+ * at its own place in the bindings, all in step case by case; their cycles are averaged and
+ * their frame rates summed. The tables are shared, as the workers of a relay share them.
+ *
  * usage: worker_bench [EAL options] -- [--resolve] BINDINGS FRAMES [CASE,...]
  *        BINDINGS per case; FRAMES timed per case; CASE names (all twelve by default);
  *        --resolve: every next hop a gateway in the neighbour table (as a relay without
  *        dpdk.nexthop-mac runs), instead of a static next-hop MAC.
- *        EAL: two lcores (-l 0,1: dp_new wants a worker; this thread plays it), and
+ *        EAL: two lcores or more (-l 0,1: dp_new wants a worker; this thread plays the
+ *        first, and the first worker lcore stays idle: --lcores 0@0,1@0,2@1 for two), and
  *        --no-shconf --no-telemetry (no shared files, no socket: the run directory is
  *        left empty, and removed at the end).
  */
@@ -75,12 +81,23 @@ struct bcase {
 	int cd_in, hairpin;
 	unsigned l4_in, l4_out; /* the UDP header's offset in the input and output frames */
 	enum tp_reason reason;
-	double cycles, port_cycles;
 };
 
-static struct rte_ring *rx_ring, *tx_ring;
+/* One worker's run: its dp_worker, its TX queue's ring, and what it measured. */
+struct wctx {
+	struct dp_worker *w;
+	struct rte_ring *tx;
+	uint32_t start; /* the first binding it sends for: the workers start spread out */
+	int status;
+	double cycles[TP_VEC_NCASES], port_cycles[TP_VEC_NCASES];
+};
+
 static struct rte_mempool *pool;
 static uint32_t nbind;
+static uint64_t frames;
+static struct bcase bcs[TP_VEC_NCASES];
+static unsigned ncases, nworkers;
+static uint32_t arrived; /* the workers' barrier: each timed run starts together */
 
 static void
 fields_of(const struct bcase *bc, uint32_t i, struct fields *f)
@@ -258,14 +275,15 @@ gcd(uint32_t a, uint32_t b)
 }
 
 /*
- * FRAMES frames of bc through the worker (port_only: straight to its TX), in bursts; the
+ * n frames of bc through the worker (port_only: straight to its TX), in bursts; the
  * median block's cycles per frame. Fails (-1) on any frame not relayed as it should be.
  */
 static int
-run(struct dp_worker *w, const struct bcase *bc, uint64_t frames, int port_only, double *out)
+run(struct wctx *wc, const struct bcase *bc, uint64_t n, int port_only, double *out)
 {
-	uint32_t stride = 2654435761u % nbind, at = 0;
-	uint64_t nbursts = (frames + BURST - 1) / BURST, nblocks = (nbursts + BLOCK - 1) / BLOCK;
+	struct dp_worker *w = wc->w;
+	uint32_t stride = 2654435761u % nbind, at = wc->start;
+	uint64_t nbursts = (n + BURST - 1) / BURST, nblocks = (nbursts + BLOCK - 1) / BLOCK;
 	double *blocks = calloc(nblocks, sizeof(*blocks));
 	struct rte_mbuf *ms[BURST], *outs[BURST];
 	uint32_t idx[BURST];
@@ -298,16 +316,16 @@ run(struct dp_worker *w, const struct bcase *bc, uint64_t frames, int port_only,
 			dp_worker_send(w);
 		cyc += rte_rdtsc() - t0;
 
-		unsigned n = rte_ring_dequeue_burst(tx_ring, (void **)outs, BURST, NULL);
+		unsigned got = rte_ring_dequeue_burst(wc->tx, (void **)outs, BURST, NULL);
 
-		if (n != BURST)
-			bad += BURST - n;
-		for (unsigned k = 0; k < n; k++)
+		if (got != BURST)
+			bad += BURST - got;
+		for (unsigned k = 0; k < got; k++)
 			if (!port_only && (idx[k] % CHECK_EV) == 0 && !check(bc, outs[k], idx[k]))
 				bad++;
 		/* What came out goes round again; anything lost is replaced. */
-		memcpy(ms, outs, n * sizeof(*ms));
-		if (n < BURST && rte_pktmbuf_alloc_bulk(pool, ms + n, BURST - n) != 0)
+		memcpy(ms, outs, got * sizeof(*ms));
+		if (got < BURST && rte_pktmbuf_alloc_bulk(pool, ms + got, BURST - got) != 0)
 			break;
 		if (++inblock == BLOCK || b + 1 == nbursts) {
 			blocks[nb++] = (double)cyc / (inblock * BURST);
@@ -365,20 +383,61 @@ pick_cases(char *list, struct bcase *bcs, unsigned *n)
 	return *n ? 0 : -1;
 }
 
-static uint64_t
-relayed(const struct dp_worker *w, enum tp_reason r)
+/* All workers here before any goes on (a spinning barrier: the workers have their cores). */
+static void
+barrier(unsigned round)
 {
-	return w->reasons[r].packets;
+	__atomic_add_fetch(&arrived, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&arrived, __ATOMIC_ACQUIRE) < round * nworkers)
+		rte_pause();
+}
+
+/* One worker through every case: a warm-up pass, then the timed runs, all in step. */
+static int
+worker_main(void *arg)
+{
+	struct wctx *wc = arg;
+	struct dp_worker *w = wc->w;
+	unsigned round = 0;
+
+	for (unsigned k = 0; k < ncases; k++) {
+		const struct bcase *bc = &bcs[k];
+		uint64_t before = w->reasons[bc->reason].packets;
+		uint64_t warm = RTE_MAX((uint64_t)nbind, (uint64_t)BURST);
+
+		/* A pass over the bindings first, so that every case starts from the same cache. */
+		if (run(wc, bc, warm, 0, &wc->cycles[k]) < 0)
+			wc->status = 1;
+		barrier(++round);
+		if (run(wc, bc, frames, 0, &wc->cycles[k]) < 0)
+			wc->status = 1;
+		barrier(++round);
+		if (run(wc, bc, frames, 1, &wc->port_cycles[k]) < 0)
+			wc->status = 1;
+
+		uint64_t n = w->reasons[bc->reason].packets - before;
+		uint64_t want =
+			(warm + BURST - 1) / BURST * BURST + (frames + BURST - 1) / BURST * BURST;
+
+		if (n != want || w->tx_dropped) {
+			fprintf(stderr,
+				"worker_bench: %s: worker %u: %" PRIu64 " of %" PRIu64
+				" counted as %s, %" PRIu64 " refused by TX\n",
+				bc->name, w->index, n, want, tp_reason_name(bc->reason),
+				w->tx_dropped);
+			wc->status = 1;
+		}
+	}
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct tp_config cfg;
+	static struct wctx wcs[DP_MAX_WORKERS];
+	static struct rte_ring *rx[DP_MAX_WORKERS], *tx[DP_MAX_WORKERS];
 	char err[256], all[256], *list = all;
-	struct bcase bcs[TP_VEC_NCASES];
-	unsigned ncases = 0;
-	uint64_t frames;
 	int eal = rte_eal_init(argc, argv), status = 0;
 
 	if (eal < 0) {
@@ -410,9 +469,12 @@ main(int argc, char **argv)
 		list = argv[3];
 	if (pick_cases(list, bcs, &ncases) < 0)
 		return 2;
-	if (rte_lcore_count() < 2) {
+	nworkers = rte_lcore_count() - 1;
+	if (nworkers < 1 || nworkers > DP_MAX_WORKERS) {
 		fprintf(stderr,
-			"worker_bench: name two lcores (-l 0,1): the tables want a worker\n");
+			"worker_bench: name 2 to %d lcores (-l 0,1): the main one and a "
+			"worker for each one after it\n",
+			DP_MAX_WORKERS + 1);
 		return 2;
 	}
 
@@ -438,21 +500,32 @@ main(int argc, char **argv)
 		memcpy(cfg.dpdk.nexthop_mac.addr, tp_vectors[0].next_hop_mac, 6);
 	}
 
-	pool = rte_pktmbuf_pool_create("wb_pool", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       (int)rte_socket_id());
-	rx_ring = rte_ring_create("wb_rx", 64, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx_ring = rte_ring_create("wb_tx", 64, (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
-	int p = rte_eth_from_rings("net_ring_wb", &rx_ring, 1, &tx_ring, 1,
-				   (unsigned)rte_socket_id());
+	pool = rte_pktmbuf_pool_create("wb_pool", 1024 * nworkers - 1, 64, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	for (unsigned k = 0; k < nworkers; k++) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "wb_rx%u", k);
+		rx[k] = rte_ring_create(name, 64, (int)rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "wb_tx%u", k);
+		tx[k] = rte_ring_create(name, 64, (int)rte_socket_id(),
+					RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!rx[k] || !tx[k])
+			pool = NULL;
+	}
+	int p = pool ? rte_eth_from_rings("net_ring_wb", rx, nworkers, tx, nworkers,
+					  (unsigned)rte_socket_id())
+		     : -1;
 	struct dp *dp = NULL;
 
-	if (!pool || !rx_ring || !tx_ring || p < 0) {
+	if (p < 0) {
 		fprintf(stderr, "worker_bench: cannot make the ring port: %s\n",
 			rte_strerror(rte_errno));
 		return 1;
 	}
 	if (!(dp = dp_new(&cfg, (uint16_t)p, &tp_vectors[0].cfg)) ||
-	    dp_port_init(&cfg, (uint16_t)p, 1, pool) < 0) {
+	    dp_port_init(&cfg, (uint16_t)p, nworkers, pool) < 0) {
 		fprintf(stderr,
 			"worker_bench: cannot set up the dataplane for %u bindings "
 			"(with --no-huge, raise -m)\n",
@@ -471,7 +544,6 @@ main(int argc, char **argv)
 			return 1;
 	}
 
-	struct dp_worker *w = dp->workers[0];
 	uint64_t t0 = rte_get_timer_cycles();
 	uint32_t slot = 0;
 
@@ -495,44 +567,44 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("%u bindings per case, %u entries in each table, loaded in %.2f s; TSC %.2f GHz; "
-	       "%" PRIu64 " frames per case, the median of blocks of %u\n",
-	       nbind, slots, secs, rte_get_tsc_hz() / 1e9, frames, BLOCK * BURST);
+	       "%" PRIu64 " frames per case and worker, the median of blocks of %u; %u worker%s\n",
+	       nbind, slots, secs, rte_get_tsc_hz() / 1e9, frames, BLOCK * BURST, nworkers,
+	       nworkers > 1 ? "s at once (cycles: their mean; Mpps: their sum)" : "");
 	printf("%-12s %9s %12s %12s %10s %12s\n", "case", "bindings", "cycles", "port cycles",
 	       "own", "Mpps");
-	for (unsigned k = 0; k < ncases; k++) {
-		struct bcase *bc = &bcs[k];
-		uint64_t before = relayed(w, bc->reason);
-		uint64_t warm = RTE_MAX((uint64_t)nbind, (uint64_t)BURST);
-
-		/* A pass over the bindings first, so that every case starts from the same cache. */
-		if (run(w, bc, warm, 0, &bc->cycles) < 0 ||
-		    run(w, bc, frames, 0, &bc->cycles) < 0 ||
-		    run(w, bc, frames, 1, &bc->port_cycles) < 0) {
-			status = 1;
-			continue;
+	/* Worker 0 on this thread, the others on the lcores dp_new gave them. */
+	for (unsigned k = 0; k < nworkers; k++) {
+		wcs[k] = (struct wctx){ .w = dp->workers[k],
+					.tx = tx[k],
+					.start = (uint32_t)((uint64_t)nbind * k / nworkers) };
+		if (k && rte_eal_remote_launch(worker_main, &wcs[k], dp->workers[k]->lcore_id)) {
+			fprintf(stderr, "worker_bench: cannot start worker %u\n", k);
+			return 1;
 		}
-		uint64_t n = relayed(w, bc->reason) - before;
-		uint64_t want =
-			(warm + BURST - 1) / BURST * BURST + (frames + BURST - 1) / BURST * BURST;
+	}
+	worker_main(&wcs[0]);
+	rte_eal_mp_wait_lcore();
+	for (unsigned k = 0; k < nworkers; k++)
+		status |= wcs[k].status;
+	for (unsigned c = 0; c < ncases && !status; c++) {
+		double cyc = 0, port = 0, mpps = 0;
 
-		if (n != want || w->tx_dropped) {
-			fprintf(stderr,
-				"worker_bench: %s: %" PRIu64 " of %" PRIu64 " counted as %s, "
-				"%" PRIu64 " refused by TX\n",
-				bc->name, n, want, tp_reason_name(bc->reason), w->tx_dropped);
-			status = 1;
-			continue;
+		for (unsigned k = 0; k < nworkers; k++) {
+			cyc += wcs[k].cycles[c] / nworkers;
+			port += wcs[k].port_cycles[c] / nworkers;
+			mpps += rte_get_tsc_hz() / wcs[k].cycles[c] / 1e6;
 		}
-		printf("%-12s %9u %12.1f %12.1f %10.1f %12.2f\n", bc->name, nbind, bc->cycles,
-		       bc->port_cycles, bc->cycles - bc->port_cycles,
-		       rte_get_tsc_hz() / bc->cycles / 1e6);
+		printf("%-12s %9u %12.1f %12.1f %10.1f %12.2f\n", bcs[c].name, nbind, cyc, port,
+		       cyc - port, mpps);
 	}
 	dp_free(dp);
 	rte_eth_dev_stop((uint16_t)p);
 	rte_eth_dev_close((uint16_t)p);
 	rte_mempool_free(pool);
-	rte_ring_free(rx_ring);
-	rte_ring_free(tx_ring);
+	for (unsigned k = 0; k < nworkers; k++) {
+		rte_ring_free(rx[k]);
+		rte_ring_free(tx[k]);
+	}
 	/* Its run directory, empty with --no-shconf, which DPDK 22.11 leaves behind. */
 	char run_dir[PATH_MAX];
 
