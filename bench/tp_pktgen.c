@@ -688,7 +688,7 @@ run_phase(struct gen *g, enum phase ph, uint32_t n)
 	double secs = (double)(ms_now() - t0) / 1000;
 
 	progress_done(g);
-	printf("setup %s: %u in %.2f s, %.0f per second\n", phase_names[ph], n, secs,
+	printf("setup %s: %u in %.3f s, %.0f per second\n", phase_names[ph], n, secs,
 	       secs > 0 ? n / secs : 0);
 	fflush(stdout);
 	return 0;
