@@ -3,9 +3,11 @@
 #
 # Writes the fuzz targets' seed inputs (committed under seeds/): typical TURN messages for the
 # parser, and operation scripts that walk the engine through allocation, permission, channel,
-# data, hairpin and expiry. Run it again after changing the script format in fuzz_engine.c.
+# data, hairpin and expiry, and the golden vectors' frames for dataplane/core. Run it again
+# after changing the script format in fuzz_engine.c or the vectors.
 # (seeds/stun_parse/rfc* are the RFC 5769 and RFC 8489 B.1 vectors, the bytes that
 # tests/unit/stun_test.cpp checks.)
+import json
 import os
 import struct
 import zlib
@@ -80,3 +82,10 @@ write("engine", "hairpin", allocate + req(2, 0x0003, [(0x0019, b"\x11\0\0\0")])
       + req(0, 0x0009, [(0x000C, b"\x40\x01\0\0"), (0x0012, xaddr(bytes([192, 0, 2, 1]), 50001))])
       + rec(4, b"\x01\x01\x01hairpin") + rec(4, b"\x00\x01\x01hairpin"))
 write("engine", "raw", rec(0, stun(0x0001, [])) + rec(0, b"\x40\x00\x00\x02hi"))
+
+# dataplane/core: each golden vector's input frame, after two bytes that fuzz_core.c reads as
+# the vector whose configuration and bindings to use (its index) and half the headroom in front.
+vectors = json.load(open(os.path.join(here, "..", "vectors", "vectors.json")))["vectors"]
+for i, v in enumerate(vectors):
+    headroom = 64 if v["headroom"] is None or v["headroom"] < 0 else v["headroom"]
+    write("core", v["name"], bytes([i, headroom // 2]) + bytes.fromhex(v["input"]))
