@@ -35,11 +35,7 @@ run_one(const struct tp_vector *v, unsigned *len)
 	enum tp_step step;
 
 	memcpy(frame, v->in, v->in_len);
-	step = tp_classify(&p, frame, frame + v->in_len, &v->cfg);
-	if (step == TP_STEP_LOOKUP_CHAN)
-		step = tp_on_chan(&p, &v->cfg, tp_vec_find_chan(v, &p.ckey));
-	if (step == TP_STEP_LOOKUP_PEER)
-		step = tp_on_peer(&p, &v->cfg, tp_vec_find_peer(v, &p.pkey));
+	step = tp_vec_decide(v, &p, frame, v->in_len);
 	if (step != TP_STEP_REWRITE)
 		return NULL;
 

@@ -33,18 +33,6 @@ hexdump(const uint8_t *p, unsigned n)
 }
 
 /* One's complement sum, written out plainly: the independent check of the core's output. */
-uint32_t
-ones_sum(const uint8_t *p, unsigned n, uint32_t sum = 0)
-{
-	for (unsigned i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
 /* Verify a rewritten frame's checksums from scratch. */
 void
 verify_checksums(const uint8_t *f, unsigned len, const char *name)
@@ -63,7 +51,7 @@ verify_checksums(const uint8_t *f, unsigned len, const char *name)
 
 		ASSERT_EQ(ip[0], 0x45) << name;
 		ASSERT_EQ(l3 + tot, len) << name << ": IP total length";
-		EXPECT_EQ(ones_sum(ip, 20), 0xffffu) << name << ": IPv4 header checksum";
+		EXPECT_EQ(tp_vec_ones_sum(ip, 20, 0), 0xffffu) << name << ": IPv4 header checksum";
 
 		const uint8_t *udp = ip + 20;
 		unsigned ulen = udp[4] << 8 | udp[5];
@@ -71,9 +59,9 @@ verify_checksums(const uint8_t *f, unsigned len, const char *name)
 		ASSERT_EQ(ulen, tot - 20) << name;
 		if (udp[6] == 0 && udp[7] == 0)
 			return; /* no checksum: allowed in IPv4 only */
-		uint32_t sum = ones_sum(ip + 12, 8);
+		uint32_t sum = tp_vec_ones_sum(ip + 12, 8, 0);
 
-		sum = ones_sum(udp, ulen, sum + 17 + ulen);
+		sum = tp_vec_ones_sum(udp, ulen, sum + 17 + ulen);
 		EXPECT_EQ(sum, 0xffffu) << name << ": UDP checksum over IPv4";
 		return;
 	}
@@ -87,9 +75,9 @@ verify_checksums(const uint8_t *f, unsigned len, const char *name)
 	const uint8_t *udp = ip + 40;
 
 	EXPECT_FALSE(udp[6] == 0 && udp[7] == 0) << name << ": IPv6 UDP needs a checksum";
-	uint32_t sum = ones_sum(ip + 8, 32);
+	uint32_t sum = tp_vec_ones_sum(ip + 8, 32, 0);
 
-	sum = ones_sum(udp, plen, sum + 17 + plen);
+	sum = tp_vec_ones_sum(udp, plen, sum + 17 + plen);
 	EXPECT_EQ(sum, 0xffffu) << name << ": UDP checksum over IPv6";
 }
 
@@ -198,13 +186,13 @@ TEST(Checksum, IncrementalEqualsFullRecomputation)
 
 	tp_be16 check = tp_csum_ipv4_hdr(hdr);
 	memcpy(hdr + 10, &check, 2);
-	EXPECT_EQ(ones_sum(hdr, 20), 0xffffu);
+	EXPECT_EQ(tp_vec_ones_sum(hdr, 20, 0), 0xffffu);
 
 	/* Replace the destination address incrementally, then check from scratch. */
 	check = tp_csum_replace(check, hdr + 16, addr, 4);
 	memcpy(hdr + 16, addr, 4);
 	memcpy(hdr + 10, &check, 2);
-	EXPECT_EQ(ones_sum(hdr, 20), 0xffffu);
+	EXPECT_EQ(tp_vec_ones_sum(hdr, 20, 0), 0xffffu);
 }
 
 /*

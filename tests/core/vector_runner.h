@@ -32,6 +32,35 @@ void tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r);
 /* The value of v's binding with key k, or NULL: the tables' lookup, over v's bindings. */
 const struct tp_chan_val *tp_vec_find_chan(const struct tp_vector *v, const struct tp_chan_key *k);
 const struct tp_peer_val *tp_vec_find_peer(const struct tp_vector *v, const struct tp_peer_key *k);
+/* Frame [frame, frame + len) classified with v's configuration and its lookups answered from
+ * v's bindings, as a dataplane's tables would: the step it ends at (TP_STEP_REWRITE: ready to
+ * be rewritten). Inline: each includer gets the core as it compiles it. */
+static inline enum tp_step
+tp_vec_decide(const struct tp_vector *v, struct tp_pkt *p, const uint8_t *frame, unsigned len)
+{
+	enum tp_step step = tp_classify(p, frame, frame + len, &v->cfg);
+
+	if (step == TP_STEP_LOOKUP_CHAN)
+		step = tp_on_chan(p, &v->cfg, tp_vec_find_chan(v, &p->ckey));
+	if (step == TP_STEP_LOOKUP_PEER)
+		step = tp_on_peer(p, &v->cfg, tp_vec_find_peer(v, &p->pkey));
+	return step;
+}
+
+/* The ones' complement sum of n bytes at p (a last odd byte as the high half), folded, added
+ * to sum: the checks' own arithmetic, none of the core's. */
+static inline uint32_t
+tp_vec_ones_sum(const uint8_t *p, unsigned n, uint32_t sum)
+{
+	for (unsigned i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
+
 /* The twelve relaying vectors (the cases of DESIGN.md), by name, in its order: for the benches. */
 #define TP_VEC_NCASES 12
 extern const char *const tp_vec_cases[TP_VEC_NCASES];

@@ -23,18 +23,6 @@ check(int cond)
 		abort();
 }
 
-static uint32_t
-ones_sum(const uint8_t *p, unsigned n)
-{
-	uint32_t sum = 0;
-
-	for (unsigned i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -54,11 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check(buf != NULL);
 	memcpy(frame, data + 2, len);
-	step = tp_classify(&p, frame, frame + len, &v->cfg);
-	if (step == TP_STEP_LOOKUP_CHAN)
-		step = tp_on_chan(&p, &v->cfg, tp_vec_find_chan(v, &p.ckey));
-	if (step == TP_STEP_LOOKUP_PEER)
-		step = tp_on_peer(&p, &v->cfg, tp_vec_find_peer(v, &p.pkey));
+	step = tp_vec_decide(v, &p, frame, len);
 	if (step == TP_STEP_REWRITE) {
 		int32_t delta = tp_head_delta(&p);
 		unsigned out_len = tp_out_len(&p);
@@ -77,7 +61,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 				check(out_len >= l3 + 20);
 				if (p.out_fam == TP_CORE_FAM_V4)
-					check(ones_sum(out + l3, 20) == 0xffff);
+					check(tp_vec_ones_sum(out + l3, 20, 0) == 0xffff);
 			}
 		}
 	}
