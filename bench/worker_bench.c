@@ -197,15 +197,12 @@ static void
 set16(uint8_t *udp, unsigned off, uint16_t val)
 {
 	uint16_t old = get16(udp + off), sum = get16(udp + 6);
-	uint32_t s;
 
 	udp[off] = (uint8_t)(val >> 8);
 	udp[off + 1] = (uint8_t)val;
 	if (!sum) /* IPv4 without a checksum */
 		return;
-	s = tp_csum_sub16((uint16_t)~sum, old);
-	s = tp_csum_add16(s, val);
-	sum = (uint16_t)~tp_csum_fold(s);
+	sum = tp_csum_replace16(sum, old, val);
 	if (!sum) /* a sum of zero is sent as all ones */
 		sum = 0xffff;
 	udp[6] = (uint8_t)(sum >> 8);
@@ -345,10 +342,11 @@ run(struct wctx *wc, const struct bcase *bc, uint64_t n, int port_only, double *
 	return 0;
 }
 
+/* The cases named in list into bcs[], ncases of them. */
 static int
-pick_cases(char *list, struct bcase *bcs, unsigned *n)
+pick_cases(char *list)
 {
-	*n = 0;
+	ncases = 0;
 	for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		unsigned c = 0;
@@ -362,7 +360,7 @@ pick_cases(char *list, struct bcase *bcs, unsigned *n)
 			fprintf(stderr, "\n");
 			return -1;
 		}
-		struct bcase *bc = &bcs[(*n)++];
+		struct bcase *bc = &bcs[ncases++];
 
 		bc->name = tp_vec_cases[c];
 		bc->v = tp_vec_by_name(bc->name);
@@ -377,10 +375,10 @@ pick_cases(char *list, struct bcase *bcs, unsigned *n)
 		}
 		bc->l4_in = udp_offset(bc->v->in);
 		bc->l4_out = udp_offset(bc->v->out);
-		if (*n == TP_VEC_NCASES)
+		if (ncases == TP_VEC_NCASES)
 			break;
 	}
-	return *n ? 0 : -1;
+	return ncases ? 0 : -1;
 }
 
 /* All workers here before any goes on (a spinning barrier: the workers have their cores). */
@@ -467,7 +465,7 @@ main(int argc, char **argv)
 	}
 	if (argc == 4 && strcmp(argv[3], "all") != 0)
 		list = argv[3];
-	if (pick_cases(list, bcs, &ncases) < 0)
+	if (pick_cases(list) < 0)
 		return 2;
 	nworkers = rte_lcore_count() - 1;
 	if (nworkers < 1 || nworkers > DP_MAX_WORKERS) {
