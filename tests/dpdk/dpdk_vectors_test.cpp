@@ -131,6 +131,24 @@ take(rte_ring *r, bool *got)
 	return {};
 }
 
+/* v's input into the port's RX ring, in an mbuf with v's headroom where it names one. */
+bool
+receive(const tp_vector &v)
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(pool);
+
+	if (!m)
+		return false;
+	if (v.headroom >= 0)
+		m->data_off = (uint16_t)v.headroom;
+	memcpy(rte_pktmbuf_append(m, (uint16_t)v.in_len), v.in, v.in_len);
+	if (rte_ring_enqueue(rx_ring, m) != 0) {
+		rte_pktmbuf_free(m);
+		return false;
+	}
+	return true;
+}
+
 class DpdkGolden : public ::testing::TestWithParam<unsigned>
 {
 };
@@ -154,12 +172,7 @@ TEST_P(DpdkGolden, WorkerLoopGivesTheVectorsVerdictAndBytes)
 									    : TP_DIR_TO_CLIENT)
 					 : 0;
 
-	rte_mbuf *m = rte_pktmbuf_alloc(pool);
-	ASSERT_NE(m, nullptr);
-	if (v.headroom >= 0)
-		m->data_off = (uint16_t)v.headroom;
-	memcpy(rte_pktmbuf_append(m, (uint16_t)v.in_len), v.in, v.in_len);
-	ASSERT_EQ(rte_ring_enqueue(rx_ring, m), 0);
+	ASSERT_TRUE(receive(v)) << "no mbuf, or the RX ring full";
 
 	std::string action = v.action;
 	if (action == "relayed" || action == "hairpinned") {
@@ -204,6 +217,19 @@ addr(const char *ip, uint16_t port)
 	return a;
 }
 
+/* Binding c in through the engine's op. Out of slots only while the worker has not passed a
+ * quiescent state since the last ones were retired (a starved core: tests share the
+ * machine): then once more, after waiting up to 5 s for a slot to come back. */
+int
+add_binding(const tp_fp_channel &c)
+{
+	int ret = dp_ops.chan_add(plane, &c);
+
+	if (ret == -ENOSPC && dp_slots_reclaim(plane, 5000, false) > 0)
+		ret = dp_ops.chan_add(plane, &c);
+	return ret;
+}
+
 /*
  * Bindings come and go three times over the table's size, through the engine's ops, while
  * the worker runs: a deleted binding's slot comes back (after the worker's quiescent state),
@@ -225,15 +251,7 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 		tp_peer_val pv;
 		void *v;
 
-		int ret = dp_ops.chan_add(plane, &c);
-
-		/* Out of slots only while the worker has not passed a quiescent state since the
-		 * last ones were retired: a starved core (tests share the machine). */
-		if (ret == -ENOSPC) {
-			ASSERT_GT(dp_slots_reclaim(plane, 5000, false), 0u) << "binding " << i;
-			ret = dp_ops.chan_add(plane, &c);
-		}
-		ASSERT_EQ(ret, 0) << "binding " << i << " of " << rounds;
+		ASSERT_EQ(add_binding(c), 0) << "binding " << i << " of " << rounds;
 		tp_fp_channel_entries(&c, &ck, &cv, &pk, &pv);
 		ASSERT_GE(rte_hash_lookup_data(plane->chans, &ck, &v), 0);
 		uint32_t slot = static_cast<tp_chan_val *>(v)->counter;
@@ -275,14 +293,12 @@ std::vector<uint8_t>
 send_one(const tp_vector &v, bool *relayed)
 {
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-	rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
 	*relayed = false;
-	EXPECT_NE(m, nullptr);
-	if (!m)
+	if (!receive(v)) {
+		ADD_FAILURE() << "no mbuf, or the RX ring full";
 		return {};
-	memcpy(rte_pktmbuf_append(m, (uint16_t)v.in_len), v.in, v.in_len);
-	EXPECT_EQ(rte_ring_enqueue(rx_ring, m), 0);
+	}
 	while (std::chrono::steady_clock::now() < deadline) {
 		rte_ring *r = rte_ring_count(tx_ring)	    ? tx_ring
 			      : rte_ring_count(plane->punt) ? plane->punt
@@ -414,23 +430,12 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 		return out + punted + (plane->workers[0]->tx_dropped - refused_before);
 	};
 	for (unsigned r = 0; r < rounds; r++) {
-		for (unsigned i = 0; i < per_round; i++) {
-			rte_mbuf *m = rte_pktmbuf_alloc(pool);
-			ASSERT_NE(m, nullptr);
-			memcpy(rte_pktmbuf_append(m, (uint16_t)v->in_len), v->in, v->in_len);
-			ASSERT_EQ(rte_ring_enqueue(rx_ring, m), 0);
-			sent++;
-		}
-		if (r % 2 == 0) {
+		for (unsigned i = 0; i < per_round; i++, sent++)
+			ASSERT_TRUE(receive(*v)) << "no mbuf, or the RX ring full";
+		if (r % 2 == 0)
 			dp_ops.chan_del(plane, &b);
-		} else {
-			int ret = dp_ops.chan_add(plane, &b);
-			if (ret == -ENOSPC) {
-				ASSERT_GT(dp_slots_reclaim(plane, 5000, false), 0u);
-				ret = dp_ops.chan_add(plane, &b);
-			}
-			ASSERT_EQ(ret, 0);
-		}
+		else
+			ASSERT_EQ(add_binding(b), 0) << "round " << r;
 		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 		while (accounted() < sent && std::chrono::steady_clock::now() < deadline)
 			std::this_thread::sleep_for(std::chrono::microseconds(50));
