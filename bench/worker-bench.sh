@@ -18,8 +18,9 @@
 #   FRAMES timed per case and count (2000000); BINDINGS, a space-separated list of totals
 #   (1000 100000 1000000), shared evenly by the cases; CASES, comma-separated names (all
 #   twelve). ROUNDS (3). WORKERS: worker counts for the second table, a space-separated
-#   list up to nproc, or "all" for 1 to nproc ("1", the default: no second table). RESOLVE=1: next hops from the neighbour table
-#   (a gateway, as without dpdk.nexthop-mac), not a static MAC.
+#   list up to nproc, or "all" for 1 to nproc ("1", the default: no second table).
+#   RESOLVE=1: next hops from the neighbour table (a gateway, as without dpdk.nexthop-mac),
+#   not a static MAC.
 #   (root; bounded: every run under `timeout`)
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -76,57 +77,54 @@ for r in $(seq "$rounds"); do
 	for w in $worker_list; do [ "$w" = 1 ] || one "$largest" "$w" "$r"; done
 done
 
+# table HEAD KEYS FORMAT TAIL-TITLES TAIL-AWK < "case key value" lines: a markdown table with a
+# row per case and a column per key of KEYS (titled "KEY HEAD"), each the median of the
+# case's values for it (printf FORMAT); then the TAIL-TITLES columns, which TAIL-AWK prints
+# from m[1..nk], the row's medians in the order of KEYS, and med(key), any key's median.
+table() {
+	local k bars=${4//[^|]/}
+	printf '| case |'
+	for k in $2; do printf ' %s%s |' "$k" "$1"; done
+	printf '%s\n|---|' "$4"
+	for k in $2; do printf -- '---:|'; done
+	for ((k = 0; k < ${#bars}; k++)); do printf -- '---:|'; done
+	echo
+	awk -v list="$2" -v fmt="$3" "$awk_lib"'
+		{ c[$1 " " $2] = c[$1 " " $2] " " $3; if (!($1 in seen)) { seen[$1]; order[++n] = $1 } }
+		function med(key) { return median(c[order[i] " " key]) }
+		END {
+			nk = split(list, ks, " ")
+			for (i = 1; i <= n; i++) {
+				printf "| %s |", order[i]
+				for (j = 1; j <= nk; j++) {
+					m[j] = med(ks[j])
+					printf " " fmt " |", m[j]
+				}
+				'"$5"'
+			}
+		}'
+}
+
 echo
 echo "TSC cycles per frame (medians of $rounds rounds), $frames frames a case and count; the"
 echo "bindings are totals over the cases, the same number in each. Mpps: one worker core at"
 echo "the largest count's cost; against the smallest count's."
 echo
-printf '| case |'
-for b in $binding_list; do printf ' %s bindings |' "$b"; done
-printf ' Mpps at %s | against %s |\n|---|' "$largest" "${binding_list%% *}"
-for b in $binding_list; do printf -- '---:|'; done
-echo '---:|---:|'
 ghz=$(sed -n 's/.*TSC \([0-9.]*\) GHz.*/\1/p' "$work"/wb.*.1.1.out | head -1)
 for f in "$work"/wb.*.1.*.out; do
 	b=${f#"$work"/wb.} b=${b%%.*}
 	awk -v b="$b" '$1 ~ /^c|^u/ && $2 ~ /^[0-9]+$/ { print $1, b, $3 }' "$f"
-done | awk -v list="$binding_list" -v ghz="$ghz" "$awk_lib"'
-	{ c[$1 " " $2] = c[$1 " " $2] " " $3; if (!($1 in seen)) { seen[$1]; order[++n] = $1 } }
-	END {
-		nb = split(list, bs, " ")
-		for (i = 1; i <= n; i++) {
-			row = "| " order[i] " |"
-			for (j = 1; j <= nb; j++) {
-				m[j] = median(c[order[i] " " bs[j]])
-				row = row sprintf(" %.0f |", m[j])
-			}
-			printf "%s %.2f | %.2f |\n", row, ghz * 1000 / m[nb], m[1] / m[nb]
-		}
-	}'
+done | table " bindings" "$binding_list" "%.0f" \
+	" Mpps at $largest | against ${binding_list%% *} |" \
+	"printf \" %.2f | %.2f |\\n\", $ghz * 1000 / m[nk], m[1] / m[nk]"
 
 [ "$worker_list" != 1 ] || exit 0
 echo
 echo "Frames per second (Mpps, medians of $rounds rounds) of that many workers at once on the"
 echo "same tables, $largest bindings; against one worker."
 echo
-printf '| case |'
-for w in $worker_list; do printf ' %s worker(s) |' "$w"; done
-printf ' against 1 |\n|---|'
-for w in $worker_list; do printf -- '---:|'; done
-echo '---:|'
 for f in "$work/wb.$largest".*.out; do
 	w=${f#"$work/wb.$largest".} w=${w%%.*}
 	awk -v w="$w" '$1 ~ /^c|^u/ && $2 ~ /^[0-9]+$/ { print $1, w, $6 }' "$f"
-done | awk -v list="$worker_list" "$awk_lib"'
-	{ c[$1 " " $2] = c[$1 " " $2] " " $3; if (!($1 in seen)) { seen[$1]; order[++n] = $1 } }
-	END {
-		nw = split(list, ws, " ")
-		for (i = 1; i <= n; i++) {
-			row = "| " order[i] " |"
-			for (j = 1; j <= nw; j++) {
-				m[j] = median(c[order[i] " " ws[j]])
-				row = row sprintf(" %.2f |", m[j])
-			}
-			printf "%s %.2f |\n", row, m[nw] / median(c[order[i] " 1"])
-		}
-	}'
+done | table " worker(s)" "$worker_list" "%.2f" " against 1 |" \
+	'printf " %.2f |\n", m[nk] / med(1)'
