@@ -311,6 +311,21 @@ dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_pe
 }
 
 /*
+ * Entries ck and pk out of the tables, pk's value at slot pslot (0: none there): its cell
+ * first, so that no hairpin takes its way to it any more. The keys go into the tables' RCU
+ * defer queues: their key slots are reused after a grace period.
+ */
+static void
+unlink_entries(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk,
+	       uint32_t pslot)
+{
+	if (pslot)
+		peer_cell_write(dp, pslot, pk, NULL);
+	rte_hash_del_key(dp->chans, ck);
+	rte_hash_del_key(dp->peers, pk);
+}
+
+/*
  * A binding's entries out of the tables; the slot taken for it, if any, into the defer queue
  * after them, so that it comes back only when no worker can hold either value.
  */
@@ -324,7 +339,7 @@ retire(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk
 		slots[0] = ((const struct tp_chan_val *)v)->counter;
 	if (rte_hash_lookup_data(dp->peers, pk, &v) >= 0)
 		slots[1] = ((const struct tp_peer_val *)v)->counter;
-	dp_table_remove(dp, ck, pk);
+	unlink_entries(dp, ck, pk, slots[1]);
 	for (int i = 0; i < 2; i++) {
 		if (!slots[i] || !dp->slot_taken[slots[i]])
 			continue;
@@ -355,12 +370,10 @@ dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct tp_pee
 {
 	void *v;
 
-	/* A hairpin's shortcut to this peer entry ends before the entry does. */
-	if (rte_hash_lookup_data(dp->peers, pk, &v) >= 0)
-		peer_cell_write(dp, ((const struct tp_peer_val *)v)->counter, pk, NULL);
-	/* Into the tables' RCU defer queues: their key slots are reused after a grace period. */
-	rte_hash_del_key(dp->chans, ck);
-	rte_hash_del_key(dp->peers, pk);
+	unlink_entries(dp, ck, pk,
+		       rte_hash_lookup_data(dp->peers, pk, &v) >= 0
+			       ? ((const struct tp_peer_val *)v)->counter
+			       : 0);
 }
 
 int
