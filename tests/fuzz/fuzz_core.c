@@ -12,18 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "vector_runner.h"
 
 #define MAX_HEADROOM 64
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "engine.h"
 #include "flowlog.h"
+#include "fuzz.h"
 #include "stun.h"
 
 #define NCLIENTS 4
@@ -34,13 +35,6 @@ static char nonces[NCLIENTS][TP_NONCE_MAX];
 static const struct tp_addr *want_nonce_for;
 static int want_nonce_idx;
 static uint16_t last_port;
-
-static void
-check(int cond)
-{
-	if (!cond)
-		abort();
-}
 
 static void
 to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
@@ -253,8 +247,6 @@ client_data(struct tp_engine *eng, unsigned ci, const uint8_t *p, size_t n)
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
