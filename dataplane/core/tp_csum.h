@@ -9,6 +9,11 @@
  * they put in, which is RFC 1624's incremental update, HC' = ~(~HC + ~m + m'), word by word.
  * The one exception is an IPv4 UDP datagram sent without a checksum (0) that leaves as IPv6,
  * where a checksum is mandatory: tp_csum_partial() sums the payload for callers that can.
+ *
+ * Sums stay unfolded while words are added and removed, and are folded once, where a field is
+ * written or checked: a 32-bit sum of 16-bit words cannot overflow below 65 537 words, and
+ * the fold of a positive sum is the same 16-bit value however often it was folded on the way
+ * (every fold keeps the sum's value modulo 0xFFFF, and none gives 0 from a positive sum).
  */
 #ifndef TP_CORE_CSUM_H
 #define TP_CORE_CSUM_H
@@ -45,7 +50,7 @@ tp_csum_word(tp_u32 sum, tp_u16 word, int sub)
 	return sub ? tp_csum_sub16(sum, word) : tp_csum_add16(sum, word);
 }
 
-/* Add (or, with sub, remove) n bytes at p; n even, p even-aligned within the sum. */
+/* Add (or, with sub, remove) n bytes at p; n even, p even-aligned within the sum. Unfolded. */
 TP_CORE_INLINE tp_u32
 tp_csum_words(tp_u32 sum, const void *p, unsigned n, int sub)
 {
@@ -57,7 +62,7 @@ tp_csum_words(tp_u32 sum, const void *p, unsigned n, int sub)
 		tp_memcpy(&w, b + i, 2);
 		sum = tp_csum_word(sum, w, sub);
 	}
-	return tp_csum_fold(sum);
+	return sum;
 }
 
 /* A byte's memory-order word: in the first (odd 0) or second (odd 1) half, zero beside it. */
@@ -103,10 +108,10 @@ tp_csum_replace(tp_be16 check, const void *old, const void *new_, unsigned n)
 TP_CORE_INLINE tp_be16
 tp_csum_ipv4_hdr(const void *hdr)
 {
-	return (tp_be16)~tp_csum_words(0, hdr, 20, 0);
+	return (tp_be16)~tp_csum_fold(tp_csum_words(0, hdr, 20, 0));
 }
 
-/* The UDP pseudo-header for addresses of alen bytes (4 or 16) and a UDP length. */
+/* The UDP pseudo-header for addresses of alen bytes (4 or 16) and a UDP length. Unfolded. */
 TP_CORE_INLINE tp_u32
 tp_csum_pseudo(tp_u32 sum, const tp_u8 *src, const tp_u8 *dst, unsigned alen, tp_u16 udp_len,
 	       int sub)
@@ -114,8 +119,7 @@ tp_csum_pseudo(tp_u32 sum, const tp_u8 *src, const tp_u8 *dst, unsigned alen, tp
 	sum = tp_csum_words(sum, src, alen, sub);
 	sum = tp_csum_words(sum, dst, alen, sub);
 	sum = tp_csum_word(sum, tp_htons(TP_CSUM_PROTO_UDP), sub);
-	sum = tp_csum_word(sum, tp_htons(udp_len), sub);
-	return tp_csum_fold(sum);
+	return tp_csum_word(sum, tp_htons(udp_len), sub);
 }
 
 /* A UDP checksum field from a finished sum: 0 means "none", so a true 0 is sent as 0xFFFF. */

@@ -160,7 +160,7 @@ tp_parse_ipv4(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 		return tp_stop(p, TP_R_BAD_IP_HEADER);
 	if (frame + p->l3 + tot > end)
 		return tp_stop(p, TP_R_TRUNCATED);
-	if (tp_csum_words(0, ip, TP_IPV4_HLEN, 0) != 0xffff)
+	if (tp_csum_fold(tp_csum_words(0, ip, TP_IPV4_HLEN, 0)) != 0xffff)
 		return tp_stop(p, TP_R_BAD_IP_CHECKSUM);
 	p->ttl = ip->ttl;
 	p->tos = ip->tos;

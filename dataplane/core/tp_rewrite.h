@@ -123,14 +123,15 @@ tp_emit_l2(const struct tp_pkt *p, tp_u8 *f, const tp_u8 *end, const tp_u8 *src_
 }
 
 /* IPv4 from IPv4: the incoming header with TTL, length, flags and addresses replaced (RFC
- * 1624). Only DF of the flags stays: MF and the offset are 0 here, the reserved bit goes. */
+ * 1624, every changed word in one sum). Only DF of the flags stays: MF and the offset are 0
+ * here, the reserved bit goes. */
 TP_CORE_INLINE void
 tp_emit_ipv4_relay(const struct tp_pkt *p, tp_u8 *l3)
 {
 	struct tp_ipv4_hdr *ip = (struct tp_ipv4_hdr *)l3;
 	tp_u8 ttl_in[2] = { p->ttl, TP_IPPROTO_UDP },
 	      ttl_out[2] = { (tp_u8)(p->ttl - 1), TP_IPPROTO_UDP };
-	tp_be16 check = p->ip_check;
+	tp_u32 sum = (tp_u16)~p->ip_check;
 
 	ip->ver_ihl = 0x45;
 	ip->tos = p->tos;
@@ -141,12 +142,17 @@ tp_emit_ipv4_relay(const struct tp_pkt *p, tp_u8 *l3)
 	ip->protocol = TP_IPPROTO_UDP;
 	tp_memcpy(ip->saddr, p->out_src + 12, 4);
 	tp_memcpy(ip->daddr, p->out_dst + 12, 4);
-	check = tp_csum_replace16(check, p->ip_len, ip->tot_len);
-	check = tp_csum_replace16(check, p->ip_frag, ip->frag_off);
-	check = tp_csum_replace(check, ttl_in, ttl_out, 2);
-	check = tp_csum_replace(check, p->src + 12, ip->saddr, 4);
-	check = tp_csum_replace(check, p->dst + 12, ip->daddr, 4);
-	ip->check = check;
+	sum = tp_csum_sub16(sum, p->ip_len);
+	sum = tp_csum_sub16(sum, p->ip_frag);
+	sum = tp_csum_words(sum, ttl_in, 2, 1);
+	sum = tp_csum_words(sum, p->src + 12, 4, 1);
+	sum = tp_csum_words(sum, p->dst + 12, 4, 1);
+	sum = tp_csum_add16(sum, ip->tot_len);
+	sum = tp_csum_add16(sum, ip->frag_off);
+	sum = tp_csum_words(sum, ttl_out, 2, 0);
+	sum = tp_csum_words(sum, ip->saddr, 4, 0);
+	sum = tp_csum_words(sum, ip->daddr, 4, 0);
+	ip->check = (tp_be16)~tp_csum_fold(sum);
 }
 
 /* IPv4 from IPv6: a fresh header, DF set with ID 0 (RFC 6864), full header checksum. */
