@@ -206,6 +206,9 @@ void dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct t
 int dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v);
 int dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v);
 uint32_t dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all);
+/* The binding tables' key compare (rte_hash's cmp_eq: 0 when equal), for keys of 17 to 24
+ * bytes. */
+int dp_keys_differ(const void *a, const void *b, size_t len);
 int dp_neigh_set(struct dp *dp, const uint8_t ip16[16], const struct rte_ether_addr *mac);
 int dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_addr *mac);
 extern const struct tp_fastpath_ops dp_ops;

@@ -271,6 +271,33 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 	EXPECT_EQ(dp_slots_reclaim(plane, 5000, true), nfree);
 }
 
+/*
+ * The binding tables' key compare (rte_hash calls memcmp for keys of 20 and 24 bytes; these
+ * have their own): a key equals itself and a copy, and differs from one with any single bit
+ * of any byte flipped, for both key sizes and keys as unaligned as rte_hash may hand them.
+ * rte_hash compares only keys whose hashes agree in a bucket, so lookups alone would miss
+ * a compare that ignores some bytes.
+ */
+TEST(DpdkTables, KeyCompareSeesEveryByte)
+{
+	for (size_t len : { sizeof(tp_chan_key), sizeof(tp_peer_key) }) {
+		alignas(8) uint8_t a[32], b[33];
+
+		for (size_t i = 0; i < len; i++)
+			a[i] = (uint8_t)(0x5a + 37 * i);
+		memcpy(b + 1, a, len);
+		EXPECT_EQ(dp_keys_differ(a, a, len), 0) << len;
+		EXPECT_EQ(dp_keys_differ(a, b + 1, len), 0) << len;
+		for (size_t i = 0; i < len; i++)
+			for (unsigned bit = 0; bit < 8; bit++) {
+				b[1 + i] ^= (uint8_t)(1u << bit);
+				EXPECT_NE(dp_keys_differ(a, b + 1, len), 0) << len << " " << i;
+				EXPECT_NE(dp_keys_differ(b + 1, a, len), 0) << len << " " << i;
+				b[1 + i] ^= (uint8_t)(1u << bit);
+			}
+	}
+}
+
 /* An address in tp_addr form from the tables' 16-byte form and a port in network order. */
 tp_addr
 from16(const uint8_t ip[16], uint16_t port_be)
