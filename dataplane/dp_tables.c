@@ -22,12 +22,9 @@
 #include <rte_errno.h>
 #include <rte_pause.h>
 #include <rte_malloc.h>
-/* The hash is compiled into the lookup path rather than called through the library. */
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "crypto.h"
 #include "dp.h"
+#include "dp_hash.h"
 #include "log.h"
 
 #define SLOT_WAIT_MS 10 /* at most, for a grace period, when every slot is deferred */
@@ -70,7 +67,7 @@ dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all)
 static uint32_t
 hash_key(const void *key, uint32_t len, uint32_t seed)
 {
-	return (uint32_t)XXH3_64bits_withSeed(key, len, seed);
+	return dp_key_hash(key, len, seed);
 }
 
 /*
@@ -93,8 +90,9 @@ dp_keys_differ(const void *a, const void *b, size_t len)
 	return ((x0 ^ y0) | (x1 ^ y1) | (x2 ^ y2)) != 0;
 }
 
+/* A table for entries keys of key_len bytes; the seed drawn for its hash goes to *seed. */
 static struct rte_hash *
-table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len)
+table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len, uint32_t *seed)
 {
 	char full[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters params = {
@@ -111,7 +109,8 @@ table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len)
 	};
 	struct rte_hash *h;
 
-	tp_random(&params.hash_func_init_val, sizeof(params.hash_func_init_val));
+	tp_random(seed, sizeof(*seed));
+	params.hash_func_init_val = *seed;
 	/* Hash names are global to the DPDK process: one set of tables per dp. */
 	snprintf(full, sizeof(full), "tp_%s_%p", name, (void *)dp);
 	if (!(h = rte_hash_create(&params))) {
@@ -175,10 +174,10 @@ dp_tables_create(struct dp *dp)
 	 * tables reclaim them when full); max-bindings itself is enforced by the slots. */
 	uint32_t room = dp->max_bindings + RTE_MAX(dp->max_bindings / 8, 1024u);
 
-	dp->chans = table(dp, "chans", room, sizeof(struct tp_chan_key));
-	dp->peers = table(dp, "peers", room, sizeof(struct tp_peer_key));
+	dp->chans = table(dp, "chans", room, sizeof(struct tp_chan_key), &dp->chans_seed);
+	dp->peers = table(dp, "peers", room, sizeof(struct tp_peer_key), &dp->peers_seed);
 	/* Two next hops per binding at most, and rarely more than a handful in practice. */
-	dp->neigh = table(dp, "neigh", 65536, 16);
+	dp->neigh = table(dp, "neigh", 65536, 16, &dp->neigh_seed);
 	dp->neigh_gen = 1;
 	return dp->chans && dp->peers && dp->neigh ? 0 : -1;
 }

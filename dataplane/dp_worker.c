@@ -18,6 +18,7 @@
 #include <rte_prefetch.h>
 
 #include "dp.h"
+#include "dp_hash.h"
 
 int
 dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_t nh16[16])
@@ -242,7 +243,10 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
        enum tp_step *step, uint32_t *way, uint16_t n)
 {
 	const struct dp *dp = w->dp;
+	const bool chan = at == TP_STEP_LOOKUP_CHAN;
+	const uint32_t seed = chan ? dp->chans_seed : dp->peers_seed;
 	const void *keys[DP_BURST];
+	hash_sig_t sigs[DP_BURST];
 	void *vals[DP_BURST];
 	uint16_t idx[DP_BURST];
 	uint64_t hits = 0;
@@ -262,12 +266,19 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 			}
 		}
 		idx[k] = i;
-		keys[k++] = at == TP_STEP_LOOKUP_CHAN ? (const void *)&p[i].ckey
-						      : (const void *)&p[i].pkey;
+		/* Hashed here, with the key's length known at compile time, rather than by
+		 * rte_hash through a function pointer: the same hash (dp_hash.h). */
+		if (chan) {
+			keys[k] = &p[i].ckey;
+			sigs[k++] = dp_key_hash(&p[i].ckey, sizeof(p[i].ckey), seed);
+		} else {
+			keys[k] = &p[i].pkey;
+			sigs[k++] = dp_key_hash(&p[i].pkey, sizeof(p[i].pkey), seed);
+		}
 	}
 	if (!k)
 		return;
-	rte_hash_lookup_bulk_data(h, keys, k, &hits, vals);
+	rte_hash_lookup_with_hash_bulk_data(h, keys, sigs, k, &hits, vals);
 	for (unsigned j = 0; j < k; j++)
 		if (hits >> j & 1)
 			rte_prefetch0(vals[j]);
