@@ -232,11 +232,11 @@ hairpin_take(const struct dp *dp, const struct tp_pkt *p, uint32_t slot, struct 
 }
 
 /*
- * One table's lookups for every frame of the burst waiting at step `at`, at once:
- * rte_hash_lookup_bulk_data pipelines the bucket and key fetches, and the values are
- * prefetched together before any is read. A channel that makes a hairpin may name its far
- * end's peer cell (way[i], prefetched at once); at the peer step, such frames take that cell
- * if it is still theirs, and only the others are looked up.
+ * One table's lookups for every frame of the burst waiting at step `at`, at once: the keys
+ * are hashed here, rte_hash_lookup_with_hash_bulk_data pipelines the bucket and key fetches,
+ * and the values are prefetched together before any is read. A channel that makes a hairpin
+ * may name its far end's peer cell (way[i], prefetched at once); at the peer step, such
+ * frames take that cell if it is still theirs, and only the others are looked up.
  */
 static inline void
 lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp_pkt *p,
