@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "dp.h"
+#include "dp_hash.h"
 #include "tp_vectors.h"
 #include "vector_runner.h"
 
@@ -295,6 +296,32 @@ TEST(DpdkTables, KeyCompareSeesEveryByte)
 				EXPECT_NE(dp_keys_differ(b + 1, a, len), 0) << len << " " << i;
 				b[1 + i] ^= (uint8_t)(1u << bit);
 			}
+	}
+}
+
+/*
+ * The workers hash a burst's keys themselves and look them up by hash (dp_hash.h): a key's
+ * hash there must be the one rte_hash gave it when the control thread added it, in each
+ * table under that table's seed, or every lookup misses.
+ */
+TEST(DpdkTables, WorkersHashAsTheTablesDo)
+{
+	for (uint16_t i = 0; i < 64; i++) {
+		tp_fp_channel c = { addr("198.51.100.10", (uint16_t)(20000 + i)),
+				    addr("192.0.2.1", 50000), addr("2001:db8::20", 40000),
+				    (uint16_t)(0x4000 + i), i + 1u };
+		tp_chan_key ck;
+		tp_chan_val cv;
+		tp_peer_key pk;
+		tp_peer_val pv;
+
+		tp_fp_channel_entries(&c, &ck, &cv, &pk, &pv);
+		EXPECT_EQ(dp_key_hash(&ck, sizeof(ck), plane->chans_seed),
+			  rte_hash_hash(plane->chans, &ck))
+			<< i;
+		EXPECT_EQ(dp_key_hash(&pk, sizeof(pk), plane->peers_seed),
+			  rte_hash_hash(plane->peers, &pk))
+			<< i;
 	}
 }
 
