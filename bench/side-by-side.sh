@@ -30,15 +30,22 @@
 # states its targets in (dpdk and xdp against coturn, dpdk against testpmd); then per relay
 # and case relayed pps, loss and latency; then per relay the allocations completed per
 # second (the three set-up phases, end to end). Ratios within one run are what count: this
-# machine is shared and noisy.
+# machine is shared and noisy. With ROUNDS above 1 the whole sequence runs that many times,
+# one relay after another in each round, and every figure is the median of its rounds (an
+# allocation rate is taken per round, then the median).
 #
 # usage: bench/side-by-side.sh BUILD_DIR [SECONDS] [SIZE] [ALLOCATIONS] [CASES]
 #   CASES: comma-separated tp_pktgen case names (default cd4-to-udp4,udp4-to-cd4), or all
 #   PMD=af_xdp (default) or af_packet: the DPDK ends' PMD on the veth
+#   ROUNDS (1): rounds of the whole sequence, medians reported
 #   (root; bounded: every process runs under `timeout`)
 set -euo pipefail
 build=$(cd "$1" && pwd)
 seconds=${2:-5} size=${3:-100} bindings=${4:-4000} cases=${5:-cd4-to-udp4,udp4-to-cd4}
+rounds=${ROUNDS:-1}
+case $rounds in
+'' | *[!0-9]* | 0) echo "side-by-side: ROUNDS=$rounds: a count, 1 or more" >&2; exit 2 ;;
+esac
 HUGE=0 GEN_MEM=${GEN_MEM:-1024} DUT_MEM=${DUT_MEM:-1024}
 # shellcheck source=bench/dpdk-lib.sh
 . "$(dirname "$0")/dpdk-lib.sh"
@@ -89,9 +96,9 @@ kernel_addresses() {
 	ip -n "$relay" addr add 2001:db8::1/64 dev r0 nodad
 	ip -n "$relay" neigh replace 192.0.2.254 lladdr "$gen_mac" nud permanent dev r0
 	ip -n "$relay" neigh replace 2001:db8::fe lladdr "$gen_mac" nud permanent dev r0
-	ip -n "$relay" route add 198.18.0.0/15 via 192.0.2.254
-	ip -n "$relay" -6 route add 2001:db8:1::/64 via 2001:db8::fe
-	ip -n "$relay" -6 route add 2001:db8:2::/64 via 2001:db8::fe
+	ip -n "$relay" route replace 198.18.0.0/15 via 192.0.2.254
+	ip -n "$relay" -6 route replace 2001:db8:1::/64 via 2001:db8::fe
+	ip -n "$relay" -6 route replace 2001:db8:2::/64 via 2001:db8::fe
 	# The XDP program's route lookups (bpf_fib_lookup) need forwarding on.
 	ip netns exec "$relay" sysctl -qw net.ipv4.conf.r0.forwarding=1 net.ipv6.conf.r0.forwarding=1
 }
@@ -136,7 +143,8 @@ start_coturn() {
 	sleep 0.5
 }
 
-# run NAME KIND: the generator against the relay running, every case, one set-up
+# run NAME KIND: the generator against the relay running, every case, one set-up; its lines
+# go to the report as "NAME ROUND ..."
 run() {
 	local out="$work/${1// /_}.out"
 	case_arg=(--case "$cases")
@@ -148,7 +156,7 @@ run() {
 		cat "$out" >&2
 		exit 1
 	fi
-	sed "s/^/${1// /_} /" "$out" >>"$work/all"
+	sed "s/^/${1// /_} $round /" "$out" >>"$work/all"
 }
 stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
@@ -157,55 +165,77 @@ stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 gen_extra=(--channels 1 --pairs 256 --linger 0 --link-wait 5)
 
 echo "side-by-side: $(nproc) CPUs, $(uname -r),$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" >&2
-echo "side-by-side: payload $size bytes, $seconds s a case, $bindings bindings + 2048 hairpin" >&2
+echo "side-by-side: payload $size bytes, $seconds s a case, $bindings bindings + 2048 hairpin," \
+	"$rounds round(s)" >&2
 
-kernel_addresses
-for mode in xdp socket; do
-	echo "side-by-side: turnpike $mode" >&2
-	write_kernel_conf "$mode"
+for round in $(seq "$rounds"); do
+	kernel_addresses
+	for mode in xdp socket; do
+		echo "side-by-side: round $round of $rounds: turnpike $mode" >&2
+		write_kernel_conf "$mode"
+		start_turnpike
+		wait_for "$tp" "$work/turnpike.log" " mode ready" "turnpike $mode"
+		run "turnpike $mode" turnpike
+		stop "$tp"
+		grep -oE "stats: xdp relayed:[a-z-]+ [0-9]+ packets" "$work/turnpike.log" |
+			sed 's/^/  /' >&2 || true
+	done
+	echo "side-by-side: round $round of $rounds: coturn" >&2
+	start_coturn
+	run coturn turnpike
+	stop "$co"
+
+	ip -n "$relay" addr flush dev r0
+	echo "side-by-side: round $round of $rounds: turnpike dpdk" >&2
+	max_bindings=65536
+	write_turnpike_conf
 	start_turnpike
-	wait_for "$tp" "$work/turnpike.log" " mode ready" "turnpike $mode"
-	run "turnpike $mode" turnpike
+	wait_for "$tp" "$work/turnpike.log" "mode ready" "turnpike dpdk"
+	run "turnpike dpdk" turnpike
 	stop "$tp"
-	grep -oE "stats: xdp relayed:[a-z-]+ [0-9]+ packets" "$work/turnpike.log" | sed 's/^/  /' >&2 || true
+	echo "side-by-side: round $round of $rounds: dpdk-testpmd io-forward" >&2
+	start_testpmd
+	wait_for "$pmd" "$work/testpmd.log" "Press enter to exit\|forwarding packets" testpmd
+	run "testpmd io-forward" mirror
+	stop "$pmd"
 done
-echo "side-by-side: coturn" >&2
-start_coturn
-run coturn turnpike
-stop "$co"
 
-ip -n "$relay" addr flush dev r0
-echo "side-by-side: turnpike dpdk" >&2
-max_bindings=65536
-write_turnpike_conf
-start_turnpike
-wait_for "$tp" "$work/turnpike.log" "mode ready" "turnpike dpdk"
-run "turnpike dpdk" turnpike
-stop "$tp"
-echo "side-by-side: dpdk-testpmd io-forward" >&2
-start_testpmd
-wait_for "$pmd" "$work/testpmd.log" "Press enter to exit\|forwarding packets" testpmd
-run "testpmd io-forward" mirror
-stop "$pmd"
-
-# The report: per relay and case, then the ratios.
-awk "$awk_lib"'
-	{ name = $1; gsub("_", " ", name); $0 = substr($0, length($1) + 2) }
+# The report: per relay and case, then the ratios; each figure the median of its rounds.
+awk -v rounds="$rounds" "$awk_lib"'
+	{
+		name = $1; gsub("_", " ", name); rd = $2
+		$0 = substr($0, length($1) + length($2) + 3)
+	}
 	# "setup PHASE: N in S s, R per second", one for each of the three phases
 	$1 == "setup" && match($0, /: [0-9]+ in [0-9.]+ s/) {
 		split(substr($0, RSTART + 2, RLENGTH - 2), f, " ")
-		n[name] = f[1]; t[name] += f[3]; next
+		n[name] = f[1]; t[name, rd] += f[3]
+		if (!((name, rd) in tseen)) { tseen[name, rd] = 1; trd[name] = trd[name] " " rd }
+		next
 	}
 	$1 != "case" { next }
 	{
 		kv()
 		if (!(name in seen)) { seen[name] = 1; order[nr++] = name }
 		if (!($2 in cseen)) { cseen[$2] = 1; corder[nc++] = $2 }
-		pps[name, $2] = v["relayed"]; loss[name, $2] = v["loss"] + 0
-		p50[name, $2] = v["p50-us"]; p99[name, $2] = v["p99-us"]
+		l_pps[name, $2] = l_pps[name, $2] " " v["relayed"]
+		l_loss[name, $2] = l_loss[name, $2] " " (v["loss"] + 0)
+		l_p50[name, $2] = l_p50[name, $2] " " v["p50-us"]
+		l_p99[name, $2] = l_p99[name, $2] " " v["p99-us"]
 		bad[name] += v["bad-checksums"]
 	}
 	END {
+		for (k in l_pps) {
+			pps[k] = median(l_pps[k]); loss[k] = median(l_loss[k])
+			p50[k] = median(l_p50[k]); p99[k] = median(l_p99[k])
+		}
+		# Allocations a second: the rate of each round, then the median of those.
+		for (r in trd) {
+			split(substr(trd[r], 2), rs, " "); l = ""
+			for (i in rs) l = l " " (t[r, rs[i]] > 0 ? n[r] / t[r, rs[i]] : 0)
+			arate[r] = median(l)
+		}
+		if (rounds > 1) printf "Medians of %d rounds.\n\n", rounds
 		# First the summary: one row a case, relayed pps of each relay, and the ratios
 		# the targets are stated in.
 		printf "| case |"
@@ -239,11 +269,11 @@ awk "$awk_lib"'
 		print ""
 		print "| relay | allocations | allocations/s (401, Allocate, ChannelBind) | vs coturn |"
 		print "|---|---:|---:|---:|"
-		co = t["coturn"] > 0 ? n["coturn"] / t["coturn"] : 0
+		co = arate["coturn"] + 0
 		for (i = 0; i < nr; i++) {
 			r = order[i]
-			if (!(r in t)) continue
-			a = t[r] > 0 ? n[r] / t[r] : 0
+			if (!(r in arate)) continue
+			a = arate[r]
 			printf "| %s | %d | %.0f | %s |\n", r, n[r], a,
 				(co > 0 ? sprintf("%.1fx", a / co) : "n/a")
 			if (a == 0) broken = broken " " r "/set-up"
