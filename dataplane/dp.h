@@ -159,7 +159,7 @@ struct dp {
 	struct rte_ether_addr mac; /* the port's */
 	struct rte_mempool *pool;
 	struct rte_hash *chans, *peers, *neigh;
-	uint32_t chans_seed, peers_seed, neigh_seed; /* their hashes' (dp_hash.h) */
+	uint32_t chans_seed, peers_seed; /* their hashes' (dp_hash.h), for the workers */
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_ring *punt;	 /* workers -> control */
 	struct rte_ring *ctl_tx; /* control -> worker 0's TX queue */

@@ -60,16 +60,6 @@ dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all)
 	}
 }
 
-/* XXH3: fast on 20-24 byte keys and safe on any alignment (the keys are 2-byte aligned;
- * rte_hash_crc reads them 8 bytes at a time). Seeded at random per table, as the control
- * thread's tables are, so that clients who choose their ports and channels cannot aim their
- * keys at one bucket. */
-static uint32_t
-hash_key(const void *key, uint32_t len, uint32_t seed)
-{
-	return dp_key_hash(key, len, seed);
-}
-
 /*
  * Equality of two binding keys (17 to 24 bytes): three 8-byte words, the last one ending at
  * the key's end (it overlaps the second for a 20-byte key), compared without branches.
@@ -99,7 +89,7 @@ table(struct dp *dp, const char *name, uint32_t entries, uint32_t key_len, uint3
 		.name = full,
 		.entries = entries,
 		.key_len = key_len,
-		.hash_func = hash_key,
+		.hash_func = dp_key_hash,
 		.socket_id = (int)rte_socket_id(),
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
@@ -173,11 +163,12 @@ dp_tables_create(struct dp *dp)
 	/* Room beyond max-bindings for deleted keys whose grace period is still running (the
 	 * tables reclaim them when full); max-bindings itself is enforced by the slots. */
 	uint32_t room = dp->max_bindings + RTE_MAX(dp->max_bindings / 8, 1024u);
+	uint32_t neigh_seed; /* the workers look next hops up by key: rte_hash hashes them */
 
 	dp->chans = table(dp, "chans", room, sizeof(struct tp_chan_key), &dp->chans_seed);
 	dp->peers = table(dp, "peers", room, sizeof(struct tp_peer_key), &dp->peers_seed);
 	/* Two next hops per binding at most, and rarely more than a handful in practice. */
-	dp->neigh = table(dp, "neigh", 65536, 16, &dp->neigh_seed);
+	dp->neigh = table(dp, "neigh", 65536, 16, &neigh_seed);
 	dp->neigh_gen = 1;
 	return dp->chans && dp->peers && dp->neigh ? 0 : -1;
 }
