@@ -209,9 +209,7 @@ awk -v rounds="$rounds" "$awk_lib"'
 	# "setup PHASE: N in S s, R per second", one for each of the three phases
 	$1 == "setup" && match($0, /: [0-9]+ in [0-9.]+ s/) {
 		split(substr($0, RSTART + 2, RLENGTH - 2), f, " ")
-		n[name] = f[1]; t[name, rd] += f[3]
-		if (!((name, rd) in tseen)) { tseen[name, rd] = 1; trd[name] = trd[name] " " rd }
-		next
+		n[name] = f[1]; t[name, rd] += f[3]; next
 	}
 	$1 != "case" { next }
 	{
@@ -230,11 +228,11 @@ awk -v rounds="$rounds" "$awk_lib"'
 			p50[k] = median(l_p50[k]); p99[k] = median(l_p99[k])
 		}
 		# Allocations a second: the rate of each round, then the median of those.
-		for (r in trd) {
-			split(substr(trd[r], 2), rs, " "); l = ""
-			for (i in rs) l = l " " (t[r, rs[i]] > 0 ? n[r] / t[r, rs[i]] : 0)
-			arate[r] = median(l)
+		for (k in t) {
+			split(k, kr, SUBSEP)
+			l_rate[kr[1]] = l_rate[kr[1]] " " (t[k] > 0 ? n[kr[1]] / t[k] : 0)
 		}
+		for (r in l_rate) arate[r] = median(l_rate[r])
 		if (rounds > 1) printf "Medians of %d rounds.\n\n", rounds
 		# First the summary: one row a case, relayed pps of each relay, and the ratios
 		# the targets are stated in.
