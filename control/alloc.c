@@ -76,11 +76,11 @@ close_port(struct tp_engine *eng, int f, uint16_t port)
 static int
 claim_port(struct tp_engine *eng, int f, bool even, bool pair, uint16_t *out)
 {
-	uint32_t min = eng->cfg->port_min, range = eng->cfg->port_max - min + 1u, start;
+	uint32_t min = eng->cfg->port_min, range = eng->cfg->port_max - min + 1u;
+	uint32_t start = tp_random_u32();
 	uint8_t *state = eng->port_state[f];
 	unsigned refused = 0;
 
-	tp_random(&start, sizeof(start));
 	for (uint32_t i = 0; i < range && refused < MAX_PORT_REFUSALS; i++) {
 		uint32_t p = min + (start + i) % range;
 

@@ -36,6 +36,12 @@ int tp_digest(enum tp_hash hash, const struct tp_iov *parts, size_t nparts, uint
 int tp_base64(const uint8_t *in, size_t len, char *out, size_t outlen);
 /* Cryptographically strong random bytes; aborts start-up if the generator fails. */
 void tp_random(void *buf, size_t len);
+/*
+ * The same generator's output four bytes at a time, for choices made on every request (a
+ * relayed port): drawn in blocks, since each draw from the generator costs about a
+ * microsecond. Not thread-safe: the control thread's own.
+ */
+uint32_t tp_random_u32(void);
 
 #ifdef __cplusplus
 }
