@@ -38,14 +38,23 @@
 #   CASES: comma-separated tp_pktgen case names (default cd4-to-udp4,udp4-to-cd4), or all
 #   PMD=af_xdp (default) or af_packet: the DPDK ends' PMD on the veth
 #   ROUNDS (1): rounds of the whole sequence, medians reported
+#   RELAYS (xdp,socket,coturn,dpdk,testpmd): which of them run, in that order whatever the
+#     list's; ratios to one that did not run read n/a
 #   (root; bounded: every process runs under `timeout`)
 set -euo pipefail
 build=$(cd "$1" && pwd)
 seconds=${2:-5} size=${3:-100} bindings=${4:-4000} cases=${5:-cd4-to-udp4,udp4-to-cd4}
-rounds=${ROUNDS:-1}
+rounds=${ROUNDS:-1} relays=,${RELAYS:-xdp,socket,coturn,dpdk,testpmd},
 case $rounds in
 '' | *[!0-9]* | 0) echo "side-by-side: ROUNDS=$rounds: a count, 1 or more" >&2; exit 2 ;;
 esac
+for r in ${relays//,/ }; do
+	case $r in
+	xdp | socket | coturn | dpdk | testpmd) ;;
+	*) echo "side-by-side: RELAYS: $r is none of xdp, socket, coturn, dpdk, testpmd" >&2; exit 2 ;;
+	esac
+done
+wants() { [[ $relays == *",$1,"* ]]; }
 HUGE=0 GEN_MEM=${GEN_MEM:-1024} DUT_MEM=${DUT_MEM:-1024}
 # shellcheck source=bench/dpdk-lib.sh
 . "$(dirname "$0")/dpdk-lib.sh"
@@ -171,6 +180,7 @@ echo "side-by-side: payload $size bytes, $seconds s a case, $bindings bindings +
 for round in $(seq "$rounds"); do
 	kernel_addresses
 	for mode in xdp socket; do
+		wants "$mode" || continue
 		echo "side-by-side: round $round of $rounds: turnpike $mode" >&2
 		write_kernel_conf "$mode"
 		start_turnpike
@@ -180,24 +190,30 @@ for round in $(seq "$rounds"); do
 		grep -oE "stats: xdp relayed:[a-z-]+ [0-9]+ packets" "$work/turnpike.log" |
 			sed 's/^/  /' >&2 || true
 	done
-	echo "side-by-side: round $round of $rounds: coturn" >&2
-	start_coturn
-	run coturn turnpike
-	stop "$co"
+	if wants coturn; then
+		echo "side-by-side: round $round of $rounds: coturn" >&2
+		start_coturn
+		run coturn turnpike
+		stop "$co"
+	fi
 
 	ip -n "$relay" addr flush dev r0
-	echo "side-by-side: round $round of $rounds: turnpike dpdk" >&2
-	max_bindings=65536
-	write_turnpike_conf
-	start_turnpike
-	wait_for "$tp" "$work/turnpike.log" "mode ready" "turnpike dpdk"
-	run "turnpike dpdk" turnpike
-	stop "$tp"
-	echo "side-by-side: round $round of $rounds: dpdk-testpmd io-forward" >&2
-	start_testpmd
-	wait_for "$pmd" "$work/testpmd.log" "Press enter to exit\|forwarding packets" testpmd
-	run "testpmd io-forward" mirror
-	stop "$pmd"
+	if wants dpdk; then
+		echo "side-by-side: round $round of $rounds: turnpike dpdk" >&2
+		max_bindings=65536
+		write_turnpike_conf
+		start_turnpike
+		wait_for "$tp" "$work/turnpike.log" "mode ready" "turnpike dpdk"
+		run "turnpike dpdk" turnpike
+		stop "$tp"
+	fi
+	if wants testpmd; then
+		echo "side-by-side: round $round of $rounds: dpdk-testpmd io-forward" >&2
+		start_testpmd
+		wait_for "$pmd" "$work/testpmd.log" "Press enter to exit\|forwarding packets" testpmd
+		run "testpmd io-forward" mirror
+		stop "$pmd"
+	fi
 done
 
 # The report: per relay and case, then the ratios; each figure the median of its rounds.
@@ -209,7 +225,11 @@ awk -v rounds="$rounds" "$awk_lib"'
 	# "setup PHASE: N in S s, R per second", one for each of the three phases
 	$1 == "setup" && match($0, /: [0-9]+ in [0-9.]+ s/) {
 		split(substr($0, RSTART + 2, RLENGTH - 2), f, " ")
-		n[name] = f[1]; t[name, rd] += f[3]; next
+		ph = substr($0, 7, RSTART - 7)
+		if (!(ph in pseen)) { pseen[ph] = 1; porder[np++] = ph }
+		n[name] = f[1]; t[name, rd] += f[3]
+		l_pt[name, ph] = l_pt[name, ph] " " f[3]
+		next
 	}
 	$1 != "case" { next }
 	{
@@ -265,15 +285,24 @@ awk -v rounds="$rounds" "$awk_lib"'
 				if (pps[r, c] == 0) broken = broken " " r "/" c
 			}
 		print ""
-		print "| relay | allocations | allocations/s (401, Allocate, ChannelBind) | vs coturn |"
-		print "|---|---:|---:|---:|"
+		# Then each phase on its own, a second per request: the median of its times.
+		printf "| relay | allocations | allocations/s (401, Allocate, ChannelBind) | vs coturn |"
+		for (j = 0; j < np; j++) printf " %s /s |", porder[j]
+		printf "\n|---|---:|---:|---:|"
+		for (j = 0; j < np; j++) printf "---:|"
+		print ""
 		co = arate["coturn"] + 0
 		for (i = 0; i < nr; i++) {
 			r = order[i]
 			if (!(r in arate)) continue
 			a = arate[r]
-			printf "| %s | %d | %.0f | %s |\n", r, n[r], a,
+			printf "| %s | %d | %.0f | %s |", r, n[r], a,
 				(co > 0 ? sprintf("%.1fx", a / co) : "n/a")
+			for (j = 0; j < np; j++) {
+				pt = median(l_pt[r, porder[j]])
+				printf " %.0f |", (pt > 0 ? n[r] / pt : 0)
+			}
+			print ""
 			if (a == 0) broken = broken " " r "/set-up"
 		}
 		for (r in bad) if (bad[r]) broken = broken " " r "/checksums"
