@@ -166,6 +166,14 @@ static const struct tp_fastpath_ops sock_ops = {
 
 /* Engine output ---------------------------------------------------------------------------- */
 
+/* The dataplane's deferred table writes, before anything the engine said goes out. */
+static void
+before_send(struct tp_sock *s)
+{
+	if (s->dp && s->dp->before_send)
+		s->dp->before_send(s->dp->ctx);
+}
+
 /* Send what is queued. A full socket buffer drops, as a full NIC queue would: never block
  * the control thread. */
 static void
@@ -173,6 +181,8 @@ tx_flush(struct tp_sock *s)
 {
 	struct tx_queue *q = &s->tx;
 
+	if (q->n)
+		before_send(s);
 	for (unsigned i = 0, end; i < q->n; i = end) {
 		for (end = i + 1; end < q->n && q->fd[end] == q->fd[i]; end++)
 			;
@@ -197,6 +207,7 @@ send_now(struct tp_sock *s, int fd, const struct tp_addr *to, const void *buf, s
 	socklen_t sl = tp_addr_to_sockaddr(to, &ss);
 
 	tx_flush(s);
+	before_send(s);
 	if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
 		s->tx_errors++;
 }
@@ -552,7 +563,7 @@ int
 tp_sock_run(const struct tp_config *cfg)
 {
 	struct tp_sock *s = tp_sock_open(cfg);
-	struct tp_sock_dataplane dp = { "socket", &sock_ops, s, NULL, NULL };
+	struct tp_sock_dataplane dp = { "socket", &sock_ops, s, NULL, NULL, NULL };
 	int status;
 
 	if (!s)

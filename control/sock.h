@@ -26,6 +26,12 @@ struct tp_sock_dataplane {
 	void *ctx;
 	void (*log_stats)(void *ctx); /* on SIGUSR1 and at exit; may be NULL */
 	tp_reasons_fn reasons;	      /* its verdict counters for the metrics; may be NULL */
+	/*
+	 * Called before anything the engine queued leaves: table writes the ops deferred (xdp
+	 * mode batches its ChannelBinds') go in here, so that a binding is in the tables
+	 * before its answer is on the wire. May be NULL.
+	 */
+	void (*before_send)(void *ctx);
 };
 
 /* Listen sockets, epoll and signals; NULL (logged) when they cannot be had. */

@@ -2,12 +2,21 @@
 /*
  * xdp mode: the XDP program relays what it can, the control thread runs the same engine and
  * sockets as socket mode and keeps the program's tables. Relayed addresses are sockets (the
- * kernel path for whatever the program passes on); channel bindings are table entries,
- * written through the fast-path ops before the engine answers, each with a counter slot of
- * its own; counters are per CPU in the program and summed here.
+ * kernel path for whatever the program passes on); channel bindings are table entries, each
+ * with a counter slot of its own; counters are per CPU in the program and summed here.
+ *
+ * A ChannelBind's two entries are queued, and the queue goes into the tables with one batch
+ * update per table (a system call each, where one per entry cost more than the rest of the
+ * ChannelBind) just before the socket loop sends anything (before_send): a binding is in the
+ * tables before its answer leaves. The tables have room for every binding the counter slots
+ * allow, so the kernel refuses an entry only on a fault of its own; such an entry is retried
+ * alone, then logged and counted, and its binding works only partly: the program drops its
+ * ChannelData (no-channel) and hands its peer's data to the engine, which sends it on as
+ * Data indications.
  */
 #include <errno.h>
 #include <net/if.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +33,8 @@
 #include "sock.h"
 #include "xdp_prog.h"
 
+#define PENDING_MAX 64 /* channel bindings queued for the tables */
+
 struct tp_xdp {
 	const struct tp_config *cfg;
 	struct tp_xdp_prog *prog;
@@ -33,6 +44,14 @@ struct tp_xdp {
 	uint32_t nfree;
 	uint32_t slots_seen; /* the highest slot handed out so far: those above are fresh */
 	struct tp_xdp_binding_stat *zero; /* one per CPU */
+	/* Entries queued for the tables, written by flush_pending. */
+	unsigned npending;
+	struct tp_chan_key pend_ck[PENDING_MAX];
+	struct tp_chan_val pend_cv[PENDING_MAX];
+	struct tp_peer_key pend_pk[PENDING_MAX];
+	struct tp_peer_val pend_pv[PENDING_MAX];
+	bool no_batch;	       /* the kernel has no batch updates: one call per entry */
+	uint64_t write_errors; /* entries the kernel refused */
 };
 
 /* Fast-path ops ---------------------------------------------------------------------------- */
@@ -63,10 +82,62 @@ entries_of(const struct tp_fp_channel *c, struct entries *e)
 	tp_fp_channel_entries(c, &e->ck, &e->cv, &e->pk, &e->pv);
 }
 
+/* n entries of one table from keys and values (arrays of ksz and vsz bytes); failures counted. */
+static void
+write_entries(struct tp_xdp *x, const char *table, int fd, const void *keys, size_t ksz,
+	      const void *vals, size_t vsz, unsigned n)
+{
+	unsigned done = 0;
+
+	if (!x->no_batch) {
+		__u32 count = n;
+		int ret = bpf_map_update_batch(fd, keys, vals, &count, NULL);
+
+		if (ret == -EINVAL || ret == -EOPNOTSUPP) {
+			TP_INFO("xdp: this kernel has no batch updates of %s (%s): one call per "
+				"entry from now on",
+				table, strerror(-ret));
+			x->no_batch = true;
+			count = 0;
+		}
+		done = count < n ? count : n;
+	}
+	/* Without batches, and past the entry a batch stopped at, one at a time. */
+	for (unsigned i = done; i < n; i++) {
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz,
+					(const char *)vals + i * vsz, BPF_ANY) == 0)
+			continue;
+		if (!x->write_errors++)
+			TP_WARN("xdp: the kernel refused an entry of %s: %s (that binding's data "
+				"does not all pass; further refusals are counted in the stats)",
+				table, strerror(errno));
+	}
+}
+
+/* The queued ChannelBinds into the tables: channel entries first, then peer entries. */
+static void
+flush_pending(struct tp_xdp *x)
+{
+	if (!x->npending)
+		return;
+	write_entries(x, "tp_chans", tp_xdp_chans_fd(x->prog), x->pend_ck, sizeof(x->pend_ck[0]),
+		      x->pend_cv, sizeof(x->pend_cv[0]), x->npending);
+	write_entries(x, "tp_peers", tp_xdp_peers_fd(x->prog), x->pend_pk, sizeof(x->pend_pk[0]),
+		      x->pend_pv, sizeof(x->pend_pv[0]), x->npending);
+	x->npending = 0;
+}
+
+static void
+xdp_before_send(void *ctx)
+{
+	flush_pending(ctx);
+}
+
 static int
 xdp_chan_add(void *ctx, const struct tp_fp_channel *c)
 {
 	struct tp_xdp *x = ctx;
+	int stats_fd = tp_xdp_binding_stats_fd(x->prog);
 	struct entries e;
 	uint32_t slot;
 
@@ -81,20 +152,20 @@ xdp_chan_add(void *ctx, const struct tp_fp_channel *c)
 	 * or below the highest one handed out needs zeroing (a system call saved per binding
 	 * while the relay fills up).
 	 */
-	if (slot > x->slots_seen)
+	if (slot > x->slots_seen) {
 		x->slots_seen = slot;
-	else if (bpf_map_update_elem(tp_xdp_binding_stats_fd(x->prog), &slot, x->zero, BPF_ANY) < 0)
-		goto fail;
-	if (bpf_map_update_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv, BPF_ANY) < 0)
-		goto fail;
-	if (bpf_map_update_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv, BPF_ANY) < 0) {
-		bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
-		goto fail;
+	} else if (bpf_map_update_elem(stats_fd, &slot, x->zero, BPF_ANY) < 0) {
+		x->free_slots[x->nfree++] = slot;
+		return -errno;
 	}
+	if (x->npending == PENDING_MAX)
+		flush_pending(x);
+	x->pend_ck[x->npending] = e.ck;
+	x->pend_cv[x->npending] = e.cv;
+	x->pend_pk[x->npending] = e.pk;
+	x->pend_pv[x->npending] = e.pv;
+	x->npending++;
 	return 0;
-fail:
-	x->free_slots[x->nfree++] = slot;
-	return -errno;
 }
 
 /* A binding's counters, summed over CPUs. */
@@ -126,6 +197,7 @@ xdp_chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *o
 	struct entries e;
 
 	memset(out, 0, sizeof(*out));
+	flush_pending(x);
 	entries_of(c, &e);
 	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) < 0 || !e.cv.counter)
 		return -ENOENT;
@@ -139,6 +211,7 @@ xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
 	struct tp_fp_counts st;
 	struct entries e;
 
+	flush_pending(x); /* the binding may still be queued */
 	entries_of(c, &e);
 	/* The tables themselves remember which counter slot the binding had: both entries name
 	 * it, so it goes back to the free list even when one of them is gone. */
@@ -240,6 +313,9 @@ xdp_log_stats(void *ctx)
 				(unsigned long long)s->reasons[r].packets,
 				(unsigned long long)s->reasons[r].bytes);
 	free(s);
+	if (x->write_errors)
+		TP_INFO("stats: xdp table entries the kernel refused %llu",
+			(unsigned long long)x->write_errors);
 	if (x->cfg->xdp.fib)
 		log_fib_stats(x);
 }
@@ -341,7 +417,8 @@ int
 tp_xdp_run(const struct tp_config *cfg)
 {
 	struct tp_xdp x = { 0 };
-	struct tp_sock_dataplane dp = { "xdp", &xdp_ops, &x, xdp_log_stats, xdp_reasons };
+	struct tp_sock_dataplane dp = { "xdp",	       &xdp_ops,    &x,
+					xdp_log_stats, xdp_reasons, xdp_before_send };
 	int ifindex = (int)if_nametoindex(cfg->xdp.interface), status = EXIT_FAILURE;
 	const char *mode;
 	char err[512];

@@ -10,7 +10,8 @@
 #   ns hosts: h0 192.0.2.10 (clients), 192.0.2.20 (the peer), XDP_PASS on h0
 #
 # Two clients bind a channel each (xdp_bind.py; data crosses both ways through the program),
-# and tp_chans and tp_peers hold one entry per channel. The channel entry of the second is
+# each binding in both tables by the time its answer arrives, and tp_chans and tp_peers hold
+# one entry per channel. The channel entry of the second is
 # then deleted behind turnpike's back: when the bindings expire, both entries of the first
 # and the peer entry of the second must leave the tables, and both bindings' counter slots
 # must come back (the second's found through its peer entry), so that two new bindings get
@@ -46,9 +47,11 @@ prog=$(xdp_prog_id "$relay" r0)
 echo "program $prog on r0: tp_chans is map $(xdp_map_id "$prog" tp_chans)," \
 	"tp_peers map $(xdp_map_id "$prog" tp_peers)"
 
+# Each binding in both tables by the time its ChannelBind's answer arrives (TP_XDP_MAPS).
+maps="$(xdp_map_id "$prog" tp_chans) $(xdp_map_id "$prog" tp_peers)"
 bind_channels() {
-	H timeout 30 python3 "$here/xdp_bind.py" 192.0.2.1 3478 192.0.2.10 192.0.2.20 3480 "$@" ||
-		tp_fail "xdp_bind.py failed for channels $*"
+	H env TP_XDP_MAPS="$maps" timeout 30 python3 "$here/xdp_bind.py" 192.0.2.1 3478 \
+		192.0.2.10 192.0.2.20 3480 "$@" || tp_fail "xdp_bind.py failed for channels $*"
 }
 # counters TABLE: the counter slots the table's entries name, sorted, on one line.
 counters() {
