@@ -38,6 +38,8 @@
 #   CASES: comma-separated tp_pktgen case names (default cd4-to-udp4,udp4-to-cd4), or all
 #   PMD=af_xdp (default) or af_packet: the DPDK ends' PMD on the veth
 #   ROUNDS (1): rounds of the whole sequence, medians reported
+#   HUGE (1): the DPDK ends' memory in 2 MB hugepages, reserved here and given back (as a
+#     DPDK appliance runs); HUGE=0: --no-huge
 #   RELAYS (xdp,socket,coturn,dpdk,testpmd): which of them run, in that order whatever the
 #     list's; ratios to one that did not run read n/a
 #   (root; bounded: every process runs under `timeout`)
@@ -55,9 +57,14 @@ for r in ${relays//,/ }; do
 	esac
 done
 wants() { [[ $relays == *",$1,"* ]]; }
-HUGE=0 GEN_MEM=${GEN_MEM:-1024} DUT_MEM=${DUT_MEM:-1024}
+HUGE=${HUGE:-1} GEN_MEM=${GEN_MEM:-1024} DUT_MEM=${DUT_MEM:-1024}
 # shellcheck source=bench/dpdk-lib.sh
 . "$(dirname "$0")/dpdk-lib.sh"
+if [ "$HUGE" != 0 ] && ! huge_reserve $(((GEN_MEM + DUT_MEM) / 2 + 64)); then
+	echo "side-by-side: cannot reserve $(((GEN_MEM + DUT_MEM) / 2 + 64)) hugepages of 2 MB" \
+		"(HUGE=0 runs without)" >&2
+	exit 1
+fi
 pass=$build/tests/xdp/xdp_pass.bpf.o
 relay=tp-sbs-r-$$ hosts=tp-sbs-h-$$
 # The DPDK ends' PMD on the veth: af_xdp (an XDP program hands every frame to a socket,
