@@ -128,8 +128,9 @@ nonce_valid(const struct tp_auth *a, const uint8_t *nonce, size_t len, const str
 		return false;
 	memcpy(hex, nonce + NONCE_COOKIE_LEN, 8);
 	hex[8] = '\0';
-	if (strspn(hex, "0123456789abcdef") != 8 || sscanf(hex, "%x", &expiry) != 1)
+	if (strspn(hex, "0123456789abcdef") != 8)
 		return false;
+	expiry = (unsigned)strtoul(hex, NULL, 16);
 	nonce_mac(a, hex, client, mac);
 	if (CRYPTO_memcmp(mac, nonce + NONCE_COOKIE_LEN + 8, 16) != 0)
 		return false;
