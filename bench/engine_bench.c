@@ -19,7 +19,6 @@
 
 #include "auth.h"
 #include "config.h"
-#include "crypto.h"
 #include "engine.h"
 #include "stun.h"
 
@@ -245,20 +244,13 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_REALTIME, &wall);
 	for (uint32_t i = 0; i < n; i++) {
 		struct client *c = &cl[i];
-		char password[32];
-		uint8_t mac[20];
 
 		tp_addr_parse_ip(&c->addr, "198.18.0.0");
 		c->addr.ip[2] = (uint8_t)(i >> 8), c->addr.ip[3] = (uint8_t)i;
 		c->addr.port = (uint16_t)(10000 + i % 50000);
 		snprintf(c->user, sizeof(c->user), "%lld:bench%u", (long long)wall.tv_sec + 3600,
 			 i);
-
-		struct tp_iov part = { c->user, strlen(c->user) };
-
-		tp_hmac(TP_HASH_SHA1, SECRET, strlen(SECRET), &part, 1, mac, sizeof(mac));
-		tp_base64(mac, sizeof(mac), password, sizeof(password));
-		tp_auth_derive_key(false, c->user, strlen(c->user), REALM, password, c->key);
+		tp_auth_derive_timed_key(false, SECRET, c->user, strlen(c->user), REALM, c->key);
 	}
 
 	for (unsigned r = 0; r < rounds; r++) {

@@ -78,7 +78,6 @@
 
 #include "addr.h"
 #include "auth.h"
-#include "crypto.h"
 #include "stun.h"
 
 #define BURST	    32
@@ -567,16 +566,9 @@ on_answer(struct gen *g, enum phase ph, uint32_t item, const struct tp_stun_msg 
 	if ((ph == PROBE && code == 401) || code == 438) {
 		tp_stun_get_str(m, TP_ATTR_NONCE, a->nonce, sizeof(a->nonce));
 		if (ph == PROBE) {
-			char password[64];
-			uint8_t mac[20];
-			struct tp_iov part = { a->user, strlen(a->user) };
-
 			tp_stun_get_str(m, TP_ATTR_REALM, g->realm, sizeof(g->realm));
-			tp_hmac(TP_HASH_SHA1, g->secret, strlen(g->secret), &part, 1, mac,
-				sizeof(mac));
-			tp_base64(mac, sizeof(mac), password, sizeof(password));
-			tp_auth_derive_key(false, a->user, strlen(a->user), g->realm, password,
-					   a->key);
+			tp_auth_derive_timed_key(false, g->secret, a->user, strlen(a->user),
+						 g->realm, a->key);
 		}
 		return ph == PROBE;
 	}

@@ -89,6 +89,21 @@ tp_auth_derive_key(bool sha256, const char *user, size_t ulen, const char *realm
 	return tp_digest(sha256 ? TP_HASH_SHA256 : TP_HASH_MD5, parts, 5, key, 32);
 }
 
+int
+tp_auth_derive_timed_key(bool sha256, const char *secret, const char *user, size_t ulen,
+			 const char *realm, uint8_t *key)
+{
+	struct tp_iov part = { user, ulen };
+	uint8_t mac[20];
+	char password[32];
+	int ret;
+
+	if ((ret = tp_hmac(TP_HASH_SHA1, secret, strlen(secret), &part, 1, mac, sizeof(mac))) < 0 ||
+	    (ret = tp_base64(mac, sizeof(mac), password, sizeof(password))) < 0)
+		return ret;
+	return tp_auth_derive_key(sha256, user, ulen, realm, password, key);
+}
+
 /* Nonces --------------------------------------------------------------------------------- */
 
 static void
@@ -272,15 +287,8 @@ tp_auth_check(const struct tp_auth *a, const struct tp_stun_msg *m, const struct
 		r->user_off = (uint16_t)name_off;
 		/* Any configured secret may have issued it: that is how secrets rotate. */
 		for (unsigned i = 0; i < a->nsecrets && !ok; i++) {
-			uint8_t mac[20];
-			char password[32];
-			struct tp_iov part = { r->username, user->len };
-
-			tp_hmac(TP_HASH_SHA1, a->secrets[i], strlen(a->secrets[i]), &part, 1, mac,
-				sizeof(mac));
-			tp_base64(mac, sizeof(mac), password, sizeof(password));
-			tp_auth_derive_key(alg == PA_SHA256, r->username, user->len, a->realm,
-					   password, r->key);
+			tp_auth_derive_timed_key(alg == PA_SHA256, a->secrets[i], r->username,
+						 user->len, a->realm, r->key);
 			ok = integrity_ok(m, r->key, keylen);
 		}
 		if (!ok)

@@ -87,6 +87,12 @@ const char *tp_auth_failure_name(enum tp_auth_failure f);
 /* Long-term key for username:realm:password with MD5 (16 bytes) or SHA-256 (32 bytes). */
 int tp_auth_derive_key(bool sha256, const char *user, size_t ulen, const char *realm,
 		       const char *password, uint8_t *key);
+/*
+ * The same for a time-limited username under secret: its password is
+ * base64(HMAC-SHA1(secret, username)), as coturn's use-auth-secret makes it.
+ */
+int tp_auth_derive_timed_key(bool sha256, const char *secret, const char *user, size_t ulen,
+			     const char *realm, uint8_t *key);
 
 #ifdef __cplusplus
 }
