@@ -68,12 +68,8 @@ ip netns exec "$hosts" timeout 120 "$py" "$here/setup.py" --secret it-secret \
 	--counts "$TP_WORK/counts.json" >"$TP_WORK/setup.log" 2>&1 &
 setup=$!
 TP_PIDS+=("$setup")
-for _ in $(seq 200); do
-	[[ -e $TP_WORK/bindings.json ]] && break
-	kill -0 "$setup" 2>/dev/null || { cat "$TP_WORK/setup.log" >&2; tp_fail "setup.py exited"; }
-	sleep 0.1
-done
-[[ -e $TP_WORK/bindings.json ]] || tp_fail "setup.py made no bindings in 20 s"
+tp_wait_for "setup.py's bindings ($TP_WORK/bindings.json)" "$TP_WORK/setup.log" "$setup" \
+	test -e "$TP_WORK/bindings.json" || tp_fail "setup.py made no bindings"
 cat "$TP_WORK/setup.log"
 
 for size in 100 imix; do

@@ -57,7 +57,7 @@ browser = subprocess.Popen(
      "http://127.0.0.1:%s/?%s" % (http_port, query)],
     stdout=open(os.path.join(work, "chromium.log"), "w"), stderr=subprocess.STDOUT)
 try:
-    finished = done.wait(45)
+    finished = done.wait(20)
 finally:
     browser.kill()
     browser.wait()
@@ -65,7 +65,9 @@ finally:
 
 print("browser reported:", json.dumps(result))
 if not finished:
-    sys.exit("FAIL: the page reported nothing")
+    with open(os.path.join(work, "chromium.log"), errors="replace") as f:
+        sys.stderr.write("--- chromium.log, last 30 lines\n" + "".join(f.readlines()[-30:]))
+    sys.exit("FAIL: waited 20 s for the page's verdict (a POST to /): none came")
 if not result.get("ok"):
     sys.exit("FAIL: %s" % result.get("error", "message did not arrive"))
 local, remote = result.get("local") or {}, result.get("remote") or {}

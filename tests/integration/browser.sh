@@ -20,7 +20,7 @@ if [[ -n ${TP_NETNS:-} ]]; then
 fi
 tp_start_turnpike "$1"
 status=0
-timeout 90 python3 "$here/browser.py" "$chromium" "$TP_LISTEN" it-secret \
+timeout 25 python3 "$here/browser.py" "$chromium" "$TP_LISTEN" it-secret \
 	$((TP_LISTEN + 1000)) "$TP_WORK" || status=$?
 tp_stop_turnpike
 [[ $status -eq 0 ]] || tp_fail "the browser could not relay through turnpike"

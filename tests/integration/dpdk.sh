@@ -52,8 +52,7 @@ H ping -6 -c 2 -i 0.2 -W 2 2001:db8::1 >/dev/null || tp_fail "no answer to ping 
 H ip neigh show 192.0.2.1 | grep -q lladdr || tp_fail "ARP did not resolve the relay"
 H ip -6 neigh show 2001:db8::1 | grep -q lladdr || tp_fail "ND did not resolve the relay"
 
-H timeout 120 turnutils_peer -L 192.0.2.20 -L 2001:db8::20 -p 3480 >"$TP_WORK/peer.log" 2>&1 &
-TP_PIDS+=($!)
+tp_start_peer "$hosts" 3480 192.0.2.20 2001:db8::20
 tp_tshark_capture "$hosts" h0 "$TP_WORK/h0.pcapng" \
 	"udp and (src host 192.0.2.1 or src host 2001:db8::1)"
 tshark_pid=$TP_TSHARK
@@ -68,7 +67,7 @@ v6client) args=(-c -L 2001:db8::10 -e 192.0.2.20) server=2001:db8::1 ;;
 esac
 messages=60
 status=0
-H timeout 90 turnutils_uclient "${args[@]}" -W it-secret -r 3480 -n "$messages" -l 170 -z 5 \
+H timeout 25 turnutils_uclient "${args[@]}" -W it-secret -r 3480 -n "$messages" -l 170 -z 5 \
 	"$server" >"$TP_WORK/uclient.log" 2>&1 || status=$?
 ((status == 0)) || { tail -n 20 "$TP_WORK/uclient.log" >&2; tp_fail "uclient exited $status"; }
 tp_uclient_verdict "$TP_WORK/uclient.log" "dpdk $variant"

@@ -51,13 +51,18 @@ open(sys.argv[2], "w").close()
 with open(sys.argv[1], "ab") as out:
     while True:
         msg = s.recv(65536)
+        # A datagram socket keeps order: everything sent before the marker has been read.
+        if msg == b"drained?":
+            open(sys.argv[3], "w").close()
         # <PRI>TIMESTAMP TAG[PID]: MESSAGE
-        if b"turnpike[" in msg:
+        elif b"turnpike[" in msg:
             out.write(msg.split(b"]: ", 1)[1].rstrip(b"\n") + b"\n")
             out.flush()
-' "$TP_WORK/flows.json" "$TP_WORK/syslog.ready" &
-	TP_PIDS+=($!)
-	for _ in $(seq 50); do [[ -e $TP_WORK/syslog.ready ]] && break; sleep 0.1; done
+' "$TP_WORK/flows.json" "$TP_WORK/syslog.ready" "$TP_WORK/syslog.drained" &
+	syslog=$!
+	TP_PIDS+=("$syslog")
+	tp_wait_for "the syslog listener on /dev/log" "" "$syslog" test -e "$TP_WORK/syslog.ready" ||
+		exit 1
 fi
 case $mode in
 socket | xdp) R ip addr add 192.0.2.1/24 dev r0 ;;
@@ -104,30 +109,27 @@ if [[ $mode == dpdk ]]; then
 	done
 fi
 
-H timeout 120 "$py" "$here/flow_client.py" traffic 192.0.2.1 3478 192.0.2.10 192.0.2.20 \
+H timeout 25 "$py" "$here/flow_client.py" traffic 192.0.2.1 3478 192.0.2.10 192.0.2.20 \
 	it-secret "$TP_WORK/plan.json" "$TP_WORK" >"$TP_WORK/client.log" 2>&1 &
 client=$!
 TP_PIDS+=("$client")
-for _ in $(seq 600); do
-	[[ -e $TP_WORK/ready ]] && break
-	kill -0 "$client" 2>/dev/null || { cat "$TP_WORK/client.log" >&2; tp_fail "the client gave up"; }
-	sleep 0.1
-done
-[[ -e $TP_WORK/ready ]] || tp_fail "the client never got its traffic through"
+tp_wait_for "the client's traffic through all four flows" "$TP_WORK/client.log" "$client" \
+	test -e "$TP_WORK/ready" || tp_fail "the client never got its traffic through"
 
-# The allocations live: the metrics say so (published once a second).
-sleep 1.2
-R "$py" "$here/flow_client.py" metrics http://127.0.0.1:9641/metrics "$mode" ||
-	tp_fail "metrics"
+# The allocations live: the metrics say so (published once a second: until they do).
+metrics_ok() {
+	R "$py" "$here/flow_client.py" metrics http://127.0.0.1:9641/metrics "$mode" \
+		>"$TP_WORK/metrics.log" 2>&1
+}
+tp_wait_for "metrics that show the live allocations" "$TP_WORK/metrics.log" "$TP_PID" \
+	metrics_ok || tp_fail "metrics"
+cat "$TP_WORK/metrics.log"
 # logrotate's way: move the file, SIGHUP, and the end records start a new one.
 if [[ $output == file ]]; then
 	mv "$TP_WORK/flows.json" "$TP_WORK/flows.1.json"
-	kill -HUP "$TP_PID"
-	for _ in $(seq 50); do
-		grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" && break
-		sleep 0.1
-	done
-	grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" || tp_fail "SIGHUP did not reopen"
+	kill -HUP "$TP_RELAY"
+	tp_wait_for "the flow log reopened after SIGHUP" "" "$TP_PID" \
+		grep -q "flow log .* reopened" "$TP_WORK/turnpike.log" || tp_fail "SIGHUP did not reopen"
 else
 	: >"$TP_WORK/flows.1.json"
 fi
@@ -139,7 +141,11 @@ cat "$TP_WORK/client.log"
 [[ -s $TP_WORK/flows.json ]] || tp_fail "nothing in the reopened flow log"
 
 tp_stop_turnpike
-sleep 0.2 # the syslog listener's last lines
+if [[ $output == syslog ]]; then
+	"$py" -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"drained?", "/dev/log")'
+	tp_wait_for "the syslog listener's last lines" "" "$syslog" \
+		test -e "$TP_WORK/syslog.drained" || exit 1
+fi
 cat "$TP_WORK/flows.1.json" "$TP_WORK/flows.json" >"$TP_WORK/all.json"
 "$py" "$here/flow_client.py" verify "$TP_WORK/plan.json" "$TP_WORK/all.json" ||
 	{ sed -n '1,40p' "$TP_WORK/all.json" >&2; tp_fail "flow records"; }

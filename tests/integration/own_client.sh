@@ -13,8 +13,7 @@ tp_start_turnpike "$1" 'users = ( { name = "alice"; password = "alice-pw"; },
 	{ name = "bob"; password = "bob-pw"; } );'
 status=0
 # The client pauses turnpike (SIGSTOP) to have datagrams wait for it in one batch.
-TP_RELAY_PID=$(pgrep -P "$TP_PID" -x turnpike) || tp_fail "no turnpike process under $TP_PID"
-export TP_RELAY_PID
+export TP_RELAY_PID=$TP_RELAY
 timeout 60 python3 "$here/turn_client.py" "$TP_LISTEN" "$TP_PEER_PORT" || status=$?
 tp_stop_turnpike
 [[ $status -eq 0 ]] || tp_fail "turn_client.py reported failures"

@@ -34,13 +34,11 @@ v6client) args=(-c -e ::1) server=::1 ;;
 esac
 
 tp_start_turnpike "$turnpike"
-timeout 120 turnutils_peer -L 127.0.0.1 -L ::1 -p "$TP_PEER_PORT" >"$TP_WORK/peer.log" 2>&1 &
-TP_PIDS+=($!)
-sleep 0.2
+tp_start_peer "$TP_PEER_PORT" 127.0.0.1 ::1
 
 messages=40
 status=0
-timeout 90 turnutils_uclient "${args[@]}" -W it-secret -p "$TP_LISTEN" -r "$TP_PEER_PORT" \
+timeout 25 turnutils_uclient "${args[@]}" -W it-secret -p "$TP_LISTEN" -r "$TP_PEER_PORT" \
 	-n "$messages" -l 170 -z 5 "$server" >"$TP_WORK/uclient.log" 2>&1 || status=$?
 [[ $status -eq 0 ]] || { tail -n 20 "$TP_WORK/uclient.log" >&2; tp_fail "turnutils_uclient exited $status"; }
 

@@ -46,8 +46,7 @@ grep -q "attached to r0 in native mode" "$TP_WORK/turnpike.log" || tp_fail "not 
 R ip link show r0 | grep -q xdp || tp_fail "no XDP program on r0"
 prog=$(xdp_prog_id "$relay" r0)
 
-ip netns exec "$hosts" timeout 120 turnutils_peer -L 192.0.2.20 -L 2001:db8::20 -p 3480 >"$TP_WORK/peer.log" 2>&1 &
-TP_PIDS+=($!)
+tp_start_peer "$hosts" 3480 192.0.2.20 2001:db8::20
 tp_tshark_capture "$hosts" h0 "$TP_WORK/h0.pcapng" \
 	"udp and (src host 192.0.2.1 or src host 2001:db8::1)"
 tshark_pid=$TP_TSHARK
@@ -60,14 +59,18 @@ ipv6) args=(-x -c -e 2001:db8::20) ;;
 esac
 messages=60
 status=0
-H timeout 90 turnutils_uclient "${args[@]}" -W it-secret -L 192.0.2.10 -r 3480 -n "$messages" \
+H timeout 25 turnutils_uclient "${args[@]}" -W it-secret -L 192.0.2.10 -r 3480 -n "$messages" \
 	-l 170 -z 5 192.0.2.1 >"$TP_WORK/uclient.log" 2>&1 || status=$?
 ((status == 0)) || { tail -n 20 "$TP_WORK/uclient.log" >&2; tp_fail "uclient exited $status"; }
 tp_uclient_verdict "$TP_WORK/uclient.log" "xdp $variant"
 
 # The client has refreshed its allocations to zero: their bindings must have left both tables
 # (this relay's own, found through its program: another relay may run beside this one).
-sleep 0.5
+tables_empty() {
+	[[ $(xdp_table_len "$prog" tp_chans) == 0 && $(xdp_table_len "$prog" tp_peers) == 0 ]]
+}
+tp_wait_for "the clients' bindings to leave tp_chans and tp_peers" "" "$TP_PID" tables_empty ||
+	true
 for table in tp_chans tp_peers; do
 	entries=$(xdp_table_len "$prog" "$table" || true)
 	echo "$table entries after the clients left: ${entries:-?}"
@@ -110,6 +113,7 @@ tp_wait_ready "$TP_WORK/turnpike2.log" "$pid2"
 R ip link show r0 | grep -q xdp || tp_fail "second start did not attach"
 kill -KILL "$pid2"
 wait "$pid2" 2>/dev/null || true
-sleep 0.2
-R ip link show r0 | grep -q xdp && tp_fail "an XDP program is left on r0 after SIGKILL"
+no_program() { ! R ip link show r0 | grep -q xdp; }
+tp_wait_for "the XDP program to leave r0 with its process" "" "" no_program ||
+	tp_fail "an XDP program is left on r0 after SIGKILL"
 echo "PASS: xdp $variant"
