@@ -16,6 +16,8 @@
 # relay's configuration: max_bindings and dut_lcores.
 # Every process runs under `timeout`; the EXIT trap stops what is left and cleans up.
 
+# shellcheck source=scripts/lib/wait.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib/wait.sh"
 turnpike=$build/turnpike pktgen=$build/bench/tp_pktgen
 dut_lcores=${DUT_LCORES:-0,1}
 if [ -z "${GEN_LCORES:-}" ]; then
@@ -71,6 +73,7 @@ budget() { # NCASES
 	echo $((120 + $1 * (${seconds%.*} + 2) * 2 + bindings / 2000))
 }
 
+memif_listening() { ss -Hxl | grep -qF "@$sock "; }
 gen() { # DUT-KIND OUTPUT: tp_pktgen in the background; its progress lines go to stderr
 	local ncases=12 list
 	if [ "${#case_arg[@]}" != 0 ]; then
@@ -86,7 +89,13 @@ gen() { # DUT-KIND OUTPUT: tp_pktgen in the background; its progress lines go to
 		>"$2"
 	gen_pid=$!
 	pids+=("$gen_pid")
-	sleep 1
+	# A memif server must be listening before its client starts; over a veth the device
+	# under test is already running, and tp_pktgen waits for the link itself. (Its own
+	# messages are on stderr already.) DPDK's memif socket is abstract: no file.
+	if [[ $gen_port == net_memif*role=server* ]]; then
+		tp_wait_for "tp_pktgen's memif socket @$sock listening" "" "$gen_pid" memif_listening ||
+			exit 1
+	fi
 }
 # The device under test stops first, when tp_pktgen says "done" (it keeps the memif server
 # until its client has gone: a client whose server closes first can fault).
@@ -113,13 +122,14 @@ start_testpmd() {
 	testpmd=$(command -v dpdk-testpmd) ||
 		{ echo "dpdk-testpmd not found (Debian: dpdk)" >&2; exit 1; }
 	# shellcheck disable=SC2046
-	spawn "${dut_wrap[@]}" timeout "$(budget 12)" "$testpmd" -l "$dut_lcores" \
+	# Line-buffered: its start-up lines are the readiness sign side-by-side.sh waits for.
+	spawn "${dut_wrap[@]}" timeout "$(budget 12)" stdbuf -oL "$testpmd" -l "$dut_lcores" \
 		$(mem_args "$dut_mem") "${dut_main[@]}" --no-pci --file-prefix "tpb-pmd-$$" \
 		--log-level='*:warning' \
 		--vdev "$dut_port" -- \
 		--forward-mode=io --port-topology=loop --nb-cores=1 --rxd=1024 --txd=1024 \
 		--burst=32 --total-num-mbufs=16384 --auto-start --stats-period=3600 --record-burst-stats \
-		>"$work/testpmd.log" 2>&1
+		--disable-link-check >"$work/testpmd.log" 2>&1
 	pmd=$!
 	pids+=("$pmd")
 }

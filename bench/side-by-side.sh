@@ -135,14 +135,7 @@ CONF
 
 # wait_for PID LOG PATTERN WHAT: until the log says the relay is ready, or fail.
 wait_for() {
-	for _ in $(seq 200); do
-		grep -q "$3" "$2" && return
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "side-by-side: $4 did not start" >&2
-	cat "$2" >&2
-	exit 1
+	tp_wait_for "$4's \"$3\" line" "$2" "$1" grep -q "$3" "$2" || exit 1
 }
 
 start_coturn() {
@@ -156,7 +149,9 @@ start_coturn() {
 	co=$!
 	pids+=("$co")
 	wait_for "$co" "$work/coturn.log" "Total General servers" coturn
-	sleep 0.5
+	# Its listeners are threads of their own: ready when both addresses' sockets are bound.
+	tp_wait_for "coturn's two sockets on port 3478" "$work/coturn.log" "$co" \
+		tp_udp_bound "$relay" 3478 2 || exit 1
 }
 
 # run NAME KIND: the generator against the relay running, every case, one set-up; its lines
@@ -178,7 +173,7 @@ stop() { kill -INT "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 # One allocation per binding: the set-up times the allocation rate. The generator's port is
 # free of the device's, so it lingers not.
-gen_extra=(--channels 1 --pairs 256 --linger 0 --link-wait 5)
+gen_extra=(--channels 1 --pairs 256 --linger 0 --link-wait "$tp_ready_seconds")
 
 echo "side-by-side: $(nproc) CPUs, $(uname -r),$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)" >&2
 echo "side-by-side: payload $size bytes, $seconds s a case, $bindings bindings + 2048 hairpin," \
@@ -217,7 +212,7 @@ for round in $(seq "$rounds"); do
 	if wants testpmd; then
 		echo "side-by-side: round $round of $rounds: dpdk-testpmd io-forward" >&2
 		start_testpmd
-		wait_for "$pmd" "$work/testpmd.log" "Press enter to exit\|forwarding packets" testpmd
+		wait_for "$pmd" "$work/testpmd.log" "packet forwarding - ports=" testpmd
 		run "testpmd io-forward" mirror
 		stop "$pmd"
 	fi
