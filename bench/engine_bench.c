@@ -79,9 +79,13 @@ relay_close(void *ctx, const struct tp_addr *relay)
 }
 
 /* A dataplane with no tables: the engine's work alone. */
-static const struct tp_fastpath_ops ops = { "none", relay_open, relay_close, NULL,
-					    NULL,   NULL,	NULL,	     NULL };
-static const struct tp_engine_io io = { NULL, to_client, to_peer };
+static const struct tp_dataplane none = {
+	.name = "none",
+	.to_client = to_client,
+	.to_peer = to_peer,
+	.relay_open = relay_open,
+	.relay_close = relay_close,
+};
 
 static uint64_t
 ns_now(void)
@@ -165,7 +169,7 @@ static int
 round_once(const struct tp_config *cfg, struct client *cl, uint8_t (*msgs)[MSG_MAX], uint16_t *lens,
 	   uint32_t n, uint64_t ns[NPHASES])
 {
-	struct tp_engine *eng = tp_engine_create(cfg, &io, &ops, NULL);
+	struct tp_engine *eng = tp_engine_create(cfg, &none, NULL);
 	struct timespec wall;
 	int rc = 0;
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * turnpike: a TURN relay (RFC 8656 over UDP). main() reads the command line and the config,
- * then hands over to the dataplane the config names. Nothing else happens here.
+ * then runs the control loop on the dataplane the config names. Nothing else happens here.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include "config.h"
 #include "dataplane.h"
 #include "log.h"
+#include "loop.h"
 
 #ifndef TP_VERSION
 #define TP_VERSION "dev"
@@ -50,6 +51,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const struct tp_dataplane *dp;
 	const char *path = NULL;
 	struct tp_config cfg;
 	int c, status;
@@ -86,21 +88,12 @@ main(int argc, char **argv)
 	if (load(&cfg, path) < 0)
 		return EXIT_FAILURE;
 	tp_log_level = cfg.log_level;
+	dp = cfg.mode == TP_MODE_XDP	? &tp_xdp_dataplane
+	     : cfg.mode == TP_MODE_DPDK ? &tp_dpdk_dataplane
+					: &tp_socket_dataplane;
 	TP_INFO("turnpike %s starting (%s, dataplane %s)", TP_VERSION,
-		path ? path : "built-in configuration",
-		cfg.mode == TP_MODE_XDP	   ? "xdp"
-		: cfg.mode == TP_MODE_DPDK ? "dpdk"
-					   : "socket");
-	switch (cfg.mode) {
-	case TP_MODE_XDP:
-		status = tp_xdp_run(&cfg);
-		break;
-	case TP_MODE_DPDK:
-		status = tp_dpdk_run(&cfg, argv[0]);
-		break;
-	default:
-		status = tp_sock_run(&cfg);
-	}
+		path ? path : "built-in configuration", dp->name);
+	status = tp_loop_run(&cfg, dp);
 	tp_config_free(&cfg);
 	return status;
 }

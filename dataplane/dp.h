@@ -28,8 +28,9 @@
 #include <rte_ring.h>
 
 #include "config.h"
+#include "dataplane.h"
 #include "engine.h"
-#include "fastpath.h"
+#include "loop.h"
 #include "tp_fastpath.h"
 
 #ifdef __cplusplus
@@ -47,11 +48,6 @@ extern "C" {
 
 struct dp_reason_stat {
 	uint64_t packets, bytes;
-};
-
-/* Per binding (counter slot), per direction (enum tp_dir): relayed payload only. */
-struct dp_binding_stat {
-	uint64_t packets[2], bytes[2];
 };
 
 /* The worker's own counters beside the verdicts: what its queues refused. */
@@ -117,7 +113,7 @@ struct dp_worker {
 #define X(n, h) uint64_t n;
 	DP_WORKER_COUNTERS(X)
 #undef X
-	struct dp_binding_stat *bindings; /* [max_bindings + 1] */
+	struct tp_binding_stat *bindings; /* [max_bindings + 1] */
 	uint32_t nh_gen;		  /* the neighbour table's generation, this burst */
 	struct dp_nh_entry nh[DP_NH_CACHE];
 } __rte_cache_aligned;
@@ -152,38 +148,46 @@ struct dp_host_stats {
 #undef X
 };
 
+/*
+ * The dataplane. Its fields by who writes and who reads them, each group on cache lines of its
+ * own, so that what a worker reads every burst shares no line with what is written often.
+ */
 struct dp {
+	/* Set up before the workers start, read by them every burst; the control thread alone
+	 * writes neigh_gen, and seldom (after a neighbour's MAC changes, from 1: a worker's
+	 * zeroed next-hop cache holds nothing; every worker's cache then starts over). */
 	const struct tp_config *cfg;
 	struct tp_core_cfg core;
 	uint16_t port;		   /* the one port (one-armed relay) */
 	struct rte_ether_addr mac; /* the port's */
-	struct rte_mempool *pool;
 	struct rte_hash *chans, *peers, *neigh;
 	uint32_t chans_seed, peers_seed; /* their hashes' (dp_hash.h), for the workers */
+	struct dp_chan_cell *chan_vals;	 /* [max_bindings + 1], by slot */
+	struct dp_peer_cell *peer_vals;
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_ring *punt;	 /* workers -> control */
 	struct rte_ring *ctl_tx; /* control -> worker 0's TX queue */
-	/* The control thread, idle, sleeps on wake_fd with ctl_asleep set; a worker that punts
-	 * while it is set clears it and writes wake_fd (dp_worker.c, wake_control). */
-	int wake_fd;
-	uint32_t ctl_asleep;
-	/* Bumped by the control thread after any neighbour's MAC changes (from 1: a worker's
-	 * zeroed next-hop cache holds nothing): every worker's cache starts over. */
-	uint32_t neigh_gen;
+	int wake_fd;		 /* workers write it to wake the sleeping control thread */
 	unsigned nworkers;
 	struct dp_worker *workers[DP_MAX_WORKERS];
-	volatile bool quit;
+	uint32_t neigh_gen;
+	volatile bool quit; /* the control thread's word to the workers, once */
 
-	/* Control thread only. */
-	struct tp_engine *eng;
+	/* Written by the control thread each time it sleeps and wakes, and by a worker that
+	 * punts while it sleeps (dp_worker.c, wake_control): a line of its own. */
+	uint32_t ctl_asleep __rte_cache_aligned;
+
+	/* The control thread's alone. */
+	struct tp_loop *loop __rte_cache_aligned;
+	struct tp_loop_fd wake; /* wake_fd on the loop */
+	struct tp_engine *eng;	/* for telemetry, from start to stop */
+	struct rte_mempool *pool;
 	uint32_t max_bindings;
-	struct dp_chan_cell *chan_vals; /* [max_bindings + 1], by slot; workers read them */
-	struct dp_peer_cell *peer_vals;
 	uint32_t *free_slots, nfree;
 	uint8_t *slot_taken;		 /* [max_bindings + 1]: held by a binding in the tables */
 	struct rte_rcu_qsbr_dq *slot_dq; /* retired slots, back after a grace period */
 	uint16_t ip_id;
-	uint64_t now_ms;
+	uint64_t now_ms, next_stats_ms;
 	struct dp_pending pending[DP_PENDING_NH];
 	struct dp_host_stats host;
 };
@@ -212,7 +216,11 @@ uint32_t dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all);
 int dp_keys_differ(const void *a, const void *b, size_t len);
 int dp_neigh_set(struct dp *dp, const uint8_t ip16[16], const struct rte_ether_addr *mac);
 int dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_addr *mac);
-extern const struct tp_fastpath_ops dp_ops;
+/* The table ops of tp_dpdk_dataplane: a channel binding into the tables (a counter slot of
+ * its own, from zero), its counters summed over the workers, and out again. */
+int dp_chan_add(struct dp *dp, const struct tp_channel_binding *c);
+int dp_chan_counts(struct dp *dp, const struct tp_channel_binding *c, struct tp_binding_stat *sum);
+void dp_chan_del(struct dp *dp, const struct tp_channel_binding *c);
 
 /* dp_worker.c */
 int dp_worker_main(void *arg);

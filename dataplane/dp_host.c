@@ -361,9 +361,9 @@ udp_to_engine(struct dp *dp, const struct tp_addr *src, uint16_t dport, const ui
 	      size_t len)
 {
 	if (dport == dp->cfg->listen_port)
-		tp_engine_client_input_timed(dp->eng, src, payload, len);
+		tp_loop_client_input(dp->loop, src, payload, len);
 	else if (dport >= dp->cfg->port_min && dport <= dp->cfg->port_max)
-		tp_engine_peer_input(dp->eng, src->family, dport, src, payload, len);
+		tp_loop_peer_input(dp->loop, src->family, dport, src, payload, len);
 	else
 		dp->host.not_for_us++;
 }

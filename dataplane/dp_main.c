@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * dpdk mode: EAL and the port from the configuration, one worker per lcore after the main
- * one, the tables, and the control loop on the main lcore (the TURN engine, the punt ring,
- * ARP/ND/ping, timers, counters for telemetry and the log). main() only sets up and
- * launches; the workers only relay; the control loop sleeps when idle, so it can share a
- * core, and a worker that punts wakes it. SIGINT and SIGTERM stop everything in order:
- * workers, engine, tables, port, EAL.
+ * dpdk mode (tp_dpdk_dataplane): EAL and the port from the configuration, one worker per
+ * lcore after the main one, the tables, and on the main lcore the control loop's hooks: the
+ * punt ring into the engine and ARP/ND/ping (dp_host.c), next-hop retries on the tick,
+ * counters for telemetry, the metrics and the log. The workers only relay; the control loop
+ * sleeps when idle, so it can share a core, and a worker that punts into the ring while it
+ * sleeps wakes it through wake_fd, an fd on the loop. The loop stops everything in order:
+ * workers (stop), engine, then tables, port and EAL (close).
  */
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,42 +27,10 @@
 #include "dataplane.h"
 #include "dp.h"
 #include "log.h"
-#include "observe.h"
+#include "metrics.h"
 
-#define TICK_MS 250
-
-static volatile sig_atomic_t stop_signal, stats_signal, hup_signal;
 /* Telemetry callbacks run on DPDK's telemetry thread and find the dataplane here. */
 static struct dp *telemetry_dp;
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGUSR1)
-		stats_signal = 1;
-	else if (sig == SIGHUP)
-		hup_signal = 1;
-	else
-		stop_signal = sig;
-}
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Counters ------------------------------------------------------------------------------- */
 
@@ -81,7 +48,7 @@ dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT])
 
 /* The workers' verdicts for the metrics. */
 static void
-metrics_reasons(void *ctx, struct tp_metrics_snapshot *s)
+dpdk_reasons(void *ctx, struct tp_metrics_snapshot *s)
 {
 	struct dp_reason_stat sum[TP_R_COUNT];
 
@@ -94,8 +61,9 @@ metrics_reasons(void *ctx, struct tp_metrics_snapshot *s)
 }
 
 static void
-log_stats(const struct dp *dp)
+dpdk_log_stats(void *ctx)
 {
+	const struct dp *dp = ctx;
 	struct dp_reason_stat sum[TP_R_COUNT];
 
 	dp_sum_reasons(dp, sum);
@@ -430,118 +398,158 @@ fail:
 	return -1;
 }
 
-/* The control loop ------------------------------------------------------------------------- */
+/* The control loop's hooks ------------------------------------------------------------------ */
+
+/* A burst of what the workers punted, into the host side and the engine. */
+static unsigned
+dpdk_poll(void *ctx)
+{
+	struct dp *dp = ctx;
+	struct rte_mbuf *ms[DP_BURST];
+	unsigned n;
+
+	dp->now_ms = tp_loop_now_ms(dp->loop);
+	n = rte_ring_dequeue_burst(dp->punt, (void **)ms, DP_BURST, NULL);
+	for (unsigned i = 0; i < n; i++)
+		dp_host_input(dp, ms[i]);
+	return n;
+}
 
 /*
- * Idle: sleep until a worker punts something (it writes wake_fd) or ms pass. ctl_asleep is set
- * before the last look at the ring, and a worker looks at it after its enqueue: a punt is
- * either found by that look or wakes the poll. A signal ends the poll too.
+ * Idle, the loop sleeps until a worker punts something (it writes wake_fd) or the tick.
+ * ctl_asleep is set before the last look at the ring, and a worker looks at it after its
+ * enqueue: a punt is either found by that look or wakes the loop.
  */
-static void
-nap(struct dp *dp, int ms)
+static bool
+dpdk_sleep(void *ctx)
 {
-	struct pollfd p = { dp->wake_fd, POLLIN, 0 };
-	eventfd_t v;
+	struct dp *dp = ctx;
 
 	__atomic_store_n(&dp->ctl_asleep, 1, __ATOMIC_SEQ_CST);
-	if (rte_ring_count(dp->punt) == 0 && poll(&p, 1, ms) > 0 &&
-	    eventfd_read(dp->wake_fd, &v) == 0)
-		dp->host.wakeups++;
+	return rte_ring_count(dp->punt) == 0;
+}
+
+static void
+dpdk_wake(void *ctx)
+{
+	struct dp *dp = ctx;
+
 	__atomic_store_n(&dp->ctl_asleep, 0, __ATOMIC_RELAXED);
 }
 
-static int
-control_loop(struct dp *dp, struct tp_observe *obs)
+/* wake_fd on the loop: a worker's punt woke the sleeping control thread. */
+static void
+woken(void *arg, uint32_t events)
 {
-	const struct tp_config *cfg = dp->cfg;
-	uint64_t next_tick = 0, next_stats = 0;
-	struct rte_mbuf *ms[DP_BURST];
+	struct dp *dp = arg;
+	eventfd_t v;
 
-	while (!stop_signal) {
-		unsigned n;
-
-		dp->now_ms = mono_ms();
-		tp_engine_set_clock(dp->eng, dp->now_ms, wall_ms());
-		n = rte_ring_dequeue_burst(dp->punt, (void **)ms, DP_BURST, NULL);
-		for (unsigned i = 0; i < n; i++)
-			dp_host_input(dp, ms[i]);
-		if (dp->now_ms >= next_tick) {
-			tp_engine_tick(dp->eng);
-			dp_host_tick(dp);
-			next_tick = dp->now_ms + TICK_MS;
-		}
-		if (cfg->dpdk.stats_interval && dp->now_ms >= next_stats) {
-			if (next_stats)
-				log_stats(dp);
-			next_stats = dp->now_ms + cfg->dpdk.stats_interval * 1000ull;
-		}
-		tp_observe_tick(obs, dp->eng, dp->now_ms);
-		if (hup_signal) {
-			hup_signal = 0;
-			tp_observe_hup(obs);
-		}
-		if (stats_signal) {
-			stats_signal = 0;
-			tp_engine_log_stats(dp->eng);
-			log_stats(dp);
-		}
-		/* Idle: sleep until the next punt or the next tick; the control thread may share
-		 * its core. */
-		if (!n)
-			nap(dp, (int)RTE_MIN(next_tick - dp->now_ms, (uint64_t)TICK_MS));
-	}
-	TP_INFO("signal %s: shutting down", strsignal(stop_signal));
-	return EXIT_SUCCESS;
+	(void)events;
+	if (eventfd_read(dp->wake_fd, &v) == 0)
+		dp->host.wakeups++;
 }
 
-int
-tp_dpdk_run(const struct tp_config *cfg, const char *argv0)
+static void
+dpdk_tick(void *ctx, uint64_t now_ms)
 {
-	struct tp_engine_io io = { NULL, dp_host_to_client, dp_host_to_peer };
-	struct tp_observe obs = { 0 };
+	struct dp *dp = ctx;
+
+	dp->now_ms = now_ms;
+	dp_host_tick(dp);
+	if (dp->cfg->dpdk.stats_interval && now_ms >= dp->next_stats_ms) {
+		if (dp->next_stats_ms)
+			dpdk_log_stats(dp);
+		dp->next_stats_ms = now_ms + dp->cfg->dpdk.stats_interval * 1000ull;
+	}
+}
+
+/* The engine's output and the tables ------------------------------------------------------ */
+
+/* DPDK owns the port: relayed addresses need nothing but the engine's word. */
+static int
+dpdk_relay_open(void *ctx, const struct tp_addr *relay)
+{
+	(void)ctx, (void)relay;
+	return 0;
+}
+
+static void
+dpdk_relay_close(void *ctx, const struct tp_addr *relay)
+{
+	(void)ctx, (void)relay;
+}
+
+static int
+dpdk_chan_add(void *ctx, const struct tp_channel_binding *c)
+{
+	return dp_chan_add(ctx, c);
+}
+
+static void
+dpdk_chan_del(void *ctx, const struct tp_channel_binding *c)
+{
+	dp_chan_del(ctx, c);
+}
+
+static int
+dpdk_chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding_stat *out)
+{
+	return dp_chan_counts(ctx, c, out);
+}
+
+/* Lifecycle --------------------------------------------------------------------------------- */
+
+static void dpdk_close(void *ctx);
+
+/* EAL, the port, the tables and the rings; wake_fd on the loop; telemetry's commands. */
+static void *
+dpdk_open(const struct tp_config *cfg, struct tp_loop *loop)
+{
 	struct tp_core_cfg core;
-	struct rte_mempool *pool = NULL;
-	struct dp *dp = NULL;
-	int status = EXIT_FAILURE;
+	struct rte_mempool *pool;
+	struct dp *dp;
 	uint16_t port;
+	int err;
 
 	if (cfg->dpdk.nports != 1) {
 		TP_ERR("dpdk.ports: one port (a one-armed relay) is what this version drives");
-		return EXIT_FAILURE;
+		return NULL;
 	}
-	if (eal_init(cfg, argv0) < 0)
-		return EXIT_FAILURE;
+	if (eal_init(cfg, "turnpike") < 0)
+		return NULL;
 	if (find_port(cfg->dpdk.ports[0], &port) != 0) {
 		TP_ERR("dpdk.ports: \"%s\" gave no port (is the driver available? the vdev's "
 		       "arguments right?)",
 		       cfg->dpdk.ports[0]);
-		goto out;
+		rte_eal_cleanup();
+		return NULL;
 	}
 	pool = rte_pktmbuf_pool_create("tp_mbufs", cfg->dpdk.mempool_size, DP_MBUF_CACHE, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (!pool) {
 		TP_ERR("dpdk.mempool-size: cannot allocate %u mbufs: %s (with --no-huge, raise -m)",
 		       cfg->dpdk.mempool_size, rte_strerror(rte_errno));
-		goto out;
+		rte_eal_cleanup();
+		return NULL;
 	}
-	tp_fp_core_cfg(cfg, &core);
-	if (!(dp = dp_new(cfg, port, &core)))
-		goto out;
+	tp_dataplane_core_cfg(cfg, &core);
+	if (!(dp = dp_new(cfg, port, &core))) {
+		rte_mempool_free(pool);
+		rte_eal_cleanup();
+		return NULL;
+	}
 	dp->pool = pool;
-	if (dp_port_init(cfg, port, dp->nworkers, pool) < 0)
-		goto out;
-	io.ctx = dp;
-	if (tp_observe_open(&obs, cfg, "dpdk", metrics_reasons, dp) < 0)
-		goto out_port;
-	if (!(dp->eng = tp_engine_create(cfg, &io, &dp_ops, dp))) {
-		TP_ERR("cannot create the TURN engine: out of memory");
-		goto out_port;
+	dp->loop = loop;
+	dp->wake.fd = -1;
+	if (dp_port_init(cfg, port, dp->nworkers, pool) < 0) {
+		dpdk_close(dp);
+		return NULL;
 	}
-	tp_observe_attach(&obs, dp->eng);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGUSR1, on_signal);
-	signal(SIGHUP, on_signal);
+	if ((err = tp_loop_watch(loop, &dp->wake, dp->wake_fd, woken, dp, 0)) < 0) {
+		TP_ERR("epoll_ctl (the workers' wake-ups): %s", strerror(-err));
+		dpdk_close(dp);
+		return NULL;
+	}
 	telemetry_dp = dp;
 	rte_telemetry_register_cmd("/turnpike/verdicts", tel_verdicts,
 				   "Frames by verdict (action:reason), summed over workers");
@@ -549,34 +557,69 @@ tp_dpdk_run(const struct tp_config *cfg, const char *argv0)
 				   "TURN engine: allocations, permissions, channels, counters");
 	rte_telemetry_register_cmd("/turnpike/host", tel_host,
 				   "Control thread's ARP, ND, echo and transmit counters");
+	return dp;
+}
+
+/* The engine is there: the workers start relaying. */
+static int
+dpdk_start(void *ctx, struct tp_engine *eng)
+{
+	struct dp *dp = ctx;
+	const struct tp_config *cfg = dp->cfg;
+
+	dp->eng = eng;
 	if (dp_launch(dp) < 0)
-		goto out_engine;
-	TP_INFO("dpdk mode ready (realm \"%s\", port %s, MAC " RTE_ETHER_ADDR_PRT_FMT
-		", %u worker(s), next hops: %s)",
-		cfg->realm, cfg->dpdk.ports[0], RTE_ETHER_ADDR_BYTES(&dp->mac), dp->nworkers,
+		return -1;
+	TP_INFO("dpdk: port %s, MAC " RTE_ETHER_ADDR_PRT_FMT ", %u worker(s), next hops: %s",
+		cfg->dpdk.ports[0], RTE_ETHER_ADDR_BYTES(&dp->mac), dp->nworkers,
 		cfg->dpdk.nexthop_mac.set ? "static MAC (dpdk.nexthop-mac)" : "ARP and ND");
-	if (!cfg->nsecrets && !cfg->nusers)
-		TP_WARN("auth: no credentials (auth.secrets, auth.users): every allocation will be "
-			"refused with 401");
-	status = control_loop(dp, &obs);
+	return 0;
+}
+
+/* The workers stop first: their counts are final when the engine reads them on its way out. */
+static void
+dpdk_stop(void *ctx)
+{
+	struct dp *dp = ctx;
+
 	dp_halt(dp);
-	tp_engine_log_stats(dp->eng);
-	log_stats(dp);
-out_engine:
-	telemetry_dp = NULL;
-	/* Every binding leaves the tables through the ops before the tables go; the workers
-	 * have stopped, so their counts are final. */
-	tp_engine_set_clock(dp->eng, mono_ms(), wall_ms());
-	tp_observe_drain(&obs);
-	tp_engine_destroy(dp->eng);
 	dp->eng = NULL;
-out_port:
-	tp_observe_close(&obs);
+}
+
+static void
+dpdk_close(void *ctx)
+{
+	struct dp *dp = ctx;
+	struct rte_mempool *pool = dp->pool;
+	uint16_t port = dp->port;
+
+	telemetry_dp = NULL;
+	if (dp->wake.fd >= 0)
+		tp_loop_unwatch(dp->loop, &dp->wake);
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
-out:
 	dp_free(dp);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();
-	return status;
 }
+
+const struct tp_dataplane tp_dpdk_dataplane = {
+	.name = "dpdk",
+	.open = dpdk_open,
+	.start = dpdk_start,
+	.stop = dpdk_stop,
+	.close = dpdk_close,
+	.to_client = dp_host_to_client,
+	.to_peer = dp_host_to_peer,
+	.relay_open = dpdk_relay_open,
+	.relay_close = dpdk_relay_close,
+	.chan_add = dpdk_chan_add,
+	.chan_del = dpdk_chan_del,
+	.chan_counts = dpdk_chan_counts,
+	.poll = dpdk_poll,
+	.sleep = dpdk_sleep,
+	.wake = dpdk_wake,
+	.tick = dpdk_tick,
+	.reasons = dpdk_reasons,
+	.log_stats = dpdk_log_stats,
+};

@@ -421,26 +421,11 @@ dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_addr 
 	return 0;
 }
 
-/* Fast-path ops: DPDK owns the port, so relayed addresses need nothing but the engine's word.
- */
+/* The dataplane's table ops (tp_dpdk_dataplane, dp_main.c) ---------------------------------- */
 
-static int
-dp_relay_open(void *ctx, const struct tp_addr *relay)
+int
+dp_chan_add(struct dp *dp, const struct tp_channel_binding *c)
 {
-	(void)ctx, (void)relay;
-	return 0;
-}
-
-static void
-dp_relay_close(void *ctx, const struct tp_addr *relay)
-{
-	(void)ctx, (void)relay;
-}
-
-static int
-dp_chan_add(void *ctx, const struct tp_fp_channel *c)
-{
-	struct dp *dp = ctx;
 	struct tp_chan_key ck;
 	struct tp_chan_val cv;
 	struct tp_peer_key pk;
@@ -450,13 +435,13 @@ dp_chan_add(void *ctx, const struct tp_fp_channel *c)
 
 	if (!dp->nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
 		return -ENOSPC;
-	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
+	tp_dataplane_entries(c, &ck, &cv, &pk, &pv);
 	slot = dp->free_slots[--dp->nfree];
 	dp->slot_taken[slot] = 1;
 	cv.counter = pv.counter = slot;
 	/* A slot starts from zero on every worker; the workers only ever add to it. */
 	for (unsigned w = 0; w < dp->nworkers; w++)
-		memset(&dp->workers[w]->bindings[slot], 0, sizeof(struct dp_binding_stat));
+		memset(&dp->workers[w]->bindings[slot], 0, sizeof(struct tp_binding_stat));
 	if ((ret = dp_table_put(dp, &ck, &cv, &pk, &pv)) < 0) {
 		dp->slot_taken[slot] = 0;
 		dp->free_slots[dp->nfree++] = slot;
@@ -465,10 +450,9 @@ dp_chan_add(void *ctx, const struct tp_fp_channel *c)
 }
 
 /* Channel c's counters, summed over the workers, found by the slot its entry names. */
-static int
-dp_chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *sum)
+int
+dp_chan_counts(struct dp *dp, const struct tp_channel_binding *c, struct tp_binding_stat *sum)
 {
-	struct dp *dp = ctx;
 	struct tp_chan_key ck;
 	struct tp_chan_val cv;
 	struct tp_peer_key pk;
@@ -477,7 +461,7 @@ dp_chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *su
 	void *v;
 
 	memset(sum, 0, sizeof(*sum));
-	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
+	tp_dataplane_entries(c, &ck, &cv, &pk, &pv);
 	if (rte_hash_lookup_data(dp->chans, &ck, &v) < 0)
 		return -ENOENT;
 	slot = ((const struct tp_chan_val *)v)->counter;
@@ -490,17 +474,16 @@ dp_chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *su
 	return 0;
 }
 
-static void
-dp_chan_del(void *ctx, const struct tp_fp_channel *c)
+void
+dp_chan_del(struct dp *dp, const struct tp_channel_binding *c)
 {
-	struct dp *dp = ctx;
 	struct tp_chan_key ck;
 	struct tp_chan_val cv;
 	struct tp_peer_key pk;
 	struct tp_peer_val pv;
-	struct tp_fp_counts sum;
+	struct tp_binding_stat sum;
 
-	tp_fp_channel_entries(c, &ck, &cv, &pk, &pv);
+	tp_dataplane_entries(c, &ck, &cv, &pk, &pv);
 	/* The engine has read the counts already (chan_counts): summed again only for the
 	 * debug log. */
 	if (tp_log_level >= TP_LOG_DEBUG && dp_chan_counts(dp, c, &sum) == 0) {
@@ -513,12 +496,3 @@ dp_chan_del(void *ctx, const struct tp_fp_channel *c)
 	}
 	retire(dp, &ck, &pk);
 }
-
-const struct tp_fastpath_ops dp_ops = {
-	.name = "dpdk",
-	.relay_open = dp_relay_open,
-	.relay_close = dp_relay_close,
-	.chan_add = dp_chan_add,
-	.chan_del = dp_chan_del,
-	.chan_counts = dp_chan_counts,
-};

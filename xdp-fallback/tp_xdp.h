@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * What the XDP program and its loader share, in the style of xdp-tools' *_kern_user.h: the
- * configuration the loader writes into the program's .rodata before load, and the counter
- * records both sides read. Table keys and values are dataplane/core's (tp_binding.h).
+ * configuration the loader writes into the program's .rodata before load, and the verdict
+ * counters both sides read. Table keys and values, and the per-binding counters, are
+ * dataplane/core's (tp_binding.h).
  */
 #ifndef TP_XDP_H
 #define TP_XDP_H
@@ -30,12 +31,6 @@ struct tp_xdp_cfg {
 struct tp_xdp_reason_stat {
 	tp_u64 packets;
 	tp_u64 bytes;
-};
-
-/* Per binding (counter slot), per CPU, by direction (enum tp_dir): relayed data only. */
-struct tp_xdp_binding_stat {
-	tp_u64 packets[2];
-	tp_u64 bytes[2];
 };
 
 #endif

@@ -51,7 +51,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, struct tp_xdp_binding_stat);
+	__type(value, struct tp_binding_stat);
 } tp_binding_stats SEC(".maps");
 
 /* bpf_fib_lookup() answers, by return code, so "no-next-hop" can be explained. */
@@ -86,7 +86,7 @@ verdict(enum tp_reason r, __u32 len)
 static __always_inline void
 count_binding(__u32 slot, int dir, __u32 bytes)
 {
-	struct tp_xdp_binding_stat *st;
+	struct tp_binding_stat *st;
 
 	if (!slot || !(st = bpf_map_lookup_elem(&tp_binding_stats, &slot)))
 		return;

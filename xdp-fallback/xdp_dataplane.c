@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * xdp mode: the XDP program relays what it can, the control thread runs the same engine and
- * sockets as socket mode and keeps the program's tables. Relayed addresses are sockets (the
- * kernel path for whatever the program passes on); channel bindings are table entries, each
+ * UDP sockets as socket mode (udp.h) and keeps the program's tables. Relayed addresses are sockets
+ * (the kernel path for whatever the program passes on); channel bindings are table entries, each
  * with a counter slot of its own; counters are per CPU in the program and summed here.
  *
  * A ChannelBind's two entries are queued, and the queue goes into the tables with one batch
  * update per table (a system call each, where one per entry cost more than the rest of the
- * ChannelBind) just before the socket loop sends anything (before_send): a binding is in the
- * tables before its answer leaves. The tables have room for every binding the counter slots
- * allow, so the kernel refuses an entry only on a fault of its own; such an entry is retried
- * alone, then logged and counted, and its binding works only partly: the program drops its
- * ChannelData (no-channel) and hands its peer's data to the engine, which sends it on as
- * Data indications.
+ * ChannelBind) just before anything is sent (the dataplane's flush, which the control loop
+ * runs first): a binding is in the tables before its answer leaves. The tables have room for every
+ * binding the counter slots allow, so the kernel refuses an entry only on a fault of its own; such
+ * an entry is retried alone, then logged and counted, and its binding works only partly: the
+ * program drops its ChannelData (no-channel) and hands its peer's data to the engine, which sends
+ * it on as Data indications.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -28,9 +28,9 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
-#include "fastpath.h"
 #include "log.h"
-#include "sock.h"
+#include "metrics.h"
+#include "udp.h"
 #include "xdp_prog.h"
 
 #define PENDING_MAX 64 /* channel bindings queued for the tables */
@@ -38,12 +38,13 @@
 struct tp_xdp {
 	const struct tp_config *cfg;
 	struct tp_xdp_prog *prog;
-	struct tp_sock *sock;
+	struct tp_udp *udp;
+	int ifindex;
 	int ncpus;
 	uint32_t *free_slots; /* binding counter slots, 1..max-bindings */
 	uint32_t nfree;
 	uint32_t slots_seen; /* the highest slot handed out so far: those above are fresh */
-	struct tp_xdp_binding_stat *zero; /* one per CPU */
+	struct tp_binding_stat *zero; /* one per CPU */
 	/* Entries queued for the tables, written by flush_pending. */
 	unsigned npending;
 	struct tp_chan_key pend_ck[PENDING_MAX];
@@ -54,19 +55,34 @@ struct tp_xdp {
 	uint64_t write_errors; /* entries the kernel refused */
 };
 
-/* Fast-path ops ---------------------------------------------------------------------------- */
+/* The engine's output, and the relayed addresses: the sockets' ---------------------------- */
+
+static void
+xdp_to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
+{
+	tp_udp_to_client(((struct tp_xdp *)ctx)->udp, client, buf, len);
+}
+
+static void
+xdp_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer, const void *buf,
+	    size_t len, bool df)
+{
+	tp_udp_to_peer(((struct tp_xdp *)ctx)->udp, relay, peer, buf, len, df);
+}
 
 static int
 xdp_relay_open(void *ctx, const struct tp_addr *relay)
 {
-	return tp_sock_relay_open(((struct tp_xdp *)ctx)->sock, relay);
+	return tp_udp_relay_open(((struct tp_xdp *)ctx)->udp, relay);
 }
 
 static void
 xdp_relay_close(void *ctx, const struct tp_addr *relay)
 {
-	tp_sock_relay_close(((struct tp_xdp *)ctx)->sock, relay);
+	tp_udp_relay_close(((struct tp_xdp *)ctx)->udp, relay);
 }
+
+/* Channel bindings: the program's tables ------------------------------------------------------ */
 
 /* A channel's two table entries, as dataplane/core declares them. */
 struct entries {
@@ -77,9 +93,9 @@ struct entries {
 };
 
 static void
-entries_of(const struct tp_fp_channel *c, struct entries *e)
+entries_of(const struct tp_channel_binding *c, struct entries *e)
 {
-	tp_fp_channel_entries(c, &e->ck, &e->cv, &e->pk, &e->pv);
+	tp_dataplane_entries(c, &e->ck, &e->cv, &e->pk, &e->pv);
 }
 
 /* n entries of one table from keys and values (arrays of ksz and vsz bytes); failures counted. */
@@ -127,14 +143,15 @@ flush_pending(struct tp_xdp *x)
 	x->npending = 0;
 }
 
+/* The loop's flush: before anything leaves, the queued bindings are in the tables. */
 static void
-xdp_before_send(void *ctx)
+xdp_flush(void *ctx)
 {
 	flush_pending(ctx);
 }
 
 static int
-xdp_chan_add(void *ctx, const struct tp_fp_channel *c)
+xdp_chan_add(void *ctx, const struct tp_channel_binding *c)
 {
 	struct tp_xdp *x = ctx;
 	int stats_fd = tp_xdp_binding_stats_fd(x->prog);
@@ -170,9 +187,9 @@ xdp_chan_add(void *ctx, const struct tp_fp_channel *c)
 
 /* A binding's counters, summed over CPUs. */
 static int
-binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_fp_counts *sum)
+binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_binding_stat *sum)
 {
-	struct tp_xdp_binding_stat *per_cpu = calloc((size_t)x->ncpus, sizeof(*per_cpu));
+	struct tp_binding_stat *per_cpu = calloc((size_t)x->ncpus, sizeof(*per_cpu));
 	int ret = -ENOMEM;
 
 	memset(sum, 0, sizeof(*sum));
@@ -191,7 +208,7 @@ binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_fp_counts *sum)
 
 /* The counters of channel c, found by the slot its table entry names. */
 static int
-xdp_chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *out)
+xdp_chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding_stat *out)
 {
 	struct tp_xdp *x = ctx;
 	struct entries e;
@@ -205,10 +222,10 @@ xdp_chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *o
 }
 
 static void
-xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
+xdp_chan_del(void *ctx, const struct tp_channel_binding *c)
 {
 	struct tp_xdp *x = ctx;
-	struct tp_fp_counts st;
+	struct tp_binding_stat st;
 	struct entries e;
 
 	flush_pending(x); /* the binding may still be queued */
@@ -234,15 +251,6 @@ xdp_chan_del(void *ctx, const struct tp_fp_channel *c)
 	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
 	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &e.pk);
 }
-
-static const struct tp_fastpath_ops xdp_ops = {
-	.name = "xdp",
-	.relay_open = xdp_relay_open,
-	.relay_close = xdp_relay_close,
-	.chan_add = xdp_chan_add,
-	.chan_del = xdp_chan_del,
-	.chan_counts = xdp_chan_counts,
-};
 
 /* Counters, summed over CPUs ---------------------------------------------------------------- */
 
@@ -318,6 +326,7 @@ xdp_log_stats(void *ctx)
 			(unsigned long long)x->write_errors);
 	if (x->cfg->xdp.fib)
 		log_fib_stats(x);
+	tp_udp_log_stats(x->udp);
 }
 
 /* Set-up ------------------------------------------------------------------------------------ */
@@ -376,6 +385,10 @@ xdp_setup(struct tp_xdp *x, const struct tp_config *cfg)
 	char err[512];
 
 	x->cfg = cfg;
+	if (!(x->ifindex = (int)if_nametoindex(cfg->xdp.interface))) {
+		TP_ERR("xdp.interface: no interface \"%s\"", cfg->xdp.interface);
+		return -1;
+	}
 	if ((x->ncpus = libbpf_num_possible_cpus()) <= 0) {
 		TP_ERR("cannot count the CPUs: %s", strerror(-x->ncpus));
 		return -1;
@@ -390,7 +403,7 @@ xdp_setup(struct tp_xdp *x, const struct tp_config *cfg)
 	for (uint32_t i = 0; i < cfg->xdp.max_bindings; i++)
 		x->free_slots[x->nfree++] = cfg->xdp.max_bindings - i;
 
-	tp_fp_core_cfg(cfg, &xcfg.core);
+	tp_dataplane_core_cfg(cfg, &xcfg.core);
 	if (cfg->xdp.fib) {
 		if (check_forwarding(cfg) < 0)
 			return -1;
@@ -413,39 +426,80 @@ xdp_setup(struct tp_xdp *x, const struct tp_config *cfg)
 	return 0;
 }
 
-int
-tp_xdp_run(const struct tp_config *cfg)
+static void xdp_close(void *ctx);
+
+/* The program loaded and the sockets open; it attaches when the engine is there (start). */
+static void *
+xdp_open(const struct tp_config *cfg, struct tp_loop *loop)
 {
-	struct tp_xdp x = { 0 };
-	struct tp_sock_dataplane dp = { "xdp",	       &xdp_ops,    &x,
-					xdp_log_stats, xdp_reasons, xdp_before_send };
-	int ifindex = (int)if_nametoindex(cfg->xdp.interface), status = EXIT_FAILURE;
+	struct tp_xdp *x = calloc(1, sizeof(*x));
+
+	if (!x) {
+		TP_ERR("out of memory");
+		return NULL;
+	}
+	if (xdp_setup(x, cfg) < 0 || !(x->udp = tp_udp_open(cfg, loop))) {
+		xdp_close(x);
+		return NULL;
+	}
+	return x;
+}
+
+/* Sockets first (open): whatever the program passes on from its first packet has a taker. */
+static int
+xdp_start(void *ctx, struct tp_engine *eng)
+{
+	struct tp_xdp *x = ctx;
 	const char *mode;
 	char err[512];
 
-	if (!ifindex) {
-		TP_ERR("xdp.interface: no interface \"%s\"", cfg->xdp.interface);
-		return EXIT_FAILURE;
-	}
-	if (xdp_setup(&x, cfg) < 0)
-		goto out;
-	/* Sockets first: whatever the program passes on from its first packet has a taker. */
-	if (!(x.sock = tp_sock_open(cfg)))
-		goto out;
-	if (tp_xdp_prog_attach(x.prog, ifindex, cfg->xdp.generic, &mode, err, sizeof(err)) < 0) {
+	(void)eng;
+	if (tp_xdp_prog_attach(x->prog, x->ifindex, x->cfg->xdp.generic, &mode, err, sizeof(err)) <
+	    0) {
 		TP_ERR("%s", err);
-		goto out;
+		return -1;
 	}
-	TP_INFO("XDP program attached to %s in %s mode; next hops: %s", cfg->xdp.interface, mode,
-		cfg->xdp.fib ? "the kernel's routes and neighbours (bpf_fib_lookup)"
-			     : "one static router MAC (xdp.nexthop-mac)");
-	status = tp_sock_loop(x.sock, &dp);
-	tp_xdp_prog_detach(x.prog);
-	TP_INFO("XDP program detached from %s", cfg->xdp.interface);
-out:
-	tp_sock_close(x.sock);
-	tp_xdp_prog_destroy(x.prog);
-	free(x.free_slots);
-	free(x.zero);
-	return status;
+	TP_INFO("XDP program attached to %s in %s mode; next hops: %s", x->cfg->xdp.interface, mode,
+		x->cfg->xdp.fib ? "the kernel's routes and neighbours (bpf_fib_lookup)"
+				: "one static router MAC (xdp.nexthop-mac)");
+	return 0;
 }
+
+static void
+xdp_stop(void *ctx)
+{
+	struct tp_xdp *x = ctx;
+
+	tp_xdp_prog_detach(x->prog);
+	TP_INFO("XDP program detached from %s", x->cfg->xdp.interface);
+}
+
+static void
+xdp_close(void *ctx)
+{
+	struct tp_xdp *x = ctx;
+
+	tp_udp_close(x->udp);
+	tp_xdp_prog_destroy(x->prog);
+	free(x->free_slots);
+	free(x->zero);
+	free(x);
+}
+
+const struct tp_dataplane tp_xdp_dataplane = {
+	.name = "xdp",
+	.open = xdp_open,
+	.start = xdp_start,
+	.stop = xdp_stop,
+	.close = xdp_close,
+	.to_client = xdp_to_client,
+	.to_peer = xdp_to_peer,
+	.relay_open = xdp_relay_open,
+	.relay_close = xdp_relay_close,
+	.chan_add = xdp_chan_add,
+	.chan_del = xdp_chan_del,
+	.chan_counts = xdp_chan_counts,
+	.flush = xdp_flush,
+	.reasons = xdp_reasons,
+	.log_stats = xdp_log_stats,
+};

@@ -59,6 +59,18 @@ enum tp_dir {
 	TP_DIR_TO_CLIENT = 1, /* peer -> client (and the receiving side of a hairpin) */
 };
 
+/*
+ * A binding's counters at its slot, by direction (enum tp_dir): relayed packets and payload
+ * bytes. One record per lcore (DPDK) or per CPU (the XDP program's per-CPU map), written by
+ * that one alone; the control thread sums them into one of these.
+ */
+struct tp_binding_stat {
+	tp_u64 packets[2];
+	tp_u64 bytes[2];
+};
+
+TP_STATIC_ASSERT(sizeof(struct tp_binding_stat) == 32, "binding counters are padding-free");
+
 /* 16-byte form of an address of family fam held in 4 (IPv4) or 16 bytes. */
 TP_CORE_INLINE void
 tp_ip_to16(tp_u8 out[16], const tp_u8 *ip, tp_u8 fam)

@@ -222,12 +222,12 @@ addr(const char *ip, uint16_t port)
  * quiescent state since the last ones were retired (a starved core: tests share the
  * machine): then once more, after waiting up to 5 s for a slot to come back. */
 int
-add_binding(const tp_fp_channel &c)
+add_binding(const tp_channel_binding &c)
 {
-	int ret = dp_ops.chan_add(plane, &c);
+	int ret = dp_chan_add(plane, &c);
 
 	if (ret == -ENOSPC && dp_slots_reclaim(plane, 5000, false) > 0)
-		ret = dp_ops.chan_add(plane, &c);
+		ret = dp_chan_add(plane, &c);
 	return ret;
 }
 
@@ -243,9 +243,9 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 	uint32_t nfree = plane->nfree;
 
 	for (uint32_t i = 0; i < rounds; i++) {
-		tp_fp_channel c = { addr("198.51.100.10", (uint16_t)(10000 + i % 50000)),
-				    addr("192.0.2.1", 50000), addr("198.51.100.200", 40000),
-				    (uint16_t)(0x4000 + i % 0x4000), i + 1 };
+		tp_channel_binding c = { addr("198.51.100.10", (uint16_t)(10000 + i % 50000)),
+					 addr("192.0.2.1", 50000), addr("198.51.100.200", 40000),
+					 (uint16_t)(0x4000 + i % 0x4000), i + 1 };
 		tp_chan_key ck;
 		tp_chan_val cv;
 		tp_peer_key pk;
@@ -253,7 +253,7 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 		void *v;
 
 		ASSERT_EQ(add_binding(c), 0) << "binding " << i << " of " << rounds;
-		tp_fp_channel_entries(&c, &ck, &cv, &pk, &pv);
+		tp_dataplane_entries(&c, &ck, &cv, &pk, &pv);
 		ASSERT_GE(rte_hash_lookup_data(plane->chans, &ck, &v), 0);
 		uint32_t slot = static_cast<tp_chan_val *>(v)->counter;
 		ASSERT_GE(slot, 1u);
@@ -266,7 +266,7 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 		EXPECT_EQ(binding_count(slot, TP_DIR_TO_CLIENT), 0u);
 		/* Some traffic on it, so that a slot reused too early would show. */
 		plane->workers[0]->bindings[slot].packets[TP_DIR_TO_PEER] += 1;
-		dp_ops.chan_del(plane, &c);
+		dp_chan_del(plane, &c);
 	}
 	/* Every slot back, once the worker has moved on. */
 	EXPECT_EQ(dp_slots_reclaim(plane, 5000, true), nfree);
@@ -307,15 +307,15 @@ TEST(DpdkTables, KeyCompareSeesEveryByte)
 TEST(DpdkTables, WorkersHashAsTheTablesDo)
 {
 	for (uint16_t i = 0; i < 64; i++) {
-		tp_fp_channel c = { addr("198.51.100.10", (uint16_t)(20000 + i)),
-				    addr("192.0.2.1", 50000), addr("2001:db8::20", 40000),
-				    (uint16_t)(0x4000 + i), i + 1u };
+		tp_channel_binding c = { addr("198.51.100.10", (uint16_t)(20000 + i)),
+					 addr("192.0.2.1", 50000), addr("2001:db8::20", 40000),
+					 (uint16_t)(0x4000 + i), i + 1u };
 		tp_chan_key ck;
 		tp_chan_val cv;
 		tp_peer_key pk;
 		tp_peer_val pv;
 
-		tp_fp_channel_entries(&c, &ck, &cv, &pk, &pv);
+		tp_dataplane_entries(&c, &ck, &cv, &pk, &pv);
 		EXPECT_EQ(dp_key_hash(&ck, sizeof(ck), plane->chans_seed),
 			  rte_hash_hash(plane->chans, &ck))
 			<< i;
@@ -402,16 +402,16 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 
 	const tp_vec_chan &ac = v->chans[0]; /* A's channel toward B's relayed address */
 	const tp_vec_peer &bp = v->peers[0]; /* B's peer entry for A's relayed address */
-	tp_fp_channel a = { from16(ac.key.client_ip, ac.key.client_port),
-			    {},
-			    from16(ac.val.peer_ip, ac.val.peer_port),
-			    ntohs(ac.key.channel),
-			    1 };
-	tp_fp_channel b = { from16(bp.val.client_ip, bp.val.client_port),
-			    {},
-			    from16(bp.key.peer_ip, bp.key.peer_port),
-			    ntohs(bp.val.channel),
-			    2 };
+	tp_channel_binding a = { from16(ac.key.client_ip, ac.key.client_port),
+				 {},
+				 from16(ac.val.peer_ip, ac.val.peer_port),
+				 ntohs(ac.key.channel),
+				 1 };
+	tp_channel_binding b = { from16(bp.val.client_ip, bp.val.client_port),
+				 {},
+				 from16(bp.key.peer_ip, bp.key.peer_port),
+				 ntohs(bp.val.channel),
+				 2 };
 	/* Each relayed address: the relay's own, as the other's peer is, at its allocation port. */
 	a.relay = a.peer;
 	a.relay.port = ntohs(ac.val.alloc_port);
@@ -427,8 +427,8 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 	};
 
 	/* B first, then A: A's channel finds B's entry as it is written. */
-	ASSERT_EQ(dp_ops.chan_add(plane, &b), 0);
-	ASSERT_EQ(dp_ops.chan_add(plane, &a), 0);
+	ASSERT_EQ(dp_chan_add(plane, &b), 0);
+	ASSERT_EQ(dp_chan_add(plane, &a), 0);
 	uint32_t b_slot = peer_slot(bp.key);
 	ASSERT_NE(b_slot, 0u);
 	EXPECT_EQ(way(), b_slot);
@@ -438,13 +438,13 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 	EXPECT_EQ(binding_count(b_slot, TP_DIR_TO_CLIENT), before + 1);
 
 	/* B gone: the way no longer holds; the engine hears of the frame, as without it. */
-	dp_ops.chan_del(plane, &b);
+	dp_chan_del(plane, &b);
 	EXPECT_EQ(way(), b_slot) << "the way stays; the cell says it is no longer B's";
 	EXPECT_EQ(send_one(*v, &relayed), std::vector<uint8_t>(v->in, v->in + v->in_len));
 	EXPECT_FALSE(relayed) << "relayed to a binding that has left";
 
 	/* B back at another slot (the old one is still in its grace period): A's way moves. */
-	ASSERT_EQ(dp_ops.chan_add(plane, &b), 0);
+	ASSERT_EQ(dp_chan_add(plane, &b), 0);
 	uint32_t b_again = peer_slot(bp.key);
 	ASSERT_NE(b_again, 0u);
 	ASSERT_NE(b_again, b_slot);
@@ -487,7 +487,7 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 		for (unsigned i = 0; i < per_round; i++, sent++)
 			ASSERT_TRUE(receive(*v)) << "no mbuf, or the RX ring full";
 		if (r % 2 == 0)
-			dp_ops.chan_del(plane, &b);
+			dp_chan_del(plane, &b);
 		else
 			ASSERT_EQ(add_binding(b), 0) << "round " << r;
 		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -499,8 +499,8 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 	EXPECT_GT(out, 0u);
 	EXPECT_GT(punted, 0u);
 
-	dp_ops.chan_del(plane, &a);
-	dp_ops.chan_del(plane, &b);
+	dp_chan_del(plane, &a);
+	dp_chan_del(plane, &b);
 }
 
 /*

@@ -30,7 +30,7 @@
 #define NCLIENTS 4
 
 static struct tp_config cfg;
-static int relays_open, perms_held, chans_held;
+static int relays_open, chans_held;
 static char nonces[NCLIENTS][TP_NONCE_MAX];
 static const struct tp_addr *want_nonce_for;
 static int want_nonce_idx;
@@ -78,22 +78,7 @@ relay_close(void *ctx, const struct tp_addr *relay)
 }
 
 static int
-perm_add(void *ctx, const struct tp_addr *relay, const struct tp_addr *ip)
-{
-	(void)ctx, (void)relay, (void)ip;
-	perms_held++;
-	return 0;
-}
-
-static void
-perm_del(void *ctx, const struct tp_addr *relay, const struct tp_addr *ip)
-{
-	(void)ctx, (void)relay, (void)ip;
-	check(--perms_held >= 0);
-}
-
-static int
-chan_add(void *ctx, const struct tp_fp_channel *c)
+chan_add(void *ctx, const struct tp_channel_binding *c)
 {
 	(void)ctx;
 	check(c->channel >= 0x4000 && c->channel <= 0x7FFF);
@@ -102,7 +87,7 @@ chan_add(void *ctx, const struct tp_fp_channel *c)
 }
 
 static void
-chan_del(void *ctx, const struct tp_fp_channel *c)
+chan_del(void *ctx, const struct tp_channel_binding *c)
 {
 	(void)ctx, (void)c;
 	check(--chans_held >= 0);
@@ -110,7 +95,7 @@ chan_del(void *ctx, const struct tp_fp_channel *c)
 
 /* The fast path "relayed" one datagram of the channel's number of bytes each time asked. */
 static int
-chan_counts(void *ctx, const struct tp_fp_channel *c, struct tp_fp_counts *out)
+chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding_stat *out)
 {
 	(void)ctx;
 	check(chans_held > 0);
@@ -131,9 +116,15 @@ flow_emit(void *ctx, const struct tp_flow_record *r)
 	free(line);
 }
 
-static const struct tp_engine_io io = { NULL, to_client, to_peer };
-static const struct tp_fastpath_ops ops = {
-	"fuzz", relay_open, relay_close, perm_add, perm_del, chan_add, chan_del, chan_counts,
+static const struct tp_dataplane fuzz_dataplane = {
+	.name = "fuzz",
+	.to_client = to_client,
+	.to_peer = to_peer,
+	.relay_open = relay_open,
+	.relay_close = relay_close,
+	.chan_add = chan_add,
+	.chan_del = chan_del,
+	.chan_counts = chan_counts,
 };
 static const struct tp_flow_sink sink = { flow_emit, NULL, 30 };
 
@@ -272,7 +263,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t now = 1000000;
-	struct tp_engine *eng = tp_engine_create(&cfg, &io, &ops, NULL);
+	struct tp_engine *eng = tp_engine_create(&cfg, &fuzz_dataplane, NULL);
 
 	check(eng != NULL);
 	tp_engine_set_flow_sink(eng, &sink);
@@ -310,6 +301,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	tp_engine_destroy(eng);
-	check(relays_open == 0 && perms_held == 0 && chans_held == 0);
+	check(relays_open == 0 && chans_held == 0);
 	return 0;
 }

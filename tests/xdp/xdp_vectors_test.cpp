@@ -141,7 +141,7 @@ uint64_t
 sum_binding(Loaded &l, uint32_t slot, int dir)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	std::vector<tp_xdp_binding_stat> v((size_t)ncpus);
+	std::vector<tp_binding_stat> v((size_t)ncpus);
 	uint64_t total = 0;
 
 	if (bpf_map_lookup_elem(l.fd(l.skel->maps.tp_binding_stats), &slot, v.data()) == 0)

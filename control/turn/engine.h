@@ -2,9 +2,9 @@
 /*
  * The TURN engine (RFC 8656 over UDP): allocations, permissions, channels, indications and
  * lifetimes. It does no I/O and reads no clock: datagrams and the time go in; responses,
- * relayed datagrams (through struct tp_engine_io) and table changes (through the dataplane's
- * struct tp_fastpath_ops) come out. Socket mode, the DPDK punt path and the unit tests all
- * drive this same code.
+ * relayed datagrams and table changes come out, through the dataplane's output and table ops
+ * (dataplane.h). Every mode's control loop, the unit tests and the fuzzer drive this same
+ * code.
  *
  * Data relayed through the engine (socket mode, or what a fast path hands up) follows the
  * same rules as the fast paths: a channel carries data only while its peer holds a
@@ -21,26 +21,13 @@
 
 #include "addr.h"
 #include "config.h"
-#include "fastpath.h"
+#include "dataplane.h"
 #include "flow.h"
 #include "stun.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-struct tp_engine_io {
-	void *ctx;
-	/* A response, Data indication or ChannelData for client, from the listen port. */
-	void (*to_client)(void *ctx, const struct tp_addr *client, const void *buf, size_t len);
-	/*
-	 * Relayed data for peer, from the relayed address relay (bind address and port). df asks
-	 * for the IPv4 DF bit: only a Send indication with DONT-FRAGMENT sets it (RFC 8656
-	 * section 14, the alternate behaviour, since a socket cannot see the incoming DF bit).
-	 */
-	void (*to_peer)(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
-			const void *buf, size_t len, bool df);
-};
 
 /* X(name, help): engine counters, exported under these names. */
 #define TP_ENGINE_COUNTERS(X)                                                                  \
@@ -123,8 +110,9 @@ struct tp_engine_gauges {
 
 struct tp_engine;
 
-struct tp_engine *tp_engine_create(const struct tp_config *cfg, const struct tp_engine_io *io,
-				   const struct tp_fastpath_ops *fp, void *fp_ctx);
+/* An engine whose output and table changes go to dataplane dp (its context ctx). */
+struct tp_engine *tp_engine_create(const struct tp_config *cfg, const struct tp_dataplane *dp,
+				   void *ctx);
 /* Frees every allocation, closing its relayed addresses through the fast-path ops. */
 void tp_engine_destroy(struct tp_engine *eng);
 
@@ -138,8 +126,9 @@ uint64_t tp_engine_now_ms(const struct tp_engine *eng);
 /* Run the timers due at the current time. */
 void tp_engine_tick(struct tp_engine *eng);
 
-/* A datagram from client on the listen port: STUN or ChannelData. */
-void tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *buf,
+/* A datagram from client on the listen port: STUN or ChannelData. True when it was a request
+ * that got its response (the caller's clock around this call is its latency). */
+bool tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *buf,
 			    size_t len);
 /* A datagram from peer on the relayed address with the given family and port. */
 void tp_engine_peer_input(struct tp_engine *eng, uint8_t family, uint16_t port,
@@ -147,12 +136,9 @@ void tp_engine_peer_input(struct tp_engine *eng, uint8_t family, uint16_t port,
 
 const struct tp_engine_stats *tp_engine_stats(const struct tp_engine *eng);
 const struct tp_engine_requests *tp_engine_requests(const struct tp_engine *eng);
-/*
- * client_input, timed: the driver's clock around the engine, and the time goes into the
- * latency histogram when the datagram was a request that got its response.
- */
-void tp_engine_client_input_timed(struct tp_engine *eng, const struct tp_addr *client,
-				  const uint8_t *buf, size_t len);
+/* A request's time from arrival to response, as the driver measured it: into the latency
+ * histogram. */
+void tp_engine_note_latency(struct tp_engine *eng, uint64_t ns);
 void tp_engine_gauges(const struct tp_engine *eng, struct tp_engine_gauges *g);
 void tp_engine_log_stats(const struct tp_engine *eng);
 

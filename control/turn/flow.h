@@ -8,8 +8,8 @@
  * every packet is counted once, whichever path carried it. A hairpinned packet counts in both
  * allocations' flows: toward the peer in the sender's, toward the client in the receiver's.
  *
- * The engine hands finished (and, when configured, interim) records to a sink; control/
- * flowlog.c is the sink that writes them as JSON lines.
+ * The engine hands finished (and, when configured, interim) records to a sink;
+ * observe/flowlog.c is the sink that writes them as JSON lines.
  */
 #ifndef TP_FLOW_H
 #define TP_FLOW_H

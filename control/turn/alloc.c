@@ -54,7 +54,7 @@ open_port(struct tp_engine *eng, int f, uint16_t port)
 	struct tp_addr relay = eng->cfg->fam[f].bind;
 
 	relay.port = port;
-	return eng->fp->relay_open(eng->fp_ctx, &relay);
+	return eng->dp->relay_open(eng->dp_ctx, &relay);
 }
 
 static void
@@ -63,7 +63,7 @@ close_port(struct tp_engine *eng, int f, uint16_t port)
 	struct tp_addr relay = eng->cfg->fam[f].bind;
 
 	relay.port = port;
-	eng->fp->relay_close(eng->fp_ctx, &relay);
+	eng->dp->relay_close(eng->dp_ctx, &relay);
 	eng->port_state[f][port] = TP_PORT_FREE;
 	eng->port_alloc[f][port] = NULL;
 }

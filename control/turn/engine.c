@@ -22,17 +22,15 @@ rd16(const uint8_t *p)
 }
 
 struct tp_engine *
-tp_engine_create(const struct tp_config *cfg, const struct tp_engine_io *io,
-		 const struct tp_fastpath_ops *fp, void *fp_ctx)
+tp_engine_create(const struct tp_config *cfg, const struct tp_dataplane *dp, void *ctx)
 {
 	struct tp_engine *eng = calloc(1, sizeof(*eng));
 
 	if (!eng)
 		return NULL;
 	eng->cfg = cfg;
-	eng->io = *io;
-	eng->fp = fp;
-	eng->fp_ctx = fp_ctx;
+	eng->dp = dp;
+	eng->dp_ctx = ctx;
 	tp_list_init(&eng->allocs_list);
 	tp_wheel_init(&eng->wheel, 0);
 	tp_random(eng->ind_tid, sizeof(eng->ind_tid));
@@ -169,28 +167,13 @@ request_result(int code)
 	}
 }
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void
-tp_engine_client_input_timed(struct tp_engine *eng, const struct tp_addr *client,
-			     const uint8_t *buf, size_t len)
+tp_engine_note_latency(struct tp_engine *eng, uint64_t ns)
 {
 	static const uint64_t bounds_us[] = { TP_LATENCY_BOUNDS_US };
 	struct tp_engine_requests *q = &eng->requests;
-	uint64_t answered = eng->stats.tx_response, t0 = mono_ns(), ns;
 	unsigned b = 0;
 
-	tp_engine_client_input(eng, client, buf, len);
-	if (eng->stats.tx_response == answered)
-		return;
-	ns = mono_ns() - t0;
 	while (b < TP_LATENCY_BUCKETS - 1 && ns > bounds_us[b] * 1000)
 		b++;
 	q->latency[b]++;
@@ -257,7 +240,7 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 	eng->stats.tx_response++;
 	if ((method = request_method(r->req->method)) >= 0)
 		eng->requests.by[method][request_result(r->code)]++;
-	eng->io.to_client(eng->io.ctx, r->client, eng->out, (size_t)len);
+	eng->dp->to_client(eng->dp_ctx, r->client, eng->out, (size_t)len);
 }
 
 void
@@ -465,7 +448,7 @@ relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_
 
 	eng->stats.relayed_to_peer++;
 	eng->stats.relayed_to_peer_bytes += len;
-	eng->io.to_peer(eng->io.ctx, &relay, peer, data, len, df);
+	eng->dp->to_peer(eng->dp_ctx, &relay, peer, data, len, df);
 	return true;
 }
 
@@ -507,10 +490,12 @@ channel_data_input(struct tp_engine *eng, const struct tp_addr *client, const ui
 		tp_flow_count(&c->flow, TP_DIR_TO_PEER, dlen);
 }
 
-void
+bool
 tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *buf,
 		       size_t len)
 {
+	uint64_t answered = eng->stats.tx_response;
+
 	/* RFC 7983 demultiplexing: 0-3 STUN, 64-127 ChannelData (we accept RFC 5766's range). */
 	if (len >= 1 && (buf[0] & 0xc0) == 0x40)
 		channel_data_input(eng, client, buf, len);
@@ -518,6 +503,7 @@ tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client, cons
 		stun_input(eng, client, buf, len);
 	else
 		eng->stats.drop_not_turn++;
+	return eng->stats.tx_response != answered;
 }
 
 /* Deliver data from peer to a's client: ChannelData when a channel is bound, else Data.
@@ -547,7 +533,7 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		eng->stats.relayed_to_client++;
 		eng->stats.relayed_to_client_bytes += len;
 		tp_flow_count(&c->flow, TP_DIR_TO_CLIENT, len);
-		eng->io.to_client(eng->io.ctx, &a->client, eng->out, len + 4);
+		eng->dp->to_client(eng->dp_ctx, &a->client, eng->out, len + 4);
 		return true;
 	}
 
@@ -571,7 +557,7 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 	eng->stats.relayed_to_client_bytes += len;
 	if ((fl = tp_pflow_get(eng, a, f, peer)))
 		tp_flow_count(fl, TP_DIR_TO_CLIENT, len);
-	eng->io.to_client(eng->io.ctx, &a->client, eng->out, (size_t)n);
+	eng->dp->to_client(eng->dp_ctx, &a->client, eng->out, (size_t)n);
 	return true;
 }
 

@@ -9,7 +9,7 @@ src, dst = sys.argv[1], sys.argv[2]
 with open(src, "rb") as f:
     data = f.read()
 with open(dst, "w") as out:
-    out.write("/* Generated from conf/turnpike.conf by control/embed_config.py. */\n")
+    out.write("/* Generated from conf/turnpike.conf by control/util/embed_config.py. */\n")
     out.write("const char tp_default_config[] =\n")
     for line in data.splitlines(keepends=True):
         esc = "".join(c if 32 <= ord(c) < 127 and c not in '"\\?' else "\\%03o" % ord(c)

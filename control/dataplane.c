@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * From the engine's view of a channel to the fast path's table entries (see fastpath.h).
+ * What the table-keeping dataplanes share: the core's configuration from turnpike's, and a
+ * channel binding's table entries (see dataplane.h).
  */
-#include "fastpath.h"
+#include "dataplane.h"
 
 #include "tp_fastpath.h"
 
@@ -16,7 +17,7 @@ to16(uint8_t out[16], const struct tp_addr *a)
 }
 
 void
-tp_fp_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core)
+tp_dataplane_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core)
 {
 	memset(core, 0, sizeof(*core));
 	core->listen_port = htons(cfg->listen_port);
@@ -35,8 +36,8 @@ tp_fp_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core)
 }
 
 void
-tp_fp_channel_entries(const struct tp_fp_channel *c, struct tp_chan_key *ck, struct tp_chan_val *cv,
-		      struct tp_peer_key *pk, struct tp_peer_val *pv)
+tp_dataplane_entries(const struct tp_channel_binding *c, struct tp_chan_key *ck,
+		     struct tp_chan_val *cv, struct tp_peer_key *pk, struct tp_peer_val *pv)
 {
 	uint8_t family = c->peer.family == TP_FAM_V4 ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6;
 
@@ -53,7 +54,6 @@ tp_fp_channel_entries(const struct tp_fp_channel *c, struct tp_chan_key *ck, str
 	cv->peer_port = htons(c->peer.port);
 	cv->alloc_port = htons(c->relay.port);
 	cv->family = family;
-	cv->counter = c->id;
 
 	memcpy(pk->peer_ip, cv->peer_ip, sizeof(pk->peer_ip));
 	pk->peer_port = cv->peer_port;
@@ -63,5 +63,4 @@ tp_fp_channel_entries(const struct tp_fp_channel *c, struct tp_chan_key *ck, str
 	memcpy(pv->client_ip, ck->client_ip, sizeof(pv->client_ip));
 	pv->client_port = ck->client_port;
 	pv->channel = ck->channel;
-	pv->counter = c->id;
 }

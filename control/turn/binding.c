@@ -54,12 +54,12 @@ tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, uint16_t port,
 
 /* Channels in the dataplane ---------------------------------------------------------------- */
 
-static struct tp_fp_channel
-fp_channel(const struct tp_chan *c)
+static struct tp_channel_binding
+channel_binding(const struct tp_chan *c)
 {
 	struct tp_alloc *a = c->alloc;
 
-	return (struct tp_fp_channel){
+	return (struct tp_channel_binding){
 		.client = a->client,
 		.relay = tp_relay_addr(a->eng, a, TP_FAM_IDX(c->peer.family), false),
 		.peer = c->peer,
@@ -70,29 +70,30 @@ fp_channel(const struct tp_chan *c)
 
 /* What the dataplane relayed for c since it took it (zeros when it keeps no counts). */
 static void
-chan_fast_counts(const struct tp_chan *c, const struct tp_fp_channel *fc, struct tp_fp_counts *out)
+chan_fast_counts(const struct tp_chan *c, const struct tp_channel_binding *fc,
+		 struct tp_binding_stat *out)
 {
 	struct tp_engine *eng = c->alloc->eng;
 
 	memset(out, 0, sizeof(*out));
-	if (eng->fp->chan_counts)
-		eng->fp->chan_counts(eng->fp_ctx, fc, out);
+	if (eng->dp->chan_counts)
+		eng->dp->chan_counts(eng->dp_ctx, fc, out);
 }
 
 /* c out of the dataplane, its counts there folded into its flow first. */
 static void
-chan_leave_fastpath(struct tp_chan *c, const struct tp_fp_channel *fc)
+chan_leave_fastpath(struct tp_chan *c, const struct tp_channel_binding *fc)
 {
 	struct tp_engine *eng = c->alloc->eng;
-	struct tp_fp_counts n;
+	struct tp_binding_stat n;
 
 	chan_fast_counts(c, fc, &n);
 	for (int d = 0; d < 2; d++) {
 		c->flow.packets[d] += n.packets[d];
 		c->flow.bytes[d] += n.bytes[d];
 	}
-	if (eng->fp->chan_del)
-		eng->fp->chan_del(eng->fp_ctx, fc);
+	if (eng->dp->chan_del)
+		eng->dp->chan_del(eng->dp_ctx, fc);
 	c->in_fastpath = false;
 }
 
@@ -102,13 +103,13 @@ chan_sync(struct tp_chan *c)
 {
 	struct tp_engine *eng = c->alloc->eng;
 	bool want = tp_perm_find(eng, c->peer.family, c->peer_key.port, &c->peer) != NULL;
-	struct tp_fp_channel fc;
+	struct tp_channel_binding fc;
 
 	if (want == c->in_fastpath)
 		return 0;
-	fc = fp_channel(c);
-	if (want && eng->fp->chan_add) {
-		int err = eng->fp->chan_add(eng->fp_ctx, &fc);
+	fc = channel_binding(c);
+	if (want && eng->dp->chan_add) {
+		int err = eng->dp->chan_add(eng->dp_ctx, &fc);
 
 		if (err < 0) {
 			eng->stats.drop_fastpath++;
@@ -154,11 +155,6 @@ perm_free(struct tp_perm *p)
 	 * a channel end with it. */
 	chans_sync_ip(a, f, &p->ip);
 	tp_pflows_end(a, f, &p->ip);
-	if (eng->fp->perm_del) {
-		struct tp_addr relay = tp_relay_addr(eng, a, f, false);
-
-		eng->fp->perm_del(eng->fp_ctx, &relay, &p->ip);
-	}
 	free(p);
 }
 
@@ -183,16 +179,6 @@ perm_install(struct tp_alloc *a, int f, const struct tp_addr *peer)
 		p->alloc = a;
 		p->ip = *peer;
 		p->ip.port = 0;
-		if (eng->fp->perm_add) {
-			struct tp_addr relay = tp_relay_addr(eng, a, f, false);
-			int err = eng->fp->perm_add(eng->fp_ctx, &relay, &p->ip);
-
-			if (err < 0) {
-				eng->stats.drop_fastpath++;
-				free(p);
-				return err;
-			}
-		}
 		tp_timer_init(&p->timer, perm_expired);
 		tp_htab_insert(&eng->perms, &p->node);
 		tp_list_add_tail(&a->relay[f].perms, &p->link);
@@ -216,7 +202,7 @@ chan_free(struct tp_chan *c)
 	struct tp_engine *eng = a->eng;
 
 	if (c->in_fastpath) {
-		struct tp_fp_channel fc = fp_channel(c);
+		struct tp_channel_binding fc = channel_binding(c);
 
 		chan_leave_fastpath(c, &fc);
 	}
@@ -243,10 +229,10 @@ static void
 chan_interim(struct tp_timer *t)
 {
 	struct tp_chan *c = tp_container_of(t, struct tp_chan, flow.interim);
-	struct tp_fp_counts live = { 0 };
+	struct tp_binding_stat live = { 0 };
 
 	if (c->in_fastpath) {
-		struct tp_fp_channel fc = fp_channel(c);
+		struct tp_channel_binding fc = channel_binding(c);
 
 		chan_fast_counts(c, &fc, &live);
 	}

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What an operator watches, for every dataplane's control loop alike: the flow log
- * (flowlog.h) and the metrics endpoint (metrics.h), both optional. The loop opens them before
- * the engine exists, attaches the engine, ticks them, passes SIGHUP on, and closes them once
- * the engine has written its last flows.
+ * What an operator watches, for every dataplane alike: the flow log (flowlog.h) and the
+ * metrics endpoint (metrics.h), both optional. The control loop opens them before the engine
+ * exists, attaches the engine, ticks them, passes SIGHUP on, and closes them once the engine
+ * has written its last flows.
  */
 #ifndef TP_OBSERVE_H
 #define TP_OBSERVE_H
@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "dataplane.h"
 #include "engine.h"
 #include "flowlog.h"
 #include "metrics.h"
@@ -19,21 +20,18 @@
 extern "C" {
 #endif
 
-/* Fills s->reasons (and sets s->fastpath) from a dataplane's verdict counters. */
-typedef void (*tp_reasons_fn)(void *ctx, struct tp_metrics_snapshot *s);
-
 struct tp_observe {
-	const char *dataplane;
+	const struct tp_dataplane *dp; /* its name and verdict counters (reasons) */
+	void *dp_ctx;
 	struct tp_flowlog *flows;
 	struct tp_metrics *metrics;
 	uint64_t next_publish_ms;
-	tp_reasons_fn reasons;
-	void *reasons_ctx;
 };
 
-/* Open what the config asks for. 0, or -1 (logged, naming the key): do not start. */
-int tp_observe_open(struct tp_observe *o, const struct tp_config *cfg, const char *dataplane,
-		    tp_reasons_fn reasons, void *reasons_ctx);
+/* Open what the config asks for, for dataplane dp. 0, or -1 (logged, naming the key): do not
+ * start. */
+int tp_observe_open(struct tp_observe *o, const struct tp_config *cfg,
+		    const struct tp_dataplane *dp, void *dp_ctx);
 /* Flow records from eng go to the flow log. */
 void tp_observe_attach(struct tp_observe *o, struct tp_engine *eng);
 /* Publish the metrics when a second has passed since the last time. */

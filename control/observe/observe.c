@@ -10,15 +10,14 @@
 #include "log.h"
 
 int
-tp_observe_open(struct tp_observe *o, const struct tp_config *cfg, const char *dataplane,
-		tp_reasons_fn reasons, void *reasons_ctx)
+tp_observe_open(struct tp_observe *o, const struct tp_config *cfg, const struct tp_dataplane *dp,
+		void *dp_ctx)
 {
 	memset(o, 0, sizeof(*o));
-	o->dataplane = dataplane;
-	o->reasons = reasons;
-	o->reasons_ctx = reasons_ctx;
-	if (tp_flowlog_open(cfg, dataplane, &o->flows) < 0 ||
-	    tp_metrics_open(cfg, dataplane, &o->metrics) < 0) {
+	o->dp = dp;
+	o->dp_ctx = dp_ctx;
+	if (tp_flowlog_open(cfg, dp->name, &o->flows) < 0 ||
+	    tp_metrics_open(cfg, dp->name, &o->metrics) < 0) {
 		tp_observe_close(o);
 		return -1;
 	}
@@ -50,8 +49,8 @@ tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, uint64_t now_
 	s->eng = *tp_engine_stats(eng);
 	tp_engine_gauges(eng, &s->gauges);
 	s->requests = *tp_engine_requests(eng);
-	if (o->reasons)
-		o->reasons(o->reasons_ctx, s);
+	if (o->dp->reasons)
+		o->dp->reasons(o->dp_ctx, s);
 	if (o->flows) {
 		s->flows = true;
 		tp_flowlog_counts(o->flows, &s->flows_written, &s->flows_skipped);

@@ -149,9 +149,8 @@ enum tp_port_state {
 
 struct tp_engine {
 	const struct tp_config *cfg;
-	struct tp_engine_io io;
-	const struct tp_fastpath_ops *fp;
-	void *fp_ctx;
+	const struct tp_dataplane *dp;
+	void *dp_ctx;
 	struct tp_auth *auth;
 
 	uint64_t now_ms;
@@ -232,8 +231,8 @@ void tp_relay_clear(struct tp_alloc *a, int f);
 /* flow.c */
 void tp_flow_begin(struct tp_engine *eng, struct tp_flow *fl, tp_timer_fn interim);
 void tp_flow_report(struct tp_engine *eng, struct tp_flow *fl, const struct tp_alloc *a,
-		    const struct tp_addr *peer, uint16_t channel, const struct tp_fp_counts *live,
-		    enum tp_flow_event ev);
+		    const struct tp_addr *peer, uint16_t channel,
+		    const struct tp_binding_stat *live, enum tp_flow_event ev);
 /* Count a relayed datagram of len payload bytes in direction dir. */
 static inline void
 tp_flow_count(struct tp_flow *fl, enum tp_dir dir, size_t len)

@@ -36,7 +36,7 @@ tp_flow_begin(struct tp_engine *eng, struct tp_flow *fl, tp_timer_fn interim)
 
 void
 tp_flow_report(struct tp_engine *eng, struct tp_flow *fl, const struct tp_alloc *a,
-	       const struct tp_addr *peer, uint16_t channel, const struct tp_fp_counts *live,
+	       const struct tp_addr *peer, uint16_t channel, const struct tp_binding_stat *live,
 	       enum tp_flow_event ev)
 {
 	struct tp_flow_record r;

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control loop, for every dataplane (see loop.h).
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "log.h"
+#include "observe.h"
+
+#define TICK_MS	       250
+#define MAX_EVENTS     64
+#define PRIORITY_EVERY 8 /* other fds served between two turns of the priority ones */
+#define MAX_PRIORITY   8
+#define MAX_TURN_END   4
+
+struct turn_end {
+	void (*fn)(void *arg);
+	void *arg;
+};
+
+struct tp_loop {
+	const struct tp_config *cfg;
+	const struct tp_dataplane *dp;
+	void *ctx; /* the dataplane's */
+	struct tp_engine *eng;
+	struct tp_observe obs;
+	int epfd;
+	struct tp_loop_fd sig;
+	struct tp_loop_fd *priority[MAX_PRIORITY];
+	unsigned npriority;
+	struct turn_end turn_end[MAX_TURN_END];
+	unsigned nturn_end;
+	/* This turn's events, and the next one to handle (tp_loop_unwatch drops the rest of a
+	 * watch that goes). */
+	struct epoll_event events[MAX_EVENTS];
+	int nevents, next_event;
+	uint64_t now_ms, next_tick_ms;
+	bool stop;
+};
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The clocks for this turn, into the engine (which reads none itself). */
+static void
+update_clock(struct tp_loop *l)
+{
+	struct timespec wall;
+
+	l->now_ms = mono_ns() / 1000000;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	if (l->eng)
+		tp_engine_set_clock(l->eng, l->now_ms,
+				    (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+}
+
+uint64_t
+tp_loop_now_ms(const struct tp_loop *l)
+{
+	return l->now_ms;
+}
+
+/* Registrations ------------------------------------------------------------------------- */
+
+int
+tp_loop_watch(struct tp_loop *l, struct tp_loop_fd *w, int fd, tp_loop_fn fn, void *arg,
+	      unsigned flags)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+
+	*w = (struct tp_loop_fd){ fn, arg, fd, (flags & TP_LOOP_PRIORITY) != 0 };
+	if (w->priority && l->npriority == MAX_PRIORITY)
+		return -ENOSPC;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	if (w->priority)
+		l->priority[l->npriority++] = w;
+	return 0;
+}
+
+void
+tp_loop_unwatch(struct tp_loop *l, struct tp_loop_fd *w)
+{
+	epoll_ctl(l->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	for (unsigned i = 0; i < l->npriority; i++)
+		if (l->priority[i] == w)
+			l->priority[i] = l->priority[--l->npriority];
+	/* Events of this turn not yet handled: the watch may be gone by then. */
+	for (int i = l->next_event; i < l->nevents; i++)
+		if (l->events[i].data.ptr == w)
+			l->events[i].data.ptr = NULL;
+	w->fd = -1;
+}
+
+int
+tp_loop_on_turn_end(struct tp_loop *l, void (*fn)(void *arg), void *arg)
+{
+	if (l->nturn_end == MAX_TURN_END)
+		return -ENOSPC;
+	l->turn_end[l->nturn_end++] = (struct turn_end){ fn, arg };
+	return 0;
+}
+
+/* What transports call -------------------------------------------------------------------- */
+
+void
+tp_loop_before_send(struct tp_loop *l)
+{
+	if (l->dp->flush)
+		l->dp->flush(l->ctx);
+}
+
+void
+tp_loop_client_input(struct tp_loop *l, const struct tp_addr *client, const uint8_t *buf,
+		     size_t len)
+{
+	uint64_t t0 = mono_ns();
+
+	if (tp_engine_client_input(l->eng, client, buf, len))
+		tp_engine_note_latency(l->eng, mono_ns() - t0);
+}
+
+void
+tp_loop_peer_input(struct tp_loop *l, uint8_t family, uint16_t port, const struct tp_addr *peer,
+		   const uint8_t *buf, size_t len)
+{
+	tp_engine_peer_input(l->eng, family, port, peer, buf, len);
+}
+
+/* Signals ----------------------------------------------------------------------------------- */
+
+static void
+log_stats(struct tp_loop *l)
+{
+	tp_engine_log_stats(l->eng);
+	if (l->dp->log_stats)
+		l->dp->log_stats(l->ctx);
+}
+
+static void
+handle_signals(void *arg, uint32_t events)
+{
+	struct tp_loop *l = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(l->sig.fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGUSR1:
+			log_stats(l);
+			break;
+		case SIGHUP:
+			tp_observe_hup(&l->obs);
+			break;
+		default:
+			TP_INFO("signal %s: shutting down", strsignal((int)si.ssi_signo));
+			l->stop = true;
+		}
+	}
+}
+
+/*
+ * SIGINT, SIGTERM, SIGUSR1 and SIGHUP come through a signalfd: blocked first, before the
+ * dataplane starts threads of its own (DPDK's lcores), which inherit the mask and so never
+ * take one.
+ */
+static int
+open_signals(struct tp_loop *l)
+{
+	sigset_t mask;
+	int fd, err;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	if ((fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+		TP_ERR("signalfd: %s", strerror(errno));
+		return -1;
+	}
+	if ((err = tp_loop_watch(l, &l->sig, fd, handle_signals, l, 0)) < 0) {
+		TP_ERR("epoll_ctl (signalfd): %s", strerror(-err));
+		close(fd);
+		l->sig.fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* The loop ---------------------------------------------------------------------------------- */
+
+static void
+serve_priority(struct tp_loop *l)
+{
+	for (unsigned i = 0; i < l->npriority; i++)
+		l->priority[i]->fn(l->priority[i]->arg, EPOLLIN);
+}
+
+/* How long this turn may sleep: not at all after work, never past the next tick. */
+static int
+turn_timeout(struct tp_loop *l, unsigned work, bool *slept)
+{
+	uint64_t now = mono_ns() / 1000000;
+
+	*slept = false;
+	if (work)
+		return 0;
+	if (l->dp->sleep) {
+		*slept = true;
+		if (!l->dp->sleep(l->ctx))
+			return 0;
+	}
+	return now >= l->next_tick_ms ? 0 : (int)(l->next_tick_ms - now);
+}
+
+static int
+run(struct tp_loop *l)
+{
+	const struct tp_dataplane *dp = l->dp;
+
+	l->next_tick_ms = l->now_ms + TICK_MS;
+	while (!l->stop) {
+		unsigned work = dp->poll ? dp->poll(l->ctx) : 0;
+		bool slept;
+		int n = epoll_wait(l->epfd, l->events, MAX_EVENTS, turn_timeout(l, work, &slept));
+
+		if (slept && dp->wake)
+			dp->wake(l->ctx);
+		if (n < 0 && errno != EINTR) {
+			TP_ERR("epoll_wait: %s", strerror(errno));
+			return EXIT_FAILURE;
+		}
+		update_clock(l);
+		l->nevents = n > 0 ? n : 0;
+		for (l->next_event = 0; l->next_event < l->nevents;) {
+			int i = l->next_event++;
+			struct tp_loop_fd *w = l->events[i].data.ptr;
+
+			if (w)
+				w->fn(w->arg, l->events[i].events);
+			/* Clients before peers: with thousands of relayed sockets ready (a flood
+			 * from peers), the listen sockets would otherwise get one turn in every
+			 * few thousand, and signalling would wait behind the flood. */
+			if (i % PRIORITY_EVERY == PRIORITY_EVERY - 1)
+				serve_priority(l);
+		}
+		l->nevents = l->next_event = 0;
+		tp_engine_tick(l->eng);
+		if (l->now_ms >= l->next_tick_ms) {
+			if (dp->tick)
+				dp->tick(l->ctx, l->now_ms);
+			l->next_tick_ms = l->now_ms + TICK_MS;
+		}
+		tp_loop_before_send(l);
+		for (unsigned i = 0; i < l->nturn_end; i++)
+			l->turn_end[i].fn(l->turn_end[i].arg);
+		tp_observe_tick(&l->obs, l->eng, l->now_ms);
+	}
+	return EXIT_SUCCESS;
+}
+
+static void
+ready(const struct tp_loop *l)
+{
+	const struct tp_config *cfg = l->cfg;
+
+	TP_INFO("%s mode ready (realm \"%s\", %u secret(s), %u user(s))", l->dp->name, cfg->realm,
+		cfg->nsecrets, cfg->nusers);
+	if (!cfg->nsecrets && !cfg->nusers)
+		TP_WARN("auth: no credentials (auth.secrets, auth.users): every allocation will be "
+			"refused with 401");
+}
+
+int
+tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp)
+{
+	struct tp_loop *l = calloc(1, sizeof(*l));
+	int status = EXIT_FAILURE;
+	bool started = false;
+
+	if (!l) {
+		TP_ERR("out of memory");
+		return EXIT_FAILURE;
+	}
+	l->cfg = cfg;
+	l->dp = dp;
+	l->sig.fd = -1;
+	update_clock(l);
+	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
+		TP_ERR("epoll_create1: %s", strerror(errno));
+		goto out;
+	}
+	if (open_signals(l) < 0 || !(l->ctx = dp->open(cfg, l)))
+		goto out;
+	if (tp_observe_open(&l->obs, cfg, dp, l->ctx) < 0)
+		goto out_dp;
+	if (!(l->eng = tp_engine_create(cfg, dp, l->ctx))) {
+		TP_ERR("cannot create the TURN engine: out of memory");
+		goto out_observe;
+	}
+	tp_observe_attach(&l->obs, l->eng);
+	update_clock(l);
+	if (dp->start && dp->start(l->ctx, l->eng) < 0)
+		goto out_engine;
+	started = true;
+	ready(l);
+	status = run(l);
+	log_stats(l);
+out_engine:
+	if (started && dp->stop)
+		dp->stop(l->ctx);
+	/* Every allocation goes, through the dataplane's ops, before the dataplane does; its
+	 * flows' last records before the flow log closes. */
+	update_clock(l);
+	tp_observe_drain(&l->obs);
+	tp_engine_destroy(l->eng);
+	l->eng = NULL;
+out_observe:
+	tp_observe_close(&l->obs);
+out_dp:
+	dp->close(l->ctx);
+out:
+	if (l->sig.fd >= 0)
+		close(l->sig.fd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	free(l);
+	return status;
+}

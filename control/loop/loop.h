@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control thread's loop, one for every mode: epoll over a signalfd, the fds the dataplane
+ * and any other component register (tp_loop_watch), the engine's clock and timers, the
+ * dataplane's hooks (dataplane.h), the flow log and metrics (observe.h), and shutdown in
+ * order. Idle, it sleeps in epoll_wait until an fd is ready or the next tick (250 ms): it
+ * never spins, so it can share a core.
+ *
+ * One turn: the dataplane's poll; epoll_wait (not sleeping when poll found work); the clock;
+ * each ready fd's callback (the priority ones again after every eight others, so that clients
+ * are served before a flood of peers); the engine's timers; the dataplane's tick every 250
+ * ms; what the transports queued leaves (tp_loop_on_turn_end), after the dataplane's flush;
+ * the metrics once a second.
+ */
+#ifndef TP_LOOP_H
+#define TP_LOOP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "config.h"
+#include "dataplane.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct tp_loop;
+
+/* Called when fd is ready, with the epoll events that made it so. */
+typedef void (*tp_loop_fn)(void *arg, uint32_t events);
+
+/* One registered fd: kept by its owner (its memory must outlive the registration). */
+struct tp_loop_fd {
+	tp_loop_fn fn;
+	void *arg;
+	int fd;
+	bool priority;
+};
+
+#define TP_LOOP_PRIORITY 1u /* tp_loop_watch: served again after every eight other fds */
+
+/* Watch fd for input (EPOLLIN), calling fn(arg) when it is ready. 0, or -errno. */
+int tp_loop_watch(struct tp_loop *l, struct tp_loop_fd *w, int fd, tp_loop_fn fn, void *arg,
+		  unsigned flags);
+/* Stop watching (before fd closes); an event of this turn still pending for it is dropped. */
+void tp_loop_unwatch(struct tp_loop *l, struct tp_loop_fd *w);
+/* fn(arg) at the end of every turn: a transport sends what it has queued. */
+int tp_loop_on_turn_end(struct tp_loop *l, void (*fn)(void *arg), void *arg);
+
+/* A transport is about to send: the dataplane's deferred table writes go in first, so that a
+ * binding is in the tables before its answer is on the wire. */
+void tp_loop_before_send(struct tp_loop *l);
+
+/* What a transport received, into the engine: a datagram from client on the listen port
+ * (timed: a request's time to its response goes into the latency histogram), and one from
+ * peer on the relayed address (family, port). */
+void tp_loop_client_input(struct tp_loop *l, const struct tp_addr *client, const uint8_t *buf,
+			  size_t len);
+void tp_loop_peer_input(struct tp_loop *l, uint8_t family, uint16_t port,
+			const struct tp_addr *peer, const uint8_t *buf, size_t len);
+
+/* The engine's clock, monotonic milliseconds, as of this turn. */
+uint64_t tp_loop_now_ms(const struct tp_loop *l);
+
+/*
+ * Run turnpike on dataplane dp until SIGINT or SIGTERM: open it, create the engine, start,
+ * loop, then stop, destroy the engine (every binding leaves the tables) and close. SIGUSR1
+ * logs the counters, SIGHUP reopens the flow log. Returns the process exit status.
+ */
+int tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * UDP sockets on the control loop (see udp.h).
+ */
+#include "udp.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define BATCH 16
+#define RXBUF 65536
+#define TXBUF 2048 /* a queued datagram's most; a longer one goes at once */
+/* Batches read from one socket per wakeup, so that one busy socket cannot starve the rest. */
+#define MAX_BATCHES 4
+
+/* What the engine sends while a batch is handled is queued here. */
+struct tx_queue {
+	unsigned n;
+	int fd[BATCH];
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage to[BATCH];
+	uint8_t buf[BATCH][TXBUF];
+};
+
+/* A socket on the loop: a listen socket (relay false) or a relayed address's. */
+struct udp_sock {
+	struct tp_loop_fd w; /* w.fd: -1 when closed */
+	struct tp_udp *u;
+	uint8_t family;
+	uint16_t port;
+	bool relay;
+};
+
+struct tp_udp {
+	const struct tp_config *cfg;
+	struct tp_loop *loop;
+	struct udp_sock listen[TP_NFAM];
+	struct udp_sock *relays[TP_NFAM]; /* by port - port_min */
+	uint64_t rx_truncated, tx_errors;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	struct sockaddr_storage from[BATCH];
+	uint8_t (*bufs)[RXBUF];
+	struct tx_queue tx;
+};
+
+static int
+udp_socket(const struct tp_config *cfg, const struct tp_addr *a)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = tp_addr_to_sockaddr(a, &ss);
+	int one = 1, fd, err;
+
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	else
+		/* DF only where a Send indication asks for it (RFC 8656 section 14). */
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &(int){ IP_PMTUDISC_DONT },
+			   sizeof(int));
+	if (cfg->socket_rcvbuf)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->socket_rcvbuf, sizeof(int));
+	if (cfg->socket_sndbuf)
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg->socket_sndbuf, sizeof(int));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+/* Sending ----------------------------------------------------------------------------------- */
+
+/* Send what is queued. A full socket buffer drops, as a full NIC queue would: never block
+ * the control thread. */
+static void
+tx_flush(struct tp_udp *u)
+{
+	struct tx_queue *q = &u->tx;
+
+	if (q->n)
+		tp_loop_before_send(u->loop);
+	for (unsigned i = 0, end; i < q->n; i = end) {
+		for (end = i + 1; end < q->n && q->fd[end] == q->fd[i]; end++)
+			;
+		while (i < end) {
+			int sent = sendmmsg(q->fd[i], &q->msgs[i], end - i, MSG_DONTWAIT);
+
+			if (sent < 0) {
+				u->tx_errors++; /* this one is lost; the rest are tried */
+				sent = 1;
+			}
+			i += (unsigned)sent;
+		}
+	}
+	q->n = 0;
+}
+
+static void
+tx_flush_at_turn_end(void *arg)
+{
+	tx_flush(arg);
+}
+
+/* Send at once, after what is queued (in order). */
+static void
+send_now(struct tp_udp *u, int fd, const struct tp_addr *to, const void *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = tp_addr_to_sockaddr(to, &ss);
+
+	tx_flush(u);
+	tp_loop_before_send(u->loop);
+	if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
+		u->tx_errors++;
+}
+
+static void
+send_from(struct tp_udp *u, int fd, const struct tp_addr *to, const void *buf, size_t len)
+{
+	struct tx_queue *q = &u->tx;
+	unsigned i;
+
+	if (len > TXBUF) {
+		send_now(u, fd, to, buf, len);
+		return;
+	}
+	if (q->n == BATCH)
+		tx_flush(u);
+	i = q->n++;
+	q->fd[i] = fd;
+	memcpy(q->buf[i], buf, len);
+	q->iov[i] = (struct iovec){ q->buf[i], len };
+	q->msgs[i].msg_hdr = (struct msghdr){
+		.msg_name = &q->to[i],
+		.msg_namelen = tp_addr_to_sockaddr(to, &q->to[i]),
+		.msg_iov = &q->iov[i],
+		.msg_iovlen = 1,
+	};
+}
+
+static struct udp_sock *
+relay_sock(struct tp_udp *u, const struct tp_addr *relay)
+{
+	return &u->relays[TP_FAM_IDX(relay->family)][relay->port - u->cfg->port_min];
+}
+
+void
+tp_udp_to_client(struct tp_udp *u, const struct tp_addr *client, const void *buf, size_t len)
+{
+	send_from(u, u->listen[TP_FAM_IDX(client->family)].w.fd, client, buf, len);
+}
+
+static void
+set_df(int fd, uint8_t family, bool on)
+{
+	if (family == TP_FAM_V4)
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER,
+			   &(int){ on ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT }, sizeof(int));
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &(int){ on }, sizeof(int));
+}
+
+void
+tp_udp_to_peer(struct tp_udp *u, const struct tp_addr *relay, const struct tp_addr *peer,
+	       const void *buf, size_t len, bool df)
+{
+	int fd = relay_sock(u, relay)->w.fd;
+
+	if (fd < 0) {
+		u->tx_errors++;
+		return;
+	}
+	if (df) {
+		/* The socket's DF setting is for this datagram alone: it goes now. */
+		tx_flush(u);
+		set_df(fd, relay->family, true);
+		send_now(u, fd, peer, buf, len);
+		set_df(fd, relay->family, false);
+		return;
+	}
+	send_from(u, fd, peer, buf, len);
+}
+
+/* Receiving --------------------------------------------------------------------------------- */
+
+/* Batches from socket s into the engine, then what they made leaves. */
+static void
+drain(void *arg, uint32_t events)
+{
+	struct udp_sock *s = arg;
+	struct tp_udp *u = s->u;
+	int fd = s->w.fd;
+
+	(void)events;
+	for (int batch = 0; batch < MAX_BATCHES && fd >= 0; batch++) {
+		for (int i = 0; i < BATCH; i++) {
+			u->msgs[i].msg_hdr.msg_name = &u->from[i];
+			u->msgs[i].msg_hdr.msg_namelen = sizeof(u->from[i]);
+			u->msgs[i].msg_hdr.msg_flags = 0;
+		}
+
+		int n = recvmmsg(fd, u->msgs, BATCH, MSG_DONTWAIT, NULL);
+
+		for (int i = 0; i < n; i++) {
+			struct tp_addr from;
+
+			if (u->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				u->rx_truncated++;
+				continue;
+			}
+			if (tp_addr_from_sockaddr(&from, (struct sockaddr *)&u->from[i]) < 0)
+				continue;
+			if (!s->relay)
+				tp_loop_client_input(u->loop, &from, u->bufs[i],
+						     u->msgs[i].msg_len);
+			else
+				tp_loop_peer_input(u->loop, s->family, s->port, &from, u->bufs[i],
+						   u->msgs[i].msg_len);
+		}
+		tx_flush(u);
+		if (n < BATCH)
+			return;
+		/* The engine may have closed this relay while handling the batch. */
+		if (s->w.fd != fd)
+			return;
+	}
+}
+
+/* Relayed addresses ------------------------------------------------------------------------- */
+
+int
+tp_udp_relay_open(struct tp_udp *u, const struct tp_addr *relay)
+{
+	struct udp_sock *s = relay_sock(u, relay);
+	int fd = udp_socket(u->cfg, relay), err;
+
+	if (fd < 0)
+		return fd;
+	s->u = u;
+	s->family = relay->family;
+	s->port = relay->port;
+	s->relay = true;
+	if ((err = tp_loop_watch(u->loop, &s->w, fd, drain, s, 0)) < 0) {
+		close(fd);
+		s->w.fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+void
+tp_udp_relay_close(struct tp_udp *u, const struct tp_addr *relay)
+{
+	struct udp_sock *s = relay_sock(u, relay);
+	int fd = s->w.fd;
+
+	/* What is queued from it leaves first; its number may come back with the next open. */
+	tx_flush(u);
+	if (fd < 0)
+		return;
+	tp_loop_unwatch(u->loop, &s->w);
+	close(fd);
+}
+
+/* Set-up ----------------------------------------------------------------------------------- */
+
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* One socket per allocation: the soft limit of 1024 would cap allocations early. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+listen_on(struct tp_udp *u, int f)
+{
+	const struct tp_config *cfg = u->cfg;
+	struct udp_sock *s = &u->listen[f];
+	struct tp_addr a = cfg->fam[f].bind;
+	char text[TP_ADDR_STRLEN], pub[TP_ADDR_STRLEN];
+	int fd, err;
+
+	a.port = cfg->listen_port;
+	if ((fd = udp_socket(cfg, &a)) < 0) {
+		TP_ERR("relay.%s.bind: cannot listen on %s: %s", f ? "ipv6" : "ipv4",
+		       tp_addr_str(&a, text, sizeof(text)), strerror(-fd));
+		return -1;
+	}
+	*s = (struct udp_sock){ .u = u, .family = a.family, .port = a.port };
+	if ((err = tp_loop_watch(u->loop, &s->w, fd, drain, s, TP_LOOP_PRIORITY)) < 0) {
+		TP_ERR("epoll_ctl (listen socket): %s", strerror(-err));
+		close(fd);
+		s->w.fd = -1;
+		return -1;
+	}
+	TP_INFO("listening on %s, relaying from %s ports %u-%u",
+		tp_addr_str(&a, text, sizeof(text)),
+		tp_addr_str(tp_cfg_public(cfg, f), pub, sizeof(pub)), cfg->port_min, cfg->port_max);
+	return 0;
+}
+
+struct tp_udp *
+tp_udp_open(const struct tp_config *cfg, struct tp_loop *loop)
+{
+	size_t nports = (size_t)cfg->port_max - cfg->port_min + 1;
+	struct tp_udp *u = calloc(1, sizeof(*u));
+
+	if (!u) {
+		TP_ERR("out of memory");
+		return NULL;
+	}
+	u->cfg = cfg;
+	u->loop = loop;
+	for (int f = 0; f < TP_NFAM; f++)
+		u->listen[f].w.fd = -1;
+	raise_fd_limit();
+	u->bufs = malloc(sizeof(*u->bufs) * BATCH);
+	for (int f = 0; f < TP_NFAM; f++) {
+		if (!(u->relays[f] = calloc(nports, sizeof(*u->relays[f]))))
+			break;
+		for (size_t i = 0; i < nports; i++)
+			u->relays[f][i].w.fd = -1;
+	}
+	if (!u->bufs || !u->relays[0] || !u->relays[1]) {
+		TP_ERR("out of memory for the sockets of %zu relayed ports", nports);
+		goto fail;
+	}
+	for (int i = 0; i < BATCH; i++) {
+		u->iov[i] = (struct iovec){ u->bufs[i], RXBUF };
+		u->msgs[i].msg_hdr = (struct msghdr){ .msg_iov = &u->iov[i], .msg_iovlen = 1 };
+	}
+	if (tp_loop_on_turn_end(loop, tx_flush_at_turn_end, u) < 0) {
+		TP_ERR("the control loop takes no more transports");
+		goto fail;
+	}
+	for (int f = 0; f < TP_NFAM; f++)
+		if (cfg->fam[f].enabled && listen_on(u, f) < 0)
+			goto fail;
+	return u;
+fail:
+	tp_udp_close(u);
+	return NULL;
+}
+
+void
+tp_udp_close(struct tp_udp *u)
+{
+	if (!u)
+		return;
+	for (int f = 0; f < TP_NFAM; f++) {
+		if (u->listen[f].w.fd >= 0) {
+			int fd = u->listen[f].w.fd;
+
+			tp_loop_unwatch(u->loop, &u->listen[f].w);
+			close(fd);
+		}
+		free(u->relays[f]);
+	}
+	free(u->bufs);
+	free(u);
+}
+
+void
+tp_udp_log_stats(const struct tp_udp *u)
+{
+	if (u->rx_truncated || u->tx_errors)
+		TP_INFO("stats: rx_truncated %llu tx_errors %llu",
+			(unsigned long long)u->rx_truncated, (unsigned long long)u->tx_errors);
+}
