@@ -126,7 +126,7 @@ peer_of(const struct tp_chan_key *ck, const struct tp_chan_val *cv, struct tp_pe
 	memcpy(pv->client_ip, ck->client_ip, 16);
 	pv->client_port = ck->client_port;
 	pv->channel = ck->channel;
-	pv->counter = cv->counter;
+	pv->slot = cv->slot;
 }
 
 static void
@@ -141,7 +141,7 @@ chan_of(const struct tp_peer_key *pk, const struct tp_peer_val *pv, struct tp_ch
 	cv->peer_port = pk->peer_port;
 	cv->alloc_port = pk->alloc_port;
 	cv->family = pk->family;
-	cv->counter = pv->counter;
+	cv->slot = pv->slot;
 }
 
 /* Binding i of bc into the tables, at slots from *slot on. */
@@ -163,7 +163,7 @@ load_binding(struct dp *dp, const struct bcase *bc, uint32_t i, uint32_t *slot)
 		ck.channel = htons(f.chan);
 		cv.peer_port = htons(bc->hairpin ? f.aport_b : f.pport);
 		cv.alloc_port = htons(f.aport_a);
-		cv.counter = ++*slot;
+		cv.slot = ++*slot;
 		peer_of(&ck, &cv, &pk, &pv);
 		if ((ret = dp_table_put(dp, &ck, &cv, &pk, &pv)) < 0 || !bc->hairpin)
 			return ret;
@@ -175,7 +175,7 @@ load_binding(struct dp *dp, const struct bcase *bc, uint32_t i, uint32_t *slot)
 	pk.alloc_port = htons(bc->hairpin ? f.aport_b : f.aport_a);
 	pv.client_port = htons(bc->hairpin ? f.cport_b : f.cport_a);
 	pv.channel = htons(f.chan);
-	pv.counter = ++*slot;
+	pv.slot = ++*slot;
 	chan_of(&pk, &pv, &ck, &cv);
 	return dp_table_put(dp, &ck, &cv, &pk, &pv);
 }
@@ -537,7 +537,7 @@ main(int argc, char **argv)
 		uint8_t ip16[16];
 
 		memcpy(mac.addr_bytes, tp_vectors[0].next_hop_mac, 6);
-		tp_ip_to16(ip16, cfg.dpdk.gateway[f].ip, f ? TP_CORE_FAM_V6 : TP_CORE_FAM_V4);
+		tp_ip_to16(ip16, cfg.dpdk.gateway[f].ip, f ? TP_FAM_V6 : TP_FAM_V4);
 		if (dp_neigh_set(dp, ip16, &mac) < 0)
 			return 1;
 	}

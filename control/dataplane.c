@@ -13,7 +13,7 @@
 static void
 to16(uint8_t out[16], const struct tp_addr *a)
 {
-	tp_ip_to16(out, a->ip, a->family == TP_FAM_V4 ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6);
+	tp_ip_to16(out, a->ip, a->family);
 }
 
 void
@@ -39,7 +39,7 @@ void
 tp_dataplane_entries(const struct tp_channel_binding *c, struct tp_chan_key *ck,
 		     struct tp_chan_val *cv, struct tp_peer_key *pk, struct tp_peer_val *pv)
 {
-	uint8_t family = c->peer.family == TP_FAM_V4 ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6;
+	uint8_t family = c->peer.family;
 
 	memset(ck, 0, sizeof(*ck));
 	memset(cv, 0, sizeof(*cv));

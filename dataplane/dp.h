@@ -31,6 +31,7 @@
 #include "dataplane.h"
 #include "engine.h"
 #include "loop.h"
+#include "slots.h"
 #include "tp_fastpath.h"
 
 #ifdef __cplusplus
@@ -62,12 +63,12 @@ struct dp_reason_stat {
  * values and one in four peer values would, and cost a second miss to read). Beside the
  * value, the IPv6 flow label of what the worker sends for it, which depends on the binding
  * alone: worked out once here, not per frame (nine dependent multiplies). A channel's cell
- * holds either that label or, for a hairpin (whose output is the far end's), the way below:
+ * holds either that label or, for a hairpin (whose output is the far end's), its far slot:
  * 32 bytes, as a footprint of 64 cost more misses at a million bindings than it saved.
  *
  * A hairpin's second lookup (the receiving allocation's peer entry, under the key
  * tp_on_chan() makes) is skipped where the control thread has found that entry already:
- * `hairpin` in the sending channel's cell names its slot. The worker takes the peer cell only
+ * `far_slot` in the sending channel's cell names its slot. The worker takes the peer cell only
  * if the cell still holds the entry under that very key (hp_* fields, 0 family when its key
  * is no hairpin's or it has left the table), read under the cell's sequence count; anything
  * else, and it looks the key up as before. So the shortcut can be late, never wrong.
@@ -75,7 +76,7 @@ struct dp_reason_stat {
 struct dp_chan_cell {
 	struct tp_chan_val v;
 	union {
-		uint32_t hairpin;    /* a hairpin's: its far end's peer cell; 0: look it up */
+		uint32_t far_slot;   /* a hairpin's: its far end's peer cell; 0: look it up */
 		uint32_t flow_label; /* any other's, to IPv6: the output's label; 0: none */
 	};
 } __rte_aligned(32);
@@ -183,9 +184,8 @@ struct dp {
 	struct tp_engine *eng;	/* for telemetry, from start to stop */
 	struct rte_mempool *pool;
 	uint32_t max_bindings;
-	uint32_t *free_slots, nfree;
-	uint8_t *slot_taken;		 /* [max_bindings + 1]: held by a binding in the tables */
-	struct rte_rcu_qsbr_dq *slot_dq; /* retired slots, back after a grace period */
+	struct tp_slots slots;		 /* 1..max_bindings */
+	struct rte_rcu_qsbr_dq *slot_dq; /* released slots, reusable after a grace period */
 	uint16_t ip_id;
 	uint64_t now_ms, next_stats_ms;
 	struct dp_pending pending[DP_PENDING_NH];
@@ -207,7 +207,7 @@ void dp_tables_destroy(struct dp *dp);
 int dp_table_put(struct dp *dp, const struct tp_chan_key *ck, const struct tp_chan_val *cv,
 		 const struct tp_peer_key *pk, const struct tp_peer_val *pv);
 void dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk);
-/* One entry alone, its value at the slot v->counter (1..max_bindings): for the tests. */
+/* One entry alone, its value at the slot v->slot (1..max_bindings): for the tests. */
 int dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v);
 int dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v);
 uint32_t dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all);

@@ -75,7 +75,7 @@ solicit(struct dp *dp, uint8_t family, const uint8_t ip16[16])
 	struct rte_mbuf *m;
 
 	dp->host.resolutions_sent++;
-	if (family == TP_CORE_FAM_V4) {
+	if (family == TP_FAM_V4) {
 		const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 		struct rte_arp_hdr *arp;
 
@@ -293,8 +293,8 @@ send_udp(struct dp *dp, const struct tp_addr *src, const struct tp_addr *dst, co
 		memcpy(ip->dst_addr, dst->ip, 16);
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
 	}
-	tp_ip_to16(dst16, dst->ip, v4 ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6);
-	route_frame(dp, m, v4 ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6, dst16);
+	tp_ip_to16(dst16, dst->ip, dst->family);
+	route_frame(dp, m, dst->family, dst16);
 }
 
 void
@@ -337,8 +337,8 @@ arp_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		return;
 	}
 	/* Whoever asks for us, or answers us, is a neighbour we will talk to. */
-	tp_ip_to16(spa16, (const uint8_t *)&arp->arp_data.arp_sip, TP_CORE_FAM_V4);
-	learn(dp, TP_CORE_FAM_V4, spa16, &arp->arp_data.arp_sha);
+	tp_ip_to16(spa16, (const uint8_t *)&arp->arp_data.arp_sip, TP_FAM_V4);
+	learn(dp, TP_FAM_V4, spa16, &arp->arp_data.arp_sha);
 	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
 		rte_pktmbuf_free(m);
 		return;
@@ -475,7 +475,7 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 			goto drop;
 		/* Learn the asker from its source link-layer option, when it has one. */
 		if (!dad && len >= 32 && icmp[24] == ND_OPT_SRC_LL && icmp[25] == 1)
-			learn(dp, TP_CORE_FAM_V6, ip->src_addr,
+			learn(dp, TP_FAM_V6, ip->src_addr,
 			      (const struct rte_ether_addr *)(icmp + 26));
 		/* Advertise, with our link-layer address: solicited (S) and override (O), or
 		 * to all nodes, unsolicited, for a duplicate address check (RFC 4861 7.2.4). */
@@ -505,7 +505,7 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 		if (len < 32 || ip->hop_limits != 255 || icmp[24] != ND_OPT_TGT_LL || icmp[25] != 1)
 			goto drop;
 		memcpy(target, icmp + 8, 16);
-		learn(dp, TP_CORE_FAM_V6, target, (const struct rte_ether_addr *)(icmp + 26));
+		learn(dp, TP_FAM_V6, target, (const struct rte_ether_addr *)(icmp + 26));
 		goto free;
 	}
 drop:

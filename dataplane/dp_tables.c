@@ -8,7 +8,7 @@
  * A binding's two values live in arrays indexed by its slot (the same index as its counters),
  * in hugepage memory beside the tables, and the keys point at them: no allocation per
  * binding, no page walks on the way; each in a cell of its own cache line or half-line (see
- * struct dp_chan_cell), where a hairpin's channel also keeps the way to its far end. A deleted
+ * struct dp_chan_cell), where a hairpin's channel also keeps its far end's slot. A deleted
  * binding's slot goes into an RCU defer queue after both its entries left the tables, and back to
  * the free list once every worker has reported a quiescent state since: by then none holds either
  * value or adds to the slot's counters. Neighbours need no values: a MAC fits in the data pointer.
@@ -31,13 +31,13 @@
 
 /* The defer queue's word that no worker can hold these slots' values any more. */
 static void
-free_slots(void *p, void *e, unsigned int n)
+reuse_slots(void *p, void *e, unsigned int n)
 {
 	struct dp *dp = p;
 	const uint32_t *slots = e;
 
 	for (unsigned int i = 0; i < n; i++)
-		dp->free_slots[dp->nfree++] = slots[i];
+		tp_slots_reuse(&dp->slots, slots[i]);
 }
 
 /*
@@ -54,8 +54,8 @@ dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all)
 
 	for (;;) {
 		rte_rcu_qsbr_dq_reclaim(dp->slot_dq, UINT32_MAX, NULL, &pending, NULL);
-		if (!pending || (!all && dp->nfree) || rte_get_timer_cycles() >= end)
-			return dp->nfree;
+		if (!pending || (!all && dp->slots.nfree) || rte_get_timer_cycles() >= end)
+			return dp->slots.nfree;
 		rte_pause();
 	}
 }
@@ -133,14 +133,10 @@ dp_tables_create(struct dp *dp)
 				    RTE_CACHE_LINE_SIZE);
 	dp->peer_vals = rte_zmalloc("tp_peer_vals", sizeof(*dp->peer_vals) * (dp->max_bindings + 1),
 				    RTE_CACHE_LINE_SIZE);
-	dp->free_slots = calloc(dp->max_bindings, sizeof(*dp->free_slots));
-	dp->slot_taken = calloc(dp->max_bindings + 1, 1);
-	if (!dp->chan_vals || !dp->peer_vals || !dp->free_slots || !dp->slot_taken) {
+	if (!dp->chan_vals || !dp->peer_vals || tp_slots_init(&dp->slots, dp->max_bindings) < 0) {
 		TP_ERR("dpdk: out of memory for %u bindings (dpdk.max-bindings)", dp->max_bindings);
 		return -1;
 	}
-	for (uint32_t i = 0; i < dp->max_bindings; i++)
-		dp->free_slots[dp->nfree++] = dp->max_bindings - i;
 
 	char name[RTE_RCU_QSBR_DQ_NAMESIZE];
 	struct rte_rcu_qsbr_dq_parameters dq = {
@@ -150,7 +146,7 @@ dp_tables_create(struct dp *dp)
 		.esize = sizeof(uint32_t),
 		.trigger_reclaim_limit = 32,
 		.max_reclaim_size = 256,
-		.free_fn = free_slots,
+		.free_fn = reuse_slots,
 		.p = dp,
 		.v = dp->qsbr,
 	};
@@ -185,15 +181,12 @@ dp_tables_destroy(struct dp *dp)
 	rte_free(dp->qsbr);
 	rte_free(dp->chan_vals);
 	rte_free(dp->peer_vals);
-	free(dp->free_slots);
-	free(dp->slot_taken);
+	tp_slots_fini(&dp->slots);
 	dp->chans = dp->peers = dp->neigh = NULL;
 	dp->slot_dq = NULL;
 	dp->qsbr = NULL;
 	dp->chan_vals = NULL;
 	dp->peer_vals = NULL;
-	dp->free_slots = NULL;
-	dp->slot_taken = NULL;
 }
 
 /* The key of the peer entry that completes a hairpin over channel value v (as tp_on_chan()
@@ -208,8 +201,8 @@ hairpin_key(const struct dp *dp, const struct tp_chan_val *v, struct tp_peer_key
 	    !tp_in_range(core, v->peer_port))
 		return false;
 	memset(k, 0, sizeof(*k));
-	if (v->family == TP_CORE_FAM_V4)
-		tp_ip_to16(k->peer_ip, core->public4, TP_CORE_FAM_V4);
+	if (v->family == TP_FAM_V4)
+		tp_ip_to16(k->peer_ip, core->public4, TP_FAM_V4);
 	else
 		memcpy(k->peer_ip, core->public6, 16);
 	k->peer_port = v->alloc_port;
@@ -224,8 +217,8 @@ is_hairpin_key(const struct dp *dp, const struct tp_peer_key *k)
 {
 	uint8_t pub[16];
 
-	if (k->family == TP_CORE_FAM_V4)
-		tp_ip_to16(pub, dp->core.public4, TP_CORE_FAM_V4);
+	if (k->family == TP_FAM_V4)
+		tp_ip_to16(pub, dp->core.public4, TP_FAM_V4);
 	else
 		memcpy(pub, dp->core.public6, 16);
 	return memcmp(k->peer_ip, pub, 16) == 0;
@@ -243,7 +236,7 @@ peer_cell_write(struct dp *dp, uint32_t slot, const struct tp_peer_key *k,
 	if (v) {
 		c->v = *v;
 		/* What tp_on_peer() sends: ChannelData from the listen address and port. */
-		c->flow_label = tp_ip16_family(v->client_ip) == TP_CORE_FAM_V6
+		c->flow_label = tp_ip16_family(v->client_ip) == TP_FAM_V6
 					? tp_flow_label(dp->core.bind6, v->client_ip,
 							dp->core.listen_port, v->client_port)
 					: 0;
@@ -270,18 +263,17 @@ hairpins_to(struct dp *dp, const struct tp_peer_key *k, uint32_t slot)
 	rev.peer_port = k->alloc_port;
 	rev.alloc_port = k->peer_port;
 	for (int pub = 1; pub >= 0; pub--) {
-		if (k->family == TP_CORE_FAM_V4)
-			tp_ip_to16(rev.peer_ip, pub ? dp->core.public4 : dp->core.bind4,
-				   TP_CORE_FAM_V4);
+		if (k->family == TP_FAM_V4)
+			tp_ip_to16(rev.peer_ip, pub ? dp->core.public4 : dp->core.bind4, TP_FAM_V4);
 		else
 			memcpy(rev.peer_ip, pub ? dp->core.public6 : dp->core.bind6, 16);
 		if (rte_hash_lookup_data(dp->peers, &rev, &v) < 0)
 			continue;
 
-		struct dp_chan_cell *c = &dp->chan_vals[((const struct tp_peer_val *)v)->counter];
+		struct dp_chan_cell *c = &dp->chan_vals[((const struct tp_peer_val *)v)->slot];
 
 		if (hairpin_key(dp, &c->v, &want) && memcmp(&want, k, sizeof(want)) == 0)
-			__atomic_store_n(&c->hairpin, slot, __ATOMIC_RELEASE);
+			__atomic_store_n(&c->far_slot, slot, __ATOMIC_RELEASE);
 	}
 }
 
@@ -293,15 +285,15 @@ dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_ch
 	struct tp_peer_key hk;
 	void *far;
 
-	if (v->counter == 0 || v->counter > dp->max_bindings)
+	if (v->slot == 0 || v->slot > dp->max_bindings)
 		return -EINVAL;
-	c = &dp->chan_vals[v->counter];
+	c = &dp->chan_vals[v->slot];
 	c->v = *v;
-	c->flow_label = 0; /* and no way: the same word */
+	c->flow_label = 0; /* and no far slot: the same word */
 	if (hairpin_key(dp, v, &hk)) {
 		if (rte_hash_lookup_data(dp->peers, &hk, &far) >= 0)
-			c->hairpin = ((const struct tp_peer_val *)far)->counter;
-	} else if (v->family == TP_CORE_FAM_V6) {
+			c->far_slot = ((const struct tp_peer_val *)far)->slot;
+	} else if (v->family == TP_FAM_V6) {
 		/* What tp_on_chan() sends: from the bind address and the allocation's port. */
 		c->flow_label =
 			tp_flow_label(dp->core.bind6, v->peer_ip, v->alloc_port, v->peer_port);
@@ -315,22 +307,22 @@ dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_pe
 	void *old;
 	int ret;
 
-	if (v->counter == 0 || v->counter > dp->max_bindings)
+	if (v->slot == 0 || v->slot > dp->max_bindings)
 		return -EINVAL;
-	/* A value replaced under its key: the old cell is no hairpin's way any more. */
+	/* A value replaced under its key: the old cell is no hairpin's far slot any more. */
 	if (rte_hash_lookup_data(dp->peers, k, &old) >= 0 &&
-	    ((const struct tp_peer_val *)old)->counter != v->counter)
-		peer_cell_write(dp, ((const struct tp_peer_val *)old)->counter, k, NULL);
-	peer_cell_write(dp, v->counter, k, v);
-	ret = rte_hash_add_key_data(dp->peers, k, &dp->peer_vals[v->counter].v);
+	    ((const struct tp_peer_val *)old)->slot != v->slot)
+		peer_cell_write(dp, ((const struct tp_peer_val *)old)->slot, k, NULL);
+	peer_cell_write(dp, v->slot, k, v);
+	ret = rte_hash_add_key_data(dp->peers, k, &dp->peer_vals[v->slot].v);
 	if (ret >= 0 && is_hairpin_key(dp, k))
-		hairpins_to(dp, k, v->counter);
+		hairpins_to(dp, k, v->slot);
 	return ret;
 }
 
 /*
  * Entries ck and pk out of the tables, pk's value at slot pslot (0: none there): its cell
- * first, so that no hairpin takes its way to it any more. The keys go into the tables' RCU
+ * first, so that no hairpin takes it as its far slot any more. The keys go into the tables' RCU
  * defer queues: their key slots are reused after a grace period.
  */
 static void
@@ -354,16 +346,13 @@ retire(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk
 	void *v;
 
 	if (rte_hash_lookup_data(dp->chans, ck, &v) >= 0)
-		slots[0] = ((const struct tp_chan_val *)v)->counter;
+		slots[0] = ((const struct tp_chan_val *)v)->slot;
 	if (rte_hash_lookup_data(dp->peers, pk, &v) >= 0)
-		slots[1] = ((const struct tp_peer_val *)v)->counter;
+		slots[1] = ((const struct tp_peer_val *)v)->slot;
 	unlink_entries(dp, ck, pk, slots[1]);
-	for (int i = 0; i < 2; i++) {
-		if (!slots[i] || !dp->slot_taken[slots[i]])
-			continue;
-		dp->slot_taken[slots[i]] = 0;
-		rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slots[i]);
-	}
+	for (int i = 0; i < 2; i++)
+		if (tp_slots_release(&dp->slots, slots[i]))
+			rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slots[i]);
 }
 
 int
@@ -390,7 +379,7 @@ dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct tp_pee
 
 	unlink_entries(dp, ck, pk,
 		       rte_hash_lookup_data(dp->peers, pk, &v) >= 0
-			       ? ((const struct tp_peer_val *)v)->counter
+			       ? ((const struct tp_peer_val *)v)->slot
 			       : 0);
 }
 
@@ -431,20 +420,19 @@ dp_chan_add(struct dp *dp, const struct tp_channel_binding *c)
 	struct tp_peer_key pk;
 	struct tp_peer_val pv;
 	uint32_t slot;
+	bool fresh;
 	int ret;
 
-	if (!dp->nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
+	if (!dp->slots.nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
 		return -ENOSPC;
 	tp_dataplane_entries(c, &ck, &cv, &pk, &pv);
-	slot = dp->free_slots[--dp->nfree];
-	dp->slot_taken[slot] = 1;
-	cv.counter = pv.counter = slot;
+	slot = tp_slots_take(&dp->slots, &fresh);
+	cv.slot = pv.slot = slot;
 	/* A slot starts from zero on every worker; the workers only ever add to it. */
 	for (unsigned w = 0; w < dp->nworkers; w++)
 		memset(&dp->workers[w]->bindings[slot], 0, sizeof(struct tp_binding_stat));
 	if ((ret = dp_table_put(dp, &ck, &cv, &pk, &pv)) < 0) {
-		dp->slot_taken[slot] = 0;
-		dp->free_slots[dp->nfree++] = slot;
+		tp_slots_put(&dp->slots, slot);
 	}
 	return ret;
 }
@@ -464,7 +452,7 @@ dp_chan_counts(struct dp *dp, const struct tp_channel_binding *c, struct tp_bind
 	tp_dataplane_entries(c, &ck, &cv, &pk, &pv);
 	if (rte_hash_lookup_data(dp->chans, &ck, &v) < 0)
 		return -ENOENT;
-	slot = ((const struct tp_chan_val *)v)->counter;
+	slot = ((const struct tp_chan_val *)v)->slot;
 	for (unsigned w = 0; w < dp->nworkers; w++) {
 		for (int d = 0; d < 2; d++) {
 			sum->packets[d] += dp->workers[w]->bindings[slot].packets[d];

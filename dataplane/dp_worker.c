@@ -24,9 +24,9 @@ int
 dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_t nh16[16])
 {
 	const struct tp_config *cfg = dp->cfg;
-	int f = fam == TP_CORE_FAM_V4 ? 0 : 1;
-	const uint8_t *own = fam == TP_CORE_FAM_V4 ? dp->core.bind4 : dp->core.bind6;
-	const uint8_t *dst = fam == TP_CORE_FAM_V4 ? dst16 + 12 : dst16;
+	int f = fam == TP_FAM_V4 ? 0 : 1;
+	const uint8_t *own = fam == TP_FAM_V4 ? dp->core.bind4 : dp->core.bind6;
+	const uint8_t *dst = fam == TP_FAM_V4 ? dst16 + 12 : dst16;
 	unsigned bits = cfg->dpdk.prefix_len[f], full = bits / 8, rest = bits % 8;
 	int onlink = memcmp(own, dst, full) == 0 &&
 		     (!rest || ((own[full] ^ dst[full]) & (uint8_t)(0xff << (8 - rest))) == 0);
@@ -200,11 +200,11 @@ finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step s
 		return;
 	}
 	if (p->reason == TP_R_TO_CLIENT) {
-		count_binding(w, p->counter, TP_DIR_TO_CLIENT, p->data_len);
+		count_binding(w, p->slot, TP_DIR_TO_CLIENT, p->data_len);
 	} else {
-		count_binding(w, p->counter, TP_DIR_TO_PEER, p->data_len);
+		count_binding(w, p->slot, TP_DIR_TO_PEER, p->data_len);
 		if (p->reason == TP_R_HAIRPIN)
-			count_binding(w, p->counter_in, TP_DIR_TO_CLIENT, p->data_len);
+			count_binding(w, p->slot_in, TP_DIR_TO_CLIENT, p->data_len);
 	}
 	/* The checksums are complete: no offload flags from the RX side may follow it. */
 	m->ol_flags = 0;
@@ -235,12 +235,12 @@ hairpin_take(const struct dp *dp, const struct tp_pkt *p, uint32_t slot, struct 
  * One table's lookups for every frame of the burst waiting at step `at`, at once: the keys
  * are hashed here, rte_hash_lookup_with_hash_bulk_data pipelines the bucket and key fetches,
  * and the values are prefetched together before any is read. A channel that makes a hairpin
- * may name its far end's peer cell (way[i], prefetched at once); at the peer step, such
+ * may name its far end's peer cell (far_slot[i], prefetched at once); at the peer step, such
  * frames take that cell if it is still theirs, and only the others are looked up.
  */
 static inline void
 lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp_pkt *p,
-       enum tp_step *step, uint32_t *way, uint16_t n)
+       enum tp_step *step, uint32_t *far_slot, uint16_t n)
 {
 	const struct dp *dp = w->dp;
 	const bool chan = at == TP_STEP_LOOKUP_CHAN;
@@ -255,11 +255,11 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 	for (uint16_t i = 0; i < n; i++) {
 		if (step[i] != at)
 			continue;
-		if (way[i]) {
+		if (far_slot[i]) {
 			struct tp_peer_val far;
 			uint32_t label;
 
-			if (hairpin_take(dp, &p[i], way[i], &far, &label)) {
+			if (hairpin_take(dp, &p[i], far_slot[i], &far, &label)) {
 				step[i] = tp_on_peer(&p[i], &dp->core, &far);
 				p[i].flow_label = label;
 				continue;
@@ -297,16 +297,16 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 		if (step[i] == TP_STEP_REWRITE)
 			p[i].flow_label = ((const struct dp_chan_cell *)v)->flow_label;
 		if (step[i] == TP_STEP_LOOKUP_PEER &&
-		    (way[i] = __atomic_load_n(&((const struct dp_chan_cell *)v)->hairpin,
-					      __ATOMIC_RELAXED)))
-			rte_prefetch0(&dp->peer_vals[way[i]]);
+		    (far_slot[i] = __atomic_load_n(&((const struct dp_chan_cell *)v)->far_slot,
+						   __ATOMIC_RELAXED)))
+			rte_prefetch0(&dp->peer_vals[far_slot[i]]);
 	}
 }
 
 /*
  * A burst in stages, as l3fwd does: parse every frame, then the channel lookups of the
  * whole burst, then the peer lookups (peer data and the second half of hairpins), then the
- * rewrites with the bindings' counters already on their way into the cache.
+ * rewrites with the bindings' counters already on their far_slot into the cache.
  */
 void
 dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
@@ -314,7 +314,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 	struct dp *dp = w->dp;
 	struct tp_pkt p[DP_BURST];
 	enum tp_step step[DP_BURST];
-	uint32_t way[DP_BURST];
+	uint32_t far_slot[DP_BURST];
 
 	/* A neighbour changed since the last burst: the next hops cached before are stale. The
 	 * control thread writes the table before it bumps the generation. */
@@ -323,16 +323,16 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(ms[i + 1], void *));
 		step[i] = classify(w, &ms[i], &p[i]);
-		way[i] = 0;
+		far_slot[i] = 0;
 	}
-	lookup(w, dp->chans, TP_STEP_LOOKUP_CHAN, p, step, way, n);
-	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, way, n);
+	lookup(w, dp->chans, TP_STEP_LOOKUP_CHAN, p, step, far_slot, n);
+	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, far_slot, n);
 	for (uint16_t i = 0; i < n; i++) {
 		if (step[i] != TP_STEP_REWRITE)
 			continue;
-		rte_prefetch0(&w->bindings[p[i].counter]);
+		rte_prefetch0(&w->bindings[p[i].slot]);
 		if (p[i].hairpin)
-			rte_prefetch0(&w->bindings[p[i].counter_in]);
+			rte_prefetch0(&w->bindings[p[i].slot_in]);
 	}
 	for (uint16_t i = 0; i < n; i++)
 		if (ms[i])

@@ -118,7 +118,7 @@ next_hop(struct xdp_md *ctx, const struct tp_pkt *p, __u8 *smac, __u8 *dmac, __u
 	fib.l4_protocol = TP_IPPROTO_UDP;
 	fib.sport = p->out_sport;
 	fib.dport = p->out_dport;
-	if (p->out_fam == TP_CORE_FAM_V4) {
+	if (p->out_fam == TP_FAM_V4) {
 		fib.family = AF_INET;
 		fib.tos = p->tos;
 		fib.tot_len = (__u16)(tp_out_len(p) - p->l3); /* host order */
@@ -251,11 +251,11 @@ turnpike_xdp(struct xdp_md *ctx)
 	end = (__u8 *)(long)ctx->data_end;
 	p.reason = tp_rewrite(&p, data, end, smac, dmac);
 	if (p.reason == TP_R_TO_PEER || p.reason == TP_R_HAIRPIN)
-		count_binding(p.counter, TP_DIR_TO_PEER, p.data_len);
+		count_binding(p.slot, TP_DIR_TO_PEER, p.data_len);
 	if (p.reason == TP_R_TO_CLIENT)
-		count_binding(p.counter, TP_DIR_TO_CLIENT, p.data_len);
+		count_binding(p.slot, TP_DIR_TO_CLIENT, p.data_len);
 	if (p.reason == TP_R_HAIRPIN)
-		count_binding(p.counter_in, TP_DIR_TO_CLIENT, p.data_len);
+		count_binding(p.slot_in, TP_DIR_TO_CLIENT, p.data_len);
 	if (verdict(p.reason, (__u32)(end - data)) != XDP_TX)
 		return XDP_DROP; /* rewritten, yet not sendable: never hand a half-made frame on */
 	if (ifindex != ctx->ingress_ifindex)

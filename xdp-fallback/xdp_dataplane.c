@@ -30,6 +30,7 @@
 #include "dataplane.h"
 #include "log.h"
 #include "metrics.h"
+#include "slots.h"
 #include "udp.h"
 #include "xdp_prog.h"
 
@@ -41,9 +42,7 @@ struct tp_xdp {
 	struct tp_udp *udp;
 	int ifindex;
 	int ncpus;
-	uint32_t *free_slots; /* binding counter slots, 1..max-bindings */
-	uint32_t nfree;
-	uint32_t slots_seen; /* the highest slot handed out so far: those above are fresh */
+	struct tp_slots slots;	      /* 1..max-bindings */
 	struct tp_binding_stat *zero; /* one per CPU */
 	/* Entries queued for the tables, written by flush_pending. */
 	unsigned npending;
@@ -157,23 +156,22 @@ xdp_chan_add(void *ctx, const struct tp_channel_binding *c)
 	int stats_fd = tp_xdp_binding_stats_fd(x->prog);
 	struct entries e;
 	uint32_t slot;
+	bool fresh;
 
-	if (!x->nfree)
+	if (!(slot = tp_slots_take(&x->slots, &fresh)))
 		return -ENOSPC;
 	entries_of(c, &e);
-	slot = x->free_slots[--x->nfree];
-	e.cv.counter = e.pv.counter = slot;
+	e.cv.slot = e.pv.slot = slot;
 	/*
-	 * A slot starts from zero on every CPU, whoever had it before. The free list hands out
-	 * never-used slots in increasing order, and the map was created zeroed: only a slot at
-	 * or below the highest one handed out needs zeroing (a system call saved per binding
+	 * A slot starts from zero on every CPU, whoever had it before. The map was created
+	 * zeroed: only a slot handed out before needs zeroing (a system call saved per binding
 	 * while the relay fills up).
 	 */
-	if (slot > x->slots_seen) {
-		x->slots_seen = slot;
-	} else if (bpf_map_update_elem(stats_fd, &slot, x->zero, BPF_ANY) < 0) {
-		x->free_slots[x->nfree++] = slot;
-		return -errno;
+	if (!fresh && bpf_map_update_elem(stats_fd, &slot, x->zero, BPF_ANY) < 0) {
+		int err = -errno;
+
+		tp_slots_put(&x->slots, slot);
+		return err;
 	}
 	if (x->npending == PENDING_MAX)
 		flush_pending(x);
@@ -216,9 +214,9 @@ xdp_chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding
 	memset(out, 0, sizeof(*out));
 	flush_pending(x);
 	entries_of(c, &e);
-	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) < 0 || !e.cv.counter)
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) < 0 || !e.cv.slot)
 		return -ENOENT;
-	return binding_counters(x, e.cv.counter, out);
+	return binding_counters(x, e.cv.slot, out);
 }
 
 static void
@@ -232,21 +230,21 @@ xdp_chan_del(void *ctx, const struct tp_channel_binding *c)
 	entries_of(c, &e);
 	/* The tables themselves remember which counter slot the binding had: both entries name
 	 * it, so it goes back to the free list even when one of them is gone. */
-	e.cv.counter = 0;
+	e.cv.slot = 0;
 	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) < 0 &&
 	    bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv) == 0)
-		e.cv.counter = e.pv.counter;
-	if (e.cv.counter) {
+		e.cv.slot = e.pv.slot;
+	if (e.cv.slot) {
 		/* The engine has read the counts already (chan_counts): summed again only for
 		 * the debug log. */
-		if (tp_log_level >= TP_LOG_DEBUG && binding_counters(x, e.cv.counter, &st) == 0)
+		if (tp_log_level >= TP_LOG_DEBUG && binding_counters(x, e.cv.slot, &st) == 0)
 			TP_DEBUG("channel 0x%04x of binding %u leaves the XDP tables: %llu packets "
 				 "(%llu bytes) to the peer, %llu (%llu) to the client",
 				 c->channel, c->id, (unsigned long long)st.packets[TP_DIR_TO_PEER],
 				 (unsigned long long)st.bytes[TP_DIR_TO_PEER],
 				 (unsigned long long)st.packets[TP_DIR_TO_CLIENT],
 				 (unsigned long long)st.bytes[TP_DIR_TO_CLIENT]);
-		x->free_slots[x->nfree++] = e.cv.counter;
+		tp_slots_put(&x->slots, e.cv.slot);
 	}
 	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
 	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &e.pk);
@@ -394,14 +392,10 @@ xdp_setup(struct tp_xdp *x, const struct tp_config *cfg)
 		return -1;
 	}
 	x->zero = calloc((size_t)x->ncpus, sizeof(*x->zero));
-	x->free_slots = calloc(cfg->xdp.max_bindings, sizeof(*x->free_slots));
-	if (!x->zero || !x->free_slots) {
+	if (!x->zero || tp_slots_init(&x->slots, cfg->xdp.max_bindings) < 0) {
 		TP_ERR("out of memory for %u bindings (xdp.max-bindings)", cfg->xdp.max_bindings);
 		return -1;
 	}
-	/* Lowest slots first: handed out from the top of the stack. */
-	for (uint32_t i = 0; i < cfg->xdp.max_bindings; i++)
-		x->free_slots[x->nfree++] = cfg->xdp.max_bindings - i;
 
 	tp_dataplane_core_cfg(cfg, &xcfg.core);
 	if (cfg->xdp.fib) {
@@ -481,7 +475,7 @@ xdp_close(void *ctx)
 
 	tp_udp_close(x->udp);
 	tp_xdp_prog_destroy(x->prog);
-	free(x->free_slots);
+	tp_slots_fini(&x->slots);
 	free(x->zero);
 	free(x);
 }

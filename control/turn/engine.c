@@ -2,7 +2,7 @@
 /*
  * The TURN engine's front: what arrives on the listen port (STUN requests and indications,
  * ChannelData) and on relayed addresses (peer data), the replies, and relaying with hairpin.
- * Allocations live in alloc.c, permissions and channels in binding.c.
+ * Allocations live in alloc.c, permissions in permission.c, channels in channel.c.
  */
 #include "engine_internal.h"
 
@@ -241,6 +241,16 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 	if ((method = request_method(r->req->method)) >= 0)
 		eng->requests.by[method][request_result(r->code)]++;
 	eng->dp->to_client(eng->dp_ctx, r->client, eng->out, (size_t)len);
+}
+
+void
+tp_reply_ok(struct tp_engine *eng, const struct tp_stun_msg *req, const struct tp_auth_result *auth,
+	    const struct tp_addr *client)
+{
+	struct tp_reply r;
+
+	tp_reply_begin(eng, &r, req, auth, client, false);
+	tp_reply_send(eng, &r);
 }
 
 void

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The engine's own structures, shared by engine.c (input, replies, relaying), alloc.c
- * (Allocate, Refresh, ports, reservations, quotas) and binding.c (permissions and channels).
+ * (Allocate, Refresh, ports, reservations, quotas), permission.c, channel.c and flow.c.
  *
  * Ownership: an allocation owns one relay per family it holds; a relay owns its permissions
  * and channels. Every object with a lifetime carries its own timer in the engine's wheel.
@@ -196,6 +196,9 @@ struct tp_reply {
 void tp_reply_begin(struct tp_engine *eng, struct tp_reply *r, const struct tp_stun_msg *req,
 		    const struct tp_auth_result *auth, const struct tp_addr *client, bool error);
 void tp_reply_send(struct tp_engine *eng, struct tp_reply *r);
+/* A success response with nothing beyond what every response carries. */
+void tp_reply_ok(struct tp_engine *eng, const struct tp_stun_msg *req,
+		 const struct tp_auth_result *auth, const struct tp_addr *client);
 void tp_reply_error(struct tp_engine *eng, const struct tp_stun_msg *req,
 		    const struct tp_auth_result *auth, const struct tp_addr *client, int code);
 struct tp_addr tp_relay_addr(const struct tp_engine *eng, const struct tp_alloc *a, int f,
@@ -214,17 +217,28 @@ void tp_engine_reservations_fini(struct tp_engine *eng);
 int tp_engine_ports_init(struct tp_engine *eng);
 void tp_engine_ports_fini(struct tp_engine *eng);
 
-/* binding.c */
+/* permission.c */
 void tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a,
 				 const struct tp_stun_msg *m, const struct tp_auth_result *auth);
-void tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
-			    const struct tp_auth_result *auth);
 struct tp_perm *tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port,
 			     const struct tp_addr *peer);
+/* Install or refresh the permission for peer's IP on relay f of a. 0, or -errno. */
+int tp_perm_install(struct tp_alloc *a, int f, const struct tp_addr *peer);
+void tp_perm_free(struct tp_perm *p);
+/* The checks every peer address in a request passes: family (443), then policy (403).
+ * 0, or the error code. */
+int tp_request_peer_check(const struct tp_engine *eng, const struct tp_alloc *a,
+			  const struct tp_addr *peer);
+
+/* channel.c */
+void tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
+			    const struct tp_auth_result *auth);
 struct tp_chan *tp_chan_find_num(const struct tp_engine *eng, const struct tp_alloc *a,
 				 uint16_t channel);
 struct tp_chan *tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, uint16_t port,
 				  const struct tp_addr *peer);
+/* Resync every channel of relay f of a whose peer has IP ip (its permission came or went). */
+void tp_chans_sync_ip(struct tp_alloc *a, int f, const struct tp_addr *ip);
 /* Drop every permission and channel of relay f of a (the relay itself stays). */
 void tp_relay_clear(struct tp_alloc *a, int f);
 

@@ -2,7 +2,7 @@
 /*
  * The engine's side of flow records (flow.h): a flow's start, its counts, its interim and end
  * records, and the permission-only flows, kept in a table of their own by allocation and peer.
- * Channel flows live in their channel (binding.c), which starts and ends them.
+ * Channel flows live in their channel (channel.c), which starts and ends them.
  */
 #include "engine_internal.h"
 

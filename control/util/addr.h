@@ -14,15 +14,11 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "tp_types.h" /* enum tp_family, shared with the fast paths */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-enum tp_family {
-	TP_FAM_NONE = 0,
-	TP_FAM_V4 = 1,
-	TP_FAM_V6 = 2,
-};
 
 /* Index for per-family arrays: 0 for IPv4, 1 for IPv6. */
 #define TP_FAM_IDX(f) ((f)-1)

@@ -10,8 +10,9 @@
  *   peer table:    (family, allocation port, peer address, peer port) -> (client address,
  *                  client port, channel)           UDP from a peer to a relayed address
  *
- * Each value carries a counter slot: the index of the binding's per-lcore (per-CPU) packet
- * and byte counters, the same for both directions of a binding.
+ * Each value carries the binding's slot: the index of its per-lcore (per-CPU) counters
+ * (struct tp_binding_stat) and, in the DPDK tables, of its values; the same for both
+ * directions of a binding, given by the dataplane that writes the entries.
  */
 #ifndef TP_CORE_BINDING_H
 #define TP_CORE_BINDING_H
@@ -28,9 +29,9 @@ struct tp_chan_val {
 	tp_u8 peer_ip[16];
 	tp_be16 peer_port;
 	tp_be16 alloc_port; /* the relayed address's port */
-	tp_u8 family;	    /* of the relayed address and the peer: TP_CORE_FAM_V4 or _V6 */
+	tp_u8 family;	    /* of the relayed address and the peer: TP_FAM_V4 or _V6 */
 	tp_u8 reserved[3];
-	tp_u32 counter; /* host order: an index, never on the wire */
+	tp_u32 slot; /* host order: an index, never on the wire */
 };
 
 struct tp_peer_key {
@@ -45,7 +46,7 @@ struct tp_peer_val {
 	tp_u8 client_ip[16];
 	tp_be16 client_port;
 	tp_be16 channel;
-	tp_u32 counter;
+	tp_u32 slot;
 };
 
 TP_STATIC_ASSERT(sizeof(struct tp_chan_key) == 20, "channel key is padding-free");
@@ -75,7 +76,7 @@ TP_STATIC_ASSERT(sizeof(struct tp_binding_stat) == 32, "binding counters are pad
 TP_CORE_INLINE void
 tp_ip_to16(tp_u8 out[16], const tp_u8 *ip, tp_u8 fam)
 {
-	if (fam == TP_CORE_FAM_V6) {
+	if (fam == TP_FAM_V6) {
 		tp_memcpy(out, ip, 16);
 		return;
 	}
@@ -94,7 +95,7 @@ tp_ip16_family(const tp_u8 ip[16])
 	tp_memcpy(&w0, ip, 4);
 	tp_memcpy(&w1, ip + 4, 4);
 	tp_memcpy(&w2, ip + 8, 4);
-	return w0 == 0 && w1 == 0 && w2 == tp_htonl(0xffff) ? TP_CORE_FAM_V4 : TP_CORE_FAM_V6;
+	return w0 == 0 && w1 == 0 && w2 == tp_htonl(0xffff) ? TP_FAM_V4 : TP_FAM_V6;
 }
 
 #endif

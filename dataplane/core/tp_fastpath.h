@@ -77,22 +77,22 @@ struct tp_pkt {
 
 	tp_u8 out_fam, out_cd, hairpin;
 	tp_be16 out_sport, out_dport, out_channel;
-	tp_u32 counter;	   /* the binding whose counters this frame adds to */
-	tp_u32 counter_in; /* hairpin: the receiving binding as well */
+	tp_u32 slot;	   /* the binding (its slot) whose counters this frame adds to */
+	tp_u32 slot_in;	   /* hairpin: the receiving binding as well */
 	tp_u32 flow_label; /* IPv6 out: the label, where the dataplane keeps it; 0: computed */
 };
 
 TP_CORE_INLINE tp_u16
 tp_core_iplen(tp_u8 fam)
 {
-	return fam == TP_CORE_FAM_V4 ? 4 : 16;
+	return fam == TP_FAM_V4 ? 4 : 16;
 }
 
 /* The 4 or 16 address bytes within a 16-byte form. */
 TP_CORE_INLINE const tp_u8 *
 tp_ip_bytes(const tp_u8 ip16[16], tp_u8 fam)
 {
-	return fam == TP_CORE_FAM_V4 ? ip16 + 12 : ip16;
+	return fam == TP_FAM_V4 ? ip16 + 12 : ip16;
 }
 
 TP_CORE_INLINE int
@@ -109,7 +109,7 @@ tp_bytes_eq(const tp_u8 *a, const tp_u8 *b, unsigned n)
 TP_CORE_INLINE int
 tp_is_relay_addr(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16], int public_)
 {
-	if (fam == TP_CORE_FAM_V4)
+	if (fam == TP_FAM_V4)
 		return cfg->v4_enabled &&
 		       tp_bytes_eq(ip + 12, public_ ? cfg->public4 : cfg->bind4, 4);
 	return cfg->v6_enabled && tp_bytes_eq(ip, public_ ? cfg->public6 : cfg->bind6, 16);
@@ -143,10 +143,10 @@ tp_parse_ipv4(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 		return tp_stop(p, TP_R_TRUNCATED);
 	if (ip->ver_ihl >> 4 != 4 || (ip->ver_ihl & 0xf) < 5)
 		return tp_stop(p, TP_R_BAD_IP_HEADER);
-	p->in_fam = TP_CORE_FAM_V4;
-	tp_ip_to16(p->src, ip->saddr, TP_CORE_FAM_V4);
-	tp_ip_to16(p->dst, ip->daddr, TP_CORE_FAM_V4);
-	if (!tp_is_relay_addr(cfg, TP_CORE_FAM_V4, p->dst, 0))
+	p->in_fam = TP_FAM_V4;
+	tp_ip_to16(p->src, ip->saddr, TP_FAM_V4);
+	tp_ip_to16(p->dst, ip->daddr, TP_FAM_V4);
+	if (!tp_is_relay_addr(cfg, TP_FAM_V4, p->dst, 0))
 		return tp_stop(p, TP_R_NOT_FOR_RELAY);
 	if ((ip->ver_ihl & 0xf) != 5)
 		return tp_stop(p, TP_R_IPV4_OPTIONS);
@@ -184,10 +184,10 @@ tp_parse_ipv6(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 		return tp_stop(p, TP_R_TRUNCATED);
 	if (ip->vtc_flow[0] >> 4 != 6)
 		return tp_stop(p, TP_R_BAD_IP_HEADER);
-	p->in_fam = TP_CORE_FAM_V6;
+	p->in_fam = TP_FAM_V6;
 	tp_memcpy(p->src, ip->saddr, 16);
 	tp_memcpy(p->dst, ip->daddr, 16);
-	if (!tp_is_relay_addr(cfg, TP_CORE_FAM_V6, p->dst, 0))
+	if (!tp_is_relay_addr(cfg, TP_FAM_V6, p->dst, 0))
 		return tp_stop(p, TP_R_NOT_FOR_RELAY);
 	switch (ip->nexthdr) {
 	case TP_IPPROTO_UDP:
@@ -299,7 +299,7 @@ tp_classify(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, const struct
 		return TP_STEP_DONE;
 	}
 
-	p->data = (tp_u16)(p->l3 + (p->in_fam == TP_CORE_FAM_V4 ? TP_IPV4_HLEN : TP_IPV6_HLEN));
+	p->data = (tp_u16)(p->l3 + (p->in_fam == TP_FAM_V4 ? TP_IPV4_HLEN : TP_IPV6_HLEN));
 	udp = (const struct tp_udp_hdr *)(frame + p->data);
 	if ((const tp_u8 *)(udp + 1) > end) {
 		p->reason = TP_R_TRUNCATED;
@@ -317,7 +317,7 @@ tp_classify(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, const struct
 	p->data += TP_UDP_HLEN;
 	p->data_len = (tp_u16)(ulen - TP_UDP_HLEN);
 
-	if (p->in_fam == TP_CORE_FAM_V6 && p->udp_check == 0 &&
+	if (p->in_fam == TP_FAM_V6 && p->udp_check == 0 &&
 	    (udp->dest == cfg->listen_port || tp_in_range(cfg, udp->dest))) {
 		p->reason = TP_R_UDP6_NO_CHECKSUM;
 		return TP_STEP_DONE;
@@ -367,7 +367,7 @@ tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 		p->reason = TP_R_NO_CHANNEL;
 		return TP_STEP_DONE;
 	}
-	p->counter = v->counter;
+	p->slot = v->slot;
 	p->out_fam = v->family;
 	p->out_dport = v->peer_port;
 	tp_memcpy(p->out_dst, v->peer_ip, 16);
@@ -380,8 +380,8 @@ tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 		}
 		/* Seen by the receiving allocation as from our public relayed address. */
 		p->hairpin = 1;
-		if (v->family == TP_CORE_FAM_V4)
-			tp_ip_to16(p->pkey.peer_ip, cfg->public4, TP_CORE_FAM_V4);
+		if (v->family == TP_FAM_V4)
+			tp_ip_to16(p->pkey.peer_ip, cfg->public4, TP_FAM_V4);
 		else
 			tp_memcpy(p->pkey.peer_ip, cfg->public6, 16);
 		p->pkey.peer_port = v->alloc_port;
@@ -391,8 +391,8 @@ tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 	}
 	if (!tp_ttl_ok(p))
 		return TP_STEP_DONE;
-	if (v->family == TP_CORE_FAM_V4)
-		tp_ip_to16(p->out_src, cfg->bind4, TP_CORE_FAM_V4);
+	if (v->family == TP_FAM_V4)
+		tp_ip_to16(p->out_src, cfg->bind4, TP_FAM_V4);
 	else
 		tp_memcpy(p->out_src, cfg->bind6, 16);
 	p->out_cd = 0;
@@ -413,14 +413,14 @@ tp_on_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer
 	if (!tp_ttl_ok(p))
 		return TP_STEP_DONE;
 	if (p->hairpin)
-		p->counter_in = v->counter;
+		p->slot_in = v->slot;
 	else
-		p->counter = v->counter;
+		p->slot = v->slot;
 	p->out_fam = tp_ip16_family(v->client_ip);
 	tp_memcpy(p->out_dst, v->client_ip, 16);
 	p->out_dport = v->client_port;
-	if (p->out_fam == TP_CORE_FAM_V4)
-		tp_ip_to16(p->out_src, cfg->bind4, TP_CORE_FAM_V4);
+	if (p->out_fam == TP_FAM_V4)
+		tp_ip_to16(p->out_src, cfg->bind4, TP_FAM_V4);
 	else
 		tp_memcpy(p->out_src, cfg->bind6, 16);
 	p->out_sport = cfg->listen_port;
@@ -433,7 +433,7 @@ tp_on_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer
 TP_CORE_INLINE tp_u16
 tp_out_hdr_len(const struct tp_pkt *p)
 {
-	return (tp_u16)(p->l3 + (p->out_fam == TP_CORE_FAM_V4 ? TP_IPV4_HLEN : TP_IPV6_HLEN) +
+	return (tp_u16)(p->l3 + (p->out_fam == TP_FAM_V4 ? TP_IPV4_HLEN : TP_IPV6_HLEN) +
 			TP_UDP_HLEN + (p->out_cd ? TP_CD_HLEN : 0));
 }
 
@@ -455,7 +455,7 @@ tp_out_len(const struct tp_pkt *p)
 TP_CORE_INLINE int
 tp_needs_full_csum(const struct tp_pkt *p)
 {
-	return p->in_fam == TP_CORE_FAM_V4 && p->udp_check == 0 && p->out_fam == TP_CORE_FAM_V6;
+	return p->in_fam == TP_FAM_V4 && p->udp_check == 0 && p->out_fam == TP_FAM_V6;
 }
 
 /*

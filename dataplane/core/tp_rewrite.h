@@ -67,8 +67,8 @@ tp_udp_csum(const struct tp_pkt *p, const tp_u8 *data)
 	tp_u16 out_len = tp_out_udp_len(p);
 	tp_u32 sum;
 
-	if (p->in_fam == TP_CORE_FAM_V4 && p->udp_check == 0) {
-		if (p->out_fam == TP_CORE_FAM_V4)
+	if (p->in_fam == TP_FAM_V4 && p->udp_check == 0) {
+		if (p->out_fam == TP_FAM_V4)
 			return 0;
 #ifdef TP_CORE_NO_PAYLOAD_SUM
 		(void)data; /* tp_rewrite() handed the frame back before getting here */
@@ -101,7 +101,7 @@ tp_emit_l2(const struct tp_pkt *p, tp_u8 *f, const tp_u8 *end, const tp_u8 *src_
 	   const tp_u8 *dst_mac)
 {
 	struct tp_eth_hdr *eth = (struct tp_eth_hdr *)f;
-	tp_be16 type = tp_htons(p->out_fam == TP_CORE_FAM_V4 ? TP_ETH_P_IPV4 : TP_ETH_P_IPV6);
+	tp_be16 type = tp_htons(p->out_fam == TP_FAM_V4 ? TP_ETH_P_IPV4 : TP_ETH_P_IPV6);
 
 	if (f + TP_ETH_HLEN > end)
 		return 0;
@@ -271,7 +271,7 @@ TP_CORE_INLINE enum tp_reason
 tp_rewrite(const struct tp_pkt *p, tp_u8 *frame, const tp_u8 *end, const tp_u8 *src_mac,
 	   const tp_u8 *dst_mac)
 {
-	int in6 = p->in_fam == TP_CORE_FAM_V6, out6 = p->out_fam == TP_CORE_FAM_V6;
+	int in6 = p->in_fam == TP_FAM_V6, out6 = p->out_fam == TP_FAM_V6;
 	tp_u8 *l3;
 
 #ifdef TP_CORE_NO_PAYLOAD_SUM

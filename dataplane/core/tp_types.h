@@ -41,8 +41,12 @@ typedef tp_u32 tp_be32;
 #define TP_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
 #endif
 
-/* Families as STUN codes them, shared with the control plane. */
-#define TP_CORE_FAM_V4 1
-#define TP_CORE_FAM_V6 2
+/* Address families, as STUN codes them (REQUESTED-ADDRESS-FAMILY, XOR-*-ADDRESS): one set for
+ * the fast paths and the control plane. */
+enum tp_family {
+	TP_FAM_NONE = 0,
+	TP_FAM_V4 = 1,
+	TP_FAM_V6 = 2,
+};
 
 #endif

@@ -99,8 +99,8 @@ TEST_P(Golden, VerdictAndFrame)
 		<< "got:\n"
 		<< hexdump(r.frame, r.len) << "\nexpected:\n"
 		<< hexdump(v.out, v.out_len);
-	EXPECT_EQ(r.counter, v.counter);
-	EXPECT_EQ(r.counter_in, v.counter_in);
+	EXPECT_EQ(r.slot, v.slot);
+	EXPECT_EQ(r.slot_in, v.slot_in);
 }
 
 TEST_P(Golden, RewrittenFramesVerifyInFull)

@@ -76,8 +76,8 @@ TP_VEC_RUN_ONE(const struct tp_vector *v, struct tp_vec_result *r)
 			if (act == TP_ACT_RELAYED || act == TP_ACT_HAIRPINNED) {
 				frame = out;
 				r->len = tp_out_len(&p);
-				r->counter = p.counter;
-				r->counter_in = p.counter_in;
+				r->slot = p.slot;
+				r->slot_in = p.slot_in;
 			}
 		}
 	}

@@ -23,7 +23,7 @@ struct tp_vec_result {
 	const char *action, *reason;
 	uint8_t frame[TP_VEC_BUF]; /* the frame as it leaves (or stays) */
 	unsigned len;
-	uint32_t counter, counter_in;
+	uint32_t slot, slot_in;
 };
 
 /* Run v as a dataplane with v's conditions would: its headroom, its next hop, its ability to

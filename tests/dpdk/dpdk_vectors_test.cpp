@@ -102,7 +102,7 @@ load(const tp_vector &v)
 	memcpy(cfg.dpdk.nexthop_mac.addr, v.next_hop_mac, 6);
 	/* Channel and peer entries go in pairs; a vector may hold either alone. Peer entries
 	 * first: a hairpin's channel then finds its far end as it is written, and the worker
-	 * takes that way (HairpinWayIsTakenOnlyWhileItHolds covers the lookup too). */
+	 * takes that far slot (HairpinFarSlotIsTakenOnlyWhileItHolds covers the lookup too). */
 	for (unsigned i = 0; i < v.npeers; i++)
 		ASSERT_GE(dp_table_put_peer(plane, &v.peers[i].key, &v.peers[i].val), 0);
 	for (unsigned i = 0; i < v.nchans; i++)
@@ -168,10 +168,10 @@ TEST_P(DpdkGolden, WorkerLoopGivesTheVectorsVerdictAndBytes)
 	ASSERT_GE(reason, 0);
 	load(v);
 	uint64_t before = reason_count(reason);
-	uint64_t bind_before = v.counter ? binding_count(v.counter, strcmp(v.reason, "to-client")
-									    ? TP_DIR_TO_PEER
-									    : TP_DIR_TO_CLIENT)
-					 : 0;
+	uint64_t bind_before =
+		v.slot ? binding_count(v.slot, strcmp(v.reason, "to-client") ? TP_DIR_TO_PEER
+									     : TP_DIR_TO_CLIENT)
+		       : 0;
 
 	ASSERT_TRUE(receive(v)) << "no mbuf, or the RX ring full";
 
@@ -191,10 +191,9 @@ TEST_P(DpdkGolden, WorkerLoopGivesTheVectorsVerdictAndBytes)
 		EXPECT_EQ(out, std::vector<uint8_t>(v.in, v.in + v.in_len)) << "not as it arrived";
 	}
 	EXPECT_EQ(reason_count(reason), before + 1) << "reason " << v.reason;
-	if (v.counter) {
-		EXPECT_EQ(binding_count(v.counter, strcmp(v.reason, "to-client")
-							   ? TP_DIR_TO_PEER
-							   : TP_DIR_TO_CLIENT),
+	if (v.slot) {
+		EXPECT_EQ(binding_count(v.slot, strcmp(v.reason, "to-client") ? TP_DIR_TO_PEER
+									      : TP_DIR_TO_CLIENT),
 			  bind_before + 1);
 	}
 	EXPECT_EQ(rte_ring_count(tx_ring), 0u);
@@ -240,7 +239,7 @@ add_binding(const tp_channel_binding &c)
 TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 {
 	const uint32_t rounds = 3 * cfg.dpdk.max_bindings;
-	uint32_t nfree = plane->nfree;
+	uint32_t nfree = plane->slots.nfree;
 
 	for (uint32_t i = 0; i < rounds; i++) {
 		tp_channel_binding c = { addr("198.51.100.10", (uint16_t)(10000 + i % 50000)),
@@ -255,12 +254,12 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 		ASSERT_EQ(add_binding(c), 0) << "binding " << i << " of " << rounds;
 		tp_dataplane_entries(&c, &ck, &cv, &pk, &pv);
 		ASSERT_GE(rte_hash_lookup_data(plane->chans, &ck, &v), 0);
-		uint32_t slot = static_cast<tp_chan_val *>(v)->counter;
+		uint32_t slot = static_cast<tp_chan_val *>(v)->slot;
 		ASSERT_GE(slot, 1u);
 		ASSERT_LE(slot, cfg.dpdk.max_bindings);
 		EXPECT_EQ(static_cast<tp_chan_val *>(v)->peer_port, cv.peer_port);
 		ASSERT_GE(rte_hash_lookup_data(plane->peers, &pk, &v), 0);
-		EXPECT_EQ(static_cast<tp_peer_val *>(v)->counter, slot);
+		EXPECT_EQ(static_cast<tp_peer_val *>(v)->slot, slot);
 		EXPECT_EQ(static_cast<tp_peer_val *>(v)->channel, pv.channel);
 		EXPECT_EQ(binding_count(slot, TP_DIR_TO_PEER), 0u);
 		EXPECT_EQ(binding_count(slot, TP_DIR_TO_CLIENT), 0u);
@@ -331,7 +330,7 @@ from16(const uint8_t ip[16], uint16_t port_be)
 {
 	tp_addr a = {};
 
-	if (tp_ip16_family(ip) == TP_CORE_FAM_V4) {
+	if (tp_ip16_family(ip) == TP_FAM_V4) {
 		a.family = TP_FAM_V4;
 		memcpy(a.ip, ip + 12, 4);
 	} else {
@@ -374,18 +373,17 @@ peer_slot(const tp_peer_key &k)
 {
 	void *v;
 
-	return rte_hash_lookup_data(plane->peers, &k, &v) >= 0
-		       ? static_cast<tp_peer_val *>(v)->counter
-		       : 0;
+	return rte_hash_lookup_data(plane->peers, &k, &v) >= 0 ? static_cast<tp_peer_val *>(v)->slot
+							       : 0;
 }
 
 /*
- * A hairpin's way to its far end's peer cell (struct dp_chan_cell): set whichever of the two
+ * A hairpin's far slot, its far end's peer cell (struct dp_chan_cell),: set whichever of the two
  * bindings comes first, moved when the far end's binding comes back at another slot, and
- * taken only while the cell holds the entry under the hairpin's own key. Whatever the way
+ * taken only while the cell holds the entry under the hairpin's own key. Whatever the far slot
  * says, the frame goes where the tables say, and counts on the far end's slot.
  */
-TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
+TEST(DpdkTables, HairpinFarSlotIsTakenOnlyWhileItHolds)
 {
 	const tp_vector *v = tp_vec_by_name("cd4-to-cd4");
 
@@ -421,9 +419,10 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 	bool relayed;
 	void *cv;
 
-	auto way = [&]() {
+	auto far_slot = [&]() {
 		EXPECT_GE(rte_hash_lookup_data(plane->chans, &ac.key, &cv), 0);
-		return __atomic_load_n(&static_cast<dp_chan_cell *>(cv)->hairpin, __ATOMIC_RELAXED);
+		return __atomic_load_n(&static_cast<dp_chan_cell *>(cv)->far_slot,
+				       __ATOMIC_RELAXED);
 	};
 
 	/* B first, then A: A's channel finds B's entry as it is written. */
@@ -431,36 +430,36 @@ TEST(DpdkTables, HairpinWayIsTakenOnlyWhileItHolds)
 	ASSERT_EQ(dp_chan_add(plane, &a), 0);
 	uint32_t b_slot = peer_slot(bp.key);
 	ASSERT_NE(b_slot, 0u);
-	EXPECT_EQ(way(), b_slot);
+	EXPECT_EQ(far_slot(), b_slot);
 	uint64_t before = binding_count(b_slot, TP_DIR_TO_CLIENT);
 	EXPECT_EQ(send_one(*v, &relayed), want);
 	EXPECT_TRUE(relayed);
 	EXPECT_EQ(binding_count(b_slot, TP_DIR_TO_CLIENT), before + 1);
 
-	/* B gone: the way no longer holds; the engine hears of the frame, as without it. */
+	/* B gone: the far slot no longer holds; the engine hears of the frame, as without it. */
 	dp_chan_del(plane, &b);
-	EXPECT_EQ(way(), b_slot) << "the way stays; the cell says it is no longer B's";
+	EXPECT_EQ(far_slot(), b_slot) << "the far slot stays; the cell says it is no longer B's";
 	EXPECT_EQ(send_one(*v, &relayed), std::vector<uint8_t>(v->in, v->in + v->in_len));
 	EXPECT_FALSE(relayed) << "relayed to a binding that has left";
 
-	/* B back at another slot (the old one is still in its grace period): A's way moves. */
+	/* B back at another slot (the old one is still in its grace period): A's far slot moves. */
 	ASSERT_EQ(dp_chan_add(plane, &b), 0);
 	uint32_t b_again = peer_slot(bp.key);
 	ASSERT_NE(b_again, 0u);
 	ASSERT_NE(b_again, b_slot);
-	EXPECT_EQ(way(), b_again);
+	EXPECT_EQ(far_slot(), b_again);
 	EXPECT_EQ(send_one(*v, &relayed), want);
 	EXPECT_TRUE(relayed);
 	EXPECT_EQ(binding_count(b_again, TP_DIR_TO_CLIENT), 1u);
 
-	/* A way to a cell under another key (A's own peer entry: a hairpin's key, reversed) is
-	 * not taken: the frame still reaches B, by lookup. */
+	/* A far slot naming a cell under another key (A's own peer entry: a hairpin's key,
+	 * reversed) is not taken: the frame still reaches B, by lookup. */
 	tp_peer_key a_rev = bp.key;
 	a_rev.peer_port = bp.key.alloc_port;
 	a_rev.alloc_port = bp.key.peer_port;
 	uint32_t a_slot = peer_slot(a_rev);
 	ASSERT_NE(a_slot, 0u);
-	__atomic_store_n(&static_cast<dp_chan_cell *>(cv)->hairpin, a_slot, __ATOMIC_RELEASE);
+	__atomic_store_n(&static_cast<dp_chan_cell *>(cv)->far_slot, a_slot, __ATOMIC_RELEASE);
 	EXPECT_EQ(send_one(*v, &relayed), want);
 	EXPECT_TRUE(relayed);
 	EXPECT_EQ(binding_count(b_again, TP_DIR_TO_CLIENT), 2u);
@@ -524,7 +523,7 @@ TEST(DpdkNeighbours, WorkerFollowsANeighboursNewMac)
 	cfg.dpdk.gateway[0] = addr("192.0.2.254", 0);
 	cfg.dpdk.prefix_len[0] = 24;
 	cfg.dpdk.nexthop_mac.set = false;
-	tp_ip_to16(gw16, cfg.dpdk.gateway[0].ip, TP_CORE_FAM_V4);
+	tp_ip_to16(gw16, cfg.dpdk.gateway[0].ip, TP_FAM_V4);
 
 	ASSERT_EQ(dp_neigh_set(plane, gw16, &mac1), 0);
 	for (int i = 0; i < 2; i++) { /* the second from the worker's cache */

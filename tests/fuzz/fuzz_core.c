@@ -52,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				unsigned l3 = out[12] == 0x81 && out[13] == 0x00 ? 18 : 14;
 
 				check(out_len >= l3 + 20);
-				if (p.out_fam == TP_CORE_FAM_V4)
+				if (p.out_fam == TP_FAM_V4)
 					check(tp_vec_ones_sum(out + l3, 20, 0) == 0xffff);
 			}
 		}

@@ -55,7 +55,7 @@ bind_channels() {
 }
 # counters TABLE: the counter slots the table's entries name, sorted, on one line.
 counters() {
-	xdp_table_dump "$prog" "$1" | jq -r '[.[].formatted.value.counter] | sort | join(" ")'
+	xdp_table_dump "$prog" "$1" | jq -r '[.[].formatted.value.slot] | sort | join(" ")'
 }
 tables() {
 	echo "$1: tp_chans $(xdp_table_len "$prog" tp_chans) entries (slots $(counters tp_chans))," \
@@ -70,7 +70,7 @@ tables "after two ChannelBinds"
 
 # The second binding's channel entry goes behind turnpike's back (an operator's bpftool).
 key=$(xdp_table_dump "$prog" tp_chans |
-	jq -r '.[] | select(.formatted.value.counter == 2) | .key | map(ltrimstr("0x")) | join(" ")')
+	jq -r '.[] | select(.formatted.value.slot == 2) | .key | map(ltrimstr("0x")) | join(" ")')
 # shellcheck disable=SC2086
 bpftool map delete id "$(xdp_map_id "$prog" tp_chans)" key hex $key
 tables "after deleting the channel entry of slot 2"

@@ -41,21 +41,21 @@ TEST(DataplaneEntries, IPv4ClientWithIPv6Peer)
 	EXPECT_EQ(memcmp(cv.peer_ip, c.peer.ip, 16), 0);
 	EXPECT_EQ(cv.peer_port, htons(40000));
 	EXPECT_EQ(cv.alloc_port, htons(50020));
-	EXPECT_EQ(cv.family, TP_CORE_FAM_V6);
-	EXPECT_EQ(cv.counter, 0u) << "the dataplane gives the slot, not the engine";
+	EXPECT_EQ(cv.family, TP_FAM_V6);
+	EXPECT_EQ(cv.slot, 0u) << "the dataplane gives the slot, not the engine";
 
 	EXPECT_EQ(memcmp(pk.peer_ip, c.peer.ip, 16), 0);
 	EXPECT_EQ(pk.peer_port, htons(40000));
 	EXPECT_EQ(pk.alloc_port, htons(50020));
-	EXPECT_EQ(pk.family, TP_CORE_FAM_V6);
+	EXPECT_EQ(pk.family, TP_FAM_V6);
 	for (uint8_t b : pk.reserved)
 		EXPECT_EQ(b, 0);
 
 	EXPECT_EQ(memcmp(pv.client_ip, mapped, 16), 0);
 	EXPECT_EQ(pv.client_port, htons(50000));
 	EXPECT_EQ(pv.channel, htons(0x4002));
-	EXPECT_EQ(pv.counter, 0u);
-	EXPECT_EQ(tp_ip16_family(pv.client_ip), TP_CORE_FAM_V4);
+	EXPECT_EQ(pv.slot, 0u);
+	EXPECT_EQ(tp_ip16_family(pv.client_ip), TP_FAM_V4);
 }
 
 TEST(DataplaneEntries, IPv6ClientWithIPv4Peer)
@@ -72,9 +72,9 @@ TEST(DataplaneEntries, IPv6ClientWithIPv4Peer)
 	c.channel = 0x7FFF;
 	tp_dataplane_entries(&c, &ck, &cv, &pk, &pv);
 
-	EXPECT_EQ(tp_ip16_family(ck.client_ip), TP_CORE_FAM_V6);
-	EXPECT_EQ(cv.family, TP_CORE_FAM_V4);
-	EXPECT_EQ(tp_ip16_family(cv.peer_ip), TP_CORE_FAM_V4);
+	EXPECT_EQ(tp_ip16_family(ck.client_ip), TP_FAM_V6);
+	EXPECT_EQ(cv.family, TP_FAM_V4);
+	EXPECT_EQ(tp_ip16_family(cv.peer_ip), TP_FAM_V4);
 	EXPECT_EQ(memcmp(cv.peer_ip + 12, c.peer.ip, 4), 0);
 	EXPECT_EQ(ck.channel, htons(0x7FFF));
 }

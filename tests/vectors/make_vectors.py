@@ -116,19 +116,19 @@ def public_addr(family):
 
 
 vectors = []
-counter = iter(range(1, 10000))
+slots = iter(range(1, 10000))
 
 
 def chan(client, channel, family, alloc_port, peer, peer_port, cport=CPORT):
     return {"client": client, "client_port": cport, "channel": channel, "family": family,
             "alloc_port": alloc_port, "peer": peer, "peer_port": peer_port,
-            "counter": next(counter)}
+            "slot": next(slots)}
 
 
-def peer(family, alloc_port, peer_ip, peer_port, client, channel, cport=CPORT, counter_id=None):
+def peer(family, alloc_port, peer_ip, peer_port, client, channel, cport=CPORT, slot=None):
     return {"family": family, "alloc_port": alloc_port, "peer": peer_ip, "peer_port": peer_port,
             "client": client, "client_port": cport, "channel": channel,
-            "counter": counter_id if counter_id is not None else next(counter)}
+            "slot": slot if slot is not None else next(slots)}
 
 
 # The conditions a vector may set, and the dataplanes that cannot recreate them.
@@ -141,7 +141,7 @@ XDP_SUMS = ("the XDP program sums payloads (a bounded loop over the frame): it r
 
 
 def add(name, description, inp, action, reason, out=None, chans=(), peers=(), config=None,
-        counter_id=0, counter_in=0, full_checksum=False, headroom=None,
+        slot=0, slot_in=0, full_checksum=False, headroom=None,
         next_hop_unresolved=False, cannot_sum_payload=False, unsupported=None):
     """headroom: bytes in front of the frame (None: as much as the dataplane has);
     next_hop_unresolved: the dataplane has no MAC for the output's next hop;
@@ -161,8 +161,8 @@ def add(name, description, inp, action, reason, out=None, chans=(), peers=(), co
         "output": bytes(out if out is not None else inp).hex(),
         "relay_mac": RELAY_MAC,
         "next_hop_mac": ROUTER_MAC,
-        "counter": counter_id,
-        "counter_in": counter_in,
+        "slot": slot,
+        "slot_in": slot_in,
         "full_checksum": full_checksum,
         "headroom": headroom,
         "next_hop_unresolved": next_hop_unresolved,
@@ -189,7 +189,7 @@ def client_to_peer(cfam, pfam, channel, alloc_port, data, pad=0, suffix="", vlan
         f"ChannelData over IPv{cfam} from a client, {len(data)} data bytes"
         f"{f' padded with {pad}' if pad else ''}{' in VLAN %d' % vlan if vlan else ''}"
         f"{' with no UDP checksum' if zero else ''}{note}, to its IPv{pfam} peer as UDP",
-        inp, "relayed", "to-peer", out, chans=[c], counter_id=c["counter"],
+        inp, "relayed", "to-peer", out, chans=[c], slot=c["slot"],
         full_checksum=zero and pfam == 6)
 
 
@@ -205,7 +205,7 @@ def peer_to_client(pfam, cfam, channel, alloc_port, data, suffix="", vlan=None, 
     add(f"udp{pfam}-to-cd{cfam}{suffix}",
         f"UDP over IPv{pfam} from a peer, {len(data)} bytes{' in VLAN %d' % vlan if vlan else ''}"
         f"{' with no UDP checksum' if zero else ''}{note}, to its IPv{cfam} client as ChannelData",
-        inp, "relayed", "to-client", out, peers=[p], counter_id=p["counter"],
+        inp, "relayed", "to-client", out, peers=[p], slot=p["slot"],
         full_checksum=zero and cfam == 6)
 
 
@@ -227,7 +227,7 @@ def hairpin(afam, bfam, relay_fam, chan_a, chan_b, data, pad=0, suffix="", confi
         f"ChannelData{f', {pad} bytes of padding stripped' if pad else ''}"
         f"{' with no UDP checksum' if zero else ''}",
         inp, "hairpinned", "hairpin", out, chans=[c], peers=[p], config=config,
-        counter_id=c["counter"], counter_in=p["counter"], full_checksum=zero and bfam == 6)
+        slot=c["slot"], slot_in=p["slot"], full_checksum=zero and bfam == 6)
 
 
 # Data lengths chosen to hit both parities: the checksum must be right either way.
@@ -293,7 +293,7 @@ add("cd4-to-udp4-eth-trailer",
     "a short frame padded to the 60-byte Ethernet minimum: the trailer is not data",
     bytes(short) + b"\x00" * (60 - len(short)), "relayed", "to-peer",
     relayed(CLIENT4, CONFIG["bind4"], PEER4, 50051, PPORT, b"hi"), chans=[c],
-    counter_id=c["counter"])
+    slot=c["slot"])
 
 # IPv4 flags, IPv4 to IPv4: DF copied as it came, set or clear (RFC 8656 section 14's
 # preferred behaviour). The reserved bit (RFC 791: must be zero) does not leave, as it would not

@@ -41,8 +41,8 @@ struct tp_vector {
 	const char *action; /* "relayed", "hairpinned", "to-control", "to-kernel", "drop" */
 	const char *reason; /* a name from TP_REASONS */
 	uint8_t relay_mac[6], next_hop_mac[6];
-	uint32_t counter, counter_in; /* counter slots the frame must count against (0: none) */
-	int full_checksum; /* the output needs the payload summed (IPv4 checksum 0 to IPv6) */
+	uint32_t slot, slot_in; /* binding slots the frame must count against (0: none) */
+	int full_checksum;	/* the output needs the payload summed (IPv4 checksum 0 to IPv6) */
 
 	/* What the dataplane around the core has or knows, for this vector. */
 	int headroom;		 /* bytes in front of the frame; -1: as much as the dataplane has */

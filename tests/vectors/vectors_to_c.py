@@ -47,7 +47,7 @@ for i, v in enumerate(vectors):
         out.append("\t{ { %s, %s, %s }, { %s, %s, %s, %d, { 0 }, %d } }," % (
             blist(ip16(c["client"])), be16(c["client_port"]), be16(c["channel"]),
             blist(ip16(c["peer"])), be16(c["peer_port"]), be16(c["alloc_port"]),
-            1 if c["family"] == 4 else 2, c["counter"]))
+            1 if c["family"] == 4 else 2, c["slot"]))
     if v["chans"]:
         out.append("};")
     if v["peers"]:
@@ -56,7 +56,7 @@ for i, v in enumerate(vectors):
         out.append("\t{ { %s, %s, %s, %d, { 0 } }, { %s, %s, %s, %d } }," % (
             blist(ip16(p["peer"])), be16(p["peer_port"]), be16(p["alloc_port"]),
             1 if p["family"] == 4 else 2,
-            blist(ip16(p["client"])), be16(p["client_port"]), be16(p["channel"]), p["counter"]))
+            blist(ip16(p["client"])), be16(p["client_port"]), be16(p["channel"]), p["slot"]))
     if v["peers"]:
         out.append("};")
     out.append("")
@@ -81,8 +81,8 @@ for i, v in enumerate(vectors):
     out.append("\t\t.out = out_%d, .out_len = sizeof(out_%d)," % (i, i))
     out.append("\t\t.action = %s, .reason = %s," % (cstr(v["action"]), cstr(v["reason"])))
     out.append("\t\t.relay_mac = %s, .next_hop_mac = %s," % (mac(v["relay_mac"]), mac(v["next_hop_mac"])))
-    out.append("\t\t.counter = %d, .counter_in = %d, .full_checksum = %d," % (
-        v["counter"], v["counter_in"], 1 if v["full_checksum"] else 0))
+    out.append("\t\t.slot = %d, .slot_in = %d, .full_checksum = %d," % (
+        v["slot"], v["slot_in"], 1 if v["full_checksum"] else 0))
     out.append("\t\t.headroom = %d, .next_hop_unresolved = %d, .cannot_sum_payload = %d," % (
         -1 if v["headroom"] is None else v["headroom"], 1 if v["next_hop_unresolved"] else 0,
         1 if v["cannot_sum_payload"] else 0))

@@ -253,9 +253,8 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 	/* Counters are the program's for the whole suite: each vector's are differences. */
 	uint64_t before = sum_reason(l, (uint32_t)reason), fib_before = sum_fib_failures(l);
 	int dir = strcmp(v.reason, "to-client") == 0 ? TP_DIR_TO_CLIENT : TP_DIR_TO_PEER;
-	uint64_t counted_before = v.counter ? sum_binding(l, v.counter, dir) : 0;
-	uint64_t counted_in_before =
-		v.counter_in ? sum_binding(l, v.counter_in, TP_DIR_TO_CLIENT) : 0;
+	uint64_t counted_before = v.slot ? sum_binding(l, v.slot, dir) : 0;
+	uint64_t counted_in_before = v.slot_in ? sum_binding(l, v.slot_in, TP_DIR_TO_CLIENT) : 0;
 	int prog = bpf_program__fd(l.skel->progs.turnpike_xdp);
 	int ret = v.next_hop_unresolved ? test_run_without_routes(prog, &run)
 					: bpf_prog_test_run_opts(prog, &run);
@@ -283,11 +282,11 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 		EXPECT_EQ(sum_fib_failures(l), fib_before + 1)
 			<< "the kernel was not asked for the next hop";
 	}
-	if (v.counter) {
-		EXPECT_EQ(sum_binding(l, v.counter, dir), counted_before + 1);
+	if (v.slot) {
+		EXPECT_EQ(sum_binding(l, v.slot, dir), counted_before + 1);
 	}
-	if (v.counter_in) {
-		EXPECT_EQ(sum_binding(l, v.counter_in, TP_DIR_TO_CLIENT), counted_in_before + 1);
+	if (v.slot_in) {
+		EXPECT_EQ(sum_binding(l, v.slot_in, TP_DIR_TO_CLIENT), counted_in_before + 1);
 	}
 }
 

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Permissions and channel bindings (RFC 8656 sections 9, 10 and 12): CreatePermission,
- * ChannelBind, their lifetimes, and keeping the dataplane's tables in step.
- *
- * The dataplane holds a channel exactly while the channel is bound and its peer's IP holds a
- * permission; chan_sync() is the one place that decides.
+ * Channel bindings (RFC 8656 section 12): ChannelBind, their lifetimes, and keeping the
+ * dataplane's tables in step. The dataplane holds a channel exactly while the channel is
+ * bound and its peer's IP holds a permission (permission.c); chan_sync() is the one place
+ * that decides.
  */
 #include "engine_internal.h"
 
@@ -14,24 +13,6 @@
 
 #include "log.h"
 #include "peer_filter.h"
-
-static struct tp_perm_key
-perm_key(uint8_t family, uint16_t port, const struct tp_addr *peer)
-{
-	struct tp_perm_key k = { .family = family, .port = port };
-
-	memcpy(k.ip, peer->ip, sizeof(k.ip));
-	return k;
-}
-
-struct tp_perm *
-tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port, const struct tp_addr *peer)
-{
-	struct tp_perm_key k = perm_key(family, port, peer);
-	struct tp_hnode *n = tp_htab_find(&eng->perms, &k);
-
-	return n ? tp_container_of(n, struct tp_perm, node) : NULL;
-}
 
 struct tp_chan *
 tp_chan_find_num(const struct tp_engine *eng, const struct tp_alloc *a, uint16_t channel)
@@ -123,8 +104,8 @@ chan_sync(struct tp_chan *c)
 }
 
 /* Resync every channel of relay f of a whose peer has IP ip. */
-static void
-chans_sync_ip(struct tp_alloc *a, int f, const struct tp_addr *ip)
+void
+tp_chans_sync_ip(struct tp_alloc *a, int f, const struct tp_addr *ip)
 {
 	struct tp_list *pos, *tmp;
 
@@ -135,62 +116,6 @@ chans_sync_ip(struct tp_alloc *a, int f, const struct tp_addr *ip)
 		if (tp_addr_ip_eq(&c->peer, ip))
 			chan_sync(c);
 	}
-}
-
-/* Permissions ------------------------------------------------------------------------------ */
-
-static void
-perm_free(struct tp_perm *p)
-{
-	struct tp_alloc *a = p->alloc;
-	struct tp_engine *eng = a->eng;
-	int f = TP_FAM_IDX(p->key.family);
-
-	tp_timer_cancel(&eng->wheel, &p->timer);
-	tp_htab_remove(&eng->perms, &p->node);
-	tp_list_del(&p->link);
-	a->relay[f].nperms--;
-	eng->npermissions--;
-	/* Channels to this IP leave the dataplane with the permission; conversations without
-	 * a channel end with it. */
-	chans_sync_ip(a, f, &p->ip);
-	tp_pflows_end(a, f, &p->ip);
-	free(p);
-}
-
-static void
-perm_expired(struct tp_timer *t)
-{
-	perm_free(tp_container_of(t, struct tp_perm, timer));
-}
-
-/* Install or refresh the permission for peer's IP on relay f of a. Returns 0 or -errno. */
-static int
-perm_install(struct tp_alloc *a, int f, const struct tp_addr *peer)
-{
-	struct tp_engine *eng = a->eng;
-	uint8_t family = (uint8_t)(f + 1);
-	struct tp_perm *p = tp_perm_find(eng, family, a->relay[f].port, peer);
-
-	if (!p) {
-		if (!(p = calloc(1, sizeof(*p))))
-			return -ENOMEM;
-		p->key = perm_key(family, a->relay[f].port, peer);
-		p->alloc = a;
-		p->ip = *peer;
-		p->ip.port = 0;
-		tp_timer_init(&p->timer, perm_expired);
-		tp_htab_insert(&eng->perms, &p->node);
-		tp_list_add_tail(&a->relay[f].perms, &p->link);
-		a->relay[f].nperms++;
-		eng->npermissions++;
-		tp_timer_arm(&eng->wheel, &p->timer,
-			     eng->now_ms + eng->cfg->perm_lifetime * 1000ull);
-		chans_sync_ip(a, f, &p->ip);
-		return 0;
-	}
-	tp_timer_arm(&eng->wheel, &p->timer, eng->now_ms + eng->cfg->perm_lifetime * 1000ull);
-	return 0;
 }
 
 /* Channels --------------------------------------------------------------------------------- */
@@ -274,68 +199,10 @@ tp_relay_clear(struct tp_alloc *a, int f)
 	tp_list_for_each_safe(pos, tmp, &a->relay[f].chans)
 		chan_free(tp_container_of(pos, struct tp_chan, link));
 	tp_list_for_each_safe(pos, tmp, &a->relay[f].perms)
-		perm_free(tp_container_of(pos, struct tp_perm, link));
+		tp_perm_free(tp_container_of(pos, struct tp_perm, link));
 }
 
 /* Requests --------------------------------------------------------------------------------- */
-
-/* The checks every peer address in a request passes: family (443), then policy (403). */
-static int
-peer_check(const struct tp_engine *eng, const struct tp_alloc *a, const struct tp_addr *peer)
-{
-	if (!a->relay[TP_FAM_IDX(peer->family)].port)
-		return TP_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
-	if (tp_peer_check(eng->cfg, peer) == TP_PEER_DENIED)
-		return TP_ERR_FORBIDDEN;
-	return 0;
-}
-
-static void
-reply_ok(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
-	 const struct tp_auth_result *auth)
-{
-	struct tp_reply r;
-
-	tp_reply_begin(eng, &r, m, auth, &a->client, false);
-	tp_reply_send(eng, &r);
-}
-
-void
-tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
-			    const struct tp_auth_result *auth)
-{
-	struct tp_addr peers[TP_STUN_MAX_ATTRS];
-	unsigned npeers = 0, fresh[TP_NFAM] = { 0 };
-	const struct tp_stun_attr *pa = NULL;
-	int err = 0;
-
-	/* All or nothing: every address is checked before any permission is installed. */
-	while ((pa = tp_stun_find_next(m, pa, TP_ATTR_XOR_PEER_ADDRESS)))
-		if (tp_stun_get_addr(m, pa, true, &peers[npeers++]) < 0)
-			err = TP_ERR_BAD_REQUEST;
-	if (!npeers)
-		err = TP_ERR_BAD_REQUEST;
-	for (unsigned i = 0; i < npeers && !err; i++)
-		err = peer_check(eng, a, &peers[i]);
-	for (unsigned i = 0; i < npeers && !err; i++) {
-		int f = TP_FAM_IDX(peers[i].family);
-		bool dup = false;
-
-		for (unsigned j = 0; j < i; j++)
-			dup |= tp_addr_ip_eq(&peers[j], &peers[i]);
-		if (!dup && !tp_perm_find(eng, peers[i].family, a->relay[f].port, &peers[i]))
-			fresh[f]++;
-		if (a->relay[f].nperms + fresh[f] > eng->cfg->max_permissions)
-			err = TP_ERR_INSUFFICIENT_CAPACITY;
-	}
-	for (unsigned i = 0; i < npeers && !err; i++)
-		if (perm_install(a, TP_FAM_IDX(peers[i].family), &peers[i]) < 0)
-			err = TP_ERR_INSUFFICIENT_CAPACITY;
-	if (err)
-		tp_reply_error(eng, m, auth, &a->client, err);
-	else
-		reply_ok(eng, a, m, auth);
-}
 
 static int
 channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m)
@@ -355,7 +222,7 @@ channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg
 
 	if (channel < TP_CHANNEL_MIN || channel > TP_CHANNEL_MAX)
 		return TP_ERR_BAD_REQUEST;
-	if ((err = peer_check(eng, a, &peer)) != 0)
+	if ((err = tp_request_peer_check(eng, a, &peer)) != 0)
 		return err;
 	f = TP_FAM_IDX(peer.family);
 	/* RFC 8656 section 12.2: a number and a peer belong to at most one binding. */
@@ -376,7 +243,7 @@ channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg
 	if (fresh && !(c = chan_new(a, f, channel, &peer)))
 		return TP_ERR_SERVER_ERROR;
 	/* Installing the permission puts the channel into the dataplane. */
-	if (perm_install(a, f, &peer) < 0 || chan_sync(c) < 0) {
+	if (tp_perm_install(a, f, &peer) < 0 || chan_sync(c) < 0) {
 		if (fresh)
 			chan_free(c);
 		return TP_ERR_INSUFFICIENT_CAPACITY;
@@ -396,5 +263,5 @@ tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct t
 	if (err)
 		tp_reply_error(eng, m, auth, &a->client, err);
 	else
-		reply_ok(eng, a, m, auth);
+		tp_reply_ok(eng, m, auth, &a->client);
 }
