@@ -223,45 +223,118 @@ tp_emit_cd(const struct tp_pkt *p, tp_u8 *l4)
 
 /* The twelve cases ------------------------------------------------------------------------
  *
- * X(name, IP header writer, IP header length, UDP writer, UDP header length, reason). The
- * family of each leg picks the IP header: IPv4 from IPv4 keeps the incoming header's fields
- * (tp_emit_ipv4_relay), IPv4 from IPv6 is translated (tp_emit_ipv4_translated), IPv6 is
- * written whole (tp_emit_ipv6); the output leg is plain UDP to a peer (tp_emit_udp) or
- * ChannelData to a client (tp_emit_cd). Each function writes, at l3, headers that end
- * exactly where the data starts, after checking they fit.
+ * Each case is a named function (grep, ctags and a breakpoint find tp_cd4_to_udp6) that says
+ * which IP header and which UDP header it writes; tp_write_headers() does the writing, after
+ * checking they fit. The family of each leg picks the IP header: IPv4 from IPv4 keeps the
+ * incoming header's fields (tp_emit_ipv4_relay), IPv4 from IPv6 is translated
+ * (tp_emit_ipv4_translated), IPv6 is written whole (tp_emit_ipv6); the output leg is plain
+ * UDP to a peer (tp_emit_udp) or ChannelData to a client (tp_emit_cd). Every argument is a
+ * constant where a case calls it, so each compiles to the straight-line code of its own.
  */
-#define TP_REWRITES(X)                                                                             \
-	X(cd4_to_udp4, tp_emit_ipv4_relay, TP_IPV4_HLEN, tp_emit_udp, TP_UDP_HLEN, TO_PEER)        \
-	X(cd4_to_udp6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_udp, TP_UDP_HLEN, TO_PEER)              \
-	X(cd6_to_udp4, tp_emit_ipv4_translated, TP_IPV4_HLEN, tp_emit_udp, TP_UDP_HLEN, TO_PEER)   \
-	X(cd6_to_udp6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_udp, TP_UDP_HLEN, TO_PEER)              \
-	X(udp4_to_cd4, tp_emit_ipv4_relay, TP_IPV4_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN,     \
-	  TO_CLIENT)                                                                               \
-	X(udp4_to_cd6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN,           \
-	  TO_CLIENT)                                                                               \
-	X(udp6_to_cd4, tp_emit_ipv4_translated, TP_IPV4_HLEN, tp_emit_cd,                          \
-	  TP_UDP_HLEN + TP_CD_HLEN, TO_CLIENT)                                                     \
-	X(udp6_to_cd6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN,           \
-	  TO_CLIENT)                                                                               \
-	X(cd4_to_cd4, tp_emit_ipv4_relay, TP_IPV4_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN,      \
-	  HAIRPIN)                                                                                 \
-	X(cd4_to_cd6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN, HAIRPIN)   \
-	X(cd6_to_cd4, tp_emit_ipv4_translated, TP_IPV4_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN, \
-	  HAIRPIN)                                                                                 \
-	X(cd6_to_cd6, tp_emit_ipv6, TP_IPV6_HLEN, tp_emit_cd, TP_UDP_HLEN + TP_CD_HLEN, HAIRPIN)
+enum tp_ip_out {
+	TP_IP_OUT_V4_RELAY,	 /* IPv4 from IPv4 */
+	TP_IP_OUT_V4_TRANSLATED, /* IPv4 from IPv6 */
+	TP_IP_OUT_V6,		 /* IPv6, from either */
+};
 
-#define X(name, emit_ip, ip_hlen, emit_l4, l4_hlen, reason)                        \
-	TP_CORE_INLINE enum tp_reason tp_##name(const struct tp_pkt *p, tp_u8 *l3, \
-						const tp_u8 *end)                  \
-	{                                                                          \
-		if (l3 + (ip_hlen) + (l4_hlen) > end)                              \
-			return TP_R_TRUNCATED;                                     \
-		emit_ip(p, l3);                                                    \
-		emit_l4(p, l3 + (ip_hlen));                                        \
-		return TP_R_##reason;                                              \
-	}
-TP_REWRITES(X)
-#undef X
+/* Headers at l3 ending exactly where the data starts: an IP header as ip says, then UDP, with
+ * a ChannelData header when the output goes to a client. reason when they fit. */
+TP_CORE_INLINE enum tp_reason
+tp_write_headers(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end, enum tp_ip_out ip,
+		 int to_client, enum tp_reason reason)
+{
+	tp_u32 ip_hlen = ip == TP_IP_OUT_V6 ? TP_IPV6_HLEN : TP_IPV4_HLEN;
+	tp_u32 l4_hlen = TP_UDP_HLEN + (to_client ? TP_CD_HLEN : 0);
+
+	if (l3 + ip_hlen + l4_hlen > end)
+		return TP_R_TRUNCATED;
+	if (ip == TP_IP_OUT_V4_RELAY)
+		tp_emit_ipv4_relay(p, l3);
+	else if (ip == TP_IP_OUT_V4_TRANSLATED)
+		tp_emit_ipv4_translated(p, l3);
+	else
+		tp_emit_ipv6(p, l3);
+	if (to_client)
+		tp_emit_cd(p, l3 + ip_hlen);
+	else
+		tp_emit_udp(p, l3 + ip_hlen);
+	return reason;
+}
+
+/* ChannelData from a client to UDP to its peer. */
+TP_CORE_INLINE enum tp_reason
+tp_cd4_to_udp4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, 0, TP_R_TO_PEER);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd4_to_udp6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 0, TP_R_TO_PEER);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd6_to_udp4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, 0, TP_R_TO_PEER);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd6_to_udp6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 0, TP_R_TO_PEER);
+}
+
+/* UDP from a peer to ChannelData to its client. */
+TP_CORE_INLINE enum tp_reason
+tp_udp4_to_cd4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, 1, TP_R_TO_CLIENT);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_udp4_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 1, TP_R_TO_CLIENT);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_udp6_to_cd4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, 1, TP_R_TO_CLIENT);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_udp6_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 1, TP_R_TO_CLIENT);
+}
+
+/* The hairpin: one client's ChannelData to another client of the relay, as ChannelData. */
+TP_CORE_INLINE enum tp_reason
+tp_cd4_to_cd4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, 1, TP_R_HAIRPIN);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd4_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 1, TP_R_HAIRPIN);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd6_to_cd4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, 1, TP_R_HAIRPIN);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd6_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 1, TP_R_HAIRPIN);
+}
 
 /*
  * Write the output in front of the data. frame is the new start (tp_head_delta() bytes before
