@@ -27,7 +27,28 @@ usage(FILE *f)
 		   "       turnpike --version\n");
 }
 
-static int
+/* The dataplanes this build has, by dataplane.mode (meson's dpdk and xdp options). */
+static const struct {
+	enum tp_mode mode;
+	const char *name, *option;
+	const struct tp_dataplane *dp;
+} dataplanes[] = {
+	{ TP_MODE_SOCKET, "socket", NULL, &tp_socket_dataplane },
+#ifdef TP_HAVE_XDP
+	{ TP_MODE_XDP, "xdp", "xdp", &tp_xdp_dataplane },
+#else
+	{ TP_MODE_XDP, "xdp", "xdp", NULL },
+#endif
+#ifdef TP_HAVE_DPDK
+	{ TP_MODE_DPDK, "dpdk", "dpdk", &tp_dpdk_dataplane },
+#else
+	{ TP_MODE_DPDK, "dpdk", "dpdk", NULL },
+#endif
+};
+
+/* The configuration from path (the built-in one alone when NULL), with the dataplane it names:
+ * NULL, said on stderr, when the file is wrong or names a dataplane not built in. */
+static const struct tp_dataplane *
 load(struct tp_config *cfg, const char *path)
 {
 	char err[768];
@@ -35,9 +56,35 @@ load(struct tp_config *cfg, const char *path)
 	if (tp_config_defaults(cfg, err, sizeof(err)) < 0 ||
 	    (path && tp_config_load(cfg, path, err, sizeof(err)) < 0)) {
 		fprintf(stderr, "turnpike: %s\n", err);
-		return -1;
+		return NULL;
 	}
-	return 0;
+	for (size_t i = 0; i < sizeof(dataplanes) / sizeof(dataplanes[0]); i++) {
+		if (dataplanes[i].mode != cfg->mode)
+			continue;
+		if (dataplanes[i].dp)
+			return dataplanes[i].dp;
+		fprintf(stderr,
+			"turnpike: %s: dataplane.mode: \"%s\" is not in this build of turnpike "
+			"(built "
+			"with meson's -D%s=disabled, or without its libraries: meson setup "
+			"-D%s=enabled says which are missing)\n",
+			path ? path : "built-in configuration", dataplanes[i].name,
+			dataplanes[i].option, dataplanes[i].option);
+		break;
+	}
+	tp_config_free(cfg);
+	return NULL;
+}
+
+/* --version: the release, and the dataplanes built in. */
+static void
+version(void)
+{
+	printf("turnpike %s (dataplanes:", TP_VERSION);
+	for (size_t i = 0; i < sizeof(dataplanes) / sizeof(dataplanes[0]); i++)
+		if (dataplanes[i].dp)
+			printf(" %s", dataplanes[i].name);
+	printf(")\n");
 }
 
 int
@@ -62,7 +109,7 @@ main(int argc, char **argv)
 			path = optarg;
 			break;
 		case 'C':
-			if (load(&cfg, optarg) < 0)
+			if (!load(&cfg, optarg))
 				return EXIT_FAILURE;
 			printf("%s: OK\n", optarg);
 			tp_config_free(&cfg);
@@ -71,7 +118,7 @@ main(int argc, char **argv)
 			fputs(tp_default_config, stdout);
 			return EXIT_SUCCESS;
 		case 'V':
-			printf("turnpike %s\n", TP_VERSION);
+			version();
 			return EXIT_SUCCESS;
 		case 'h':
 			usage(stdout);
@@ -85,12 +132,9 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (load(&cfg, path) < 0)
+	if (!(dp = load(&cfg, path)))
 		return EXIT_FAILURE;
 	tp_log_level = cfg.log_level;
-	dp = cfg.mode == TP_MODE_XDP	? &tp_xdp_dataplane
-	     : cfg.mode == TP_MODE_DPDK ? &tp_dpdk_dataplane
-					: &tp_socket_dataplane;
 	TP_INFO("turnpike %s starting (%s, dataplane %s)", TP_VERSION,
 		path ? path : "built-in configuration", dp->name);
 	status = tp_loop_run(&cfg, dp);

@@ -40,8 +40,17 @@ status=0
 out=$("$turnpike" --check-config "$TP_WORK/missing.conf" 2>&1) || status=$?
 [[ $status -eq 1 && $out == *"missing.conf: cannot read"* ]] || tp_fail "missing file: $out"
 
+# Every shipped file checks; one for a dataplane this build lacks (meson -Ddpdk=disabled,
+# -Dxdp=disabled) is refused, naming the dataplane and the build option.
+built=" $("$turnpike" --version | sed -nE 's/.*\(dataplanes: (.*)\)$/\1/p') "
+[[ $built == *" socket "* ]] || tp_fail "--version names no dataplanes: $built"
 for f in "$src"/conf/*.conf; do
-	"$turnpike" --check-config "$f" >/dev/null || tp_fail "shipped $f does not check"
+	status=0
+	out=$("$turnpike" --check-config "$f" 2>&1) || status=$?
+	((status == 0)) && continue
+	re='dataplane.mode: "([a-z]+)" is not in this build of turnpike \(built with meson.s -D([a-z]+)=disabled'
+	[[ $out =~ $re && $built != *" ${BASH_REMATCH[1]} "* ]] || tp_fail "shipped $f does not check: $out"
+	echo "ok: $(basename "$f") is for ${BASH_REMATCH[1]} mode, not built here: refused"
 done
 cmp <("$turnpike" --print-defaults) "$src/conf/turnpike.conf" ||
 	tp_fail "--print-defaults differs from conf/turnpike.conf"
