@@ -204,19 +204,33 @@ binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_binding_stat *sum)
 	return ret;
 }
 
-/* The counters of channel c, found by the slot its table entry names. */
+/* The slot of channel c as the tables remember it: both entries name it, so it is found even
+ * when one of them is gone (0: neither is there). */
+static uint32_t
+binding_slot(struct tp_xdp *x, const struct tp_channel_binding *c)
+{
+	struct entries e;
+
+	entries_of(c, &e);
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) == 0 && e.cv.slot)
+		return e.cv.slot;
+	if (bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv) == 0)
+		return e.pv.slot;
+	return 0;
+}
+
+/* The counters of channel c, found by the slot its table entries name. */
 static int
 xdp_chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding_stat *out)
 {
 	struct tp_xdp *x = ctx;
-	struct entries e;
+	uint32_t slot;
 
 	memset(out, 0, sizeof(*out));
 	flush_pending(x);
-	entries_of(c, &e);
-	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) < 0 || !e.cv.slot)
+	if (!(slot = binding_slot(x, c)))
 		return -ENOENT;
-	return binding_counters(x, e.cv.slot, out);
+	return binding_counters(x, slot, out);
 }
 
 static void
@@ -225,26 +239,22 @@ xdp_chan_del(void *ctx, const struct tp_channel_binding *c)
 	struct tp_xdp *x = ctx;
 	struct tp_binding_stat st;
 	struct entries e;
+	uint32_t slot;
 
 	flush_pending(x); /* the binding may still be queued */
 	entries_of(c, &e);
-	/* The tables themselves remember which counter slot the binding had: both entries name
-	 * it, so it goes back to the free list even when one of them is gone. */
-	e.cv.slot = 0;
-	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) < 0 &&
-	    bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv) == 0)
-		e.cv.slot = e.pv.slot;
-	if (e.cv.slot) {
+	/* Its slot goes back to the free list even when one of its entries is gone. */
+	if ((slot = binding_slot(x, c))) {
 		/* The engine has read the counts already (chan_counts): summed again only for
 		 * the debug log. */
-		if (tp_log_level >= TP_LOG_DEBUG && binding_counters(x, e.cv.slot, &st) == 0)
+		if (tp_log_level >= TP_LOG_DEBUG && binding_counters(x, slot, &st) == 0)
 			TP_DEBUG("channel 0x%04x of binding %u leaves the XDP tables: %llu packets "
 				 "(%llu bytes) to the peer, %llu (%llu) to the client",
 				 c->channel, c->id, (unsigned long long)st.packets[TP_DIR_TO_PEER],
 				 (unsigned long long)st.bytes[TP_DIR_TO_PEER],
 				 (unsigned long long)st.packets[TP_DIR_TO_CLIENT],
 				 (unsigned long long)st.bytes[TP_DIR_TO_CLIENT]);
-		tp_slots_put(&x->slots, e.cv.slot);
+		tp_slots_put(&x->slots, slot);
 	}
 	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
 	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &e.pk);

@@ -14,8 +14,8 @@
 # tshark must find every frame of all 24 pcaps with good IPv4 header and UDP checksums; then
 # tcpreplay sends each pcap onto h0, and every relayed datagram must arrive where the manifest
 # says (setup.py counts them at its clients and peers), none elsewhere, and turnpike's fast-path
-# counters (its exit log: stats: xdp|dpdk ...) must count exactly the replayed frames, and drop
-# none.
+# counters (its metrics: turnpike_dataplane_frames_total by verdict) must count exactly the
+# replayed frames, and drop none.
 #
 # usage: smoke.sh TURNPIKE XDP_PASS_OBJECT [xdp|dpdk]
 set -euo pipefail
@@ -57,6 +57,7 @@ dataplane: { mode = "$mode"; };
 relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
 $plane
+$(tp_observe_conf)
 CONF
 tp_relay_start "$relay" "$turnpike"
 
@@ -118,22 +119,29 @@ status=0
 wait "$setup" || status=$?
 tail -n 3 "$TP_WORK/setup.log"
 ((status == 0)) || { cat "$TP_WORK/setup.log" >&2; tp_fail "setup.py exited $status"; }
-tp_stop_turnpike
 
-# Where each datagram arrived, against the manifests; the fast path's counters against the
-# frames.
-"$py" - "$TP_WORK/counts.json" "$loops" "$TP_WORK/turnpike.log" "$mode" \
-	"$TP_WORK/100/manifest.json" "$TP_WORK/imix/manifest.json" <<'PY' || tp_fail "counts"
-import json, re, sys
+# Where each datagram arrived, against the manifests; the fast path's counters, as the metrics
+# publish them (once a second: until they have counted every frame), against the frames.
+cat >"$TP_WORK/check.py" <<'PY'
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
 
-counts = json.load(open(sys.argv[1]))
-loops, log, mode = int(sys.argv[2]), open(sys.argv[3]).read(), sys.argv[4]
+wait = sys.argv[1] == "--wait"
+args = sys.argv[2:] if wait else sys.argv[1:]
+counts, loops, metrics, mode = json.load(open(args[0])), int(args[1]), args[2], args[3]
 want, frames = {}, {}
-for m in sys.argv[5:]:
+for m in args[4:]:
     for case, c in json.load(open(m))["cases"].items():
         for k, n in c["expect"].items():
             want[k] = want.get(k, 0) + n * loops
         frames[c["counter"]] = frames.get(c["counter"], 0) + c["frames"] * loops
+stats = {}
+for fam in text_string_to_metric_families(open(metrics).read()):
+    for s in fam.samples:
+        if s.name == "turnpike_dataplane_frames_total" and s.value:
+            stats[s.labels["action"] + ":" + s.labels["reason"]] = int(s.value)
+if wait:
+    sys.exit(0 if all(stats.get(k, 0) >= n for k, n in frames.items()) else 1)
 got = counts["received"]
 bad = sorted(k for k in set(want) | set(got) if want.get(k, 0) != got.get(k, 0))
 for k in bad[:20]:
@@ -141,9 +149,8 @@ for k in bad[:20]:
 print(f"{len(want)} destinations, {sum(want.values())} datagrams expected, "
       f"{sum(got.values())} received; {counts['refreshes']} refreshes answered")
 failures = len(bad) + (counts["refreshes"] == 0) + (counts["failures"] != 0)
-stats = dict(re.findall(rf"stats: {mode} (\S+) (\d+) packets", log))
 for counter, n in sorted(frames.items()):
-    ok = int(stats.get(counter, 0)) == n
+    ok = stats.get(counter, 0) == n
     print(f"{'ok  ' if ok else 'FAIL'} {mode} {counter}: {stats.get(counter, 0)}, replayed {n}")
     failures += not ok
 drops = {k: v for k, v in stats.items() if k.startswith("drop:")}
@@ -152,4 +159,14 @@ if drops:
     failures += 1
 sys.exit(1 if failures else 0)
 PY
+check=("$TP_WORK/counts.json" "$loops" "$TP_WORK/metrics.txt" "$mode"
+	"$TP_WORK/100/manifest.json" "$TP_WORK/imix/manifest.json")
+counted() {
+	R "$py" -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1],
+		timeout=5).read().decode())' "http://127.0.0.1:$TP_METRICS_PORT/metrics" \
+		>"$TP_WORK/metrics.txt" && "$py" "$TP_WORK/check.py" --wait "${check[@]}"
+}
+tp_wait_for "the metrics to count every replayed frame" "" "$TP_PID" counted || true
+"$py" "$TP_WORK/check.py" "${check[@]}" || tp_fail "counts"
+tp_stop_turnpike
 echo "PASS: pktgen pcaps, $mode (24 pcaps checked, replayed $loops times each)"

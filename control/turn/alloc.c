@@ -556,6 +556,8 @@ tp_handle_allocate(struct tp_engine *eng, const struct tp_stun_msg *m,
 		if (a->relay[f].port)
 			relay_set_lifetime(a, f, q.lifetime);
 	eng->stats.allocations_created++;
+	eng->stats.allocations_ipv4 += a->relay[0].port != 0;
+	eng->stats.allocations_ipv6 += a->relay[1].port != 0;
 	if (tp_log_level >= TP_LOG_DEBUG) {
 		char c[TP_ADDR_STRLEN];
 

@@ -43,6 +43,8 @@ extern "C" {
 	X(data_indications, "Data indications sent")                                           \
 	X(send_indications, "Send indications relayed")                                        \
 	X(allocations_created, "allocations created")                                          \
+	X(allocations_ipv4, "allocations created with an IPv4 relayed address")                \
+	X(allocations_ipv6, "allocations created with an IPv6 relayed address")                \
 	X(allocations_expired, "allocations that expired")                                     \
 	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")               \
 	X(auth_challenges, "401 and 438 responses")                                            \

@@ -43,6 +43,7 @@ dpdk: {
 	max-bindings = 4096;
 	stats-interval = 0;
 };
+$(tp_observe_conf)
 CONF
 tp_relay_start "$relay" "$turnpike"
 
@@ -73,34 +74,34 @@ H timeout 25 turnutils_uclient "${args[@]}" -W it-secret -r 3480 -n "$messages" 
 tp_uclient_verdict "$TP_WORK/uclient.log" "dpdk $variant"
 
 # Telemetry, as an operator would read it.
-verdicts=$(echo /turnpike/verdicts | timeout 10 dpdk-telemetry.py -f "$prefix" 2>&1 | tr -d '\n ')
+telemetry() { echo "$1" | timeout 10 dpdk-telemetry.py -f "$prefix" 2>&1 | tr -d '\n '; }
+verdicts=$(telemetry /turnpike/verdicts)
 [[ $verdicts =~ \"to_control/stun\":[1-9] ]] || tp_fail "no telemetry: $verdicts"
 echo "telemetry answered /turnpike/verdicts"
+# The idle control thread sleeps until a worker's punt wakes it: each of the four pings came
+# 200 ms after the last answer, to a sleeping control thread (without the wake-up it would
+# have answered on its next timer tick instead).
+host=$(telemetry /turnpike/host)
+[[ $host =~ \"wakeups\":([0-9]+) ]] || tp_fail "no wake-ups in /turnpike/host: $host"
+echo "punts that woke the control thread: ${BASH_REMATCH[1]}"
+((BASH_REMATCH[1] >= 4)) || tp_fail "the workers' punts woke the control thread ${BASH_REMATCH[1]} times"
+
+# The workers, not only the control thread, relayed (the metrics, by verdict).
+case $variant in
+hairpin) tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=hairpinned reason=hairpin ;;
+*) tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=to-peer ;;
+esac
 
 sleep 0.5
 kill -INT "$tshark_pid"
 wait "$tshark_pid" 2>/dev/null || true
 tp_stop_turnpike
 
-count() {
-	grep -oE "stats: dpdk $1 [0-9]+ packets" "$TP_WORK/turnpike.log" | awk '{print $4}' |
-		tail -n 1 || true
-}
-case $variant in
-hairpin) relayed=$(count hairpinned:hairpin) ;;
-*) relayed=$(count relayed:to-peer) ;;
-esac
-echo "packets the workers relayed: ${relayed:-0}"
-((${relayed:-0} > messages / 2)) || tp_fail "the workers relayed ${relayed:-0} packets"
-grep -qE "leaves the DPDK tables: [1-9][0-9]* packets" "$TP_WORK/turnpike.log" ||
-	tp_fail "no binding counted its packets"
-# The idle control thread sleeps until a worker's punt wakes it: each of the four pings came
-# 200 ms after the last answer, to a sleeping control thread (without the wake-up it would
-# have answered on its next timer tick instead).
-wakeups=$(grep -oE "stats: dpdk host wakeups [0-9]+" "$TP_WORK/turnpike.log" | awk '{print $5}' |
-	tail -n 1 || true)
-echo "punts that woke the control thread: ${wakeups:-0}"
-((${wakeups:-0} >= 4)) || tp_fail "the workers' punts woke the control thread ${wakeups:-0} times"
+# The bindings' own counters, read as each left the tables, are in their flow records: all
+# the client sent, not only what the control thread relayed before the channel was bound.
+to_peer=$(tp_flows to_peer_packets) || tp_fail "no flow records"
+echo "flow records: $to_peer packets to peers"
+((to_peer >= messages)) || tp_fail "the flow records count $to_peer packets to peers, not $messages"
 
 H tshark -r "$TP_WORK/h0.pcapng" -o ip.check_checksum:TRUE -o udp.check_checksum:TRUE \
 	-T fields -e ip.checksum.status -e udp.checksum.status >"$TP_WORK/status.txt" 2>/dev/null

@@ -6,8 +6,9 @@
 # here is bounded by `timeout` and killed on exit.
 
 set -euo pipefail
+TP_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=scripts/lib/wait.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/wait.sh"
+. "$TP_HERE/../../scripts/lib/wait.sh"
 
 # Re-run this script inside a fresh network namespace when root; elsewhere use the host's
 # loopback with ports picked at random.
@@ -25,10 +26,11 @@ tp_enter_netns() {
 tp_ports() {
 	if [[ -n ${TP_NETNS:-} ]]; then
 		TP_LISTEN=3478 TP_PORT_MIN=49152 TP_PORT_MAX=49407 TP_PEER_PORT=3480
+		TP_METRICS_PORT=9641
 	else
 		local base=$((20000 + (RANDOM % 80) * 500))
 		TP_LISTEN=$base TP_PORT_MIN=$((base + 100)) TP_PORT_MAX=$((base + 355))
-		TP_PEER_PORT=$((base + 10))
+		TP_PEER_PORT=$((base + 10)) TP_METRICS_PORT=$((base + 20))
 	fi
 }
 
@@ -77,6 +79,7 @@ relay: {
 };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; $auth };
 peers: { allow = [ "127.0.0.0/8", "::1/128" ]; };
+$(tp_observe_conf)
 $extra
 CONF
 	timeout -k 10 300 "$bin" -c "$TP_WORK/turnpike.conf" >"$TP_WORK/turnpike.log" 2>&1 &
@@ -109,6 +112,47 @@ tp_start_peer() {
 	TP_PIDS+=("$TP_PEER")
 	tp_wait_for "turnutils_peer's $# sockets on port $port" "$TP_WORK/peer.log" "$TP_PEER" \
 		tp_udp_bound "${ns[@]:3}" "$port" $# || exit 1
+}
+
+# The tests' oracles are what turnpike publishes, as an operator reads it: its metrics (on
+# 127.0.0.1:$TP_METRICS_PORT, in the relay's namespace TP_RELAY_NS where it has one of its own)
+# and its flow records ($TP_WORK/flows.json).
+# tp_observe_conf: the configuration that turns both on.
+tp_observe_conf() {
+	echo "metrics: { listen = \"127.0.0.1:$TP_METRICS_PORT\"; };"
+	echo "flows: { output = \"$TP_WORK/flows.json\"; };"
+}
+
+# tp_metric NAME [LABEL=VALUE ...]: the sample's value as turnpike publishes it now.
+tp_metric() {
+	local ns=()
+	[[ -z ${TP_RELAY_NS:-} ]] || ns=(ip netns exec "$TP_RELAY_NS")
+	"${ns[@]}" /usr/bin/python3 "$TP_HERE/observe.py" metric \
+		"http://127.0.0.1:$TP_METRICS_PORT/metrics" "$@"
+}
+
+# tp_metric_reaches MIN NAME [LABEL=VALUE ...]: the sample is MIN or more (TP_METRIC: its value).
+tp_metric_reaches() {
+	local min=$1
+	shift
+	TP_METRIC=$(tp_metric "$@") && ((TP_METRIC >= min))
+}
+
+# tp_wait_metric MIN NAME [LABEL=VALUE ...]: until the published sample reaches MIN (turnpike
+# publishes once a second), or fail; TP_METRIC is its value.
+tp_wait_metric() {
+	local min=$1
+	shift
+	TP_METRIC=absent
+	tp_wait_for "metric $* to reach $min" "" "" tp_metric_reaches "$min" "$@" ||
+		tp_fail "metric $*: ${TP_METRIC:-absent}, want $min or more"
+	echo "metric $*: $TP_METRIC"
+}
+
+# tp_flows FIELD [KEY=VALUE ...]: FIELD summed over the flow-end records (turnpike stopped:
+# the flow log is complete) whose KEY is VALUE.
+tp_flows() {
+	/usr/bin/python3 "$TP_HERE/observe.py" flows "$TP_WORK/flows.json" "$@"
 }
 
 # Tests that need namespaces, XDP or BPF say so, visibly, when not root (CI is root).
@@ -146,13 +190,6 @@ tp_stop_turnpike() {
 	grep -q "shutting down" "$TP_WORK/turnpike.log" || tp_fail "no shutdown line in the log"
 }
 
-# tp_counter NAME: a counter from the stats turnpike logged at exit (0 when absent).
-tp_counter() {
-	local v
-	v=$(grep -o "stats: $1 [0-9]*" "$TP_WORK/turnpike.log" | tail -n 1 | awk '{print $3}')
-	echo "${v:-0}"
-}
-
 # tp_veth_begin TAG: for the tests that drive a real interface, two namespaces joined by a
 # veth pair, both gone on exit with everything tp_cleanup stops (and DPDK's run directory for
 # $prefix). ns $relay holds r0, bare; ns $hosts holds h0 with 192.0.2.10 and 192.0.2.20,
@@ -163,6 +200,7 @@ tp_counter() {
 tp_veth_begin() {
 	TP_WORK=$(mktemp -d)
 	relay=tp-${1}r-$$ hosts=tp-${1}h-$$ prefix=tp${1}$$
+	TP_RELAY_NS=$relay TP_METRICS_PORT=9641
 	trap tp_veth_cleanup EXIT
 	ip netns add "$relay"
 	ip netns add "$hosts"

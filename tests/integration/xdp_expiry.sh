@@ -40,6 +40,7 @@ relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
 auth: { realm = "turnpike.test"; users = ( { name = "alice"; password = "alice-pw"; } ); };
 lifetimes: { permission = 30; channel = 60; allocation-default = 600; };
 xdp: { interface = "r0"; attach = "native"; nexthop = "static"; nexthop-mac = "$mac"; };
+$(tp_observe_conf)
 CONF
 tp_relay_start "$relay" "$turnpike"
 prog=$(xdp_prog_id "$relay" r0)
@@ -104,5 +105,12 @@ done
 
 tp_stop_turnpike
 R ip link show r0 | grep -q xdp && tp_fail "an XDP program is left on r0 after SIGTERM"
-grep -q "leaves the XDP tables" "$TP_WORK/turnpike.log" || tp_fail "no binding left the tables"
+# Each binding's flow record counts its datagram each way, the program's counters read as it
+# left the tables: the second's too, whose channel entry had gone (found by its peer entry).
+for ch in 0x4001 0x4002 0x4003 0x4004; do
+	got="$(tp_flows to_peer_packets channel=$((ch))) $(tp_flows to_client_packets channel=$((ch)))" ||
+		tp_fail "no flow record for channel $ch"
+	echo "channel $ch flow record: packets to the peer, to the client: $got"
+	[[ $got == "1 1" ]] || tp_fail "channel $ch's flow record counts $got, not 1 1"
+done
 echo "PASS: xdp table expiry"

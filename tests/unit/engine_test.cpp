@@ -782,6 +782,8 @@ TEST_F(Engine, RelayedIpv6AddressIsThePublicOneBehindNat)
 		tp_stun_add_u32(b, TP_ATTR_REQUESTED_ADDRESS_FAMILY, 0x02u << 24);
 	});
 	EXPECT_EQ(str(relayed).rfind("[2001:db8::200]:", 0), 0u);
+	EXPECT_EQ(Stats().allocations_ipv4, 0u);
+	EXPECT_EQ(Stats().allocations_ipv6, 1u);
 	/* The dataplane opens the bind address, and data leaves from it. */
 	std::string bound = str(addr("fd00::5", relayed.port));
 	EXPECT_EQ(relays.count(bound), 1u);
@@ -1069,6 +1071,8 @@ TEST_F(Engine, RefreshOfOneFamilyOfADualAllocation)
 		tp_stun_add_u32(b, TP_ATTR_ADDITIONAL_ADDRESS_FAMILY, 0x02u << 24);
 	});
 	ASSERT_TRUE(r->success());
+	EXPECT_EQ(Stats().allocations_ipv4, 1u);
+	EXPECT_EQ(Stats().allocations_ipv6, 1u) << "one allocation, both families counted";
 	c.Permit({ kPeer, kPeer6 });
 	EXPECT_EQ(Gauges().permissions, 2u);
 
