@@ -61,7 +61,8 @@ tp_vec_ones_sum(const uint8_t *p, unsigned n, uint32_t sum)
 	return sum;
 }
 
-/* The twelve relaying vectors (the cases of DESIGN.md), by name, in its order: for the benches. */
+/* The twelve relaying vectors (the cases of docs/ARCHITECTURE.md), by name, in its order: for
+ * the benches. */
 #define TP_VEC_NCASES 12
 extern const char *const tp_vec_cases[TP_VEC_NCASES];
 /* The vector named name, or NULL. */
