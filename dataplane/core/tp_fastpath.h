@@ -16,10 +16,11 @@
  *                        p.reason = tp_rewrite(&p, new_frame, new_end, src_mac, dst_mac).
  *   TP_STEP_DONE:        p.reason says what to do; the frame is untouched.
  *
- * Classification (docs/ARCHITECTURE.md, "The fast path"): UDP to a bind address of the relay and the
- * listen port whose payload begins with the bits 01 is ChannelData; UDP to a port of the
- * allocation range is peer data; everything else goes to the control thread or the kernel,
- * as it came. Listen port, range and addresses are run-time configuration, never constants.
+ * Classification (docs/ARCHITECTURE.md, "The fast path"): UDP to a bind address of the relay
+ * and the listen port whose payload begins with the bits 01 is ChannelData; UDP to a port of
+ * the allocation range is peer data; everything else goes to the control thread or the
+ * kernel, as it came. Listen port, range and addresses are run-time configuration, never
+ * constants.
  */
 #ifndef TP_CORE_FASTPATH_H
 #define TP_CORE_FASTPATH_H
