@@ -2,8 +2,8 @@
 /*
  * Channel bindings (RFC 8656 section 12): ChannelBind, their lifetimes, and keeping the
  * dataplane's tables in step. The dataplane holds a channel exactly while the channel is
- * bound and its peer's IP holds a permission (permission.c); chan_sync() is the one place
- * that decides.
+ * bound and its peer's IP holds a permission (permission.c), the relay's own ports aside;
+ * chan_sync() is the one place that decides.
  */
 #include "engine_internal.h"
 
@@ -63,7 +63,7 @@ chan_fast_counts(const struct tp_chan *c, const struct tp_channel_binding *fc,
 
 /* c out of the dataplane, its counts there folded into its flow first. */
 static void
-chan_leave_fastpath(struct tp_chan *c, const struct tp_channel_binding *fc)
+chan_leave_dataplane(struct tp_chan *c, const struct tp_channel_binding *fc)
 {
 	struct tp_engine *eng = c->alloc->eng;
 	struct tp_binding_stat n;
@@ -75,31 +75,40 @@ chan_leave_fastpath(struct tp_chan *c, const struct tp_channel_binding *fc)
 	}
 	if (eng->dp->chan_del)
 		eng->dp->chan_del(eng->dp_ctx, fc);
-	c->in_fastpath = false;
+	c->in_dataplane = false;
 }
 
-/* Put c into the dataplane or take it out, as its permission says. Returns 0 or -errno. */
+/* c active while its peer holds a permission, and in the dataplane while active, unless its
+ * peer is one of the relay's own other ports (peers.allow-relay-ports): the control thread
+ * relays those, through the kernel, since a fast path would send them to itself. Returns 0, or
+ * -errno when the dataplane refused it (c inactive then). */
 static int
 chan_sync(struct tp_chan *c)
 {
 	struct tp_engine *eng = c->alloc->eng;
-	bool want = tp_perm_find(eng, c->peer.family, c->peer_key.port, &c->peer) != NULL;
-	struct tp_channel_binding fc;
+	const struct tp_config *cfg = eng->cfg;
+	bool active = tp_perm_find(eng, c->peer.family, c->peer_key.port, &c->peer) != NULL;
+	bool own_port = tp_peer_is_own(cfg, &c->peer) &&
+			(c->peer.port < cfg->port_min || c->peer.port > cfg->port_max);
+	bool held = active && !own_port;
 
-	if (want == c->in_fastpath)
-		return 0;
-	fc = channel_binding(c);
-	if (want && eng->dp->chan_add) {
-		int err = eng->dp->chan_add(eng->dp_ctx, &fc);
+	if (held != c->in_dataplane) {
+		struct tp_channel_binding fc = channel_binding(c);
 
-		if (err < 0) {
-			eng->stats.drop_fastpath++;
-			return err;
+		if (!held) {
+			chan_leave_dataplane(c, &fc);
+		} else if (eng->dp->chan_add) {
+			int err = eng->dp->chan_add(eng->dp_ctx, &fc);
+
+			if (err < 0) {
+				eng->stats.drop_fastpath++;
+				c->active = false;
+				return err;
+			}
 		}
-	} else if (!want) {
-		chan_leave_fastpath(c, &fc);
+		c->in_dataplane = held;
 	}
-	c->in_fastpath = want;
+	c->active = active;
 	return 0;
 }
 
@@ -126,10 +135,10 @@ chan_free(struct tp_chan *c)
 	struct tp_alloc *a = c->alloc;
 	struct tp_engine *eng = a->eng;
 
-	if (c->in_fastpath) {
+	if (c->in_dataplane) {
 		struct tp_channel_binding fc = channel_binding(c);
 
-		chan_leave_fastpath(c, &fc);
+		chan_leave_dataplane(c, &fc);
 	}
 	/* A flow begins with the binding's success: a refused ChannelBind made none. */
 	if (c->flow.id)
@@ -156,7 +165,7 @@ chan_interim(struct tp_timer *t)
 	struct tp_chan *c = tp_container_of(t, struct tp_chan, flow.interim);
 	struct tp_binding_stat live = { 0 };
 
-	if (c->in_fastpath) {
+	if (c->in_dataplane) {
 		struct tp_channel_binding fc = channel_binding(c);
 
 		chan_fast_counts(c, &fc, &live);

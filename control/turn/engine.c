@@ -425,8 +425,8 @@ static bool deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f,
  * addresses in the allocation range, the datagram never leaves: it is delivered to the
  * allocation holding that port as if it came from a's public relayed address. Delivery goes
  * to a client, never back into relaying, so a hairpin is one hop and cannot loop. Other
- * ports of the relay's own addresses are reachable only where peers.allow names the address,
- * and the listen port never is. Returns whether the datagram went.
+ * ports of the relay's own addresses are reachable only with peers.allow-relay-ports, and the
+ * listen port never is. Returns whether the datagram went.
  */
 static bool
 relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_addr *peer,
@@ -435,9 +435,12 @@ relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_
 	const struct tp_config *cfg = eng->cfg;
 	bool in_range = peer->port >= cfg->port_min && peer->port <= cfg->port_max;
 
-	if (tp_peer_is_own(cfg, peer) &&
-	    (in_range || peer->port == cfg->listen_port || !tp_peer_allow_listed(cfg, peer))) {
-		struct tp_alloc *dst = in_range ? eng->port_alloc[f][peer->port] : NULL;
+	if (tp_peer_is_own(cfg, peer) && !in_range && !tp_peer_self_port_ok(cfg, peer->port)) {
+		eng->stats.drop_relay_port++;
+		return false;
+	}
+	if (tp_peer_is_own(cfg, peer) && in_range) {
+		struct tp_alloc *dst = eng->port_alloc[f][peer->port];
 
 		if (!dst) {
 			eng->stats.drop_hairpin++;
@@ -492,7 +495,7 @@ channel_data_input(struct tp_engine *eng, const struct tp_addr *client, const ui
 		return;
 	}
 	/* A channel whose permission lapsed is out of the fast path too: same rule here. */
-	if (!c->in_fastpath) {
+	if (!c->active) {
 		eng->stats.drop_no_permission++;
 		return;
 	}
@@ -530,7 +533,7 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		eng->stats.drop_no_permission++;
 		return false;
 	}
-	if ((c = tp_chan_find_peer(eng, family, port, peer)) && c->in_fastpath) {
+	if ((c = tp_chan_find_peer(eng, family, port, peer)) && c->active) {
 		if (len + 4 > sizeof(eng->out)) {
 			eng->stats.drop_oversize++;
 			return false;

@@ -57,6 +57,7 @@ extern "C" {
 	X(drop_bad_channel_data, "ChannelData with a bad number or length")                    \
 	X(drop_bad_send, "Send indications without a usable peer or data")                     \
 	X(drop_hairpin, "data for the relay's own address with no allocation there")           \
+	X(drop_relay_port, "data for the relay's own address outside the allocation range")    \
 	X(drop_oversize, "data that does not fit the message toward the client")               \
 	X(drop_fastpath, "bindings the dataplane refused")
 

@@ -102,7 +102,8 @@ struct tp_chan {
 	uint16_t channel;
 	struct tp_addr peer;
 	uint32_t id;
-	bool in_fastpath;
+	bool active;	   /* its peer holds a permission: it carries data */
+	bool in_dataplane; /* the dataplane holds it (active, and not toward the relay itself) */
 	struct tp_flow flow;
 };
 

@@ -97,6 +97,14 @@ tp_peer_is_own(const struct tp_config *cfg, const struct tp_addr *a)
 }
 
 bool
+tp_peer_self_port_ok(const struct tp_config *cfg, uint16_t port)
+{
+	if (port >= cfg->port_min && port <= cfg->port_max)
+		return true;
+	return cfg->allow_relay_ports && port != cfg->listen_port;
+}
+
+bool
 tp_peer_allow_listed(const struct tp_config *cfg, const struct tp_addr *peer)
 {
 	struct tp_addr ip = *peer, v4;

@@ -9,9 +9,9 @@
  * (64:ff9b::a.b.c.d) addresses are judged by the IPv4 address they carry, so a denied IPv4
  * address cannot be reached under another spelling. The configured allow list wins over
  * every deny rule. The relay's own addresses pass this check (TP_PEER_SELF) so that clients of
- * this relay can meet through it; what may be sent to them is decided when relaying: the
- * allocation ports are delivered internally (hairpin), other ports only where the allow list
- * names the address, and never the listen port.
+ * this relay can meet through it; which of their ports is decided by tp_peer_self_port_ok():
+ * the allocation ports (delivered internally: hairpin), other ports only with
+ * peers.allow-relay-ports, and never the listen port.
  */
 #ifndef TP_PEER_FILTER_H
 #define TP_PEER_FILTER_H
@@ -33,6 +33,10 @@ enum tp_peer_verdict {
 
 /* Judge peer's IP (the port is not looked at) under cfg's lists and the relay's addresses. */
 enum tp_peer_verdict tp_peer_check(const struct tp_config *cfg, const struct tp_addr *peer);
+
+/* May a client reach port of one of the relay's own addresses: the allocation range (the
+ * hairpin), or, with peers.allow-relay-ports, any other port but the listen port. */
+bool tp_peer_self_port_ok(const struct tp_config *cfg, uint16_t port);
 
 /* Is ip (port not looked at) one of the relay's own addresses, bind or public? */
 bool tp_peer_is_own(const struct tp_config *cfg, const struct tp_addr *ip);

@@ -92,9 +92,15 @@ tp_request_peer_check(const struct tp_engine *eng, const struct tp_alloc *a,
 {
 	if (!a->relay[TP_FAM_IDX(peer->family)].port)
 		return TP_ERR_PEER_ADDRESS_FAMILY_MISMATCH;
-	if (tp_peer_check(eng->cfg, peer) == TP_PEER_DENIED)
+	switch (tp_peer_check(eng->cfg, peer)) {
+	case TP_PEER_DENIED:
 		return TP_ERR_FORBIDDEN;
-	return 0;
+	case TP_PEER_SELF:
+		/* The relay is never its own peer outside the allocation range. */
+		return tp_peer_self_port_ok(eng->cfg, peer->port) ? 0 : TP_ERR_FORBIDDEN;
+	default:
+		return 0;
+	}
 }
 
 void

@@ -540,6 +540,7 @@ static const struct key_spec keys[] = {
 	{ "peers.deny-private", set_bool, CFG(deny_private), 0, 0, 0 },
 	{ "peers.deny", set_prefixes, CFG(deny), 0, 0, CFG(ndeny) },
 	{ "peers.allow", set_prefixes, CFG(allow), 0, 0, CFG(nallow) },
+	{ "peers.allow-relay-ports", set_bool, CFG(allow_relay_ports), 0, 0, 0 },
 	INT("socket.rcvbuf", socket_rcvbuf, 0, 1 << 30),
 	INT("socket.sndbuf", socket_sndbuf, 0, 1 << 30),
 	{ "xdp.interface", set_ifname, 0, 0, 0, 0 },
@@ -710,6 +711,11 @@ validate(struct loader *ld, const config_t *c)
 		s = first_set(c, KEYS("dpdk.ports", "dataplane.mode"), &path);
 		return fail(ld, s, "dpdk.ports", "dpdk mode needs at least one port");
 	}
+	if (cfg->mode == TP_MODE_DPDK && cfg->allow_relay_ports)
+		return fail(
+			ld, config_lookup(c, "peers.allow-relay-ports"), "peers.allow-relay-ports",
+			"dpdk mode owns the port: the relay's address has no services of its own "
+			"to reach");
 	if (cfg->mode == TP_MODE_DPDK && cfg->dpdk.lcores[0] == '\0') {
 		s = first_set(c, KEYS("dpdk.lcores", "dataplane.mode"), &path);
 		return fail(ld, s, "dpdk.lcores",

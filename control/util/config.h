@@ -82,6 +82,7 @@ struct tp_config {
 	unsigned max_channels;		   /* per allocation; 508 beyond */
 
 	bool deny_private;
+	bool allow_relay_ports; /* peers.allow-relay-ports */
 	unsigned ndeny, nallow;
 	struct tp_prefix deny[TP_CFG_MAX_PREFIXES];
 	struct tp_prefix allow[TP_CFG_MAX_PREFIXES];

@@ -78,7 +78,8 @@ relay: {
 	ipv6: { bind = "::1"; };
 };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; $auth };
-peers: { allow = [ "127.0.0.0/8", "::1/128" ]; };
+# The peers are services on the relay's own loopback address: opted in.
+peers: { allow = [ "127.0.0.0/8", "::1/128" ]; allow-relay-ports = true; };
 $(tp_observe_conf)
 $extra
 CONF

@@ -384,6 +384,12 @@ const error_case error_cases[] = {
 	  "dataplane:\n{\n\tmode = \"dpdk\";\n};\ndpdk:\n{\n\tports = [ \"net_null0\" ];\n"
 	  "\tlcores = \"\";\n};",
 	  "test.conf:8: dpdk.lcores: dpdk mode needs its cores (\"0-1\": control, worker)" },
+	{ "the relay's own ports as peers in dpdk mode",
+	  "dataplane:\n{\n\tmode = \"dpdk\";\n};\ndpdk:\n{\n\tports = [ \"net_null0\" ];\n};\n"
+	  "peers:\n{\n\tallow-relay-ports = true;\n};",
+	  "test.conf:11: peers.allow-relay-ports: dpdk mode owns the port: the relay's address has "
+	  "no "
+	  "services of its own to reach" },
 	{ "EAL argument list of a string", "dpdk:\n{\n\teal-args = \"--no-huge\";\n};",
 	  "test.conf:3: dpdk.eal-args: expected a list of strings: [ \"...\" ]" },
 	{ "gateway of the wrong family", "dpdk:\n{\n\tipv4:\n\t{\n\t\tgateway = \"::1\";\n\t};\n};",

@@ -1485,7 +1485,7 @@ TEST_F(Engine, HairpinWorksWhenTheRelaysOwnAddressIsInADeniedRange)
 		a.SendIndication(listen, "loop?");
 		b.SendIndication(above, "above");
 		EXPECT_TRUE(sent.empty());
-		EXPECT_EQ(Stats().drop_hairpin, 3u);
+		EXPECT_EQ(Stats().drop_relay_port, 3u);
 		EXPECT_EQ(Stats().hairpinned, 2u);
 	}
 }
@@ -1510,12 +1510,63 @@ TEST_F(Engine, OwnAddressOutsideAllocationsIsNotReachable)
 		ssh = addr("192.0.2.1", 22);
 	if (ra.port == 50998)
 		unused.port = 50997;
-	a.Permit({ listen });
+	/* The permission is by IP: one made for a port in the range admits any port. */
+	ASSERT_TRUE(a.Permit({ unused })->success());
 	a.SendIndication(listen, "loop?");
 	a.SendIndication(unused, "nobody");
 	a.SendIndication(ssh, "ssh");
 	EXPECT_TRUE(sent.empty());
-	EXPECT_EQ(Stats().drop_hairpin, 3u);
+	EXPECT_EQ(Stats().drop_hairpin, 1u) << "the allocation port nobody holds";
+	EXPECT_EQ(Stats().drop_relay_port, 2u) << "the listen port and another service's";
+}
+
+/* 403 for a request toward the relay's own addresses outside the allocation range, in every
+ * spelling and whatever peers.allow says. */
+TEST_F(Engine, RelayIsNeverItsOwnPeer)
+{
+	Start("peers: { allow = [ \"192.0.2.0/24\", \"2001:db8::/64\", \"::ffff:0:0/96\" ]; };");
+	Client a(this, "198.51.100.20", 5000);
+	a.AllocateOk([](tp_stun_builder *b) {
+		tp_stun_add_u32(b, TP_ATTR_ADDITIONAL_ADDRESS_FAMILY, 0x02u << 24);
+	});
+	const tp_addr own[] = {
+		addr("192.0.2.1", 3478),	 addr("192.0.2.1", 22),
+		addr("192.0.2.1", 49999),	 addr("2001:db8::1", 3478),
+		addr("2001:db8::1", 51000),	 addr("::ffff:192.0.2.1", 3478),
+		addr("::ffff:192.0.2.1", 50001), addr("64:ff9b::192.0.2.1", 3478),
+	};
+	uint16_t channel = 0x4000;
+	for (const tp_addr &peer : own) {
+		EXPECT_EQ(a.Permit({ peer })->error(), 403) << str(peer);
+		EXPECT_EQ(a.Bind(channel++, peer)->error(), 403) << str(peer);
+	}
+	EXPECT_EQ(Gauges().permissions, 0u);
+	EXPECT_EQ(Gauges().channels, 0u);
+	/* A port in the range is the hairpin, and stays allowed. */
+	EXPECT_TRUE(a.Permit({ addr("192.0.2.1", 50001) })->success());
+	EXPECT_TRUE(a.Permit({ addr("2001:db8::1", 50001) })->success());
+}
+
+/* peers.allow-relay-ports opens the relay's other ports, never its listen port; the control
+ * thread relays to them (the fast path keeps no entry that would send to itself). */
+TEST_F(Engine, AllowRelayPortsOptsInOtherServicesOnly)
+{
+	Start("peers: { allow-relay-ports = true; };");
+	Client a(this, "198.51.100.20", 5000);
+	a.AllocateOk();
+	tp_addr media = addr("192.0.2.1", 5004), listen = addr("192.0.2.1", 3478);
+
+	EXPECT_EQ(a.Bind(0x4000, listen)->error(), 403);
+	ASSERT_TRUE(a.Bind(0x4001, media)->success());
+	EXPECT_TRUE(chans.empty()) << "no fast-path entry toward the relay itself";
+	a.ChannelData(0x4001, "rtp");
+	auto out = Take(media);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_TRUE(out[0].to_peer);
+	EXPECT_EQ(std::string(out[0].data.begin(), out[0].data.end()), "rtp");
+	a.SendIndication(listen, "loop?");
+	EXPECT_TRUE(Take(listen).empty());
+	EXPECT_EQ(Stats().drop_relay_port, 1u);
 }
 
 /* Scale and shutdown ------------------------------------------------------------------------ */
