@@ -46,7 +46,7 @@ static struct answer *answers;
 static uint32_t current;
 static uint32_t relays_open;
 
-static void
+static bool
 to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
 {
 	(void)ctx, (void)client;
@@ -54,13 +54,15 @@ to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
 		answers[current].len = (uint16_t)len;
 		memcpy(answers[current].buf, buf, len);
 	}
+	return true;
 }
 
-static void
+static bool
 to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer, const void *buf,
 	size_t len, bool df)
 {
 	(void)ctx, (void)relay, (void)peer, (void)buf, (void)len, (void)df;
+	return true;
 }
 
 static int

@@ -62,9 +62,11 @@ struct tp_dataplane {
 	 * listen port; relayed data for peer from the relayed address relay (bind address and
 	 * port). df asks for the IPv4 DF bit: only a Send indication with DONT-FRAGMENT sets it
 	 * (RFC 8656 section 14, the alternate behaviour, since a socket cannot see the incoming
-	 * DF bit). */
-	void (*to_client)(void *ctx, const struct tp_addr *client, const void *buf, size_t len);
-	void (*to_peer)(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
+	 * DF bit). true when the datagram left, or is queued to leave (its next hop being
+	 * resolved, say); false when the dataplane dropped it (and counted that): the engine
+	 * counts, in its flows too, only what goes. */
+	bool (*to_client)(void *ctx, const struct tp_addr *client, const void *buf, size_t len);
+	bool (*to_peer)(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
 			const void *buf, size_t len, bool df);
 
 	/* Tables. A relayed address claimed (-EADDRINUSE makes the engine try another port) and

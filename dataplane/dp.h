@@ -43,9 +43,10 @@ extern "C" {
 #define DP_RING_SIZE	  4096
 #define DP_DRAIN_US	  100 /* buffered TX leaves after this long at the latest */
 #define DP_MBUF_CACHE	  256
-#define DP_PENDING_PER_NH 8 /* packets held per next hop while ARP/ND resolves it */
-#define DP_PENDING_NH	  64
-#define DP_NH_CACHE	  16 /* next hops a worker remembers (direct-mapped) */
+#define DP_PENDING_PER_NH 64   /* frames held per next hop while ARP/ND resolves it */
+#define DP_PENDING_NH	  64   /* next hops being resolved at once */
+#define DP_PENDING_MAX	  1024 /* frames held over all of them */
+#define DP_NH_CACHE	  16   /* next hops a worker remembers (direct-mapped) */
 
 struct dp_reason_stat {
 	uint64_t packets, bytes;
@@ -129,18 +130,19 @@ struct dp_pending {
 	struct rte_mbuf *m[DP_PENDING_PER_NH];
 };
 
-#define DP_HOST_COUNTERS(X)                                                            \
-	X(arp_replies, "ARP requests for the relay answered")                          \
-	X(nd_adverts, "neighbour solicitations for the relay answered")                \
-	X(echo_replies, "ICMP and ICMPv6 echo requests answered")                      \
-	X(neigh_learnt, "neighbours learnt or refreshed")                              \
-	X(resolutions_sent, "ARP requests and neighbour solicitations sent")           \
-	X(resolutions_failed, "next hops that never answered (their packets dropped)") \
-	X(no_route, "packets with no next hop (no gateway for an off-link address)")   \
-	X(tx_no_mbuf, "packets the control thread could not build: mbuf pool empty")   \
-	X(tx_ring_full, "packets the control thread could not hand to a worker")       \
-	X(malformed, "punted frames the control thread could not parse")               \
-	X(not_for_us, "punted frames for nobody here (dropped)")                       \
+#define DP_HOST_COUNTERS(X)                                                                 \
+	X(arp_replies, "ARP requests for the relay answered")                               \
+	X(nd_adverts, "neighbour solicitations for the relay answered")                     \
+	X(echo_replies, "ICMP and ICMPv6 echo requests answered")                           \
+	X(neigh_learnt, "neighbours learnt or refreshed")                                   \
+	X(resolutions_sent, "ARP requests and neighbour solicitations sent")                \
+	X(resolutions_failed, "next hops that never answered (their packets dropped)")      \
+	X(pending_dropped, "frames dropped waiting for a next hop (queue full, no answer)") \
+	X(no_route, "packets with no next hop (no gateway for an off-link address)")        \
+	X(tx_no_mbuf, "packets the control thread could not build: mbuf pool empty")        \
+	X(tx_ring_full, "packets the control thread could not hand to a worker")            \
+	X(malformed, "punted frames the control thread could not parse")                    \
+	X(not_for_us, "punted frames for nobody here (dropped)")                            \
 	X(wakeups, "times a worker's punt woke the sleeping control thread")
 
 struct dp_host_stats {
@@ -189,6 +191,7 @@ struct dp {
 	uint16_t ip_id;
 	uint64_t now_ms, next_stats_ms;
 	struct dp_pending pending[DP_PENDING_NH];
+	unsigned npending; /* frames in pending[], DP_PENDING_MAX at most */
 	struct dp_host_stats host;
 };
 
@@ -235,8 +238,8 @@ int dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], ui
 /* dp_host.c */
 void dp_host_input(struct dp *dp, struct rte_mbuf *m);
 void dp_host_tick(struct dp *dp);
-void dp_host_to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len);
-void dp_host_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
+bool dp_host_to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len);
+bool dp_host_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
 		     const void *buf, size_t len, bool df);
 void dp_host_flush(struct dp *dp);
 

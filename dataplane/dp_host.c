@@ -34,13 +34,16 @@
 
 /* Frames out ------------------------------------------------------------------------------- */
 
-static void
+/* A frame to worker 0's TX queue: false when the ring is full (counted, freed). */
+static bool
 send_frame(struct dp *dp, struct rte_mbuf *m)
 {
 	if (rte_ring_enqueue(dp->ctl_tx, m) != 0) {
 		dp->host.tx_ring_full++;
 		rte_pktmbuf_free(m);
+		return false;
 	}
+	return true;
 }
 
 static struct rte_mbuf *
@@ -150,15 +153,23 @@ pending_for(struct dp *dp, const uint8_t ip16[16], bool create, uint8_t family)
 }
 
 static void
-pending_drop(struct dp_pending *q)
+pending_drop(struct dp *dp, struct dp_pending *q)
 {
 	rte_pktmbuf_free_bulk(q->m, q->n);
+	dp->host.pending_dropped += q->n;
+	dp->npending -= q->n;
 	q->n = 0;
 	q->family = 0;
 }
 
-/* Send a built frame (its Ethernet destination still unset) toward dst16. */
-static void
+/*
+ * Send a built frame (its Ethernet destination still unset) toward dst16. Unresolved, it
+ * waits for ARP/ND with the others for its next hop (DP_PENDING_PER_NH of them at most, and
+ * DP_PENDING_MAX over all next hops), in order, and leaves when the answer comes. true when
+ * it left or waits; false when it was dropped (counted, freed): the caller counts only what
+ * goes.
+ */
+static bool
 route_frame(struct dp *dp, struct rte_mbuf *m, uint8_t family, const uint8_t dst16[16])
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -167,35 +178,33 @@ route_frame(struct dp *dp, struct rte_mbuf *m, uint8_t family, const uint8_t dst
 
 	if (dp->cfg->dpdk.nexthop_mac.set) {
 		memcpy(eth->dst_addr.addr_bytes, dp->cfg->dpdk.nexthop_mac.addr, 6);
-		send_frame(dp, m);
-		return;
+		return send_frame(dp, m);
 	}
 	if (dp_next_hop_ip(dp, family, dst16, nh) < 0) {
 		dp->host.no_route++;
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
-	if (dp_neigh_get(dp, nh, &eth->dst_addr) == 0) {
-		send_frame(dp, m);
-		return;
-	}
-	/* Unresolved: wait for ARP/ND, oldest out first when too many wait. */
+	if (dp_neigh_get(dp, nh, &eth->dst_addr) == 0)
+		return send_frame(dp, m);
 	if (!(q = pending_for(dp, nh, true, family))) {
-		dp->host.resolutions_failed++;
+		dp->host.pending_dropped++; /* every next-hop queue is taken */
 		rte_pktmbuf_free(m);
-		return;
+		return false;
 	}
-	if (q->n == DP_PENDING_PER_NH) {
-		rte_pktmbuf_free(q->m[0]);
-		memmove(q->m, q->m + 1, (DP_PENDING_PER_NH - 1) * sizeof(q->m[0]));
-		q->n--;
+	if (q->n == DP_PENDING_PER_NH || dp->npending == DP_PENDING_MAX) {
+		dp->host.pending_dropped++;
+		rte_pktmbuf_free(m);
+		return false;
 	}
 	q->m[q->n++] = m;
+	dp->npending++;
 	if (!q->asked_ms || dp->now_ms >= q->asked_ms + RESOLVE_RETRY_MS) {
 		q->asked_ms = dp->now_ms;
 		q->tries++;
 		solicit(dp, family, nh);
 	}
+	return true;
 }
 
 /* A neighbour learnt: remember it, and send what waited for it. */
@@ -212,6 +221,7 @@ learn(struct dp *dp, uint8_t family, const uint8_t ip16[16], const struct rte_et
 		rte_pktmbuf_mtod(q->m[i], struct rte_ether_hdr *)->dst_addr = *mac;
 		send_frame(dp, q->m[i]);
 	}
+	dp->npending -= q->n;
 	q->n = 0;
 	q->family = 0;
 }
@@ -226,7 +236,7 @@ dp_host_tick(struct dp *dp)
 			continue;
 		if (q->tries >= RESOLVE_TRIES) {
 			dp->host.resolutions_failed++;
-			pending_drop(q);
+			pending_drop(dp, q);
 			continue;
 		}
 		q->asked_ms = dp->now_ms;
@@ -240,11 +250,11 @@ dp_host_flush(struct dp *dp)
 {
 	for (int i = 0; i < DP_PENDING_NH; i++)
 		if (dp->pending[i].family)
-			pending_drop(&dp->pending[i]);
+			pending_drop(dp, &dp->pending[i]);
 }
 
 /* UDP from (src, sport) to (dst, dport) with payload, as the control thread originates it. */
-static void
+static bool
 send_udp(struct dp *dp, const struct tp_addr *src, const struct tp_addr *dst, const void *payload,
 	 size_t len, bool df)
 {
@@ -257,7 +267,7 @@ send_udp(struct dp *dp, const struct tp_addr *src, const struct tp_addr *dst, co
 	void *l3;
 
 	if (total > UINT16_MAX || !(m = new_frame(dp, (uint16_t)total)))
-		return;
+		return false;
 	fill_eth(dp, rte_pktmbuf_mtod(m, struct rte_ether_hdr *), &dp->mac,
 		 v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6);
 	l3 = rte_pktmbuf_mtod_offset(m, void *, sizeof(struct rte_ether_hdr));
@@ -294,10 +304,10 @@ send_udp(struct dp *dp, const struct tp_addr *src, const struct tp_addr *dst, co
 		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
 	}
 	tp_ip_to16(dst16, dst->ip, dst->family);
-	route_frame(dp, m, dst->family, dst16);
+	return route_frame(dp, m, dst->family, dst16);
 }
 
-void
+bool
 dp_host_to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
 {
 	struct dp *dp = ctx;
@@ -305,14 +315,14 @@ dp_host_to_client(void *ctx, const struct tp_addr *client, const void *buf, size
 	struct tp_addr src = dp->cfg->fam[f].bind;
 
 	src.port = dp->cfg->listen_port;
-	send_udp(dp, &src, client, buf, len, false);
+	return send_udp(dp, &src, client, buf, len, false);
 }
 
-void
+bool
 dp_host_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer, const void *buf,
 		size_t len, bool df)
 {
-	send_udp(ctx, relay, peer, buf, len, df);
+	return send_udp(ctx, relay, peer, buf, len, df);
 }
 
 /* Frames in -------------------------------------------------------------------------------- */

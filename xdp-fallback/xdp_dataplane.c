@@ -56,17 +56,17 @@ struct tp_xdp {
 
 /* The engine's output, and the relayed addresses: the sockets' ---------------------------- */
 
-static void
+static bool
 xdp_to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
 {
-	tp_udp_to_client(((struct tp_xdp *)ctx)->udp, client, buf, len);
+	return tp_udp_to_client(((struct tp_xdp *)ctx)->udp, client, buf, len);
 }
 
-static void
+static bool
 xdp_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer, const void *buf,
 	    size_t len, bool df)
 {
-	tp_udp_to_peer(((struct tp_xdp *)ctx)->udp, relay, peer, buf, len, df);
+	return tp_udp_to_peer(((struct tp_xdp *)ctx)->udp, relay, peer, buf, len, df);
 }
 
 static int

@@ -19,17 +19,17 @@ socket_close(void *ctx)
 	tp_udp_close(ctx);
 }
 
-static void
+static bool
 socket_to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
 {
-	tp_udp_to_client(ctx, client, buf, len);
+	return tp_udp_to_client(ctx, client, buf, len);
 }
 
-static void
+static bool
 socket_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer, const void *buf,
 	       size_t len, bool df)
 {
-	tp_udp_to_peer(ctx, relay, peer, buf, len, df);
+	return tp_udp_to_peer(ctx, relay, peer, buf, len, df);
 }
 
 static int

@@ -114,8 +114,8 @@ tx_flush_at_turn_end(void *arg)
 	tx_flush(arg);
 }
 
-/* Send at once, after what is queued (in order). */
-static void
+/* Send at once, after what is queued (in order). false when the kernel refused it. */
+static bool
 send_now(struct tp_udp *u, int fd, const struct tp_addr *to, const void *buf, size_t len)
 {
 	struct sockaddr_storage ss;
@@ -123,20 +123,22 @@ send_now(struct tp_udp *u, int fd, const struct tp_addr *to, const void *buf, si
 
 	tx_flush(u);
 	tp_loop_before_send(u->loop);
-	if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0)
+	if (sendto(fd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) {
 		u->tx_errors++;
+		return false;
+	}
+	return true;
 }
 
-static void
+/* Queue a datagram (true); a long one goes at once. */
+static bool
 send_from(struct tp_udp *u, int fd, const struct tp_addr *to, const void *buf, size_t len)
 {
 	struct tx_queue *q = &u->tx;
 	unsigned i;
 
-	if (len > TXBUF) {
-		send_now(u, fd, to, buf, len);
-		return;
-	}
+	if (len > TXBUF)
+		return send_now(u, fd, to, buf, len);
 	if (q->n == BATCH)
 		tx_flush(u);
 	i = q->n++;
@@ -149,6 +151,7 @@ send_from(struct tp_udp *u, int fd, const struct tp_addr *to, const void *buf, s
 		.msg_iov = &q->iov[i],
 		.msg_iovlen = 1,
 	};
+	return true;
 }
 
 static struct udp_sock *
@@ -157,10 +160,10 @@ relay_sock(struct tp_udp *u, const struct tp_addr *relay)
 	return &u->relays[TP_FAM_IDX(relay->family)][relay->port - u->cfg->port_min];
 }
 
-void
+bool
 tp_udp_to_client(struct tp_udp *u, const struct tp_addr *client, const void *buf, size_t len)
 {
-	send_from(u, u->listen[TP_FAM_IDX(client->family)].w.fd, client, buf, len);
+	return send_from(u, u->listen[TP_FAM_IDX(client->family)].w.fd, client, buf, len);
 }
 
 static void
@@ -173,25 +176,25 @@ set_df(int fd, uint8_t family, bool on)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &(int){ on }, sizeof(int));
 }
 
-void
+bool
 tp_udp_to_peer(struct tp_udp *u, const struct tp_addr *relay, const struct tp_addr *peer,
 	       const void *buf, size_t len, bool df)
 {
 	int fd = relay_sock(u, relay)->w.fd;
+	bool sent;
 
 	if (fd < 0) {
 		u->tx_errors++;
-		return;
+		return false;
 	}
-	if (df) {
-		/* The socket's DF setting is for this datagram alone: it goes now. */
-		tx_flush(u);
-		set_df(fd, relay->family, true);
-		send_now(u, fd, peer, buf, len);
-		set_df(fd, relay->family, false);
-		return;
-	}
-	send_from(u, fd, peer, buf, len);
+	if (!df)
+		return send_from(u, fd, peer, buf, len);
+	/* The socket's DF setting is for this datagram alone: it goes now. */
+	tx_flush(u);
+	set_df(fd, relay->family, true);
+	sent = send_now(u, fd, peer, buf, len);
+	set_df(fd, relay->family, false);
+	return sent;
 }
 
 /* Receiving --------------------------------------------------------------------------------- */

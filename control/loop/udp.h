@@ -29,9 +29,9 @@ void tp_udp_close(struct tp_udp *u);
 /* One socket per relayed address (the dataplane's relay_open and relay_close). */
 int tp_udp_relay_open(struct tp_udp *u, const struct tp_addr *relay);
 void tp_udp_relay_close(struct tp_udp *u, const struct tp_addr *relay);
-/* The engine's output (the dataplane's to_client and to_peer). */
-void tp_udp_to_client(struct tp_udp *u, const struct tp_addr *client, const void *buf, size_t len);
-void tp_udp_to_peer(struct tp_udp *u, const struct tp_addr *relay, const struct tp_addr *peer,
+/* The engine's output (the dataplane's to_client and to_peer): true when queued or sent. */
+bool tp_udp_to_client(struct tp_udp *u, const struct tp_addr *client, const void *buf, size_t len);
+bool tp_udp_to_peer(struct tp_udp *u, const struct tp_addr *relay, const struct tp_addr *peer,
 		    const void *buf, size_t len, bool df);
 /* Its own counters (truncated datagrams, failed sends) into the log, where not zero. */
 void tp_udp_log_stats(const struct tp_udp *u);

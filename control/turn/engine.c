@@ -459,9 +459,12 @@ relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_
 
 	struct tp_addr relay = tp_relay_addr(eng, a, f, false);
 
+	if (!eng->dp->to_peer(eng->dp_ctx, &relay, peer, data, len, df)) {
+		eng->stats.drop_tx++;
+		return false;
+	}
 	eng->stats.relayed_to_peer++;
 	eng->stats.relayed_to_peer_bytes += len;
-	eng->dp->to_peer(eng->dp_ctx, &relay, peer, data, len, df);
 	return true;
 }
 
@@ -543,10 +546,13 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		eng->out[2] = (uint8_t)(len >> 8);
 		eng->out[3] = (uint8_t)len;
 		memcpy(eng->out + 4, data, len);
+		if (!eng->dp->to_client(eng->dp_ctx, &a->client, eng->out, len + 4)) {
+			eng->stats.drop_tx++;
+			return false;
+		}
 		eng->stats.relayed_to_client++;
 		eng->stats.relayed_to_client_bytes += len;
 		tp_flow_count(&c->flow, TP_DIR_TO_CLIENT, len);
-		eng->dp->to_client(eng->dp_ctx, &a->client, eng->out, len + 4);
 		return true;
 	}
 
@@ -565,12 +571,15 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		eng->stats.drop_oversize++;
 		return false;
 	}
+	if (!eng->dp->to_client(eng->dp_ctx, &a->client, eng->out, (size_t)n)) {
+		eng->stats.drop_tx++;
+		return false;
+	}
 	eng->stats.data_indications++;
 	eng->stats.relayed_to_client++;
 	eng->stats.relayed_to_client_bytes += len;
 	if ((fl = tp_pflow_get(eng, a, f, peer)))
 		tp_flow_count(fl, TP_DIR_TO_CLIENT, len);
-	eng->dp->to_client(eng->dp_ctx, &a->client, eng->out, (size_t)n);
 	return true;
 }
 

@@ -59,6 +59,7 @@ extern "C" {
 	X(drop_hairpin, "data for the relay's own address with no allocation there")           \
 	X(drop_relay_port, "data for the relay's own address outside the allocation range")    \
 	X(drop_oversize, "data that does not fit the message toward the client")               \
+	X(drop_tx, "relayed datagrams the dataplane could not send (it counts why)")           \
 	X(drop_fastpath, "bindings the dataplane refused")
 
 struct tp_engine_stats {

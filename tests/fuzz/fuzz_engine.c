@@ -36,7 +36,7 @@ static const struct tp_addr *want_nonce_for;
 static int want_nonce_idx;
 static uint16_t last_port;
 
-static void
+static bool
 to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
 {
 	struct tp_stun_msg m;
@@ -44,20 +44,22 @@ to_client(void *ctx, const struct tp_addr *client, const void *buf, size_t len)
 
 	(void)ctx;
 	if (!want_nonce_for || !tp_addr_eq(client, want_nonce_for))
-		return;
+		return true;
 	if (tp_stun_parse(&m, buf, len) != TP_STUN_OK || !(n = tp_stun_find(&m, TP_ATTR_NONCE)))
-		return;
+		return true;
 	check(n->len < TP_NONCE_MAX);
 	memcpy(nonces[want_nonce_idx], tp_stun_value(&m, n), n->len);
 	nonces[want_nonce_idx][n->len] = '\0';
+	return true;
 }
 
-static void
+static bool
 to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer, const void *buf,
 	size_t len, bool df)
 {
 	(void)ctx, (void)relay, (void)buf, (void)len, (void)df;
 	check(peer->family == TP_FAM_V4 || peer->family == TP_FAM_V6);
+	return true;
 }
 
 static int

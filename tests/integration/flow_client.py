@@ -254,7 +254,10 @@ def metrics(url, dataplane):
                    f"relayed to peers {relayed_out}"))
     if dataplane != "socket":
         fast = get("turnpike_relayed_packets_total", path=dataplane, direction="to_peer") or 0
-        checks.append((fast >= N_TO_PEER, f"the {dataplane} fast path relayed {fast}"))
+        # The first burst to the fresh peer may go through the control thread (dpdk mode:
+        # its next hop is being resolved); the hairpin, between known hosts, is the fast
+        # path's.
+        checks.append((fast >= N_HAIRPIN, f"the {dataplane} fast path relayed {fast}"))
     for good, what in checks:
         print(("ok   " if good else "FAIL ") + "metrics: " + what)
         failures += not good

@@ -136,6 +136,7 @@ class Engine : public ::testing::Test
 	std::vector<Sent> sent;
 	std::vector<std::string> events;     /* dataplane calls and responses, in order */
 	std::set<std::string> relays, chans; /* what the fake dataplane holds */
+	bool drop_tx = false;		     /* the fake dataplane drops what it is to send */
 	int refuse_ports = 0;		     /* relay_open answers -EADDRINUSE this many times */
 
 	void SetUp() override
@@ -206,21 +207,28 @@ class Engine : public ::testing::Test
 		       "->" + str(c->peer);
 	}
 
-	static void ToClient(void *ctx, const tp_addr *client, const void *buf, size_t len)
+	/* What the fake dataplane sends; with drop_tx set, it drops everything (returns false). */
+	static bool ToClient(void *ctx, const tp_addr *client, const void *buf, size_t len)
 	{
 		auto *t = static_cast<Engine *>(ctx);
 		auto *p = static_cast<const uint8_t *>(buf);
 
+		if (t->drop_tx)
+			return false;
 		t->sent.push_back({ false, {}, *client, std::vector<uint8_t>(p, p + len), false });
 		t->events.push_back("client " + str(*client));
+		return true;
 	}
-	static void ToPeer(void *ctx, const tp_addr *relay, const tp_addr *peer, const void *buf,
+	static bool ToPeer(void *ctx, const tp_addr *relay, const tp_addr *peer, const void *buf,
 			   size_t len, bool df)
 	{
 		auto *t = static_cast<Engine *>(ctx);
 		auto *p = static_cast<const uint8_t *>(buf);
 
+		if (t->drop_tx)
+			return false;
 		t->sent.push_back({ true, *relay, *peer, std::vector<uint8_t>(p, p + len), df });
+		return true;
 	}
 	static int Open(void *ctx, const tp_addr *relay)
 	{
@@ -1674,6 +1682,36 @@ TEST_F(Flows, AChannelFlowCountsBothPathsAndEndsOnceOnRefreshToZero)
 	EXPECT_EQ(r.bytes[TP_DIR_TO_CLIENT], 40u * 200 + 5);
 	EXPECT_EQ(r.start_ms, bound_at);
 	EXPECT_EQ(r.time_ms, unix_s * 1000);
+}
+
+/* What the dataplane could not send (no buffer, its next hop's queue full) is counted as
+ * dropped, never in the flow nor as relayed: a flow record counts only what left. */
+TEST_F(Flows, DatagramsTheDataplaneDropsAreNotCounted)
+{
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr relayed = c.AllocateOk();
+
+	ASSERT_TRUE(c.Bind(0x4001, kPeer)->success());
+	c.ChannelData(0x4001, "0123456789");
+	drop_tx = true;
+	c.ChannelData(0x4001, "lost");
+	c.ChannelData(0x4001, "lost");
+	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"lost", 4);
+	drop_tx = false;
+	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abcde", 5);
+	EXPECT_EQ(Take(c.addr).size(), 1u);
+	EXPECT_EQ(Take(kPeer).size(), 1u);
+	EXPECT_EQ(Stats().drop_tx, 3u);
+	EXPECT_EQ(Stats().relayed_to_peer, 1u);
+	EXPECT_EQ(Stats().relayed_to_client, 1u);
+	ASSERT_TRUE(c.Refresh(0)->success());
+
+	auto ends = Ends();
+	ASSERT_EQ(ends.size(), 1u);
+	EXPECT_EQ(ends[0].packets[TP_DIR_TO_PEER], 1u);
+	EXPECT_EQ(ends[0].bytes[TP_DIR_TO_PEER], 10u);
+	EXPECT_EQ(ends[0].packets[TP_DIR_TO_CLIENT], 1u);
+	EXPECT_EQ(ends[0].bytes[TP_DIR_TO_CLIENT], 5u);
 }
 
 TEST_F(Flows, CountsSurviveThePermissionLapsingAndTheChannelExpires)

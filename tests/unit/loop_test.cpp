@@ -113,18 +113,18 @@ fake_close(void *)
 	tp_udp_close(fake->udp);
 }
 
-void
+bool
 fake_to_client(void *, const tp_addr *client, const void *buf, size_t len)
 {
 	fake->response_queued = true;
-	tp_udp_to_client(fake->udp, client, buf, len);
+	return tp_udp_to_client(fake->udp, client, buf, len);
 }
 
-void
+bool
 fake_to_peer(void *, const tp_addr *relay, const tp_addr *peer, const void *buf, size_t len,
 	     bool df)
 {
-	tp_udp_to_peer(fake->udp, relay, peer, buf, len, df);
+	return tp_udp_to_peer(fake->udp, relay, peer, buf, len, df);
 }
 
 int
