@@ -154,6 +154,10 @@ limits: {
 	max-allocations-per-user = 0;
 	max-permissions-per-allocation = 65536;
 	max-channels-per-allocation = 16384;
+	# The generator's IPv6 clients share one /64, which the relay counts as one source of
+	# unauthenticated requests: thousands of 401s at once would come out of one budget.
+	unauthenticated-burst = 16777215;
+	unauthenticated-rate = 16777215;
 };
 peers: { allow = [ "198.19.0.0/16", "2001:db8:2::/64" ]; };
 dpdk: {

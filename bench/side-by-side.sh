@@ -120,14 +120,20 @@ kernel_addresses() {
 }
 
 # What a relay needs beyond the defaults: the generator's peers are in 198.19/16 and
-# 2001:db8:2::/64, which turnpike denies unless told; lifetimes that outlast the run.
+# 2001:db8:2::/64, which turnpike denies unless told; lifetimes that outlast the run; its
+# IPv6 clients share one /64, which turnpike counts as one source of unauthenticated requests
+# (thousands of 401s at once would come out of one budget).
 write_kernel_conf() { # MODE
 	cat >"$work/turnpike.conf" <<CONF
 dataplane: { mode = "$1"; };
 relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { bind = "2001:db8::1"; }; };
 auth: { realm = "bench"; secrets = [ "$secret" ]; };
 lifetimes: { permission = 3600; channel = 3600; allocation-default = 3600; };
-limits: { max-allocations-per-user = 0; };
+limits: {
+	max-allocations-per-user = 0;
+	unauthenticated-burst = 16777215;
+	unauthenticated-rate = 16777215;
+};
 peers: { allow = [ "198.19.0.0/16", "2001:db8:2::/64" ]; };
 xdp: { interface = "r0"; nexthop = "fib"; };
 CONF

@@ -14,11 +14,17 @@
 #include "crypto.h"
 
 /* RFC 8489 section 9.2: cookie plus base64 of the security features, "Password algorithms"
- * (bit 0, the most significant) set: 0x800000 -> "gAAA". */
+ * (bit 0, the most significant) set: 0x800000 -> "gAAA". Then base64 of the expiry (Unix
+ * seconds of the monotonic clock, 4 bytes) and 8 bytes of HMAC-SHA256 over it and the client's
+ * address: 12 bytes, 16 characters, no padding. A 401 goes to whatever address a request
+ * claims, so its nonce is as short as its job allows: 64 bits of MAC is far more than an
+ * online guesser gets through in a nonce's lifetime. */
 #define NONCE_COOKIE	 "obMatJos2gAAA"
 #define NONCE_COOKIE_LEN 13
-#define NONCE_MAC_LEN	 12 /* bytes of HMAC-SHA256 kept: 16 base64 characters */
-#define NONCE_LEN	 (NONCE_COOKIE_LEN + 8 + 16)
+#define NONCE_MAC_LEN	 8
+#define NONCE_TAIL	 (4 + NONCE_MAC_LEN) /* bytes after the cookie, before base64 */
+#define NONCE_LEN	 (NONCE_COOKIE_LEN + NONCE_TAIL / 3 * 4)
+_Static_assert(NONCE_TAIL % 3 == 0, "the nonce's tail is base64 without padding");
 _Static_assert(NONCE_LEN < TP_NONCE_MAX, "nonce buffer");
 
 #define PA_MD5	  0x0001
@@ -106,48 +112,50 @@ tp_auth_derive_timed_key(bool sha256, const char *secret, const char *user, size
 
 /* Nonces --------------------------------------------------------------------------------- */
 
+/* tail: the expiry, big-endian, then its MAC goes behind it. */
 static void
-nonce_mac(const struct tp_auth *a, const char *expiry_hex, const struct tp_addr *client,
-	  char out[17])
+nonce_tail(const struct tp_auth *a, uint32_t expiry, const struct tp_addr *client,
+	   uint8_t tail[NONCE_TAIL])
 {
 	uint8_t mac[32];
 	struct tp_iov parts[] = {
-		{ expiry_hex, 8 },
+		{ tail, 4 },
 		{ client, sizeof(*client) },
 	};
 
+	tail[0] = (uint8_t)(expiry >> 24);
+	tail[1] = (uint8_t)(expiry >> 16);
+	tail[2] = (uint8_t)(expiry >> 8);
+	tail[3] = (uint8_t)expiry;
 	tp_hmac(TP_HASH_SHA256, a->nonce_key, sizeof(a->nonce_key), parts, 2, mac, sizeof(mac));
-	tp_base64(mac, NONCE_MAC_LEN, out, 17);
+	memcpy(tail + 4, mac, NONCE_MAC_LEN);
 }
 
 void
 tp_auth_nonce(const struct tp_auth *a, const struct tp_addr *client, uint64_t now_ms,
 	      char out[TP_NONCE_MAX])
 {
-	uint32_t expiry = (uint32_t)((now_ms + a->nonce_lifetime_ms) / 1000);
-	char hex[9], mac[17];
+	uint8_t tail[NONCE_TAIL];
 
-	snprintf(hex, sizeof(hex), "%08x", expiry);
-	nonce_mac(a, hex, client, mac);
-	snprintf(out, TP_NONCE_MAX, NONCE_COOKIE "%s%s", hex, mac);
+	nonce_tail(a, (uint32_t)((now_ms + a->nonce_lifetime_ms) / 1000), client, tail);
+	memcpy(out, NONCE_COOKIE, NONCE_COOKIE_LEN);
+	tp_base64(tail, sizeof(tail), out + NONCE_COOKIE_LEN, TP_NONCE_MAX - NONCE_COOKIE_LEN);
 }
 
 static bool
 nonce_valid(const struct tp_auth *a, const uint8_t *nonce, size_t len, const struct tp_addr *client,
 	    uint64_t now_ms)
 {
-	char hex[9], mac[17];
-	unsigned expiry;
+	uint8_t got[NONCE_TAIL], want[NONCE_TAIL];
+	uint32_t expiry;
 
-	if (len != NONCE_LEN || memcmp(nonce, NONCE_COOKIE, NONCE_COOKIE_LEN) != 0)
+	if (len != NONCE_LEN || memcmp(nonce, NONCE_COOKIE, NONCE_COOKIE_LEN) != 0 ||
+	    tp_unbase64((const char *)nonce + NONCE_COOKIE_LEN, len - NONCE_COOKIE_LEN, got,
+			sizeof(got)) < 0)
 		return false;
-	memcpy(hex, nonce + NONCE_COOKIE_LEN, 8);
-	hex[8] = '\0';
-	if (strspn(hex, "0123456789abcdef") != 8)
-		return false;
-	expiry = (unsigned)strtoul(hex, NULL, 16);
-	nonce_mac(a, hex, client, mac);
-	if (CRYPTO_memcmp(mac, nonce + NONCE_COOKIE_LEN + 8, 16) != 0)
+	expiry = (uint32_t)got[0] << 24 | (uint32_t)got[1] << 16 | (uint32_t)got[2] << 8 | got[3];
+	nonce_tail(a, expiry, client, want);
+	if (CRYPTO_memcmp(got + 4, want + 4, NONCE_MAC_LEN) != 0)
 		return false;
 	return (uint64_t)expiry * 1000 > now_ms;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "answer_budget.h"
 #include "crypto.h"
 #include "log.h"
 #include "peer_filter.h"
@@ -35,6 +36,8 @@ tp_engine_create(const struct tp_config *cfg, const struct tp_dataplane *dp, voi
 	tp_wheel_init(&eng->wheel, 0);
 	tp_random(eng->ind_tid, sizeof(eng->ind_tid));
 	if (!(eng->auth = tp_auth_create(cfg)) ||
+	    !(eng->answer_budget = tp_answer_budget_create(cfg->unauth_sources, cfg->unauth_burst,
+							   cfg->unauth_rate)) ||
 	    TP_HTAB_INIT(&eng->allocs, struct tp_alloc, node, client) < 0 ||
 	    TP_HTAB_INIT(&eng->users, struct tp_user, node, id) < 0 ||
 	    TP_HTAB_INIT(&eng->perms, struct tp_perm, node, key) < 0 ||
@@ -70,6 +73,7 @@ tp_engine_destroy(struct tp_engine *eng)
 	tp_htab_fini(&eng->reservations);
 	tp_htab_fini(&eng->pflows);
 	tp_auth_destroy(eng->auth);
+	tp_answer_budget_destroy(eng->answer_budget);
 	free(eng);
 }
 
@@ -221,14 +225,22 @@ tp_reply_begin(struct tp_engine *eng, struct tp_reply *r, const struct tp_stun_m
 			   error ? TP_STUN_ERROR : TP_STUN_SUCCESS, req->tid);
 }
 
+/* An answer without MESSAGE-INTEGRITY: it goes to whatever address the request claims. */
+static bool
+reply_unauthenticated(const struct tp_reply *r)
+{
+	return !r->auth || r->auth->code != 0;
+}
+
 void
 tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 {
+	bool unauthenticated = reply_unauthenticated(r);
 	int len, method;
 
-	if (eng->cfg->software[0])
+	if (eng->cfg->software[0] && (!unauthenticated || eng->cfg->software_unauthenticated))
 		tp_stun_add_str(&r->b, TP_ATTR_SOFTWARE, eng->cfg->software);
-	if (r->auth && r->auth->code == 0)
+	if (!unauthenticated)
 		tp_stun_add_integrity(&r->b, r->auth->sha256, r->auth->key, r->auth->keylen);
 	/* FINGERPRINT is optional in TURN: answer in kind. */
 	if (r->req->fp_off)
@@ -237,9 +249,23 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 		TP_WARN("%s response does not fit a datagram", tp_stun_method_name(r->req->method));
 		return;
 	}
-	eng->stats.tx_response++;
 	if ((method = request_method(r->req->method)) >= 0)
 		eng->requests.by[method][request_result(r->code)]++;
+	if (unauthenticated) {
+		bool within = tp_answer_budget_spend(eng->answer_budget, r->client, r->req->len,
+						     (size_t)len, eng->now_ms);
+
+		eng->stats.answer_budget_evictions = tp_answer_budget_evictions(eng->answer_budget);
+		if (!within) {
+			eng->stats.drop_answer_budget++;
+			return;
+		}
+	} else {
+		tp_answer_budget_credit(eng->answer_budget, r->client, r->req->len);
+	}
+	if (r->code == TP_ERR_UNAUTHENTICATED || r->code == TP_ERR_STALE_NONCE)
+		eng->stats.auth_challenges++;
+	eng->stats.tx_response++;
 	eng->dp->to_client(eng->dp_ctx, r->client, eng->out, (size_t)len);
 }
 
@@ -261,11 +287,9 @@ tp_reply_error(struct tp_engine *eng, const struct tp_stun_msg *req,
 
 	tp_reply_begin(eng, &r, req, auth, client, true);
 	r.code = code;
-	tp_stun_add_error(&r.b, code);
-	if (code == TP_ERR_UNAUTHENTICATED || code == TP_ERR_STALE_NONCE) {
+	tp_stun_add_error(&r.b, code, !reply_unauthenticated(&r));
+	if (code == TP_ERR_UNAUTHENTICATED || code == TP_ERR_STALE_NONCE)
 		tp_auth_add_challenge(eng->auth, &r.b, client, eng->now_ms);
-		eng->stats.auth_challenges++;
-	}
 	if (code == TP_ERR_UNKNOWN_ATTRIBUTE)
 		tp_stun_add_unknown(&r.b, req->unknown, req->nunknown);
 	tp_reply_send(eng, &r);

@@ -47,7 +47,8 @@ extern "C" {
 	X(allocations_ipv6, "allocations created with an IPv6 relayed address")                \
 	X(allocations_expired, "allocations that expired")                                     \
 	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")               \
-	X(auth_challenges, "401 and 438 responses")                                            \
+	X(auth_challenges, "401 and 438 responses sent")                                       \
+	X(answer_budget_evictions, "sources whose answer budget was forgotten to make room")   \
 	X(drop_not_turn, "datagrams on the listen port that are neither STUN nor ChannelData") \
 	X(drop_malformed, "STUN messages refused by the parser")                               \
 	X(drop_unexpected, "STUN messages of a method or class the relay does not serve")      \
@@ -60,7 +61,8 @@ extern "C" {
 	X(drop_relay_port, "data for the relay's own address outside the allocation range")    \
 	X(drop_oversize, "data that does not fit the message toward the client")               \
 	X(drop_tx, "relayed datagrams the dataplane could not send (it counts why)")           \
-	X(drop_fastpath, "bindings the dataplane refused")
+	X(drop_fastpath, "bindings the dataplane refused")                                     \
+	X(drop_answer_budget, "unauthenticated answers not sent: the source's budget was spent")
 
 struct tp_engine_stats {
 #define X(n, h) uint64_t n;

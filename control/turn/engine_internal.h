@@ -153,6 +153,7 @@ struct tp_engine {
 	const struct tp_dataplane *dp;
 	void *dp_ctx;
 	struct tp_auth *auth;
+	struct tp_answer_budget *answer_budget; /* unauthenticated answers, per source */
 
 	uint64_t now_ms;
 	int64_t unix_s;

@@ -429,10 +429,10 @@ tp_stun_add_addr(struct tp_stun_builder *b, uint16_t type, const struct tp_addr 
 }
 
 void
-tp_stun_add_error(struct tp_stun_builder *b, int code)
+tp_stun_add_error(struct tp_stun_builder *b, int code, bool reason)
 {
-	const char *reason = tp_stun_error_reason(code);
-	size_t rlen = strlen(reason);
+	const char *text = tp_stun_error_reason(code);
+	size_t rlen = reason ? strlen(text) : 0;
 	uint8_t *p = attr_begin(b, TP_ATTR_ERROR_CODE, 4 + rlen);
 
 	if (!p)
@@ -440,7 +440,7 @@ tp_stun_add_error(struct tp_stun_builder *b, int code)
 	p[0] = p[1] = 0;
 	p[2] = (uint8_t)(code / 100);
 	p[3] = (uint8_t)(code % 100);
-	memcpy(p + 4, reason, rlen);
+	memcpy(p + 4, text, rlen);
 }
 
 void

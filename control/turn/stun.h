@@ -221,7 +221,9 @@ void tp_stun_add_u32(struct tp_stun_builder *b, uint16_t type, uint32_t v);
 void tp_stun_add_str(struct tp_stun_builder *b, uint16_t type, const char *s);
 void tp_stun_add_addr(struct tp_stun_builder *b, uint16_t type, const struct tp_addr *a,
 		      bool xored);
-void tp_stun_add_error(struct tp_stun_builder *b, int code);
+/* ERROR-CODE with the code's reason phrase, or none (an empty phrase is valid, RFC 8489
+ * section 14.8: answers to unauthenticated requests go without). */
+void tp_stun_add_error(struct tp_stun_builder *b, int code, bool reason);
 void tp_stun_add_unknown(struct tp_stun_builder *b, const uint16_t *types, size_t n);
 void tp_stun_add_integrity(struct tp_stun_builder *b, bool sha256, const uint8_t *key,
 			   size_t keylen);

@@ -60,7 +60,8 @@ struct tp_cfg_user {
 struct tp_config {
 	enum tp_mode mode;
 	enum tp_log_level log_level;
-	char software[128]; /* SOFTWARE attribute; empty to leave it out */
+	char software[128];	       /* SOFTWARE attribute; empty to leave it out */
+	bool software_unauthenticated; /* SOFTWARE in answers without MESSAGE-INTEGRITY too */
 
 	uint16_t listen_port;
 	uint16_t port_min, port_max;
@@ -80,6 +81,10 @@ struct tp_config {
 	unsigned max_allocations_per_user; /* 486 beyond; 0: no limit */
 	unsigned max_permissions;	   /* per allocation; 508 beyond */
 	unsigned max_channels;		   /* per allocation; 508 beyond */
+	/* Answers to unauthenticated requests, per source address (IPv6: /64); see
+	 * answer_budget.h. */
+	unsigned unauth_burst, unauth_rate; /* bytes; bytes a second */
+	unsigned unauth_sources;	    /* sources tracked at once */
 
 	bool deny_private;
 	bool allow_relay_ports; /* peers.allow-relay-ports */

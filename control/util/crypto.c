@@ -164,6 +164,19 @@ tp_base64(const uint8_t *in, size_t len, char *out, size_t outlen)
 	return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
 }
 
+int
+tp_unbase64(const char *in, size_t len, uint8_t *out, size_t outlen)
+{
+	uint8_t tmp[192];
+
+	if (len % 4 || len / 4 * 3 != outlen || outlen > sizeof(tmp) || memchr(in, '=', len) ||
+	    EVP_DecodeBlock(tmp, (const unsigned char *)in, (int)len) != (int)outlen)
+		return -EINVAL;
+	memcpy(out, tmp, outlen);
+	OPENSSL_cleanse(tmp, sizeof(tmp));
+	return 0;
+}
+
 void
 tp_random(void *buf, size_t len)
 {

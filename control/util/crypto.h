@@ -2,8 +2,8 @@
 /*
  * Thin wrappers over OpenSSL's libcrypto for what STUN needs: HMAC-SHA1 and HMAC-SHA256 over
  * a message in pieces (the header with a patched length, then the body), MD5 and SHA-256
- * digests for long-term keys, base64 for time-limited passwords, and random bytes. Keeping
- * the EVP calls here keeps the codec and auth code readable.
+ * digests for long-term keys, base64 for time-limited passwords and nonces, and random bytes.
+ * Keeping the EVP calls here keeps the codec and auth code readable.
  */
 #ifndef TP_CRYPTO_H
 #define TP_CRYPTO_H
@@ -34,6 +34,9 @@ int tp_digest(enum tp_hash hash, const struct tp_iov *parts, size_t nparts, uint
 	      size_t outlen);
 /* Standard base64 with padding, NUL-terminated. Returns the text length or <0. */
 int tp_base64(const uint8_t *in, size_t len, char *out, size_t outlen);
+/* The reverse, for text whose length is a multiple of 4 and decodes to exactly outlen bytes
+ * (no padding). Returns 0, or -EINVAL for anything else. */
+int tp_unbase64(const char *in, size_t len, uint8_t *out, size_t outlen);
 /* Cryptographically strong random bytes; aborts start-up if the generator fails. */
 void tp_random(void *buf, size_t len);
 /*

@@ -64,27 +64,7 @@ with open(sys.argv[1], "ab") as out:
 	tp_wait_for "the syslog listener on /dev/log" "" "$syslog" test -e "$TP_WORK/syslog.ready" ||
 		exit 1
 fi
-case $mode in
-socket | xdp) R ip addr add 192.0.2.1/24 dev r0 ;;
-dpdk) R sysctl -qw net.ipv6.conf.r0.disable_ipv6=1 ;;
-*) tp_fail "unknown mode $mode" ;;
-esac
-R ip link set r0 up
-H ip link set h0 up
-
-case $mode in
-xdp)
-	ip -n "$hosts" link set dev h0 xdpdrv obj "$pass_obj" sec xdp
-	mac=$(H cat /sys/class/net/h0/address)
-	plane="xdp: { interface = \"r0\"; nexthop = \"static\"; nexthop-mac = \"$mac\"; };"
-	;;
-dpdk)
-	plane="dpdk: { lcores = \"0-1\"; file-prefix = \"$prefix\"; stats-interval = 0;
-		eal-args = [ \"--no-huge\", \"-m\", \"1024\" ]; max-bindings = 4096;
-		ports = [ \"net_af_packet0,iface=r0\" ]; };"
-	;;
-*) plane="" ;;
-esac
+tp_veth_relay "$mode" "$pass_obj"
 cat >"$TP_WORK/turnpike.conf" <<CONF
 dataplane: { mode = "$mode"; };
 log: { level = "debug"; };
@@ -92,7 +72,7 @@ relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
 flows: { output = "$where"; interval = 1; };
 metrics: { listen = "127.0.0.1:$TP_METRICS_PORT"; };
-$plane
+$TP_PLANE
 CONF
 if [[ $output == stdout ]]; then
 	tp_relay_start "$relay" "$turnpike" "$TP_WORK/flows.json"

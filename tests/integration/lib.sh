@@ -228,6 +228,38 @@ tp_veth_cleanup() {
 R() { ip netns exec "$relay" "$@"; }
 H() { ip netns exec "$hosts" "$@"; }
 
+# tp_veth_relay MODE XDP_PASS_OBJECT [ipv6]: after tp_veth_begin, the relay's side for MODE:
+# r0 holds 192.0.2.1 (and 2001:db8::1 with ipv6) in socket and xdp mode, nothing in dpdk mode
+# (DPDK answers for them); both ends up; in xdp mode, an XDP_PASS program on h0 (a veth peer
+# takes XDP_TX frames only with a program of its own). TP_PLANE: the dataplane's config group.
+tp_veth_relay() {
+	local mode=$1 pass_obj=$2 ipv6=${3:-}
+
+	case $mode in
+	socket | xdp)
+		R ip addr add 192.0.2.1/24 dev r0
+		[[ -z $ipv6 ]] || R ip addr add 2001:db8::1/64 dev r0 nodad
+		;;
+	dpdk) R sysctl -qw net.ipv6.conf.r0.disable_ipv6=1 ;;
+	*) tp_fail "unknown mode $mode" ;;
+	esac
+	R ip link set r0 up
+	H ip link set h0 up
+	case $mode in
+	xdp)
+		ip -n "$hosts" link set dev h0 xdpdrv obj "$pass_obj" sec xdp
+		TP_PLANE="xdp: { interface = \"r0\"; nexthop = \"static\";
+			nexthop-mac = \"$(H cat /sys/class/net/h0/address)\"; };"
+		;;
+	dpdk)
+		TP_PLANE="dpdk: { lcores = \"0-1\"; file-prefix = \"$prefix\"; stats-interval = 0;
+			eal-args = [ \"--no-huge\", \"-m\", \"1024\" ]; max-bindings = 4096;
+			ports = [ \"net_af_packet0,iface=r0\" ]; };"
+		;;
+	*) TP_PLANE="" ;;
+	esac
+}
+
 # tp_tshark_capture NS IFACE FILE FILTER: tshark capturing in namespace NS into FILE, started
 # and ready: it takes seconds to start on a loaded machine, and frames sent before it
 # captures are lost to the test. TP_TSHARK is its pid (stop it with SIGINT).

@@ -104,6 +104,7 @@ TEST_F(Config, DefaultsAreTheDocumentedValues)
 	EXPECT_EQ(cfg.mode, TP_MODE_SOCKET);
 	EXPECT_EQ(cfg.log_level, TP_LOG_INFO);
 	EXPECT_STREQ(cfg.software, "turnpike");
+	EXPECT_FALSE(cfg.software_unauthenticated);
 
 	EXPECT_EQ(cfg.listen_port, 3478);
 	EXPECT_EQ(cfg.port_min, 49152);
@@ -131,6 +132,9 @@ TEST_F(Config, DefaultsAreTheDocumentedValues)
 	EXPECT_EQ(cfg.max_allocations_per_user, 100u);
 	EXPECT_EQ(cfg.max_permissions, 256u);
 	EXPECT_EQ(cfg.max_channels, 256u);
+	EXPECT_EQ(cfg.unauth_burst, 4096u);
+	EXPECT_EQ(cfg.unauth_rate, 1024u);
+	EXPECT_EQ(cfg.unauth_sources, 65536u);
 
 	EXPECT_TRUE(cfg.deny_private);
 	EXPECT_EQ(cfg.ndeny, 0u);
@@ -288,6 +292,10 @@ const error_case error_cases[] = {
 	  "test.conf:3: relay.port-max: must be between 1024 and 65535 (got 65536)" },
 	{ "nonce lifetime too short", "auth:\n{\n\tnonce-lifetime = 5;\n};",
 	  "test.conf:3: auth.nonce-lifetime: must be between 10 and 86400 (got 5)" },
+	{ "a burst too small for a 401 with the longest realm",
+	  "limits:\n{\n\tunauthenticated-burst = 512;\n};",
+	  "test.conf:3: limits.unauthenticated-burst: must be between 1024 and 16777215 (got "
+	  "512)" },
 	{ "64-bit integer far out of range", "limits:\n{\n\tmax-allocations = 10000000000L;\n};",
 	  "test.conf:3: limits.max-allocations: must be between 1 and 10000000 (got 10000000000)" },
 	{ "negative buffer size", "socket:\n{\n\trcvbuf = -1;\n};",

@@ -661,22 +661,24 @@ TEST_F(Engine, ResponsesAreSignedWithTheRequestsIntegrityKind)
 	EXPECT_TRUE(sha.Signed(*r));
 }
 
-TEST_F(Engine, ResponsesCarryTheConfiguredSoftwareOrNone)
+TEST_F(Engine, SoftwareAndReasonPhrasesGoOnlyInSignedResponses)
 {
 	Start("relay: { software = \"turnpike-test 1.0\"; };");
 	Client c(this, "203.0.113.10", 5000);
 
+	/* Unsigned answers go to whatever address a request claims: nothing they can spare. */
 	c.NewTid();
 	c.Send(c.Build(TP_STUN_BINDING, TP_STUN_REQUEST, nullptr, false));
 	auto r = c.Response();
 	ASSERT_TRUE(r->success());
-	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "unsigned success";
+	EXPECT_EQ(r->find(TP_ATTR_SOFTWARE), nullptr) << "unsigned success";
 
 	c.NewTid();
 	c.Send(c.BuildAllocate(false));
 	r = c.Response();
 	EXPECT_EQ(r->error(), 401);
-	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "unsigned error";
+	EXPECT_EQ(r->find(TP_ATTR_SOFTWARE), nullptr) << "unsigned error";
+	EXPECT_EQ(r->text(TP_ATTR_ERROR_CODE).size(), 4u) << "no reason phrase";
 
 	r = c.Allocate();
 	ASSERT_TRUE(r->success());
@@ -688,22 +690,165 @@ TEST_F(Engine, ResponsesCarryTheConfiguredSoftwareOrNone)
 	r = c.Allocate();
 	EXPECT_EQ(r->error(), 437);
 	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0") << "signed error";
+	EXPECT_EQ(r->text(TP_ATTR_ERROR_CODE).substr(4), "Allocation Mismatch");
 	EXPECT_TRUE(c.Signed(*r));
 
-	/* software = "" (this suite's config) leaves the attribute out. */
+	/* software-unauthenticated puts it back in the unsigned ones. */
+	Start("relay: { software = \"turnpike-test 1.0\"; software-unauthenticated = true; };");
+	Client e(this, "203.0.113.10", 5002);
+	e.NewTid();
+	e.Send(e.BuildAllocate(false));
+	r = e.Response();
+	EXPECT_EQ(r->error(), 401);
+	EXPECT_EQ(r->text(TP_ATTR_SOFTWARE), "turnpike-test 1.0");
+
+	/* software = "" (this suite's config) leaves the attribute out everywhere. */
 	Start("");
 	Client d(this, "203.0.113.10", 5001);
-	d.NewTid();
-	d.Send(d.Build(TP_STUN_BINDING, TP_STUN_REQUEST, nullptr, false));
-	r = d.Response();
-	ASSERT_TRUE(r->success());
-	EXPECT_EQ(r->find(TP_ATTR_SOFTWARE), nullptr);
 	r = d.Allocate();
 	ASSERT_TRUE(r->success());
 	EXPECT_EQ(r->find(TP_ATTR_SOFTWARE), nullptr);
 	r = d.Allocate();
 	EXPECT_EQ(r->error(), 437);
 	EXPECT_EQ(r->find(TP_ATTR_SOFTWARE), nullptr);
+}
+
+TEST_F(Engine, UnauthenticatedAnswersAreAsSmallAsTheRfcsAllow)
+{
+	Start("relay: { software = \"turnpike\"; };");
+	Client c(this, "198.51.100.20", 4000);
+	c.fingerprint = false;
+
+	/* The smallest Allocate (28 bytes): header, ERROR-CODE 401 without a phrase, REALM
+	 * ("test.realm", padded to 12), NONCE (29 characters, padded to 32), and
+	 * PASSWORD-ALGORITHMS (SHA-256, MD5). */
+	c.NewTid();
+	auto req = c.BuildAllocate(false);
+	EXPECT_EQ(req.size(), 28u);
+	c.Send(req);
+	auto r = c.Response();
+	EXPECT_EQ(r->error(), 401);
+	EXPECT_EQ(r->buf.size(), 20u + 8u + (4u + 12u) + (4u + 32u) + (4u + 8u));
+
+	/* Binding: header and XOR-MAPPED-ADDRESS. */
+	c.NewTid();
+	c.Send(c.Build(TP_STUN_BINDING, TP_STUN_REQUEST, nullptr, false));
+	r = c.Response();
+	EXPECT_TRUE(r->success());
+	EXPECT_EQ(r->buf.size(), 20u + 12u);
+}
+
+/* Bytes in what the relay sent. */
+static size_t
+sent_bytes(const std::vector<Sent> &got)
+{
+	size_t n = 0;
+
+	for (auto &s : got)
+		n += s.data.size();
+	return n;
+}
+
+TEST_F(Engine, UnauthenticatedAnswersStayWithinWhatTheSourceSent)
+{
+	Start("limits: { unauthenticated-burst = 2000; unauthenticated-rate = 100; };");
+	Client spoofed(this, "198.51.100.7", 4000), other(this, "198.51.100.8", 4000);
+	spoofed.fingerprint = false;
+
+	/* The smallest Allocate there is (28 bytes), a thousand times: the 401 is bigger. */
+	size_t in = 0;
+	for (int i = 0; i < 1000; i++) {
+		spoofed.NewTid();
+		auto req = spoofed.BuildAllocate(false);
+		in += req.size();
+		spoofed.Send(req);
+	}
+	auto got = Take(spoofed.addr);
+	size_t out = sent_bytes(got);
+	EXPECT_EQ(in, 28000u);
+	ASSERT_FALSE(got.empty());
+	Msg first(got[0].data);
+	EXPECT_EQ(first.error(), 401);
+	EXPECT_LE(out, in + 2000) << "at most what it sent, beyond the burst";
+	EXPECT_GE(out, in) << "and answered at its own byte rate, not shut out";
+	EXPECT_EQ(Stats().drop_answer_budget, 1000u - got.size());
+	EXPECT_EQ(Stats().auth_challenges, got.size()) << "only the 401s that went";
+	EXPECT_EQ(tp_engine_requests(eng)->by[TP_REQ_allocate][TP_RES_UNAUTHENTICATED], 1000u);
+
+	/* Other sources have budgets of their own, another port of the same address does not. */
+	other.NewTid();
+	other.Send(other.BuildAllocate(false));
+	EXPECT_EQ(other.Response()->error(), 401);
+	Client same_ip(this, "198.51.100.7", 4001);
+	same_ip.fingerprint = false;
+	for (int i = 0; i < 10; i++) {
+		same_ip.NewTid();
+		same_ip.Send(same_ip.BuildAllocate(false));
+	}
+	EXPECT_LE(Take(same_ip.addr).size(), 4u) << "the budget is per address, not per port";
+
+	/* A quiet while refills it: 100 bytes a second, 2000 at most. */
+	Advance(30);
+	for (int i = 0; i < 10; i++) {
+		same_ip.NewTid();
+		same_ip.Send(same_ip.BuildAllocate(false));
+	}
+	EXPECT_EQ(Take(same_ip.addr).size(), 10u) << "refilled";
+}
+
+TEST_F(Engine, AnIpv6SiteSharesOneBudgetPerSlash64)
+{
+	Start("limits: { unauthenticated-burst = 1024; unauthenticated-rate = 0; };");
+	size_t out_site = 0, in_site = 0;
+
+	/* A flood from many addresses of one /64 is one source. */
+	for (int i = 0; i < 200; i++) {
+		std::string ip = "2001:db8:5:6::" + std::to_string(i + 1);
+		Client c(this, ip.c_str(), 4000);
+		c.NewTid();
+		auto req = c.BuildAllocate(false);
+		in_site += req.size();
+		c.Send(req);
+		out_site += sent_bytes(Take(c.addr));
+	}
+	EXPECT_LE(out_site, in_site + 1024);
+	EXPECT_GT(Stats().drop_answer_budget, 0u);
+
+	/* The next /64 is another. */
+	Client next(this, "2001:db8:5:7::1", 4000);
+	next.NewTid();
+	next.Send(next.BuildAllocate(false));
+	EXPECT_EQ(next.Response()->error(), 401);
+}
+
+TEST_F(Engine, ClientsThatAuthenticatePayForTheirChallenges)
+{
+	/* Many honest clients behind one NAT address, no refill: each one's 401 costs more than
+	 * its first Allocate, and its signed requests pay that back. */
+	Start("limits: { unauthenticated-burst = 1024; unauthenticated-rate = 0; "
+	      "max-allocations = 1000; max-allocations-per-user = 0; };");
+	for (int i = 0; i < 300; i++) {
+		Client c(this, "203.0.113.50", (uint16_t)(10000 + i));
+		auto r = c.Allocate();
+		ASSERT_TRUE(r->success()) << "client " << i << ": " << r->error();
+	}
+	EXPECT_EQ(Stats().drop_answer_budget, 0u);
+}
+
+TEST_F(Engine, AnswerBudgetsTakeTheSameMemoryWhateverTheSources)
+{
+	Start("limits: { unauthenticated-sources = 64; };");
+	/* Far more sources than the table holds: each is answered (a fresh source has its
+	 * burst), the oldest are forgotten, and the count says so. */
+	for (unsigned i = 0; i < 1000; i++) {
+		std::string ip = "10.0." + std::to_string(i >> 8) + "." + std::to_string(i & 255);
+		Client c(this, ip.c_str(), 4000);
+		c.NewTid();
+		c.Send(c.BuildAllocate(false));
+		EXPECT_EQ(c.Response()->error(), 401);
+	}
+	EXPECT_GE(Stats().answer_budget_evictions, 1000u - 64u);
+	EXPECT_EQ(Stats().drop_answer_budget, 0u);
 }
 
 /* coturn's use-auth-secret password, computed here with OpenSSL, not the code under test. */

@@ -1429,7 +1429,7 @@ build_everything(uint8_t *buf, size_t cap)
 	tp_addr_parse_ip(&relayed, "2001:db8::42");
 	relayed.port = 50000;
 	tp_stun_build_init(&b, buf, cap, TP_STUN_ALLOCATE, TP_STUN_ERROR, tid_a);
-	tp_stun_add_error(&b, TP_ERR_UNKNOWN_ATTRIBUTE);
+	tp_stun_add_error(&b, TP_ERR_UNKNOWN_ATTRIBUTE, true);
 	tp_stun_add_unknown(&b, unknown, 3);
 	tp_stun_add_addr(&b, TP_ATTR_XOR_RELAYED_ADDRESS, &relayed, true);
 	tp_stun_add_u32(&b, TP_ATTR_LIFETIME, 600);
@@ -1497,7 +1497,7 @@ TEST(StunBuilder, ErrorCodeIsClassNumberAndReasonPhrase)
 		tp_stun_builder b;
 
 		tp_stun_build_init(&b, buf, sizeof(buf), TP_STUN_ALLOCATE, TP_STUN_ERROR, tid_a);
-		tp_stun_add_error(&b, c.code);
+		tp_stun_add_error(&b, c.code, true);
 		bytes m = built(b);
 		ASSERT_EQ(m.size(), TP_STUN_HDR_LEN + c.attribute.size());
 		EXPECT_EQ(hexstr(bytes(m.begin() + TP_STUN_HDR_LEN, m.end())), hexstr(c.attribute));
@@ -1547,7 +1547,7 @@ TEST(StunClientView, ErrorCodeAndTextAttributes)
 	char out[8];
 
 	tp_stun_build_init(&b, buf, sizeof(buf), TP_STUN_ALLOCATE, TP_STUN_ERROR, tid_a);
-	tp_stun_add_error(&b, TP_ERR_STALE_NONCE);
+	tp_stun_add_error(&b, TP_ERR_STALE_NONCE, true);
 	tp_stun_add_str(&b, TP_ATTR_NONCE, "0123456789");
 	int len = tp_stun_build_end(&b);
 	ASSERT_GT(len, 0);
