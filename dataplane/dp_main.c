@@ -156,6 +156,23 @@ tel_host(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+static int
+tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd, (void)params;
+	if (!telemetry_dp)
+		return -ENODEV;
+	rte_tel_data_start_dict(d);
+	/* Bindings as the control thread holds them; the keys as the tables count them, which
+	 * includes those deleted within the workers' last grace period (reclaimed by the next
+	 * deletion). Read from the telemetry thread: a moment's view. */
+	rte_tel_data_add_dict_u64(d, "bindings", telemetry_dp->slots.held);
+	rte_tel_data_add_dict_u64(d, "channels", (uint64_t)rte_hash_count(telemetry_dp->chans));
+	rte_tel_data_add_dict_u64(d, "peers", (uint64_t)rte_hash_count(telemetry_dp->peers));
+	rte_tel_data_add_dict_u64(d, "neighbours", (uint64_t)rte_hash_count(telemetry_dp->neigh));
+	return 0;
+}
+
 /* Set-up ------------------------------------------------------------------------------------ */
 
 struct dp *
@@ -557,6 +574,9 @@ dpdk_open(const struct tp_config *cfg, struct tp_loop *loop)
 				   "TURN engine: allocations, permissions, channels, counters");
 	rte_telemetry_register_cmd("/turnpike/host", tel_host,
 				   "Control thread's ARP, ND, echo and transmit counters");
+	rte_telemetry_register_cmd(
+		"/turnpike/tables", tel_tables,
+		"Bindings, and the keys in the workers' tables (channels, peers, neighbours)");
 	return dp;
 }
 

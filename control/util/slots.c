@@ -40,6 +40,7 @@ tp_slots_take(struct tp_slots *s, bool *fresh)
 		return 0;
 	slot = s->free[--s->nfree];
 	s->taken[slot] = 1;
+	s->held++;
 	*fresh = slot > s->seen;
 	if (*fresh)
 		s->seen = slot;
@@ -52,6 +53,7 @@ tp_slots_release(struct tp_slots *s, uint32_t slot)
 	if (!slot || slot > s->max || !s->taken[slot])
 		return false;
 	s->taken[slot] = 0;
+	s->held--;
 	return true;
 }
 

@@ -24,6 +24,7 @@ struct tp_slots {
 	uint32_t nfree;
 	uint32_t seen;	/* the highest slot handed out so far: those above were never used */
 	uint8_t *taken; /* [max + 1]: held by a binding */
+	uint32_t held;	/* slots taken and not released: the bindings there are */
 };
 
 /* Slots 1..max, all free. 0, or -ENOMEM. */

@@ -9,7 +9,8 @@
 #            the sample's value (an integer where it is one); exit 3 when there is none
 #        observe.py flows FILE FIELD [KEY=VALUE ...]
 #            FIELD summed over the flow-end records whose KEY is VALUE (every one given;
-#            VALUE matches as text, "null" matches a JSON null); exit 3 when none matches
+#            VALUE matches as text, "null" matches a JSON null), or their number for FIELD
+#            "records"; exit 3 when none matches
 import json
 import sys
 import urllib.request
@@ -49,7 +50,7 @@ def flows(path, field, filters):
             if text != want:
                 continue
             matched += 1
-            total += r[field]
+            total += 1 if field == "records" else r[field]
     if not matched:
         print(f"observe.py: no flow-end record in {path} with {want}", file=sys.stderr)
         return 3

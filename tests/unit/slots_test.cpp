@@ -30,12 +30,14 @@ TEST(Slots, LowestFirstNeverTwiceAndBackAgain)
 	EXPECT_EQ(tp_slots_take(&s, &fresh), 4u);
 	EXPECT_TRUE(fresh);
 	EXPECT_EQ(tp_slots_take(&s, &fresh), 0u) << "all four are held";
+	EXPECT_EQ(s.held, 4u);
 
 	tp_slots_put(&s, 3);
 	tp_slots_put(&s, 3); /* twice: the second does nothing */
 	tp_slots_put(&s, 0);
 	tp_slots_put(&s, 5); /* out of range */
 	EXPECT_EQ(s.nfree, 1u);
+	EXPECT_EQ(s.held, 3u) << "each slot given back once";
 	EXPECT_EQ(tp_slots_take(&s, &fresh), 3u);
 	EXPECT_EQ(tp_slots_take(&s, &fresh), 0u);
 	tp_slots_fini(&s);
@@ -50,6 +52,7 @@ TEST(Slots, ReleasedWaitsForReuse)
 	uint32_t a = tp_slots_take(&s, &fresh), b = tp_slots_take(&s, &fresh);
 	EXPECT_TRUE(tp_slots_release(&s, a));
 	EXPECT_FALSE(tp_slots_release(&s, a)) << "released once only";
+	EXPECT_EQ(s.held, 1u) << "a released slot holds no binding";
 	EXPECT_EQ(tp_slots_take(&s, &fresh), 0u) << "released is not yet free";
 	tp_slots_reuse(&s, a);
 	EXPECT_EQ(tp_slots_take(&s, &fresh), a);
