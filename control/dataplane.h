@@ -94,9 +94,10 @@ struct tp_dataplane {
 	void (*tick)(void *ctx, uint64_t now_ms);
 	void (*flush)(void *ctx);
 
-	/* Observability: the verdict counters for the metrics (fills s->reasons, sets
-	 * s->fastpath); the dataplane's counters into the log, on SIGUSR1 and at exit. */
-	void (*reasons)(void *ctx, struct tp_metrics_snapshot *s);
+	/* Observability: the counters for the metrics (the fast path's verdicts into s->reasons,
+	 * setting s->fastpath; the dataplane's own into s->counters); the dataplane's counters
+	 * into the log, on SIGUSR1 and at exit. */
+	void (*counters)(void *ctx, struct tp_metrics_snapshot *s);
 	void (*log_stats)(void *ctx);
 };
 

@@ -10,6 +10,7 @@
  *   dp_worker.c  the worker loop: burst RX, dataplane/core, buffered TX
  *   dp_host.c    the control thread's side of the wire: ARP, ND, ICMP echo, UDP to and
  *                from the engine, next-hop resolution
+ *   dp_port.c    the mbuf pool, the port's set-up, and the watch that restarts a stalled port
  *   dp_main.c    EAL, ports, lcores, telemetry, the control loop, shutdown
  */
 #ifndef TP_DP_H
@@ -47,6 +48,7 @@ extern "C" {
 #define DP_PENDING_NH	  64   /* next hops being resolved at once */
 #define DP_PENDING_MAX	  1024 /* frames held over all of them */
 #define DP_NH_CACHE	  16   /* next hops a worker remembers (direct-mapped) */
+#define DP_STALL_MS	  1000 /* nothing received this long while frames are missed: stalled */
 
 struct dp_reason_stat {
 	uint64_t packets, bytes;
@@ -143,7 +145,16 @@ struct dp_pending {
 	X(tx_ring_full, "packets the control thread could not hand to a worker")            \
 	X(malformed, "punted frames the control thread could not parse")                    \
 	X(not_for_us, "punted frames for nobody here (dropped)")                            \
-	X(wakeups, "times a worker's punt woke the sleeping control thread")
+	X(wakeups, "times a worker's punt woke the sleeping control thread")                \
+	X(rx_stalls, "times the port received nothing for a second while it missed frames") \
+	X(port_restarts, "times the port was closed and set up again (stalled, or asked)")  \
+	X(restart_dropped, "frames waiting in the rings when the port restarted (dropped)")
+
+/* The port's counters at the start of the window in which it has received nothing. */
+struct dp_port_watch {
+	uint64_t ipackets, imissed;
+	uint64_t since_ms; /* 0: not started */
+};
 
 struct dp_host_stats {
 #define X(n, h) uint64_t n;
@@ -193,6 +204,8 @@ struct dp {
 	struct dp_pending pending[DP_PENDING_NH];
 	unsigned npending; /* frames in pending[], DP_PENDING_MAX at most */
 	struct dp_host_stats host;
+	struct dp_port_watch watch;
+	bool restart_asked; /* by telemetry's /turnpike/restart_port (its thread writes it) */
 };
 
 /* dp_main.c: the pieces the runner tests use too. */
@@ -203,6 +216,17 @@ int dp_port_init(const struct tp_config *cfg, uint16_t port, unsigned nqueues,
 int dp_launch(struct dp *dp);
 void dp_halt(struct dp *dp);
 void dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT]);
+
+/* dp_port.c. The pool (NULL, logged, when it cannot be had); the port named by a dpdk.ports
+ * string; its queues set up and started. */
+struct rte_mempool *dp_pool_create(const struct tp_config *cfg);
+int dp_find_port(const char *spec, uint16_t *port);
+/* The stall test on one tick's counters (for the tests); the tick's watch, which restarts a
+ * stalled port; the restart itself (workers stopped, device probed again, a fresh pool,
+ * workers launched): 0, or -errno (logged) with the workers stopped and no pool. */
+bool dp_port_stalled(struct dp_port_watch *w, uint64_t ipackets, uint64_t imissed, uint64_t now_ms);
+void dp_port_watch(struct dp *dp, uint64_t now_ms);
+int dp_port_restart(struct dp *dp);
 
 /* dp_tables.c */
 int dp_tables_create(struct dp *dp);

@@ -49,7 +49,8 @@ send_frame(struct dp *dp, struct rte_mbuf *m)
 static struct rte_mbuf *
 new_frame(struct dp *dp, uint16_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+	/* No pool while the port restarts (dp_port.c): nothing leaves then. */
+	struct rte_mbuf *m = dp->pool ? rte_pktmbuf_alloc(dp->pool) : NULL;
 
 	if (!m) {
 		dp->host.tx_no_mbuf++;

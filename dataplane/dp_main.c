@@ -22,6 +22,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_telemetry.h>
 
 #include "dataplane.h"
@@ -48,16 +49,50 @@ dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT])
 
 /* The workers' verdicts for the metrics. */
 static void
-dpdk_reasons(void *ctx, struct tp_metrics_snapshot *s)
+add_counter(struct tp_metrics_snapshot *s, const char *name, const char *help, uint64_t value)
 {
-	struct dp_reason_stat sum[TP_R_COUNT];
+	if (s->ncounters < TP_METRICS_COUNTERS)
+		s->counters[s->ncounters++] = (struct tp_metrics_counter){ name, help, value };
+}
 
-	dp_sum_reasons(ctx, sum);
+/* The verdicts; the port's counters as the PMD keeps them, the workers' summed, the host's. */
+static void
+dpdk_counters(void *ctx, struct tp_metrics_snapshot *s)
+{
+	const struct dp *dp = ctx;
+	struct dp_reason_stat sum[TP_R_COUNT];
+	struct rte_eth_stats st;
+
+	dp_sum_reasons(dp, sum);
 	s->fastpath = true;
 	for (int r = 0; r < TP_R_COUNT; r++) {
 		s->reasons[r].packets = sum[r].packets;
 		s->reasons[r].bytes = sum[r].bytes;
 	}
+	/* While the port restarts (no pool), its counters start over with it. */
+	if (!dp->pool || rte_eth_stats_get(dp->port, &st) != 0)
+		memset(&st, 0, sizeof(st));
+	add_counter(s, "port_rx_packets", "Frames the port received (its PMD's count).",
+		    st.ipackets);
+	add_counter(s, "port_rx_missed", "Frames the port dropped for want of room (imissed).",
+		    st.imissed);
+	add_counter(s, "port_rx_errors", "Erroneous frames the port received.", st.ierrors);
+	add_counter(s, "port_rx_nombuf", "Frames the port dropped for want of an mbuf.",
+		    st.rx_nombuf);
+	add_counter(s, "port_tx_packets", "Frames the port sent.", st.opackets);
+	add_counter(s, "port_tx_errors", "Frames the port failed to send.", st.oerrors);
+#define X(n, h)                                                 \
+	{                                                       \
+		uint64_t v = 0;                                 \
+		for (unsigned w = 0; w < dp->nworkers; w++)     \
+			v += dp->workers[w]->n;                 \
+		add_counter(s, "worker_" #n, "Workers: " h, v); \
+	}
+	DP_WORKER_COUNTERS(X)
+#undef X
+#define X(n, h) add_counter(s, #n, "Control thread: " h, dp->host.n);
+	DP_HOST_COUNTERS(X)
+#undef X
 }
 
 static void
@@ -170,6 +205,20 @@ tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "channels", (uint64_t)rte_hash_count(telemetry_dp->chans));
 	rte_tel_data_add_dict_u64(d, "peers", (uint64_t)rte_hash_count(telemetry_dp->peers));
 	rte_tel_data_add_dict_u64(d, "neighbours", (uint64_t)rte_hash_count(telemetry_dp->neigh));
+	return 0;
+}
+
+/* An operator's word: close the port and set it up again, as a stall would (dp_port.c), from
+ * the control thread's next tick. */
+static int
+tel_restart_port(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd, (void)params;
+	if (!telemetry_dp)
+		return -ENODEV;
+	__atomic_store_n(&telemetry_dp->restart_asked, true, __ATOMIC_RELEASE);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "restart", "asked");
 	return 0;
 }
 
@@ -354,67 +403,6 @@ eal_init(const struct tp_config *cfg, const char *argv0)
 	return 0;
 }
 
-/* The device name a port string gives: a PCI address, or the vdev's name before its args. */
-static int
-find_port(const char *spec, uint16_t *port)
-{
-	char name[RTE_ETH_NAME_MAX_LEN];
-	size_t n = strcspn(spec, ",");
-
-	if (n >= sizeof(name))
-		return -ENAMETOOLONG;
-	memcpy(name, spec, n);
-	name[n] = '\0';
-	return rte_eth_dev_get_port_by_name(name, port);
-}
-
-int
-dp_port_init(const struct tp_config *cfg, uint16_t port, unsigned nqueues, struct rte_mempool *pool)
-{
-	struct rte_eth_conf conf = { 0 };
-	struct rte_eth_dev_info info;
-	uint16_t nrxd = (uint16_t)cfg->dpdk.rx_desc, ntxd = (uint16_t)cfg->dpdk.tx_desc;
-	char name[RTE_ETH_NAME_MAX_LEN] = "?";
-	int ret;
-
-	rte_eth_dev_get_name_by_port(port, name);
-	if ((ret = rte_eth_dev_info_get(port, &info)) != 0)
-		goto fail;
-	if (nqueues > info.max_rx_queues || nqueues > info.max_tx_queues) {
-		TP_ERR("dpdk.ports: %s has %u RX and %u TX queues, the %u workers need one each "
-		       "(a vdev may take qpairs=N or queues=N)",
-		       name, info.max_rx_queues, info.max_tx_queues, nqueues);
-		return -1;
-	}
-	if (nqueues > 1 && cfg->dpdk.rss) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			(RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
-	}
-	if ((ret = rte_eth_dev_configure(port, (uint16_t)nqueues, (uint16_t)nqueues, &conf)) != 0 ||
-	    (ret = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nrxd, &ntxd)) != 0)
-		goto fail;
-	if ((ret = rte_eth_dev_set_mtu(port, (uint16_t)cfg->dpdk.mtu)) != 0 && ret != -ENOTSUP)
-		TP_WARN("dpdk.mtu: %s refuses MTU %u: %s", name, cfg->dpdk.mtu, rte_strerror(-ret));
-	for (unsigned q = 0; q < nqueues; q++) {
-		if ((ret = rte_eth_rx_queue_setup(port, (uint16_t)q, nrxd,
-						  (unsigned)rte_eth_dev_socket_id(port), NULL,
-						  pool)) != 0 ||
-		    (ret = rte_eth_tx_queue_setup(port, (uint16_t)q, ntxd,
-						  (unsigned)rte_eth_dev_socket_id(port), NULL)) !=
-			    0)
-			goto fail;
-	}
-	if ((ret = rte_eth_dev_start(port)) != 0)
-		goto fail;
-	/* Neighbour solicitations come to multicast groups. */
-	rte_eth_allmulticast_enable(port);
-	return 0;
-fail:
-	TP_ERR("dpdk.ports: cannot start %s: %s", name, rte_strerror(-ret));
-	return -1;
-}
-
 /* The control loop's hooks ------------------------------------------------------------------ */
 
 /* A burst of what the workers punted, into the host side and the engine. */
@@ -472,6 +460,10 @@ dpdk_tick(void *ctx, uint64_t now_ms)
 	struct dp *dp = ctx;
 
 	dp->now_ms = now_ms;
+	if (__atomic_exchange_n(&dp->restart_asked, false, __ATOMIC_ACQ_REL) &&
+	    dp_port_restart(dp) < 0)
+		dp->watch.since_ms = now_ms; /* the watch tries again */
+	dp_port_watch(dp, now_ms);
 	dp_host_tick(dp);
 	if (dp->cfg->dpdk.stats_interval && now_ms >= dp->next_stats_ms) {
 		if (dp->next_stats_ms)
@@ -534,18 +526,14 @@ dpdk_open(const struct tp_config *cfg, struct tp_loop *loop)
 	}
 	if (eal_init(cfg, "turnpike") < 0)
 		return NULL;
-	if (find_port(cfg->dpdk.ports[0], &port) != 0) {
+	if (dp_find_port(cfg->dpdk.ports[0], &port) != 0) {
 		TP_ERR("dpdk.ports: \"%s\" gave no port (is the driver available? the vdev's "
 		       "arguments right?)",
 		       cfg->dpdk.ports[0]);
 		rte_eal_cleanup();
 		return NULL;
 	}
-	pool = rte_pktmbuf_pool_create("tp_mbufs", cfg->dpdk.mempool_size, DP_MBUF_CACHE, 0,
-				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (!pool) {
-		TP_ERR("dpdk.mempool-size: cannot allocate %u mbufs: %s (with --no-huge, raise -m)",
-		       cfg->dpdk.mempool_size, rte_strerror(rte_errno));
+	if (!(pool = dp_pool_create(cfg))) {
 		rte_eal_cleanup();
 		return NULL;
 	}
@@ -577,6 +565,8 @@ dpdk_open(const struct tp_config *cfg, struct tp_loop *loop)
 	rte_telemetry_register_cmd(
 		"/turnpike/tables", tel_tables,
 		"Bindings, and the keys in the workers' tables (channels, peers, neighbours)");
+	rte_telemetry_register_cmd("/turnpike/restart_port", tel_restart_port,
+				   "Close the port and set it up again (as after a stall)");
 	return dp;
 }
 
@@ -640,6 +630,6 @@ const struct tp_dataplane tp_dpdk_dataplane = {
 	.sleep = dpdk_sleep,
 	.wake = dpdk_wake,
 	.tick = dpdk_tick,
-	.reasons = dpdk_reasons,
+	.counters = dpdk_counters,
 	.log_stats = dpdk_log_stats,
 };

@@ -292,7 +292,7 @@ log_fib_stats(struct tp_xdp *x)
 
 /* The program's verdicts, summed over CPUs (the metrics' and the log's). */
 static void
-xdp_reasons(void *ctx, struct tp_metrics_snapshot *s)
+xdp_counters(void *ctx, struct tp_metrics_snapshot *s)
 {
 	struct tp_xdp *x = ctx;
 	struct tp_xdp_reason_stat *per_cpu = calloc((size_t)x->ncpus, sizeof(*per_cpu));
@@ -320,7 +320,7 @@ xdp_log_stats(void *ctx)
 
 	if (!s)
 		return;
-	xdp_reasons(x, s);
+	xdp_counters(x, s);
 	for (uint32_t r = 0; r < TP_R_COUNT; r++)
 		if (s->reasons[r].packets)
 			TP_INFO("stats: xdp %s:%s %llu packets %llu bytes",
@@ -504,6 +504,6 @@ const struct tp_dataplane tp_xdp_dataplane = {
 	.chan_del = xdp_chan_del,
 	.chan_counts = xdp_chan_counts,
 	.flush = xdp_flush,
-	.reasons = xdp_reasons,
+	.counters = xdp_counters,
 	.log_stats = xdp_log_stats,
 };

@@ -146,6 +146,15 @@ tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane)
 	TP_ENGINE_COUNTERS(X)
 #undef X
 
+	for (unsigned i = 0; i < s->ncounters; i++) {
+		char name[128];
+
+		snprintf(name, sizeof(name), "turnpike_%s_%s_total", dataplane,
+			 s->counters[i].name);
+		family(f, name, "counter", s->counters[i].help);
+		fprintf(f, "%s %llu\n", name, (unsigned long long)s->counters[i].value);
+	}
+
 	if (s->flows) {
 		family(f, "turnpike_flow_records_total", "counter",
 		       "Flow records written, and skipped because the queue was full.");

@@ -21,6 +21,8 @@
 extern "C" {
 #endif
 
+#define TP_METRICS_COUNTERS 32
+
 struct tp_metrics_snapshot {
 	struct tp_engine_stats eng;
 	struct tp_engine_gauges gauges;
@@ -32,6 +34,13 @@ struct tp_metrics_snapshot {
 	} reasons[TP_R_COUNT];
 	bool flows;
 	uint64_t flows_written, flows_skipped;
+	/* The dataplane's own counters (its port, workers and host side), each exported as
+	 * turnpike_<dataplane>_<name>_total; name and help are static strings. */
+	unsigned ncounters;
+	struct tp_metrics_counter {
+		const char *name, *help;
+		uint64_t value;
+	} counters[TP_METRICS_COUNTERS];
 };
 
 struct tp_metrics;

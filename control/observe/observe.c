@@ -49,8 +49,8 @@ tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, uint64_t now_
 	s->eng = *tp_engine_stats(eng);
 	tp_engine_gauges(eng, &s->gauges);
 	s->requests = *tp_engine_requests(eng);
-	if (o->dp->reasons)
-		o->dp->reasons(o->dp_ctx, s);
+	if (o->dp->counters)
+		o->dp->counters(o->dp_ctx, s);
 	if (o->flows) {
 		s->flows = true;
 		tp_flowlog_counts(o->flows, &s->flows_written, &s->flows_skipped);

@@ -506,6 +506,42 @@ TEST(DpdkTables, HairpinFarSlotIsTakenOnlyWhileItHolds)
  * Without a static next-hop MAC, the worker finds a next hop's MAC in the neighbour table
  * and keeps it; when the control thread learns a new MAC for it, the next frame goes there.
  */
+/* A port is stalled only when it has received nothing for DP_STALL_MS while it missed frames
+ * on every look; an idle port (nothing missed) and a busy one (misses, but frames coming in)
+ * are not. */
+TEST(DpdkPort, StalledOnlyWhenMissingWithoutReceiving)
+{
+	struct dp_port_watch w = {};
+	uint64_t t = 1000;
+
+	EXPECT_FALSE(dp_port_stalled(&w, 10, 0, t));	     /* the first look starts the watch */
+	for (t += 250; t < 1000 + 4 * DP_STALL_MS; t += 250) /* idle: nothing missed */
+		EXPECT_FALSE(dp_port_stalled(&w, 10, 0, t));
+	for (uint64_t rx = 11, miss = 1; rx < 30; rx++, miss += 100, t += 250) /* busy */
+		EXPECT_FALSE(dp_port_stalled(&w, rx, miss, t));
+
+	/* Overloaded and deaf: misses climb, nothing is received. */
+	uint64_t rx = 30, miss = 5000, start = t;
+	bool stalled = false;
+
+	EXPECT_FALSE(dp_port_stalled(&w, rx, miss, t));
+	while (!stalled && t < start + 4 * DP_STALL_MS) {
+		t += 250;
+		miss += 1000;
+		stalled = dp_port_stalled(&w, rx, miss, t);
+	}
+	EXPECT_TRUE(stalled);
+	EXPECT_EQ(t - start, (uint64_t)DP_STALL_MS);
+
+	/* A tick without a miss in the window starts it over. */
+	struct dp_port_watch v = {};
+
+	EXPECT_FALSE(dp_port_stalled(&v, 1, 1, 1000));
+	EXPECT_FALSE(dp_port_stalled(&v, 1, 2, 1000 + DP_STALL_MS / 2));
+	EXPECT_FALSE(dp_port_stalled(&v, 1, 2, 1000 + DP_STALL_MS));
+	EXPECT_FALSE(dp_port_stalled(&v, 1, 3, 1000 + DP_STALL_MS + 250));
+}
+
 TEST(DpdkNeighbours, WorkerFollowsANeighboursNewMac)
 {
 	const tp_vector *v = tp_vec_by_name("cd4-to-udp4");
