@@ -209,18 +209,44 @@ client_socket()
 	return fd;
 }
 
+/* A listen port and the 64 above it, all free on 127.0.0.1 now and below the ephemeral range,
+ * so that suites run side by side (and their clients' ephemeral ports) do not meet. */
+static unsigned
+free_ports()
+{
+	for (unsigned t = 0; t < 100; t++) {
+		unsigned base = 10000 + ((unsigned)getpid() * 7919u + t * 131u) % 20000;
+		bool free = true;
+
+		for (unsigned p = base; free && p <= base + 64; p++) {
+			int fd = socket(AF_INET, SOCK_DGRAM, 0);
+			sockaddr_in a = {};
+
+			a.sin_family = AF_INET;
+			a.sin_port = htons((uint16_t)p);
+			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			free = fd >= 0 && bind(fd, (sockaddr *)&a, sizeof(a)) == 0;
+			if (fd >= 0)
+				close(fd);
+		}
+		if (free)
+			return base;
+	}
+	return 0;
+}
+
 TEST(Loop, RunsADataplaneInOrderAndFlushesBeforeSending)
 {
 	Fake f;
 	tp_config cfg;
 	char err[512];
-	/* A port of its own, so that suites run side by side do not meet. */
-	unsigned port = 20000 + (unsigned)getpid() % 20000;
+	unsigned port = free_ports();
 	std::string text = "relay: { listen-port = " + std::to_string(port) +
 			   "; port-min = " + std::to_string(port + 1) +
 			   "; port-max = " + std::to_string(port + 64) +
 			   "; ipv4: { bind = \"127.0.0.1\"; }; ipv6: { enabled = false; }; };";
 
+	ASSERT_NE(port, 0u) << "no 65 free ports on 127.0.0.1";
 	fake = &f;
 	f.client_fd = client_socket();
 	ASSERT_EQ(tp_config_defaults(&cfg, err, sizeof(err)), 0) << err;
