@@ -80,6 +80,10 @@ struct tp_dataplane {
 	void (*chan_del)(void *ctx, const struct tp_channel_binding *c);
 	int (*chan_counts)(void *ctx, const struct tp_channel_binding *c,
 			   struct tp_binding_stat *out);
+	/* source (an IPv4 address, an IPv6 /64: tp_muted_key) is past its answer budget: the
+	 * fast path may drop its STUN to the listen port for the next ms milliseconds, as the
+	 * engine would drop its answers (NULL: every request reaches the engine). */
+	void (*mute)(void *ctx, const struct tp_addr *source, unsigned ms);
 
 	/* Loop hooks, each may be NULL. The fds the loop waits on are the ones open registered.
 	 *   poll   work that arrives without an fd event (dpdk's punt ring): done, and how much;

@@ -49,16 +49,18 @@ extern "C" {
 #define DP_PENDING_MAX	  1024 /* frames held over all of them */
 #define DP_NH_CACHE	  16   /* next hops a worker remembers (direct-mapped) */
 #define DP_STALL_MS	  1000 /* nothing received this long while frames are missed: stalled */
+#define DP_MUTED	  4096 /* muted sources held at once (direct-mapped: a newer evicts) */
 
 struct dp_reason_stat {
 	uint64_t packets, bytes;
 };
 
 /* The worker's own counters beside the verdicts: what its queues refused. */
-#define DP_WORKER_COUNTERS(X)                                               \
-	X(tx_dropped, "frames the TX queue refused (freed)")                \
-	X(punt_dropped, "frames for the control thread with its ring full") \
-	X(multiseg_dropped, "multi-segment frames that could not be linearised")
+#define DP_WORKER_COUNTERS(X)                                                    \
+	X(tx_dropped, "frames the TX queue refused (freed)")                     \
+	X(punt_dropped, "frames for the control thread with its ring full")      \
+	X(multiseg_dropped, "multi-segment frames that could not be linearised") \
+	X(muted_stun, "STUN from sources past their answer budget, dropped while muted")
 
 /*
  * A binding's values, each in a cell of its slot's place in an array aligned to the cell: a
@@ -122,6 +124,18 @@ struct dp_worker {
 	struct dp_nh_entry nh[DP_NH_CACHE];
 } __rte_cache_aligned;
 
+/*
+ * A muted source (tp_muted_key: past its answer budget), until when (TSC): its STUN to the
+ * listen port is dropped by the workers, not punted. Written by the control thread alone, read
+ * by the workers under the cell's sequence count; a source whose cell another takes is simply
+ * heard again (the engine mutes it anew).
+ */
+struct dp_muted_cell {
+	struct tp_muted_key key;
+	uint64_t until_tsc;
+	rte_seqcount_t seq;
+} __rte_aligned(32);
+
 /* A next hop being resolved: the packets waiting for it. */
 struct dp_pending {
 	uint8_t ip[16]; /* 16-byte form */
@@ -178,6 +192,7 @@ struct dp {
 	uint32_t chans_seed, peers_seed; /* their hashes' (dp_hash.h), for the workers */
 	struct dp_chan_cell *chan_vals;	 /* [max_bindings + 1], by slot */
 	struct dp_peer_cell *peer_vals;
+	struct dp_muted_cell *muted; /* [DP_MUTED] */
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_ring *punt;	 /* workers -> control */
 	struct rte_ring *ctl_tx; /* control -> worker 0's TX queue */
@@ -248,6 +263,10 @@ int dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_a
 int dp_chan_add(struct dp *dp, const struct tp_channel_binding *c);
 int dp_chan_counts(struct dp *dp, const struct tp_channel_binding *c, struct tp_binding_stat *sum);
 void dp_chan_del(struct dp *dp, const struct tp_channel_binding *c);
+
+/* Muted sources (struct dp_muted_cell): k's cell, and k muted until until_tsc. */
+struct dp_muted_cell *dp_muted_cell(const struct dp *dp, const struct tp_muted_key *k);
+void dp_mute(struct dp *dp, const struct tp_muted_key *k, uint64_t until_tsc);
 
 /* dp_worker.c */
 int dp_worker_main(void *arg);

@@ -48,13 +48,6 @@ dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT])
 }
 
 /* The workers' verdicts for the metrics. */
-static void
-add_counter(struct tp_metrics_snapshot *s, const char *name, const char *help, uint64_t value)
-{
-	if (s->ncounters < TP_METRICS_COUNTERS)
-		s->counters[s->ncounters++] = (struct tp_metrics_counter){ name, help, value };
-}
-
 /* The verdicts; the port's counters as the PMD keeps them, the workers' summed, the host's. */
 static void
 dpdk_counters(void *ctx, struct tp_metrics_snapshot *s)
@@ -72,25 +65,26 @@ dpdk_counters(void *ctx, struct tp_metrics_snapshot *s)
 	/* While the port restarts (no pool), its counters start over with it. */
 	if (!dp->pool || rte_eth_stats_get(dp->port, &st) != 0)
 		memset(&st, 0, sizeof(st));
-	add_counter(s, "port_rx_packets", "Frames the port received (its PMD's count).",
-		    st.ipackets);
-	add_counter(s, "port_rx_missed", "Frames the port dropped for want of room (imissed).",
-		    st.imissed);
-	add_counter(s, "port_rx_errors", "Erroneous frames the port received.", st.ierrors);
-	add_counter(s, "port_rx_nombuf", "Frames the port dropped for want of an mbuf.",
-		    st.rx_nombuf);
-	add_counter(s, "port_tx_packets", "Frames the port sent.", st.opackets);
-	add_counter(s, "port_tx_errors", "Frames the port failed to send.", st.oerrors);
-#define X(n, h)                                                 \
-	{                                                       \
-		uint64_t v = 0;                                 \
-		for (unsigned w = 0; w < dp->nworkers; w++)     \
-			v += dp->workers[w]->n;                 \
-		add_counter(s, "worker_" #n, "Workers: " h, v); \
+	tp_metrics_add_counter(s, "port_rx_packets", "Frames the port received (its PMD's count).",
+			       st.ipackets);
+	tp_metrics_add_counter(s, "port_rx_missed",
+			       "Frames the port dropped for want of room (imissed).", st.imissed);
+	tp_metrics_add_counter(s, "port_rx_errors", "Erroneous frames the port received.",
+			       st.ierrors);
+	tp_metrics_add_counter(s, "port_rx_nombuf", "Frames the port dropped for want of an mbuf.",
+			       st.rx_nombuf);
+	tp_metrics_add_counter(s, "port_tx_packets", "Frames the port sent.", st.opackets);
+	tp_metrics_add_counter(s, "port_tx_errors", "Frames the port failed to send.", st.oerrors);
+#define X(n, h)                                                            \
+	{                                                                  \
+		uint64_t v = 0;                                            \
+		for (unsigned w = 0; w < dp->nworkers; w++)                \
+			v += dp->workers[w]->n;                            \
+		tp_metrics_add_counter(s, "worker_" #n, "Workers: " h, v); \
 	}
 	DP_WORKER_COUNTERS(X)
 #undef X
-#define X(n, h) add_counter(s, #n, "Control thread: " h, dp->host.n);
+#define X(n, h) tp_metrics_add_counter(s, #n, "Control thread: " h, dp->host.n);
 	DP_HOST_COUNTERS(X)
 #undef X
 }
@@ -500,6 +494,18 @@ dpdk_chan_del(void *ctx, const struct tp_channel_binding *c)
 	dp_chan_del(ctx, c);
 }
 
+/* The workers drop the source's STUN for ms (dp_worker.c, muted). */
+static void
+dpdk_mute(void *ctx, const struct tp_addr *source, unsigned ms)
+{
+	struct tp_muted_key k;
+	uint8_t ip16[16];
+
+	tp_ip_to16(ip16, source->ip, source->family);
+	tp_muted_key_of(&k, ip16, source->family);
+	dp_mute(ctx, &k, rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * ms);
+}
+
 static int
 dpdk_chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding_stat *out)
 {
@@ -626,6 +632,7 @@ const struct tp_dataplane tp_dpdk_dataplane = {
 	.chan_add = dpdk_chan_add,
 	.chan_del = dpdk_chan_del,
 	.chan_counts = dpdk_chan_counts,
+	.mute = dpdk_mute,
 	.poll = dpdk_poll,
 	.sleep = dpdk_sleep,
 	.wake = dpdk_wake,

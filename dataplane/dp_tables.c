@@ -133,7 +133,9 @@ dp_tables_create(struct dp *dp)
 				    RTE_CACHE_LINE_SIZE);
 	dp->peer_vals = rte_zmalloc("tp_peer_vals", sizeof(*dp->peer_vals) * (dp->max_bindings + 1),
 				    RTE_CACHE_LINE_SIZE);
-	if (!dp->chan_vals || !dp->peer_vals || tp_slots_init(&dp->slots, dp->max_bindings) < 0) {
+	dp->muted = rte_zmalloc("tp_muted", sizeof(*dp->muted) * DP_MUTED, RTE_CACHE_LINE_SIZE);
+	if (!dp->chan_vals || !dp->peer_vals || !dp->muted ||
+	    tp_slots_init(&dp->slots, dp->max_bindings) < 0) {
 		TP_ERR("dpdk: out of memory for %u bindings (dpdk.max-bindings)", dp->max_bindings);
 		return -1;
 	}
@@ -181,12 +183,34 @@ dp_tables_destroy(struct dp *dp)
 	rte_free(dp->qsbr);
 	rte_free(dp->chan_vals);
 	rte_free(dp->peer_vals);
+	rte_free(dp->muted);
 	tp_slots_fini(&dp->slots);
 	dp->chans = dp->peers = dp->neigh = NULL;
 	dp->slot_dq = NULL;
 	dp->qsbr = NULL;
 	dp->chan_vals = NULL;
 	dp->peer_vals = NULL;
+	dp->muted = NULL;
+}
+
+/* The cell of muted-source key k. */
+struct dp_muted_cell *
+dp_muted_cell(const struct dp *dp, const struct tp_muted_key *k)
+{
+	uint32_t h = dp_key_hash(k, sizeof(*k), dp->chans_seed);
+
+	return &dp->muted[h & (DP_MUTED - 1)];
+}
+
+void
+dp_mute(struct dp *dp, const struct tp_muted_key *k, uint64_t until_tsc)
+{
+	struct dp_muted_cell *c = dp_muted_cell(dp, k);
+
+	rte_seqcount_write_begin(&c->seq);
+	c->key = *k;
+	c->until_tsc = until_tsc;
+	rte_seqcount_write_end(&c->seq);
 }
 
 /* The key of the peer entry that completes a hairpin over channel value v (as tp_on_chan()

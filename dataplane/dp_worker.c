@@ -155,6 +155,26 @@ classify(struct dp_worker *w, struct rte_mbuf **mp, struct tp_pkt *p)
 	return tp_classify(p, data, data + rte_pktmbuf_data_len(m), &w->dp->core);
 }
 
+/* STUN from a source the control thread muted (past its answer budget), its time not over. */
+static inline bool
+muted(const struct dp_worker *w, const struct tp_pkt *p)
+{
+	const struct dp_muted_cell *c;
+	struct tp_muted_key k;
+	uint64_t until;
+	uint32_t sn;
+	bool same;
+
+	tp_muted_key_of(&k, p->src, p->in_fam);
+	c = dp_muted_cell(w->dp, &k);
+	do {
+		sn = rte_seqcount_read_begin(&c->seq);
+		same = memcmp(&c->key, &k, sizeof(k)) == 0;
+		until = c->until_tsc;
+	} while (rte_seqcount_read_retry(&c->seq, sn));
+	return same && rte_rdtsc() < until;
+}
+
 /* After the lookups: drop, punt, or rewrite in place and queue for TX. */
 static void
 finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step step)
@@ -166,6 +186,9 @@ finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step s
 	if (step != TP_STEP_REWRITE) {
 		if (tp_reason_action(p->reason) == TP_ACT_DROP) {
 			count(w, p->reason, rte_pktmbuf_pkt_len(m));
+			rte_pktmbuf_free(m);
+		} else if (p->reason == TP_R_STUN && unlikely(muted(w, p))) {
+			w->muted_stun++;
 			rte_pktmbuf_free(m);
 		} else {
 			punt(w, m, p->reason);

@@ -24,6 +24,9 @@ struct tp_xdp_cfg {
 	tp_u8 dst_mac[6]; /* static: the router's */
 };
 
+/* Sources muted at once (tp_muted, an LRU table): 16 bytes of key and 8 of value each. */
+#define TP_XDP_MUTED_MAX 65536
+
 /* bpf_fib_lookup() return codes counted (BPF_FIB_LKUP_RET_*), the last one "other". */
 #define TP_XDP_FIB_CODES 16
 

@@ -54,6 +54,23 @@ struct {
 	__type(value, struct tp_binding_stat);
 } tp_binding_stats SEC(".maps");
 
+/* Sources past their answer budget, until when (bpf_ktime_get_ns(): CLOCK_MONOTONIC), written
+ * by the control thread; least recently used forgotten, so its memory is bounded. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TP_XDP_MUTED_MAX);
+	__type(key, struct tp_muted_key);
+	__type(value, __u64);
+} tp_muted SEC(".maps");
+
+/* What the muting dropped, per CPU: one record (packets and frame bytes). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tp_xdp_reason_stat);
+} tp_muted_stats SEC(".maps");
+
 /* bpf_fib_lookup() answers, by return code, so "no-next-hop" can be explained. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -210,6 +227,28 @@ load_cfg(struct tp_core_cfg *c)
 		dst[i] = src[i];
 }
 
+/* STUN from a source the control thread muted, its time not yet over: counted, to be dropped.
+ * Not a verdict of dataplane/core's: a policy of the control thread's, which the XDP program
+ * applies ahead of it (the engine would have dropped the answers). */
+static __always_inline int
+muted(const struct tp_pkt *p, __u32 len)
+{
+	struct tp_xdp_reason_stat *st;
+	struct tp_muted_key k;
+	__u32 zero = 0;
+	__u64 *until;
+
+	tp_muted_key_of(&k, p->src, p->in_fam);
+	until = bpf_map_lookup_elem(&tp_muted, &k);
+	if (!until || bpf_ktime_get_ns() >= *until)
+		return 0;
+	if ((st = bpf_map_lookup_elem(&tp_muted_stats, &zero))) {
+		st->packets++;
+		st->bytes += len;
+	}
+	return 1;
+}
+
 SEC("xdp")
 int
 turnpike_xdp(struct xdp_md *ctx)
@@ -228,8 +267,11 @@ turnpike_xdp(struct xdp_md *ctx)
 		step = tp_on_chan(&p, &cfg, bpf_map_lookup_elem(&tp_chans, &p.ckey));
 	if (step == TP_STEP_LOOKUP_PEER)
 		step = tp_on_peer(&p, &cfg, bpf_map_lookup_elem(&tp_peers, &p.pkey));
-	if (step != TP_STEP_REWRITE)
+	if (step != TP_STEP_REWRITE) {
+		if (p.reason == TP_R_STUN && muted(&p, len))
+			return XDP_DROP;
 		return verdict(p.reason, len);
+	}
 
 	/* Everything that may still hand the frame to the kernel happens before it changes. */
 	if (tp_needs_full_csum(&p)) {

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -184,6 +185,26 @@ xdp_chan_add(void *ctx, const struct tp_channel_binding *c)
 }
 
 /* A binding's counters, summed over CPUs. */
+/* The XDP program drops the source's STUN until then (bpf_ktime_get_ns()'s clock). A refused
+ * write (it cannot be for room: the table forgets its least recently used) only leaves the
+ * engine to drop what it would have. */
+static void
+xdp_mute(void *ctx, const struct tp_addr *source, unsigned ms)
+{
+	struct tp_xdp *x = ctx;
+	struct tp_muted_key k;
+	struct timespec now;
+	uint8_t ip16[16];
+	uint64_t until;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	until = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec + ms * 1000000ull;
+	tp_ip_to16(ip16, source->ip, source->family);
+	tp_muted_key_of(&k, ip16, source->family);
+	if (bpf_map_update_elem(tp_xdp_muted_fd(x->prog), &k, &until, BPF_ANY) < 0)
+		x->write_errors++;
+}
+
 static int
 binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_binding_stat *sum)
 {
@@ -309,7 +330,21 @@ xdp_counters(void *ctx, struct tp_metrics_snapshot *s)
 			s->reasons[r].bytes += per_cpu[cpu].bytes;
 		}
 	}
+	uint32_t zero = 0;
+	uint64_t muted = 0;
+
+	if (bpf_map_lookup_elem(tp_xdp_muted_stats_fd(x->prog), &zero, per_cpu) == 0)
+		for (int cpu = 0; cpu < x->ncpus; cpu++)
+			muted += per_cpu[cpu].packets;
 	free(per_cpu);
+	tp_metrics_add_counter(
+		s, "muted_stun",
+		"STUN dropped by the XDP program from sources past their answer "
+		"budget, muted for a while (the engine would have dropped the answers).",
+		muted);
+	tp_metrics_add_counter(s, "table_write_errors",
+			       "Table entries the kernel refused (bindings, muted sources).",
+			       x->write_errors);
 }
 
 static void
@@ -503,6 +538,7 @@ const struct tp_dataplane tp_xdp_dataplane = {
 	.chan_add = xdp_chan_add,
 	.chan_del = xdp_chan_del,
 	.chan_counts = xdp_chan_counts,
+	.mute = xdp_mute,
 	.flush = xdp_flush,
 	.counters = xdp_counters,
 	.log_stats = xdp_log_stats,

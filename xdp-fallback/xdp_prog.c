@@ -174,3 +174,15 @@ tp_xdp_fib_stats_fd(const struct tp_xdp_prog *x)
 {
 	return bpf_map__fd(x->skel->maps.tp_fib_stats);
 }
+
+int
+tp_xdp_muted_fd(const struct tp_xdp_prog *x)
+{
+	return bpf_map__fd(x->skel->maps.tp_muted);
+}
+
+int
+tp_xdp_muted_stats_fd(const struct tp_xdp_prog *x)
+{
+	return bpf_map__fd(x->skel->maps.tp_muted_stats);
+}

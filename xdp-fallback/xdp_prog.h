@@ -33,5 +33,7 @@ int tp_xdp_peers_fd(const struct tp_xdp_prog *x);
 int tp_xdp_reason_stats_fd(const struct tp_xdp_prog *x);
 int tp_xdp_binding_stats_fd(const struct tp_xdp_prog *x);
 int tp_xdp_fib_stats_fd(const struct tp_xdp_prog *x);
+int tp_xdp_muted_fd(const struct tp_xdp_prog *x);
+int tp_xdp_muted_stats_fd(const struct tp_xdp_prog *x);
 
 #endif

@@ -104,6 +104,14 @@ verdicts(FILE *f, const struct tp_metrics_snapshot *s)
 	}
 }
 
+void
+tp_metrics_add_counter(struct tp_metrics_snapshot *s, const char *name, const char *help,
+		       uint64_t value)
+{
+	if (s->ncounters < TP_METRICS_COUNTERS)
+		s->counters[s->ncounters++] = (struct tp_metrics_counter){ name, help, value };
+}
+
 char *
 tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane)
 {

@@ -50,6 +50,11 @@ int tp_metrics_open(const struct tp_config *cfg, const char *dataplane, struct t
 void tp_metrics_publish(struct tp_metrics *m, const struct tp_metrics_snapshot *s);
 void tp_metrics_close(struct tp_metrics *m);
 
+/* One of the dataplane's own counters into s (name and help static; past
+ * TP_METRICS_COUNTERS, left out). */
+void tp_metrics_add_counter(struct tp_metrics_snapshot *s, const char *name, const char *help,
+			    uint64_t value);
+
 /* The exposition text for s (malloc'd, NUL-terminated; NULL when out of memory). */
 char *tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane);
 

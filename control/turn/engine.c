@@ -258,6 +258,10 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 		eng->stats.answer_budget_evictions = tp_answer_budget_evictions(eng->answer_budget);
 		if (!within) {
 			eng->stats.drop_answer_budget++;
+			/* Its next requests would be dropped too: where the fast path can, it drops
+			 * them before they cost the control thread anything. */
+			if (eng->dp->mute)
+				eng->dp->mute(eng->dp_ctx, r->client, TP_ENGINE_MUTE_MS);
 			return;
 		}
 	} else {

@@ -29,6 +29,9 @@
 extern "C" {
 #endif
 
+/* How long a source past its answer budget is muted in the fast path (dataplane.h, mute). */
+#define TP_ENGINE_MUTE_MS 1000
+
 /* X(name, help): engine counters, exported under these names. */
 #define TP_ENGINE_COUNTERS(X)                                                                  \
 	X(rx_stun, "STUN messages received on the listen port")                                \

@@ -54,6 +54,32 @@ TP_STATIC_ASSERT(sizeof(struct tp_chan_val) == 28, "channel value is padding-fre
 TP_STATIC_ASSERT(sizeof(struct tp_peer_key) == 24, "peer key is padding-free");
 TP_STATIC_ASSERT(sizeof(struct tp_peer_val) == 24, "peer value is padding-free");
 
+/*
+ * A source the engine found past its answer budget (control/turn/answer_budget.h): an IPv4
+ * address, or an IPv6 /64 (its first 8 bytes), as the budget keys them. While the fast path
+ * holds one, with an expiry ahead, it drops that source's STUN to the listen port before the
+ * control thread sees it; what it would have answered was to be dropped anyway.
+ */
+struct tp_muted_key {
+	tp_u8 family; /* TP_FAM_V4 or _V6 */
+	tp_u8 reserved[7];
+	tp_u8 prefix[8]; /* IPv4: the address, then zeros; IPv6: the /64 */
+};
+
+TP_STATIC_ASSERT(sizeof(struct tp_muted_key) == 16, "muted source key is padding-free");
+
+/* The muted-source key of a 16-byte address (IPv4-mapped for IPv4) of family fam. */
+TP_CORE_INLINE void
+tp_muted_key_of(struct tp_muted_key *k, const tp_u8 ip16[16], tp_u8 fam)
+{
+	tp_memset(k, 0, sizeof(*k));
+	k->family = fam;
+	if (fam == TP_FAM_V4)
+		tp_memcpy(k->prefix, ip16 + 12, 4);
+	else
+		tp_memcpy(k->prefix, ip16, 8);
+}
+
 /* Directions of a binding's counters. */
 enum tp_dir {
 	TP_DIR_TO_PEER = 0,   /* client -> peer (and the sending side of a hairpin) */

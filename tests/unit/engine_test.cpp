@@ -796,6 +796,38 @@ TEST_F(Engine, UnauthenticatedAnswersStayWithinWhatTheSourceSent)
 	EXPECT_EQ(Take(same_ip.addr).size(), 10u) << "refilled";
 }
 
+/* Where the dataplane can drop a source's requests ahead of the engine, a source past its
+ * budget is muted there, for TP_ENGINE_MUTE_MS, and only then. */
+static std::vector<std::pair<std::string, unsigned>> mutes;
+
+TEST_F(Engine, ASourcePastItsBudgetIsMutedInTheDataplane)
+{
+	mutes.clear();
+	ops.mute = [](void *, const tp_addr *source, unsigned ms) {
+		char text[64];
+
+		tp_addr_str(source, text, sizeof(text));
+		mutes.emplace_back(text, ms);
+	};
+	Start("limits: { unauthenticated-burst = 1024; unauthenticated-rate = 0; };");
+	Client flood(this, "198.51.100.7", 4000);
+	flood.fingerprint = false;
+
+	for (int i = 0; i < 10; i++) {
+		flood.NewTid();
+		flood.Send(flood.BuildAllocate(false));
+	}
+	EXPECT_TRUE(mutes.empty()) << "within the burst: answered, not muted";
+	for (int i = 0; i < 100; i++) {
+		flood.NewTid();
+		flood.Send(flood.BuildAllocate(false));
+	}
+	ASSERT_FALSE(mutes.empty());
+	EXPECT_EQ(mutes.size(), Stats().drop_answer_budget) << "once for each answer dropped";
+	EXPECT_EQ(mutes[0].first.rfind("198.51.100.7", 0), 0u) << mutes[0].first;
+	EXPECT_EQ(mutes[0].second, (unsigned)TP_ENGINE_MUTE_MS);
+}
+
 TEST_F(Engine, AnIpv6SiteSharesOneBudgetPerSlash64)
 {
 	Start("limits: { unauthenticated-burst = 1024; unauthenticated-rate = 0; };");
