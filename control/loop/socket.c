@@ -5,6 +5,7 @@
  * relays every datagram itself. The reference dataplane, and the one that builds anywhere.
  */
 #include "dataplane.h"
+#include "metrics.h"
 #include "udp.h"
 
 static void *
@@ -44,6 +45,35 @@ socket_relay_close(void *ctx, const struct tp_addr *relay)
 	tp_udp_relay_close(ctx, relay);
 }
 
+/* Its listen sockets' filters drop the source's datagrams (udp.h). */
+static void
+socket_mute(void *ctx, const struct tp_addr *source, unsigned ms)
+{
+	tp_udp_mute(ctx, source, ms);
+}
+
+static void
+socket_tick(void *ctx, uint64_t now_ms)
+{
+	tp_udp_tick(ctx, now_ms);
+}
+
+static void
+socket_counters(void *ctx, struct tp_metrics_snapshot *s)
+{
+	uint64_t mutes, errors;
+
+	tp_udp_mute_counts(ctx, &mutes, &errors);
+	tp_metrics_add_counter(s, "mutes",
+			       "Sources past their answer budget muted by the listen sockets' "
+			       "filters (a mute renewed before it ended is not counted again).",
+			       mutes);
+	tp_metrics_add_counter(s, "filter_errors",
+			       "Listen socket filters the kernel refused (the engine drops the "
+			       "answers all the same).",
+			       errors);
+}
+
 static void
 socket_log_stats(void *ctx)
 {
@@ -58,5 +88,8 @@ const struct tp_dataplane tp_socket_dataplane = {
 	.to_peer = socket_to_peer,
 	.relay_open = socket_relay_open,
 	.relay_close = socket_relay_close,
+	.mute = socket_mute,
+	.tick = socket_tick,
+	.counters = socket_counters,
 	.log_stats = socket_log_stats,
 };

@@ -40,12 +40,21 @@ struct udp_sock {
 	bool relay;
 };
 
+/* A source muted on a listen socket, until when (the loop's clock). */
+struct muted_source {
+	uint8_t prefix[8];
+	uint64_t until_ms;
+};
+
 struct tp_udp {
 	const struct tp_config *cfg;
 	struct tp_loop *loop;
 	struct udp_sock listen[TP_NFAM];
 	struct udp_sock *relays[TP_NFAM]; /* by port - port_min */
 	uint64_t rx_truncated, tx_errors;
+	struct muted_source muted[TP_NFAM][TP_UDP_MUTED];
+	unsigned nmuted[TP_NFAM];
+	uint64_t mutes, filter_errors;
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	struct sockaddr_storage from[BATCH];
@@ -379,6 +388,131 @@ tp_udp_close(struct tp_udp *u)
 	}
 	free(u->bufs);
 	free(u);
+}
+
+/* Muted sources ----------------------------------------------------------------------------- */
+
+unsigned
+tp_udp_mute_filter(uint8_t family, const uint8_t (*prefix)[8], unsigned n, struct sock_filter *out)
+{
+	unsigned k = 0, drop;
+
+	if (n > TP_UDP_MUTED)
+		n = TP_UDP_MUTED;
+	/* IPv4: the load, a compare a source, the accept; IPv6: four a source, the accept. */
+	drop = family == TP_FAM_V4 ? n + 2 : 4 * n + 1;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *p = prefix[i];
+		uint32_t w0 =
+			(uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+		uint32_t w1 =
+			(uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+
+		if (family == TP_FAM_V4) {
+			/* The source address, once, then one compare a source. */
+			if (i == 0)
+				out[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+									(uint32_t)SKF_NET_OFF + 12);
+			out[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, w0,
+							      (uint8_t)(drop - k - 1), 0);
+			k++;
+			continue;
+		}
+		/* IPv6: the source's first two words against the /64. */
+		out[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+							(uint32_t)SKF_NET_OFF + 8);
+		out[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, w0, 0, 2);
+		out[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+							(uint32_t)SKF_NET_OFF + 12);
+		out[k] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, w1,
+						      (uint8_t)(drop - k - 1), 0);
+		k++;
+	}
+	if (family == TP_FAM_V4 && n == 0)
+		out[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+							(uint32_t)SKF_NET_OFF + 12);
+	out[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0xffffffffu); /* accept */
+	out[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, 0);	       /* drop */
+	return k;
+}
+
+/* family's listen socket filters its muted sources, or none. */
+static void
+refilter(struct tp_udp *u, int f)
+{
+	struct sock_filter code[TP_UDP_FILTER_MAX];
+	uint8_t prefix[TP_UDP_MUTED][8];
+	struct sock_fprog prog = { .filter = code };
+	int fd = u->listen[f].w.fd;
+
+	if (fd < 0)
+		return;
+	if (!u->nmuted[f]) {
+		if (setsockopt(fd, SOL_SOCKET, SO_DETACH_FILTER, NULL, 0) < 0 && errno != ENOENT)
+			u->filter_errors++;
+		return;
+	}
+	for (unsigned i = 0; i < u->nmuted[f]; i++)
+		memcpy(prefix[i], u->muted[f][i].prefix, 8);
+	prog.len = (unsigned short)tp_udp_mute_filter(
+		f ? TP_FAM_V6 : TP_FAM_V4, (const uint8_t(*)[8])prefix, u->nmuted[f], code);
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		u->filter_errors++;
+}
+
+/* Ended mutes leave family's set: whether any did. */
+static bool
+expire(struct tp_udp *u, int f, uint64_t now_ms)
+{
+	unsigned kept = 0, n = u->nmuted[f];
+
+	for (unsigned i = 0; i < n; i++)
+		if (u->muted[f][i].until_ms > now_ms)
+			u->muted[f][kept++] = u->muted[f][i];
+	u->nmuted[f] = kept;
+	return kept != n;
+}
+
+void
+tp_udp_mute(struct tp_udp *u, const struct tp_addr *source, unsigned ms)
+{
+	int f = TP_FAM_IDX(source->family);
+	uint64_t now = tp_loop_now_ms(u->loop);
+	struct muted_source m = { .until_ms = now + ms };
+	unsigned i, soonest = 0;
+
+	memcpy(m.prefix, source->ip, source->family == TP_FAM_V4 ? 4 : 8);
+	for (i = 0; i < u->nmuted[f]; i++)
+		if (memcmp(u->muted[f][i].prefix, m.prefix, 8) == 0) {
+			u->muted[f][i].until_ms = m.until_ms; /* the filter holds it already */
+			return;
+		}
+	expire(u, f, now);
+	if (u->nmuted[f] < TP_UDP_MUTED) {
+		u->muted[f][u->nmuted[f]++] = m;
+	} else {
+		for (i = 1; i < TP_UDP_MUTED; i++)
+			if (u->muted[f][i].until_ms < u->muted[f][soonest].until_ms)
+				soonest = i;
+		u->muted[f][soonest] = m;
+	}
+	u->mutes++;
+	refilter(u, f);
+}
+
+void
+tp_udp_tick(struct tp_udp *u, uint64_t now_ms)
+{
+	for (int f = 0; f < TP_NFAM; f++)
+		if (u->nmuted[f] && expire(u, f, now_ms))
+			refilter(u, f);
+}
+
+void
+tp_udp_mute_counts(const struct tp_udp *u, uint64_t *mutes, uint64_t *filter_errors)
+{
+	*mutes = u->mutes;
+	*filter_errors = u->filter_errors;
 }
 
 void

@@ -10,8 +10,10 @@
 #ifndef TP_UDP_H
 #define TP_UDP_H
 
+#include <linux/filter.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 #include "config.h"
@@ -35,6 +37,23 @@ bool tp_udp_to_peer(struct tp_udp *u, const struct tp_addr *relay, const struct 
 		    const void *buf, size_t len, bool df);
 /* Its own counters (truncated datagrams, failed sends) into the log, where not zero. */
 void tp_udp_log_stats(const struct tp_udp *u);
+
+/*
+ * Muted sources (the contract's mute: past their answer budget). socket mode has nothing ahead
+ * of its listen sockets but the kernel: each listen socket gets a classic BPF filter that drops
+ * datagrams from the sources muted on it (at most TP_UDP_MUTED of them, an IPv4 address or an
+ * IPv6 /64 each; the one due to end first makes room), rebuilt when the set changes; the tick
+ * lets ended mutes go. Counted: mutes set, and filters the kernel refused.
+ */
+#define TP_UDP_MUTED 32
+void tp_udp_mute(struct tp_udp *u, const struct tp_addr *source, unsigned ms);
+void tp_udp_tick(struct tp_udp *u, uint64_t now_ms);
+void tp_udp_mute_counts(const struct tp_udp *u, uint64_t *mutes, uint64_t *filter_errors);
+/* The filter for family's listen socket that drops the n sources of prefix (IPv4: 4 bytes,
+ * IPv6: the /64's 8), into out[TP_UDP_FILTER_MAX]; its length. For the tests too. */
+#define TP_UDP_FILTER_MAX (4 * TP_UDP_MUTED + 3)
+unsigned tp_udp_mute_filter(uint8_t family, const uint8_t (*prefix)[8], unsigned n,
+			    struct sock_filter *out);
 
 #ifdef __cplusplus
 }

@@ -8,8 +8,9 @@
 # budget (turnpike_engine_tx_response_total + turnpike_engine_drop_answer_budget_total =
 # turnpike_engine_rx_stun_total), and some were dropped; in xdp and dpdk mode, the fast path
 # dropped some of the source's requests itself once the engine had muted it
-# (turnpike_xdp_muted_stun_total, turnpike_dpdk_worker_muted_stun_total). reflection.py prints
-# the figures.
+# (turnpike_xdp_muted_stun_total, turnpike_dpdk_worker_muted_stun_total), and in socket mode
+# the listen socket's filter took the source in (turnpike_socket_mutes_total). reflection.py
+# prints the figures.
 #
 #   ns relay: r0 192.0.2.1 (the kernel's in socket and xdp mode; DPDK's own)
 #   ns hosts: h0 192.0.2.10 (the flood), 192.0.2.20 (another client)
@@ -46,8 +47,10 @@ tp_wait_for "every request answered or dropped for the budget" "" "" accounted |
 	tp_fail "rx_stun ${rx:-?}, tx_response ${tx:-?}, drop_answer_budget ${dropped:-?}"
 echo "metrics: rx_stun $rx, tx_response $tx, drop_answer_budget $dropped"
 ((dropped > 0)) || tp_fail "no answer was dropped for the budget"
-# In xdp and dpdk mode the source, once past its budget, is muted: the fast path drops its STUN.
+# The source, once past its budget, is muted: the fast path drops its STUN (xdp, dpdk), or the
+# listen socket's filter does (socket).
 case $mode in
+socket) tp_wait_metric 1 turnpike_socket_mutes_total ;;
 xdp) tp_wait_metric 1 turnpike_xdp_muted_stun_total ;;
 dpdk) tp_wait_metric 1 turnpike_dpdk_worker_muted_stun_total ;;
 esac

@@ -316,3 +316,67 @@ TEST(Loop, RunsADataplaneInOrderAndFlushesBeforeSending)
 }
 
 } // namespace
+
+/* A datagram from src (bound, ephemeral port) to dst through a socket filtered by
+ * tp_udp_mute_filter(family, prefix, n): whether it arrives. */
+static bool
+arrives_through(int family, const char *src, const char *dst, const uint8_t (*prefix)[8],
+		unsigned n)
+{
+	int af = family == TP_FAM_V4 ? AF_INET : AF_INET6;
+	int rx = socket(af, SOCK_DGRAM, 0), tx = socket(af, SOCK_DGRAM, 0);
+	sockaddr_storage a = {}, b = {};
+	socklen_t len = af == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+	struct sock_filter code[TP_UDP_FILTER_MAX];
+	struct sock_fprog prog = {};
+	timeval tv = { 0, 200000 };
+	char buf[16];
+
+	a.ss_family = b.ss_family = (sa_family_t)af;
+	if (af == AF_INET) {
+		inet_pton(af, dst, &((sockaddr_in *)&a)->sin_addr);
+		inet_pton(af, src, &((sockaddr_in *)&b)->sin_addr);
+	} else {
+		inet_pton(af, dst, &((sockaddr_in6 *)&a)->sin6_addr);
+		inet_pton(af, src, &((sockaddr_in6 *)&b)->sin6_addr);
+	}
+	EXPECT_EQ(bind(rx, (sockaddr *)&a, len), 0);
+	EXPECT_EQ(getsockname(rx, (sockaddr *)&a, &len), 0);
+	EXPECT_EQ(bind(tx, (sockaddr *)&b, len), 0);
+	prog.filter = code;
+	prog.len = (unsigned short)tp_udp_mute_filter((uint8_t)family, prefix, n, code);
+	EXPECT_EQ(setsockopt(rx, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)), 0);
+	setsockopt(rx, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	EXPECT_EQ(sendto(tx, "x", 1, 0, (sockaddr *)&a, len), 1);
+	bool got = recv(rx, buf, sizeof(buf), 0) == 1;
+	close(rx);
+	close(tx);
+	return got;
+}
+
+/* socket mode's muted sources: the listen socket's filter drops exactly those, by IPv4
+ * address and by IPv6 /64, wherever they stand in the set. */
+TEST(Loop, MuteFilterDropsExactlyTheMutedSources)
+{
+	uint8_t v4[TP_UDP_MUTED][8] = {}, v6[TP_UDP_MUTED][8] = {};
+
+	for (unsigned i = 0; i < TP_UDP_MUTED; i++) {
+		uint8_t a[4] = { 127, 0, 1, (uint8_t)i };
+
+		memcpy(v4[i], a, 4);
+		v6[i][0] = 0x20, v6[i][1] = 0x01, v6[i][7] = (uint8_t)i; /* 2001:0:0:i::/64 */
+	}
+	EXPECT_TRUE(arrives_through(TP_FAM_V4, "127.0.0.2", "127.0.0.1", v4, TP_UDP_MUTED));
+	memcpy(v4[TP_UDP_MUTED - 1], "\x7f\x00\x00\x02", 4); /* the last of a full set */
+	EXPECT_FALSE(arrives_through(TP_FAM_V4, "127.0.0.2", "127.0.0.1", v4, TP_UDP_MUTED));
+	EXPECT_TRUE(arrives_through(TP_FAM_V4, "127.0.0.3", "127.0.0.1", v4, TP_UDP_MUTED));
+	memcpy(v4[0], "\x7f\x00\x00\x03", 4); /* the first */
+	EXPECT_FALSE(arrives_through(TP_FAM_V4, "127.0.0.3", "127.0.0.1", v4, 1));
+
+	/* ::1's /64 is all zeros: muted last of a full set, then not muted at all. */
+	EXPECT_TRUE(arrives_through(TP_FAM_V6, "::1", "::1", v6, TP_UDP_MUTED));
+	memset(v6[TP_UDP_MUTED - 1], 0, 8);
+	EXPECT_FALSE(arrives_through(TP_FAM_V6, "::1", "::1", v6, TP_UDP_MUTED));
+	v6[TP_UDP_MUTED - 1][4] = 1; /* ::1 shares the first word, not the second */
+	EXPECT_TRUE(arrives_through(TP_FAM_V6, "::1", "::1", v6, TP_UDP_MUTED));
+}
