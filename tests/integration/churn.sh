@@ -26,14 +26,7 @@ seconds=${5:-${TP_CHURN_SECONDS:-30}}
 clients=16 packets=10
 tp_veth_begin ch
 tp_veth_relay "$mode" "$pass_obj"
-cat >"$TP_WORK/turnpike.conf" <<CONF
-dataplane: { mode = "$mode"; };
-relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
-auth: { realm = "turnpike.test"; users = ( { name = "alice"; password = "alice-pw"; } ); };
-peers: { allow = [ "192.0.2.0/24" ]; };
-$(tp_observe_conf)
-$TP_PLANE
-CONF
+tp_veth_conf "$mode" 'peers: { allow = [ "192.0.2.0/24" ]; };'
 tp_relay_start "$relay" "$turnpike"
 out=$(H timeout $((seconds + 30)) /usr/bin/python3 "$here/churn.py" 192.0.2.1 3478 192.0.2.10 \
 	192.0.2.20 "$clients" "$rounds" "$seconds" 200 "$packets") ||

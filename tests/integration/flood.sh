@@ -24,13 +24,7 @@ af_packet) ;;
 af_xdp) TP_PLANE=${TP_PLANE/net_af_packet0,iface=r0/net_af_xdp0,iface=r0} ;;
 *) tp_fail "unknown PMD $pmd" ;;
 esac
-cat >"$TP_WORK/turnpike.conf" <<CONF
-dataplane: { mode = "dpdk"; };
-relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
-auth: { realm = "turnpike.test"; users = ( { name = "alice"; password = "alice-pw"; } ); };
-$(tp_observe_conf)
-$TP_PLANE
-CONF
+tp_veth_conf dpdk
 tp_relay_start "$relay" "$turnpike"
 H ping -q -c 1 -W 5 192.0.2.1 >/dev/null || tp_fail "no answer to ping before the flood"
 

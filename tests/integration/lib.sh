@@ -260,6 +260,23 @@ tp_veth_relay() {
 	esac
 }
 
+# tp_veth_conf MODE [LINE ...]: after tp_veth_relay, $TP_WORK/turnpike.conf for the veth
+# topology: MODE's dataplane, the relay on 192.0.2.1 (IPv4 alone), user alice (password
+# alice-pw) in realm turnpike.test, the metrics and flow log, then each LINE as it is.
+tp_veth_conf() {
+	local mode=$1 line
+	shift
+	{
+		echo "dataplane: { mode = \"$mode\"; };"
+		echo 'relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };'
+		echo 'auth: { realm = "turnpike.test";'
+		echo '	users = ( { name = "alice"; password = "alice-pw"; } ); };'
+		tp_observe_conf
+		echo "$TP_PLANE"
+		for line in "$@"; do echo "$line"; done
+	} >"$TP_WORK/turnpike.conf"
+}
+
 # tp_tshark_capture NS IFACE FILE FILTER: tshark capturing in namespace NS into FILE, started
 # and ready: it takes seconds to start on a loaded machine, and frames sent before it
 # captures are lost to the test. TP_TSHARK is its pid (stop it with SIGINT).
