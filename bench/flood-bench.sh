@@ -7,7 +7,8 @@
 # one after the other, each timed from its first request to the ChannelBind's success. The
 # relay runs as shipped (limits at their defaults), on the one-armed veth topology the
 # integration tests use (tests/integration/lib.sh). Prints, per mode:
-#   mode M flood-pps R honest ok N of COUNT p50-ms P p99-ms P max-ms M
+#   mode M flood-pps R flood-out/in X honest ok N of COUNT p50-ms P p99-ms P max-ms M
+# flood-out/in: the bytes the relay sent the flooding address over the bytes it sent.
 #
 # usage: sudo bench/flood-bench.sh BUILD_DIR [COUNT [MODES]]     (MODES: "socket xdp dpdk")
 set -euo pipefail
@@ -32,6 +33,7 @@ TP_PIDS+=("$flood")
 sleep 2 # the flood at full rate first
 result=$(H /usr/bin/python3 "$here/honest.py" 192.0.2.1 3478 192.0.2.20 192.0.2.20 9 "$count")
 wait "$flood"
-pps=$(awk '{ for (i = 1; i < NF; i++) if ($i == "rate") print $(i + 1) }' "$TP_WORK/flood.out")
-echo "mode $mode flood-pps $pps $result"
+# tp_flood: "flood sent N bytes B received N bytes B seconds S rate R"
+read -r pps ratio < <(awk '{ printf "%s %.3f\n", $13, $5 ? $9 / $5 : 0 }' "$TP_WORK/flood.out")
+echo "mode $mode flood-pps $pps flood-out/in $ratio $result"
 tp_stop_turnpike

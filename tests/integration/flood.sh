@@ -11,12 +11,13 @@
 #   ns relay: r0 (DPDK's, 192.0.2.1)
 #   ns hosts: h0 192.0.2.10 (the flood), 192.0.2.20 (the honest client)
 #
-# usage: flood.sh TURNPIKE TP_FLOOD PMD [SECONDS]          (PMD: af_packet | af_xdp)
+# usage: flood.sh TURNPIKE TP_FLOOD PMD [SECONDS]   (PMD: af_packet | af_xdp; SECONDS: 30, or
+#        $TP_FLOOD_SECONDS)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 tp_need_root "a flood over veth"
-turnpike=$1 flood=$2 pmd=$3 seconds=${4:-30}
+turnpike=$1 flood=$2 pmd=$3 seconds=${4:-${TP_FLOOD_SECONDS:-30}}
 tp_veth_begin fl
 tp_veth_relay dpdk ""
 case $pmd in
