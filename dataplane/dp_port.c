@@ -227,9 +227,11 @@ port_up(struct dp *dp)
 }
 
 /*
- * net_af_xdp cannot be probed twice in one process with DPDK 22.11: the second XDP socket on
- * the interface's queue fails with EINVAL (tried: with a fresh pool and with the old one). Its
- * stalls are counted and logged, and the port is left as it is rather than closed for good.
+ * net_af_xdp cannot be probed twice in one process with DPDK 22.11 and libxdp 1.3: after the
+ * close, the queue stays bound to the first XDP socket, and the second one's bind() is refused
+ * with EBUSY, on every retry (strace; the PMD reports it as EINVAL), with a fresh pool as with
+ * the old one, the XDP program detached. Its stalls are counted and logged, and the port is
+ * left as it is rather than closed for good.
  */
 static bool
 restartable(const struct dp *dp)
