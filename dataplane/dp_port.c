@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include <rte_bus_vdev.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -29,8 +28,8 @@
  * its UMEM from the first mbuf on for the mbufs' size alone, leaves the last two fifths
  * outside it. The kernel drops each of those it finds on the fill ring as an invalid
  * descriptor and the PMD refills only what it receives, so the fill ring drains, and after
- * some 10 000 frames the port receives nothing ever again. Without hugepages no device DMAs
- * (only vdevs run), so IOVA contiguity buys nothing there.
+ * some 10 000 frames the port receives nothing ever again. Without hugepages turnpike runs on
+ * vdevs (veth, memif, ring, pcap), for which IOVA contiguity buys nothing.
  */
 struct rte_mempool *
 dp_pool_create(const struct tp_config *cfg)
