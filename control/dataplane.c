@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * What the table-keeping dataplanes share: the core's configuration from turnpike's, and a
- * channel binding's table entries (see dataplane.h).
+ * What the table-keeping dataplanes share: the core's configuration from turnpike's, a
+ * channel binding's table entries, and a muted source's key (see dataplane.h).
  */
 #include "dataplane.h"
 
@@ -63,4 +63,13 @@ tp_dataplane_entries(const struct tp_channel_binding *c, struct tp_chan_key *ck,
 	memcpy(pv->client_ip, ck->client_ip, sizeof(pv->client_ip));
 	pv->client_port = ck->client_port;
 	pv->channel = ck->channel;
+}
+
+void
+tp_dataplane_muted_key(const struct tp_addr *source, struct tp_muted_key *k)
+{
+	uint8_t ip16[16];
+
+	to16(ip16, source);
+	tp_muted_key_of(k, ip16, source->family);
 }

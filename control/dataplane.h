@@ -118,6 +118,8 @@ extern const struct tp_dataplane tp_dpdk_dataplane;
 void tp_dataplane_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core);
 void tp_dataplane_entries(const struct tp_channel_binding *c, struct tp_chan_key *ck,
 			  struct tp_chan_val *cv, struct tp_peer_key *pk, struct tp_peer_val *pv);
+/* The key under which the fast paths hold source muted (mute): its IPv4 address or IPv6 /64. */
+void tp_dataplane_muted_key(const struct tp_addr *source, struct tp_muted_key *k);
 
 #ifdef __cplusplus
 }

@@ -236,9 +236,12 @@ void dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT]);
  * string; its queues set up and started. */
 struct rte_mempool *dp_pool_create(const struct tp_config *cfg);
 int dp_find_port(const char *spec, uint16_t *port);
+/* A dpdk.ports string names a PCI address (EAL's -a) rather than a vdev (--vdev). */
+bool dp_port_is_pci(const char *spec);
 /* The stall test on one tick's counters (for the tests); the tick's watch, which restarts a
- * stalled port; the restart itself (workers stopped, device probed again, a fresh pool,
- * workers launched): 0, or -errno (logged) with the workers stopped and no pool. */
+ * stalled port or one telemetry asked for (restart_asked); the restart itself (workers stopped,
+ * device probed again, a fresh pool, workers launched): 0, or -errno (logged) with the workers
+ * stopped and no pool. */
 bool dp_port_stalled(struct dp_port_watch *w, uint64_t ipackets, uint64_t imissed, uint64_t now_ms);
 void dp_port_watch(struct dp *dp, uint64_t now_ms);
 int dp_port_restart(struct dp *dp);

@@ -22,7 +22,6 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
-#include <rte_mbuf_pool_ops.h>
 #include <rte_telemetry.h>
 
 #include "dataplane.h"
@@ -47,7 +46,6 @@ dp_sum_reasons(const struct dp *dp, struct dp_reason_stat out[TP_R_COUNT])
 	}
 }
 
-/* The workers' verdicts for the metrics. */
 /* The verdicts; the port's counters as the PMD keeps them, the workers' summed, the host's. */
 static void
 dpdk_counters(void *ctx, struct tp_metrics_snapshot *s)
@@ -378,7 +376,7 @@ eal_init(const struct tp_config *cfg, const char *argv0)
 		tp_log_level >= TP_LOG_DEBUG ? "--log-level=*:notice" : "--log-level=*:warning";
 	for (unsigned i = 0; i < cfg->dpdk.nports; i++) {
 		/* PCI addresses are allowed with -a, anything else is a virtual device. */
-		bool is_pci = strchr(cfg->dpdk.ports[i], ':') && !strchr(cfg->dpdk.ports[i], ',');
+		bool is_pci = dp_port_is_pci(cfg->dpdk.ports[i]);
 
 		argv[argc++] = is_pci ? "-a" : "--vdev";
 		argv[argc++] = (char *)cfg->dpdk.ports[i];
@@ -454,9 +452,6 @@ dpdk_tick(void *ctx, uint64_t now_ms)
 	struct dp *dp = ctx;
 
 	dp->now_ms = now_ms;
-	if (__atomic_exchange_n(&dp->restart_asked, false, __ATOMIC_ACQ_REL) &&
-	    dp_port_restart(dp) < 0)
-		dp->watch.since_ms = now_ms; /* the watch tries again */
 	dp_port_watch(dp, now_ms);
 	dp_host_tick(dp);
 	if (dp->cfg->dpdk.stats_interval && now_ms >= dp->next_stats_ms) {
@@ -499,10 +494,8 @@ static void
 dpdk_mute(void *ctx, const struct tp_addr *source, unsigned ms)
 {
 	struct tp_muted_key k;
-	uint8_t ip16[16];
 
-	tp_ip_to16(ip16, source->ip, source->family);
-	tp_muted_key_of(&k, ip16, source->family);
+	tp_dataplane_muted_key(source, &k);
 	dp_mute(ctx, &k, rte_get_tsc_cycles() + rte_get_tsc_hz() / 1000 * ms);
 }
 

@@ -78,18 +78,35 @@ dp_pool_create(const struct tp_config *cfg)
 	return mp;
 }
 
-/* The device name a port string gives: a PCI address, or the vdev's name before its args. */
+bool
+dp_port_is_pci(const char *spec)
+{
+	return strchr(spec, ':') && !strchr(spec, ',');
+}
+
+/* The device name a port string gives (a PCI address, or the vdev's name before its
+ * arguments) into name; its arguments, "" for none. 0, or -ENAMETOOLONG. */
+static int
+port_name(const char *spec, char name[RTE_ETH_NAME_MAX_LEN], const char **args)
+{
+	size_t n = strcspn(spec, ",");
+
+	if (n >= RTE_ETH_NAME_MAX_LEN)
+		return -ENAMETOOLONG;
+	memcpy(name, spec, n);
+	name[n] = '\0';
+	*args = spec[n] == ',' ? spec + n + 1 : "";
+	return 0;
+}
+
 int
 dp_find_port(const char *spec, uint16_t *port)
 {
 	char name[RTE_ETH_NAME_MAX_LEN];
-	size_t n = strcspn(spec, ",");
+	const char *args;
+	int ret = port_name(spec, name, &args);
 
-	if (n >= sizeof(name))
-		return -ENAMETOOLONG;
-	memcpy(name, spec, n);
-	name[n] = '\0';
-	return rte_eth_dev_get_port_by_name(name, port);
+	return ret < 0 ? ret : rte_eth_dev_get_port_by_name(name, port);
 }
 
 int
@@ -161,20 +178,16 @@ dp_port_stalled(struct dp_port_watch *w, uint64_t ipackets, uint64_t imissed, ui
 static int
 reprobe(const struct tp_config *cfg, uint16_t *port)
 {
-	const char *spec = cfg->dpdk.ports[0];
-	const char *bus = strchr(spec, ':') && !strchr(spec, ',') ? "pci" : "vdev";
+	const char *spec = cfg->dpdk.ports[0], *bus = dp_port_is_pci(spec) ? "pci" : "vdev", *args;
 	char name[RTE_ETH_NAME_MAX_LEN];
-	size_t n = strcspn(spec, ",");
 	int ret;
 
-	if (n >= sizeof(name))
-		return -ENAMETOOLONG;
-	memcpy(name, spec, n);
-	name[n] = '\0';
+	if ((ret = port_name(spec, name, &args)) < 0)
+		return ret;
 	/* Closed already, the device may be gone from its bus too (-ENOENT: nothing to do). */
 	if ((ret = rte_eal_hotplug_remove(bus, name)) < 0 && ret != -ENOENT)
 		return ret;
-	if ((ret = rte_eal_hotplug_add(bus, name, spec[n] == ',' ? spec + n + 1 : "")) < 0)
+	if ((ret = rte_eal_hotplug_add(bus, name, args)) < 0)
 		return ret;
 	return dp_find_port(spec, port);
 }
@@ -263,18 +276,22 @@ dp_port_restart(struct dp *dp)
 }
 
 /*
- * Every tick: a stalled port is counted and restarted; one that did not come back is tried
- * again every DP_STALL_MS (nothing is relayed meanwhile, and the log says so).
+ * Every tick: a stalled port, or one telemetry asked for, is restarted (a stall counted); one
+ * that did not come back is tried again every DP_STALL_MS (nothing is relayed meanwhile, and
+ * the log says so).
  */
 void
 dp_port_watch(struct dp *dp, uint64_t now_ms)
 {
+	bool asked = __atomic_exchange_n(&dp->restart_asked, false, __ATOMIC_ACQ_REL);
 	struct rte_eth_stats st;
 	int ret;
 
 	if (!dp->pool) {
 		if (now_ms - dp->watch.since_ms < DP_STALL_MS)
 			return;
+	} else if (asked) {
+		TP_INFO("dpdk: port %s: restart asked (telemetry)", dp->cfg->dpdk.ports[0]);
 	} else if (rte_eth_stats_get(dp->port, &st) != 0 ||
 		   !dp_port_stalled(&dp->watch, st.ipackets, st.imissed, now_ms)) {
 		return;

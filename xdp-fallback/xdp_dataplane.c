@@ -194,13 +194,11 @@ xdp_mute(void *ctx, const struct tp_addr *source, unsigned ms)
 	struct tp_xdp *x = ctx;
 	struct tp_muted_key k;
 	struct timespec now;
-	uint8_t ip16[16];
 	uint64_t until;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	until = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec + ms * 1000000ull;
-	tp_ip_to16(ip16, source->ip, source->family);
-	tp_muted_key_of(&k, ip16, source->family);
+	tp_dataplane_muted_key(source, &k);
 	if (bpf_map_update_elem(tp_xdp_muted_fd(x->prog), &k, &until, BPF_ANY) < 0)
 		x->write_errors++;
 }

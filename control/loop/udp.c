@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dataplane.h"
 #include "log.h"
 
 #define BATCH 16
@@ -479,9 +480,11 @@ tp_udp_mute(struct tp_udp *u, const struct tp_addr *source, unsigned ms)
 	int f = TP_FAM_IDX(source->family);
 	uint64_t now = tp_loop_now_ms(u->loop);
 	struct muted_source m = { .until_ms = now + ms };
+	struct tp_muted_key k;
 	unsigned i, soonest = 0;
 
-	memcpy(m.prefix, source->ip, source->family == TP_FAM_V4 ? 4 : 8);
+	tp_dataplane_muted_key(source, &k);
+	memcpy(m.prefix, k.prefix, sizeof(m.prefix));
 	for (i = 0; i < u->nmuted[f]; i++)
 		if (memcmp(u->muted[f][i].prefix, m.prefix, 8) == 0) {
 			u->muted[f][i].until_ms = m.until_ms; /* the filter holds it already */
