@@ -12,7 +12,6 @@
 # usage: honest.py SERVER_IP SERVER_PORT CLIENT_IP PEER_IP PEER_PORT COUNT
 import math
 import os
-import socket
 import sys
 import time
 
@@ -23,29 +22,18 @@ from turn_client import Client, attr, xaddr  # noqa: E402
 ROUND_S = 5.0
 
 
-def request(c, deadline, mtype, attrs=()):
-    """c.request, resent every 250 ms until the deadline: (type, code) or None."""
-    while time.monotonic() < deadline:
-        try:
-            rtype, code, *_ = c.request(mtype, attrs)
-            return rtype, code
-        except (socket.timeout, RuntimeError):
-            continue
-    return None
-
-
 def one_round(server_ip, port, client_ip, peer_ip, peer_port):
     start = time.monotonic()
     deadline = start + ROUND_S
     c = Client(port, server_ip=server_ip, local_ip=client_ip)
     c.sock.settimeout(0.25)
     try:
-        if request(c, deadline, 0x0003, [attr(0x0019, b"\x11\0\0\0")]) != (0x0103, 0):
+        if c.request_until(deadline, 0x0003, [attr(0x0019, b"\x11\0\0\0")]) != (0x0103, 0):
             return None
-        bound = request(c, deadline, 0x0009, [
+        bound = c.request_until(deadline, 0x0009, [
             attr(0x000C, b"\x40\x00\0\0"), lambda t: attr(0x0012, xaddr(peer_ip, peer_port, t))])
         took = time.monotonic() - start
-        request(c, time.monotonic() + 1, 0x0004, [attr(0x000D, b"\0\0\0\0")])
+        c.request_until(time.monotonic() + 1, 0x0004, [attr(0x000D, b"\0\0\0\0")])
         return took if bound == (0x0109, 0) else None
     finally:
         c.sock.close()

@@ -7,12 +7,11 @@
 #
 # usage: after_flood.py SERVER_IP SERVER_PORT CLIENT_IP BUDGET
 import os
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from turn_client import Client  # noqa: E402
+from turn_client import Client, attr  # noqa: E402
 
 
 def main():
@@ -21,18 +20,14 @@ def main():
     start = time.monotonic()
     c = Client(port, server_ip=server_ip, local_ip=client_ip)
     c.sock.settimeout(0.2)
-    while time.monotonic() - start < budget:
-        try:
-            rtype, code, *_ = c.allocate()
-        except (socket.timeout, RuntimeError):
-            continue
-        if rtype != 0x0103:
-            print(f"FAIL: Allocate: type 0x{rtype:04x}, error {code}", file=sys.stderr)
-            sys.exit(1)
-        print(f"ok   Allocate succeeded {time.monotonic() - start:.3f} s after the flood")
-        return
-    print(f"FAIL: no successful Allocate within {budget} s of the flood", file=sys.stderr)
-    sys.exit(1)
+    got = c.request_until(start + budget, 0x0003, [attr(0x0019, b"\x11\0\0\0")])
+    if got is None:
+        print(f"FAIL: no successful Allocate within {budget} s of the flood", file=sys.stderr)
+        sys.exit(1)
+    if got[0] != 0x0103:
+        print(f"FAIL: Allocate: type 0x{got[0]:04x}, error {got[1]}", file=sys.stderr)
+        sys.exit(1)
+    print(f"ok   Allocate succeeded {time.monotonic() - start:.3f} s after the flood")
 
 
 if __name__ == "__main__":

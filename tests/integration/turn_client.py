@@ -15,6 +15,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 import zlib
 
 MAGIC = 0x2112A442
@@ -130,6 +131,17 @@ class Client:
 
     def allocate(self, extra=()):
         return self.request(0x0003, [attr(0x0019, b"\x11\0\0\0"), *extra])
+
+    def request_until(self, deadline, mtype, attrs=()):
+        """request, sent again each time the socket's timeout passes unanswered, until the
+        deadline (time.monotonic()): (type, error code), or None."""
+        while time.monotonic() < deadline:
+            try:
+                rtype, code, *_ = self.request(mtype, attrs)
+                return rtype, code
+            except (socket.timeout, RuntimeError):
+                continue
+        return None
 
 
 def error_code(attrs):
