@@ -238,6 +238,8 @@ struct rte_mempool *dp_pool_create(const struct tp_config *cfg);
 int dp_find_port(const char *spec, uint16_t *port);
 /* A dpdk.ports string names a PCI address (EAL's -a) rather than a vdev (--vdev). */
 bool dp_port_is_pci(const char *spec);
+/* The port stopped and closed, with what its PMD leaks on close (net_af_xdp's sockets). */
+void dp_port_close(uint16_t port);
 /* The stall test on one tick's counters (for the tests); the tick's watch, which restarts a
  * stalled port or one telemetry asked for (restart_asked); the restart itself (workers stopped,
  * device probed again, a fresh pool, workers launched): 0, or -errno (logged) with the workers

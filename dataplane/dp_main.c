@@ -605,8 +605,7 @@ dpdk_close(void *ctx)
 	telemetry_dp = NULL;
 	if (dp->wake.fd >= 0)
 		tp_loop_unwatch(dp->loop, &dp->wake);
-	rte_eth_dev_stop(port);
-	rte_eth_dev_close(port);
+	dp_port_close(port);
 	dp_free(dp);
 	rte_mempool_free(pool);
 	rte_eal_cleanup();

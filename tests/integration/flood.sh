@@ -49,12 +49,6 @@ done
 
 # The recovery a stall takes (the port closed, probed again, a fresh pool, the workers
 # relaunched), asked for through telemetry: counted, and the relay serves again at once.
-# net_af_xdp cannot be probed twice in one process (DPDK 22.11): turnpike refuses, and says so.
-if [[ $pmd == af_xdp ]]; then
-	tp_stop_turnpike
-	echo "PASS: the port serves after a ${seconds} s flood ($pmd; no restart: see dp_port.c)"
-	exit 0
-fi
 restart=$(echo /turnpike/restart_port | timeout 10 dpdk-telemetry.py -f "$prefix" 2>&1 | tr -d '\n ')
 [[ $restart == *'"restart":"asked"'* ]] || tp_fail "telemetry's /turnpike/restart_port: $restart"
 tp_wait_metric 1 turnpike_dpdk_port_restarts_total
