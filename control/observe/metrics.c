@@ -85,6 +85,51 @@ relayed(FILE *f, const struct tp_metrics_snapshot *s, const char *dataplane)
 			dirs[d], (unsigned long long)ctl_bytes[d]);
 }
 
+/* Connections (TCP, TLS): open by transport and state, accepted, closed by reason, refused
+ * at a limit; TLS handshakes by result. */
+static void
+connections(FILE *f, const struct tp_conn_stats *c)
+{
+	family(f, "turnpike_connections", "gauge",
+	       "Client connections open, by transport and state.");
+	for (unsigned t = TP_TRANSPORT_TCP; t <= TP_TRANSPORT_TLS; t++)
+		for (unsigned st = 0; st < TP_CONN_STATE_COUNT; st++)
+			fprintf(f, "turnpike_connections{transport=\"%s\",state=\"%s\"} %llu\n",
+				tp_transport_name((uint8_t)t),
+				tp_conn_state_name((enum tp_conn_state)st),
+				(unsigned long long)c->open[t][st]);
+	family(f, "turnpike_connections_accepted_total", "counter",
+	       "Client connections accepted, by transport.");
+	for (unsigned t = TP_TRANSPORT_TCP; t <= TP_TRANSPORT_TLS; t++)
+		fprintf(f, "turnpike_connections_accepted_total{transport=\"%s\"} %llu\n",
+			tp_transport_name((uint8_t)t), (unsigned long long)c->accepted[t]);
+	family(f, "turnpike_connections_closed_total", "counter",
+	       "Client connections closed, by reason.");
+	for (unsigned r = 0; r < TP_CONN_CLOSE_COUNT; r++)
+		fprintf(f, "turnpike_connections_closed_total{reason=\"%s\"} %llu\n",
+			tp_conn_close_name((enum tp_conn_close)r),
+			(unsigned long long)c->closed[r]);
+	family(f, "turnpike_connection_limit_hits_total", "counter",
+	       "Connections closed as they were accepted, by the limit they would have passed.");
+	fprintf(f, "turnpike_connection_limit_hits_total{limit=\"max-connections\"} %llu\n",
+		(unsigned long long)c->limit_total);
+	fprintf(f,
+		"turnpike_connection_limit_hits_total{limit=\"max-connections-per-source\"} "
+		"%llu\n",
+		(unsigned long long)c->limit_source);
+	family(f, "turnpike_tls_handshakes_total", "counter",
+	       "TLS handshakes, by result (failure: refused, or not done within "
+	       "limits.handshake-timeout).");
+	fprintf(f, "turnpike_tls_handshakes_total{result=\"success\"} %llu\n",
+		(unsigned long long)c->tls_handshakes_ok);
+	fprintf(f, "turnpike_tls_handshakes_total{result=\"failure\"} %llu\n",
+		(unsigned long long)c->tls_handshakes_failed);
+	family(f, "turnpike_connection_tx_dropped_total", "counter",
+	       "Messages for a connection's client dropped: its send queue was full.");
+	fprintf(f, "turnpike_connection_tx_dropped_total %llu\n",
+		(unsigned long long)c->tx_dropped);
+}
+
 static void
 verdicts(FILE *f, const struct tp_metrics_snapshot *s)
 {
@@ -127,6 +172,12 @@ tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane)
 
 	family(f, "turnpike_allocations", "gauge", "Allocations held.");
 	fprintf(f, "turnpike_allocations %llu\n", (unsigned long long)g->allocations);
+	family(f, "turnpike_allocations_by_transport", "gauge",
+	       "Allocations held, by the transport their client reaches the relay over.");
+	for (unsigned t = 0; t < TP_TRANSPORT_COUNT; t++)
+		fprintf(f, "turnpike_allocations_by_transport{transport=\"%s\"} %llu\n",
+			tp_transport_name((uint8_t)t),
+			(unsigned long long)g->allocations_by_transport[t]);
 	family(f, "turnpike_relayed_addresses", "gauge", "Relayed addresses held (per family).");
 	fprintf(f, "turnpike_relayed_addresses %llu\n", (unsigned long long)g->relays);
 	family(f, "turnpike_permissions", "gauge", "Permissions installed.");
@@ -146,8 +197,9 @@ tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane)
 	relayed(f, s, dataplane);
 	if (s->fastpath)
 		verdicts(f, s);
+	connections(f, &s->conns);
 
-		/* The engine's own counters, each under its name, its help from the same list. */
+	/* The engine's own counters, each under its name, its help from the same list. */
 #define X(n, h)                                                  \
 	family(f, "turnpike_engine_" #n "_total", "counter", h); \
 	fprintf(f, "turnpike_engine_" #n "_total %llu\n", (unsigned long long)s->eng.n);
@@ -243,7 +295,9 @@ tp_metrics_open(const struct tp_config *cfg, const char *dataplane, struct tp_me
 	tp_addr_to_sockaddr(a, &ss);
 	tp_addr_str(a, where, sizeof(where));
 	errno = 0;
-	m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	/* epoll, not select(): the relay holds thousands of sockets (allocations, connections),
+	 * and select() cannot take one numbered past FD_SETSIZE (1024). */
+	m->httpd = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
 					    (a->family == TP_FAM_V6 ? MHD_USE_IPv6 : 0),
 				    a->port, NULL, NULL, handle, m, MHD_OPTION_SOCK_ADDR,
 				    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 32u,
