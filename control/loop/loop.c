@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "log.h"
 #include "observe.h"
+#include "stream.h"
 
 #define TICK_MS	       250
 #define MAX_EVENTS     64
@@ -33,6 +34,7 @@ struct tp_loop {
 	const struct tp_dataplane *dp;
 	void *ctx; /* the dataplane's */
 	struct tp_engine *eng;
+	struct tp_streams *streams; /* TCP and TLS clients */
 	struct tp_observe obs;
 	int epfd;
 	struct tp_loop_fd sig;
@@ -92,6 +94,14 @@ tp_loop_watch(struct tp_loop *l, struct tp_loop_fd *w, int fd, tp_loop_fn fn, vo
 	if (w->priority)
 		l->priority[l->npriority++] = w;
 	return 0;
+}
+
+int
+tp_loop_want_output(struct tp_loop *l, struct tp_loop_fd *w, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0u), .data.ptr = w };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
 void
@@ -186,6 +196,9 @@ open_signals(struct tp_loop *l)
 	sigset_t mask;
 	int fd, err;
 
+	/* A client that closes its connection while the relay writes to it must not end the
+	 * relay: OpenSSL writes with write(2), which raises SIGPIPE (EPIPE is handled). */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -267,12 +280,13 @@ run(struct tp_loop *l)
 		if (l->now_ms >= l->next_tick_ms) {
 			if (dp->tick)
 				dp->tick(l->ctx, l->now_ms);
+			tp_streams_tick(l->streams, l->now_ms);
 			l->next_tick_ms = l->now_ms + TICK_MS;
 		}
 		tp_loop_before_send(l);
 		for (unsigned i = 0; i < l->nturn_end; i++)
 			l->turn_end[i].fn(l->turn_end[i].arg);
-		tp_observe_tick(&l->obs, l->eng, l->now_ms);
+		tp_observe_tick(&l->obs, l->eng, l->streams, l->now_ms);
 	}
 	return EXIT_SUCCESS;
 }
@@ -310,6 +324,8 @@ tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp)
 	}
 	if (open_signals(l) < 0 || !(l->ctx = dp->open(cfg, l)))
 		goto out;
+	if (!(l->streams = tp_streams_open(cfg, l)))
+		goto out_dp;
 	if (tp_observe_open(&l->obs, cfg, dp, l->ctx) < 0)
 		goto out_dp;
 	if (!(l->eng = tp_engine_create(cfg, dp, l->ctx))) {
@@ -317,6 +333,7 @@ tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp)
 		goto out_observe;
 	}
 	tp_observe_attach(&l->obs, l->eng);
+	tp_streams_attach(l->streams, l->eng);
 	update_clock(l);
 	if (dp->start && dp->start(l->ctx, l->eng) < 0)
 		goto out_engine;
@@ -331,11 +348,14 @@ out_engine:
 	 * flows' last records before the flow log closes. */
 	update_clock(l);
 	tp_observe_drain(&l->obs);
+	/* Allocations end as the relay stops (shutdown), not as their connections close. */
+	tp_streams_attach(l->streams, NULL);
 	tp_engine_destroy(l->eng);
 	l->eng = NULL;
 out_observe:
 	tp_observe_close(&l->obs);
 out_dp:
+	tp_streams_close(l->streams);
 	dp->close(l->ctx);
 out:
 	if (l->sig.fd >= 0)

@@ -45,6 +45,9 @@ struct tp_loop_fd {
 /* Watch fd for input (EPOLLIN), calling fn(arg) when it is ready. 0, or -errno. */
 int tp_loop_watch(struct tp_loop *l, struct tp_loop_fd *w, int fd, tp_loop_fn fn, void *arg,
 		  unsigned flags);
+/* Watch w's fd for output too (EPOLLOUT), or no longer: a connection with bytes the kernel
+ * would not take yet. 0, or -errno. */
+int tp_loop_want_output(struct tp_loop *l, struct tp_loop_fd *w, bool on);
 /* Stop watching (before fd closes); an event of this turn still pending for it is dropped. */
 void tp_loop_unwatch(struct tp_loop *l, struct tp_loop_fd *w);
 /* fn(arg) at the end of every turn: a transport sends what it has queued. */

@@ -153,6 +153,7 @@ tp_flow_json(const struct tp_flow_record *r, const char *dataplane)
 	add(o, "duration_ms", json_object_new_int64(r->time_ms - r->start_ms));
 	add(o, "client_ip", ip_json(&r->client));
 	add(o, "client_port", json_object_new_int(r->client.port));
+	add(o, "transport", json_object_new_string(tp_transport_name(r->client.transport)));
 	if (!utf8_clean(r->username, r->username_len, name, &namelen)) {
 		/* Not UTF-8: readable with U+FFFD, and every byte as it came, in hex. */
 		char *hex = malloc(r->username_len * 2u + 1);

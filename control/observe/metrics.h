@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "stream.h"
 #include "tp_verdict.h"
 
 #ifdef __cplusplus
@@ -34,6 +35,7 @@ struct tp_metrics_snapshot {
 	} reasons[TP_R_COUNT];
 	bool flows;
 	uint64_t flows_written, flows_skipped;
+	struct tp_conn_stats conns; /* TCP and TLS connections (loop/stream.h) */
 	/* The dataplane's own counters (its port, workers and host side), each exported as
 	 * turnpike_<dataplane>_<name>_total; name and help are static strings. */
 	unsigned ncounters;

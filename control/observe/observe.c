@@ -36,7 +36,8 @@ tp_observe_attach(struct tp_observe *o, struct tp_engine *eng)
 }
 
 void
-tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, uint64_t now_ms)
+tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, const struct tp_streams *streams,
+		uint64_t now_ms)
 {
 	struct tp_metrics_snapshot *s;
 
@@ -49,6 +50,7 @@ tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, uint64_t now_
 	s->eng = *tp_engine_stats(eng);
 	tp_engine_gauges(eng, &s->gauges);
 	s->requests = *tp_engine_requests(eng);
+	tp_streams_stats(streams, &s->conns);
 	if (o->dp->counters)
 		o->dp->counters(o->dp_ctx, s);
 	if (o->flows) {

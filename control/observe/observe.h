@@ -34,8 +34,10 @@ int tp_observe_open(struct tp_observe *o, const struct tp_config *cfg,
 		    const struct tp_dataplane *dp, void *dp_ctx);
 /* Flow records from eng go to the flow log. */
 void tp_observe_attach(struct tp_observe *o, struct tp_engine *eng);
-/* Publish the metrics when a second has passed since the last time. */
-void tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, uint64_t now_ms);
+/* Publish the metrics when a second has passed since the last time: the engine's, the
+ * dataplane's and the connections' (streams) counters. */
+void tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng,
+		     const struct tp_streams *streams, uint64_t now_ms);
 /* SIGHUP: reopen the flow log's file. */
 void tp_observe_hup(struct tp_observe *o);
 /* Before the engine goes: its shutdown records wait for room rather than being skipped. */

@@ -263,8 +263,22 @@ tp_alloc_free(struct tp_alloc *a)
 	tp_htab_remove(&eng->allocs, &a->node);
 	tp_list_del(&a->link);
 	eng->nallocs--;
+	eng->nallocs_by_transport[a->client.transport]--;
 	free(a->username);
 	free(a);
+}
+
+void
+tp_engine_connection_closed(struct tp_engine *eng, const struct tp_addr *client)
+{
+	struct tp_alloc *a = tp_alloc_find(eng, client);
+
+	if (!a)
+		return;
+	eng->ending = TP_FLOW_END_CONNECTION;
+	eng->stats.allocations_closed++;
+	tp_alloc_free(a);
+	eng->ending = TP_FLOW_END_EXPIRED;
 }
 
 static void
@@ -403,6 +417,7 @@ alloc_new(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_au
 	tp_htab_insert(&eng->allocs, &a->node);
 	tp_list_add_tail(&eng->allocs_list, &a->link);
 	eng->nallocs++;
+	eng->nallocs_by_transport[a->client.transport]++;
 	return a;
 }
 

@@ -90,7 +90,8 @@ chan_sync(struct tp_chan *c)
 	bool active = tp_perm_find(eng, c->peer.family, c->peer_key.port, &c->peer) != NULL;
 	bool own_port = tp_peer_is_own(cfg, &c->peer) &&
 			(c->peer.port < cfg->port_min || c->peer.port > cfg->port_max);
-	bool held = active && !own_port;
+	/* A connection's client is the control thread's to serve: no fast path carries it. */
+	bool held = active && !own_port && !tp_addr_on_connection(&c->alloc->client);
 
 	if (held != c->in_dataplane) {
 		struct tp_channel_binding fc = channel_binding(c);

@@ -99,6 +99,27 @@ tp_engine_now_ms(const struct tp_engine *eng)
 }
 
 void
+tp_engine_set_connections(struct tp_engine *eng, tp_engine_send_fn send, void *ctx)
+{
+	eng->conn_send = send;
+	eng->conn_ctx = ctx;
+}
+
+bool
+tp_engine_has_allocation(const struct tp_engine *eng, const struct tp_addr *client)
+{
+	return tp_alloc_find(eng, client) != NULL;
+}
+
+bool
+tp_to_client(struct tp_engine *eng, const struct tp_addr *client, const void *buf, size_t len)
+{
+	if (!tp_addr_on_connection(client))
+		return eng->dp->to_client(eng->dp_ctx, client, buf, len);
+	return eng->conn_send && eng->conn_send(eng->conn_ctx, client, buf, len);
+}
+
+void
 tp_engine_set_flow_sink(struct tp_engine *eng, const struct tp_flow_sink *sink)
 {
 	eng->sink = *sink;
@@ -194,6 +215,8 @@ tp_engine_gauges(const struct tp_engine *eng, struct tp_engine_gauges *g)
 	g->channels = eng->nchannels;
 	g->reservations = eng->reservations.count;
 	g->users = eng->users.count;
+	memcpy(g->allocations_by_transport, eng->nallocs_by_transport,
+	       sizeof(g->allocations_by_transport));
 }
 
 void
@@ -251,7 +274,9 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 	}
 	if ((method = request_method(r->req->method)) >= 0)
 		eng->requests.by[method][request_result(r->code)]++;
-	if (unauthenticated) {
+	/* A connection's client has shown its address is its own (the handshake): only answers
+	 * to a datagram's claimed source are budgeted. */
+	if (unauthenticated && !tp_addr_on_connection(r->client)) {
 		bool within = tp_answer_budget_spend(eng->answer_budget, r->client, r->req->len,
 						     (size_t)len, eng->now_ms);
 
@@ -264,13 +289,13 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 				eng->dp->mute(eng->dp_ctx, r->client, TP_ENGINE_MUTE_MS);
 			return;
 		}
-	} else {
+	} else if (!unauthenticated && !tp_addr_on_connection(r->client)) {
 		tp_answer_budget_credit(eng->answer_budget, r->client, r->req->len);
 	}
 	if (r->code == TP_ERR_UNAUTHENTICATED || r->code == TP_ERR_STALE_NONCE)
 		eng->stats.auth_challenges++;
 	eng->stats.tx_response++;
-	eng->dp->to_client(eng->dp_ctx, r->client, eng->out, (size_t)len);
+	tp_to_client(eng, r->client, eng->out, (size_t)len);
 }
 
 void
@@ -565,7 +590,9 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		return false;
 	}
 	if ((c = tp_chan_find_peer(eng, family, port, peer)) && c->active) {
-		if (len + 4 > sizeof(eng->out)) {
+		size_t n = len + 4;
+
+		if (n + 3 > sizeof(eng->out)) {
 			eng->stats.drop_oversize++;
 			return false;
 		}
@@ -574,7 +601,10 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		eng->out[2] = (uint8_t)(len >> 8);
 		eng->out[3] = (uint8_t)len;
 		memcpy(eng->out + 4, data, len);
-		if (!eng->dp->to_client(eng->dp_ctx, &a->client, eng->out, len + 4)) {
+		/* On a stream, padded to four bytes (RFC 8656 section 12.5). */
+		while (tp_addr_on_connection(&a->client) && n % 4)
+			eng->out[n++] = 0;
+		if (!tp_to_client(eng, &a->client, eng->out, n)) {
 			eng->stats.drop_tx++;
 			return false;
 		}
@@ -599,7 +629,7 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		eng->stats.drop_oversize++;
 		return false;
 	}
-	if (!eng->dp->to_client(eng->dp_ctx, &a->client, eng->out, (size_t)n)) {
+	if (!tp_to_client(eng, &a->client, eng->out, (size_t)n)) {
 		eng->stats.drop_tx++;
 		return false;
 	}

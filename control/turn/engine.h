@@ -50,6 +50,7 @@ extern "C" {
 	X(allocations_ipv6, "allocations created with an IPv6 relayed address")                \
 	X(allocations_expired, "allocations that expired")                                     \
 	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")               \
+	X(allocations_closed, "allocations that ended with their client's connection")         \
 	X(auth_challenges, "401 and 438 responses sent")                                       \
 	X(answer_budget_evictions, "sources whose answer budget was forgotten to make room")   \
 	X(drop_not_turn, "datagrams on the listen port that are neither STUN nor ChannelData") \
@@ -115,6 +116,7 @@ const char *tp_request_result_name(enum tp_request_result r);
 /* Current table sizes. */
 struct tp_engine_gauges {
 	uint64_t allocations, relays, permissions, channels, reservations, users;
+	uint64_t allocations_by_transport[TP_TRANSPORT_COUNT]; /* by the client's */
 };
 
 struct tp_engine;
@@ -134,6 +136,19 @@ void tp_engine_set_flow_sink(struct tp_engine *eng, const struct tp_flow_sink *s
 uint64_t tp_engine_now_ms(const struct tp_engine *eng);
 /* Run the timers due at the current time. */
 void tp_engine_tick(struct tp_engine *eng);
+
+/*
+ * Clients on a connection (TCP, TLS, DTLS: tp_addr_on_connection) are the loop's connections'
+ * (loop/stream.h): what the engine sends them goes to send(ctx, client, message), true when
+ * it went or is queued to. Their data never enters a fast path: the dataplane gets no channel
+ * for them, and their peers' data comes up to the engine as permission-only traffic does.
+ */
+typedef bool (*tp_engine_send_fn)(void *ctx, const struct tp_addr *client, const void *buf,
+				  size_t len);
+void tp_engine_set_connections(struct tp_engine *eng, tp_engine_send_fn send, void *ctx);
+/* client's connection closed: its allocation ends with it (flows: connection-closed). */
+void tp_engine_connection_closed(struct tp_engine *eng, const struct tp_addr *client);
+bool tp_engine_has_allocation(const struct tp_engine *eng, const struct tp_addr *client);
 
 /* A datagram from client on the listen port: STUN or ChannelData. True when it was a request
  * that got its response (the caller's clock around this call is its latency). */

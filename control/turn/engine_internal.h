@@ -152,6 +152,8 @@ struct tp_engine {
 	const struct tp_config *cfg;
 	const struct tp_dataplane *dp;
 	void *dp_ctx;
+	tp_engine_send_fn conn_send; /* clients on a connection (tp_engine_set_connections) */
+	void *conn_ctx;
 	struct tp_auth *auth;
 	struct tp_answer_budget *answer_budget; /* unauthenticated answers, per source */
 
@@ -167,6 +169,7 @@ struct tp_engine {
 	struct tp_htab reservations;
 	uint32_t next_alloc_id, next_chan_id;
 	uint64_t nallocs, nrelays, npermissions, nchannels;
+	uint64_t nallocs_by_transport[TP_TRANSPORT_COUNT];
 
 	/* Per family, per port: who holds it. Lookups by relayed address are one index. */
 	uint8_t *port_state[TP_NFAM];
@@ -195,6 +198,9 @@ struct tp_reply {
 };
 
 /* engine.c */
+/* A message for client, by its transport: the dataplane's output for UDP, the connection's
+ * otherwise. Whether it went. */
+bool tp_to_client(struct tp_engine *eng, const struct tp_addr *client, const void *buf, size_t len);
 void tp_reply_begin(struct tp_engine *eng, struct tp_reply *r, const struct tp_stun_msg *req,
 		    const struct tp_auth_result *auth, const struct tp_addr *client, bool error);
 void tp_reply_send(struct tp_engine *eng, struct tp_reply *r);

@@ -30,6 +30,8 @@ extern "C" {
 	X(REFRESHED, "refreshed-to-zero", "the client deleted the allocation (Refresh 0)")   \
 	X(ALLOCATION, "deleted-with-allocation",                                             \
 	  "the allocation's lifetime ran out, and its flows went with it")                   \
+	X(CONNECTION, "connection-closed",                                                   \
+	  "the client's connection (TCP, TLS) closed, and its allocation with it")           \
 	X(SHUTDOWN, "shutdown", "the relay stopped")
 
 enum tp_flow_end {

@@ -12,6 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *
+tp_transport_name(uint8_t transport)
+{
+	static const char *const names[TP_TRANSPORT_COUNT] = { "udp", "tcp", "tls", "dtls" };
+
+	return transport < TP_TRANSPORT_COUNT ? names[transport] : "unknown";
+}
+
 bool
 tp_addr_eq(const struct tp_addr *a, const struct tp_addr *b)
 {

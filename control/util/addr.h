@@ -27,11 +27,23 @@ extern "C" {
 /* Longest text form of an address with port: "[" v6 "]:" port plus NUL. */
 #define TP_ADDR_STRLEN 56
 
+/* The transport a client reaches the relay over (RFC 8656 section 3.1). Peers, relayed
+ * addresses and the listen port are UDP. */
+enum tp_transport {
+	TP_TRANSPORT_UDP, /* zero: what every address without a connection is */
+	TP_TRANSPORT_TCP,
+	TP_TRANSPORT_TLS,
+	TP_TRANSPORT_DTLS,
+	TP_TRANSPORT_COUNT
+};
+
+/* A transport address, and the transport it is reached over: a client's 5-tuple with the
+ * server's side implied (two clients on one IP and port over TCP and UDP are two clients). */
 struct tp_addr {
-	uint8_t family;	  /* enum tp_family */
-	uint8_t reserved; /* always zero, so that the struct compares and hashes as bytes */
-	uint16_t port;	  /* host byte order */
-	uint8_t ip[16];	  /* network byte order; IPv4 uses the first 4 bytes, the rest zero */
+	uint8_t family;	   /* enum tp_family */
+	uint8_t transport; /* enum tp_transport: UDP (zero) but for clients on a connection */
+	uint16_t port;	   /* host byte order */
+	uint8_t ip[16];	   /* network byte order; IPv4 uses the first 4 bytes, the rest zero */
 };
 static_assert(sizeof(struct tp_addr) == 20, "struct tp_addr must not be padded");
 
@@ -44,6 +56,15 @@ static inline size_t
 tp_fam_iplen(uint8_t family)
 {
 	return family == TP_FAM_V4 ? 4 : 16;
+}
+
+/* "udp", "tcp", "tls" or "dtls", as flow records and metrics name it. */
+const char *tp_transport_name(uint8_t transport);
+/* A client on a connection (TCP, TLS, DTLS), whose data the fast paths never carry. */
+static inline bool
+tp_addr_on_connection(const struct tp_addr *a)
+{
+	return a->transport != TP_TRANSPORT_UDP;
 }
 
 bool tp_addr_eq(const struct tp_addr *a, const struct tp_addr *b);

@@ -194,6 +194,12 @@ set_attach(struct loader *ld, const config_setting_t *s, const struct key_spec *
 }
 
 static int
+set_tls_version(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	return set_choice(ld, s, k, "1.2", "1.3");
+}
+
+static int
 set_nexthop(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 {
 	return set_choice(ld, s, k, "static", "fib");
@@ -517,6 +523,19 @@ static const struct key_spec keys[] = {
 	INT("relay.listen-port", listen_port, 1, 65535),
 	INT("relay.port-min", port_min, 1024, 65535),
 	INT("relay.port-max", port_max, 1024, 65535),
+	{ "relay.tcp.enabled", set_bool, CFG(tcp.enabled), 0, 0, 0 },
+	INT("relay.tcp.port", tcp.port, 1, 65535),
+	{ "relay.tls.enabled", set_bool, CFG(tls.enabled), 0, 0, 0 },
+	INT("relay.tls.port", tls.port, 1, 65535),
+	{ "relay.tls.certificate", set_str, CFG(tls.certificate), 0,
+	  sizeof(((struct tp_config *)0)->tls.certificate), 0 },
+	{ "relay.tls.private-key", set_str, CFG(tls.private_key), 0,
+	  sizeof(((struct tp_config *)0)->tls.private_key), 0 },
+	{ "relay.tls.min-version", set_tls_version, CFG(tls.min_13), 0, 0, 0 },
+	{ "relay.tls.ciphers", set_str, CFG(tls.ciphers), 0,
+	  sizeof(((struct tp_config *)0)->tls.ciphers), 0 },
+	{ "relay.tls.ciphersuites", set_str, CFG(tls.ciphersuites), 0,
+	  sizeof(((struct tp_config *)0)->tls.ciphersuites), 0 },
 	{ "relay.ipv4.enabled", set_bool, CFG(fam[0].enabled), 0, 0, 0 },
 	{ "relay.ipv4.bind", set_addr, CFG(fam[0].bind), TP_FAM_V4, 0, 0 },
 	{ "relay.ipv4.public", set_addr, CFG(fam[0].public_), TP_FAM_V4, 0, 0 },
@@ -541,6 +560,10 @@ static const struct key_spec keys[] = {
 	INT("limits.unauthenticated-burst", unauth_burst, 1024, 16777215),
 	INT("limits.unauthenticated-rate", unauth_rate, 0, 16777215),
 	INT("limits.unauthenticated-sources", unauth_sources, 64, 16777216),
+	INT("limits.max-connections", max_connections, 1, 1000000),
+	INT("limits.max-connections-per-source", max_connections_per_source, 1, 1000000),
+	INT("limits.handshake-timeout", handshake_timeout, 1, 300),
+	INT("limits.connection-idle", connection_idle, 1, 3600),
 	{ "peers.deny-private", set_bool, CFG(deny_private), 0, 0, 0 },
 	{ "peers.deny", set_prefixes, CFG(deny), 0, 0, CFG(ndeny) },
 	{ "peers.allow", set_prefixes, CFG(allow), 0, 0, CFG(nallow) },
@@ -699,6 +722,25 @@ validate(struct loader *ld, const config_t *c)
 		if (fam->public_.family != TP_FAM_NONE && tp_addr_is_unspecified(&fam->public_))
 			return fail(ld, config_lookup(c, pub), pub,
 				    "must be the address clients reach, not the unspecified one");
+	}
+	if (cfg->tcp.enabled && cfg->tls.enabled && cfg->tcp.port == cfg->tls.port) {
+		s = first_set(c, KEYS("relay.tls.port", "relay.tcp.port"), &path);
+		return fail(ld, s, path, "TCP and TLS cannot share port %u", cfg->tls.port);
+	}
+	if (cfg->tls.enabled && (!cfg->tls.certificate[0] || !cfg->tls.private_key[0])) {
+		const char *key =
+			cfg->tls.certificate[0] ? "relay.tls.private-key" : "relay.tls.certificate";
+
+		s = first_set(c, KEYS("relay.tls.enabled"), &path);
+		return fail(ld, s, key,
+			    "TLS needs the certificate chain and its private key (PEM "
+			    "files)");
+	}
+	if (cfg->mode == TP_MODE_DPDK && (cfg->tcp.enabled || cfg->tls.enabled)) {
+		s = first_set(c, KEYS("relay.tcp.enabled", "relay.tls.enabled"), &path);
+		return fail(ld, s, path,
+			    "dpdk mode has no kernel path for TCP yet: TURN over TCP and TLS is "
+			    "served in socket and xdp modes");
 	}
 	if (cfg->realm[0] == '\0')
 		return fail(ld, config_lookup(c, "auth.realm"), "auth.realm", "must not be empty");

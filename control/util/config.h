@@ -63,8 +63,20 @@ struct tp_config {
 	char software[128];	       /* SOFTWARE attribute; empty to leave it out */
 	bool software_unauthenticated; /* SOFTWARE in answers without MESSAGE-INTEGRITY too */
 
-	uint16_t listen_port;
+	uint16_t listen_port; /* UDP */
 	uint16_t port_min, port_max;
+	/* TURN over TCP and TLS (RFC 8656 section 3.1), on each family's bind address. */
+	struct {
+		bool enabled;
+		uint16_t port;
+	} tcp;
+	struct {
+		bool enabled;
+		uint16_t port;
+		bool min_13;				 /* min-version = "1.3" (else "1.2") */
+		char certificate[256], private_key[256]; /* PEM files: the chain, its key */
+		char ciphers[512], ciphersuites[256];	 /* TLS 1.2's list; TLS 1.3's */
+	} tls;
 	struct tp_cfg_family fam[TP_NFAM];
 
 	char realm[TP_CFG_NAME_MAX];
@@ -85,6 +97,10 @@ struct tp_config {
 	 * answer_budget.h. */
 	unsigned unauth_burst, unauth_rate; /* bytes; bytes a second */
 	unsigned unauth_sources;	    /* sources tracked at once */
+	/* Connections (TCP, TLS): at once, and from one IP address; seconds a TLS handshake
+	 * may take; seconds a connection may hold no allocation. */
+	unsigned max_connections, max_connections_per_source;
+	unsigned handshake_timeout, connection_idle;
 
 	bool deny_private;
 	bool allow_relay_ports; /* peers.allow-relay-ports */

@@ -89,3 +89,16 @@ vectors = json.load(open(os.path.join(here, "..", "vectors", "vectors.json")))["
 for i, v in enumerate(vectors):
     headroom = 64 if v["headroom"] is None or v["headroom"] < 0 else v["headroom"]
     write("core", v["name"], bytes([i, headroom // 2]) + bytes.fromhex(v["input"]))
+
+# The stream framer: a byte that seeds where fuzz_framer.c cuts the stream, then the stream.
+def channel_data(number, data):
+    return struct.pack("!HH", number, len(data)) + data + b"\0" * (-len(data) % 4)
+
+
+binding = stun(0x0001, [])
+alloc_req = stun(0x0003, [attr(0x0019, b"\x11\0\0\0")])
+write("framer", "stun-then-channel-data", b"\x07" + binding + channel_data(0x4000, b"hello") + alloc_req)
+write("framer", "channel-data-run", b"\x33" + channel_data(0x4001, b"") + channel_data(0x4002, b"x" * 7)
+      + channel_data(0x7FFF, b"y" * 300))
+write("framer", "half-header", b"\x05" + binding[:6])
+write("framer", "not-turn", b"\x11" + channel_data(0x4000, b"ab") + b"\xff\xff\xff\xff")

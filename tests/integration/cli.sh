@@ -69,6 +69,25 @@ out=$(timeout 10 "$turnpike" -c "$TP_WORK/nobind.conf" 2>&1) || status=$?
 	tp_fail "unbindable address: exit $status, $out"
 echo "ok: unbindable address refused"
 
+# TLS whose files cannot be used: the key, the file and OpenSSL's reason, and a failing exit.
+printf 'not a key\n' >"$TP_WORK/junk.pem"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=t \
+	-keyout /dev/null -out "$TP_WORK/cert.pem" 2>/dev/null
+tls_refused() { # CERTIFICATE KEY WANT
+	cat >"$TP_WORK/tls.conf" <<CONF
+relay: { listen-port = $TP_LISTEN; ipv6: { enabled = false; };
+	tls: { enabled = true; port = $TP_LISTEN; certificate = "$1"; private-key = "$2"; }; };
+CONF
+	status=0
+	out=$(timeout 10 "$turnpike" -c "$TP_WORK/tls.conf" 2>&1) || status=$?
+	[[ $status -eq 1 && $out == *"$3"* ]] || tp_fail "want \"$3\": exit $status, $out"
+	echo "ok: $3"
+}
+tls_refused "$TP_WORK/missing.pem" "$TP_WORK/junk.pem" \
+	"relay.tls.certificate: $TP_WORK/missing.pem: error:"
+tls_refused "$TP_WORK/cert.pem" "$TP_WORK/junk.pem" \
+	"relay.tls.private-key: $TP_WORK/junk.pem: error:"
+
 # The built-in defaults: answers Binding, refuses Allocate with 401 (no credentials).
 if [[ -n ${TP_NETNS:-} ]]; then
 	timeout 30 "$turnpike" >"$TP_WORK/turnpike.log" 2>&1 &

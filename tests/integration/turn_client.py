@@ -102,12 +102,18 @@ class Client:
         body += attr(0x8028, struct.pack("!I", crc))
         return struct.pack("!HHI", mtype, len(body), MAGIC) + tid + body, tid
 
+    def send(self, msg):
+        self.sock.sendto(msg, self.server)
+
+    def recv(self):
+        return self.sock.recv(65536)
+
     def request(self, mtype, attrs=()):
         for _ in range(3):
             msg, tid = self.build(mtype, attrs)
-            self.sock.sendto(msg, self.server)
+            self.send(msg)
             while True:
-                resp = self.sock.recv(65536)
+                resp = self.recv()
                 if resp[4:8] == struct.pack("!I", MAGIC) and resp[8:20] == tid:
                     break
             rtype, _, rattrs = parse(resp)
@@ -142,6 +148,41 @@ class Client:
             except (socket.timeout, RuntimeError):
                 continue
         return None
+
+
+class StreamClient(Client):
+    """The same client over TCP, or TLS (ssl_context given): messages framed by their
+    headers (RFC 8656 section 12.5), ChannelData padded to four bytes both ways."""
+
+    def __init__(self, server_port, ssl_context=None, server_ip="127.0.0.1", **kw):
+        kw.setdefault("local_ip", "::" if ":" in server_ip else "0.0.0.0")
+        super().__init__(server_port, server_ip=server_ip, **kw)
+        self.sock.close()
+        raw = socket.create_connection((server_ip, server_port), timeout=2)
+        self.sock = ssl_context.wrap_socket(raw) if ssl_context else raw
+        self.buf = b""
+
+    def send(self, msg):
+        if msg[0] & 0xC0 == 0x40:
+            msg += b"\0" * (-len(msg) % 4)
+        self.sock.sendall(msg)
+
+    def frame_len(self):
+        if len(self.buf) < 4:
+            return None
+        n = struct.unpack("!H", self.buf[2:4])[0]
+        return 4 + n + (-n % 4) if self.buf[0] & 0xC0 == 0x40 else 20 + n
+
+    def recv(self):
+        """The next whole message (ChannelData with its padding)."""
+        while self.frame_len() is None or len(self.buf) < self.frame_len():
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("the relay closed the connection")
+            self.buf += data
+        n = self.frame_len()
+        msg, self.buf = self.buf[:n], self.buf[n:]
+        return msg
 
 
 def error_code(attrs):

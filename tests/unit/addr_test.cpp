@@ -46,7 +46,7 @@ TEST(AddrParse, Ipv4)
 	memset(&a, 0xff, sizeof(a));
 	ASSERT_EQ(tp_addr_parse_ip(&a, "192.0.2.1"), 0);
 	EXPECT_EQ(a.family, TP_FAM_V4);
-	EXPECT_EQ(a.reserved, 0);
+	EXPECT_EQ(a.transport, TP_TRANSPORT_UDP);
 	EXPECT_EQ(a.port, 0);
 	const uint8_t want[16] = { 192, 0, 2, 1 }; /* the rest zero */
 	EXPECT_EQ(memcmp(a.ip, want, 16), 0);

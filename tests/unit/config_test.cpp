@@ -398,6 +398,25 @@ const error_case error_cases[] = {
 	  "test.conf:11: peers.allow-relay-ports: dpdk mode owns the port: the relay's address has "
 	  "no "
 	  "services of its own to reach" },
+	{ "TLS without its certificate", "relay:\n{\n\ttls:\n\t{\n\t\tenabled = true;\n\t};\n};",
+	  "test.conf:5: relay.tls.certificate: TLS needs the certificate chain and its private "
+	  "key (PEM files)" },
+	{ "TLS without its key",
+	  "relay:\n{\n\ttls:\n\t{\n\t\tenabled = true;\n\t\tcertificate = \"/c.pem\";\n\t};\n};",
+	  "test.conf:5: relay.tls.private-key: TLS needs the certificate chain and its private "
+	  "key (PEM files)" },
+	{ "TCP and TLS on one port",
+	  "relay:\n{\n\ttcp:\n\t{\n\t\tenabled = true;\n\t};\n\ttls:\n\t{\n\t\tenabled = "
+	  "true;\n\t\tport = 3478;\n\t\tcertificate = \"/c.pem\";\n\t\tprivate-key = "
+	  "\"/k.pem\";\n\t};\n};",
+	  "test.conf:10: relay.tls.port: TCP and TLS cannot share port 3478" },
+	{ "TLS version unknown", "relay:\n{\n\ttls:\n\t{\n\t\tmin-version = \"1.1\";\n\t};\n};",
+	  "test.conf:5: relay.tls.min-version: \"1.1\" is neither \"1.2\" nor \"1.3\"" },
+	{ "TCP in dpdk mode",
+	  "dataplane:\n{\n\tmode = \"dpdk\";\n};\ndpdk:\n{\n\tports = [ \"net_null0\" ];\n};\n"
+	  "relay:\n{\n\ttcp:\n\t{\n\t\tenabled = true;\n\t};\n};",
+	  "test.conf:13: relay.tcp.enabled: dpdk mode has no kernel path for TCP yet: TURN over "
+	  "TCP and TLS is served in socket and xdp modes" },
 	{ "EAL argument list of a string", "dpdk:\n{\n\teal-args = \"--no-huge\";\n};",
 	  "test.conf:3: dpdk.eal-args: expected a list of strings: [ \"...\" ]" },
 	{ "gateway of the wrong family", "dpdk:\n{\n\tipv4:\n\t{\n\t\tgateway = \"::1\";\n\t};\n};",

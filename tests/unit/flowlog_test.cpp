@@ -113,6 +113,7 @@ TEST(FlowJson, EveryFieldReadsBack)
 	EXPECT_EQ(get_int(o, "duration_ms"), 2500);
 	EXPECT_EQ(get_str(o, "client_ip"), "192.0.2.10");
 	EXPECT_EQ(get_int(o, "client_port"), 40000);
+	EXPECT_EQ(get_str(o, "transport"), "udp");
 	EXPECT_EQ(get_str(o, "username"), "1800000000:alice");
 	EXPECT_EQ(get_str(o, "username_hex"), "<absent>");
 	EXPECT_EQ(get_str(o, "relayed_ip"), "2001:db8::1");
@@ -145,10 +146,20 @@ TEST(FlowJson, PermissionOnlyFlowHasNullChannelAndUpdatesNoReason)
 	json_object_put(o);
 }
 
+TEST(FlowJson, TheClientsTransport)
+{
+	tp_flow_record r = record("x");
+
+	r.client.transport = TP_TRANSPORT_TLS;
+	json_object *o = parse(json(r));
+	EXPECT_EQ(get_str(o, "transport"), "tls");
+	json_object_put(o);
+}
+
 TEST(FlowJson, EveryEndReasonHasItsName)
 {
 	const char *names[] = { "expired", "refreshed-to-zero", "deleted-with-allocation",
-				"shutdown" };
+				"connection-closed", "shutdown" };
 
 	ASSERT_EQ(sizeof(names) / sizeof(names[0]), (size_t)TP_FLOW_END_COUNT);
 	for (int e = 0; e < TP_FLOW_END_COUNT; e++) {
