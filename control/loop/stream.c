@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "engine.h"
@@ -28,12 +30,14 @@
 #define TCP_READS      16 /* per event: a busy connection lets others in (TLS: records read) */
 #define ACCEPTS	       64 /* per event on a listener */
 #define LISTEN_BACKLOG 1024
-#define MAX_LISTENERS  (2 * TP_NFAM)
+#define MAX_LISTENERS  (3 * TP_NFAM)
 
 struct listener {
 	struct tp_loop_fd w;
 	struct tp_streams *s;
 	uint8_t transport;
+	struct tp_addr local; /* where it listens */
+	SSL *dtls;	      /* DTLS: answers ClientHellos statelessly (DTLSv1_listen) */
 };
 
 /* The connections from one IP address (limits.max-connections-per-source). */
@@ -65,7 +69,8 @@ struct tp_streams {
 	const struct tp_config *cfg;
 	struct tp_loop *loop;
 	struct tp_engine *eng;
-	SSL_CTX *tls;
+	SSL_CTX *tls, *dtls;
+	uint8_t cookie_key[32]; /* DTLS cookies: HMAC of the client's address under it */
 	struct listener lst[MAX_LISTENERS];
 	unsigned nlst;
 	struct tp_htab conns, sources;
@@ -361,7 +366,9 @@ conn_event(void *arg, uint32_t events)
 			conn_close(c, why);
 			return;
 		}
-		if ((err = tp_framer_input(&c->rx, c->s->buf, (size_t)n, deliver, c)) < 0) {
+		if (c->client.transport == TP_TRANSPORT_DTLS)
+			deliver(c, c->s->buf, (size_t)n); /* a record is a datagram is a message */
+		else if ((err = tp_framer_input(&c->rx, c->s->buf, (size_t)n, deliver, c)) < 0) {
 			conn_close(c, err == -1 ? TP_CONN_CLOSE_NOT_TURN : TP_CONN_CLOSE_ERROR);
 			return;
 		}
@@ -392,60 +399,60 @@ source_get(struct tp_streams *s, const struct tp_addr *client)
 	return src;
 }
 
-/* A connection accepted on l as fd from ss: set up, or closed at once (a limit, counted). */
+/*
+ * A connection from client on fd (transport in client): set up, or closed at once (a limit,
+ * counted). ssl: DTLS's, its handshake begun by the listener; TLS's is made here.
+ */
 static void
-conn_open(struct listener *l, int fd, const struct sockaddr_storage *ss)
+conn_open(struct tp_streams *s, int fd, const struct tp_addr *client, SSL *ssl)
 {
-	struct tp_streams *s = l->s;
 	const struct tp_config *cfg = s->cfg;
-	struct tp_addr client;
 	struct source *src;
 	struct conn *c;
 	int one = 1;
 
-	if (tp_addr_from_sockaddr(&client, (const struct sockaddr *)ss) < 0)
-		goto refuse;
-	client.transport = l->transport;
 	if (s->nconns >= cfg->max_connections) {
 		s->stats.limit_total++;
 		goto refuse;
 	}
-	if (!(src = source_get(s, &client)))
+	if (!(src = source_get(s, client)))
 		goto refuse;
 	if (src->count >= cfg->max_connections_per_source) {
 		s->stats.limit_source++;
-		goto refuse;
-	}
-	if (conn_find(s, &client) || !(c = calloc(1, sizeof(*c))))
 		goto refuse_src;
-	c->client = client;
+	}
+	if (conn_find(s, client) || !(c = calloc(1, sizeof(*c))))
+		goto refuse_src;
+	c->client = *client;
 	c->s = s;
 	c->src = src;
 	c->since_ms = tp_loop_now_ms(s->loop);
-	c->state = l->transport == TP_TRANSPORT_TLS ? TP_CONN_HANDSHAKE : TP_CONN_ESTABLISHED;
+	c->state = client->transport == TP_TRANSPORT_TCP ? TP_CONN_ESTABLISHED : TP_CONN_HANDSHAKE;
 	tp_list_init(&c->queued);
-	if (l->transport == TP_TRANSPORT_TLS &&
-	    (!(c->ssl = SSL_new(s->tls)) || SSL_set_fd(c->ssl, fd) != 1)) {
-		SSL_free(c->ssl);
-		ERR_clear_error();
+	if (client->transport == TP_TRANSPORT_TLS &&
+	    (!(ssl = SSL_new(s->tls)) || SSL_set_fd(ssl, fd) != 1)) {
 		free(c);
 		goto refuse_src;
 	}
-	if (c->ssl)
-		SSL_set_accept_state(c->ssl);
+	/* (DTLS's is mid-handshake already: setting its state again would start it over.) */
+	if ((c->ssl = ssl) && client->transport == TP_TRANSPORT_TLS)
+		SSL_set_accept_state(ssl);
 	if (tp_loop_watch(s->loop, &c->w, fd, conn_event, c, 0) < 0) {
-		SSL_free(c->ssl);
 		free(c);
 		goto refuse_src;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (client->transport != TP_TRANSPORT_DTLS)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	src->count++;
 	tp_htab_insert(&s->conns, &c->node);
 	tp_list_add_tail(&s->conns_list, &c->link);
 	s->nconns++;
-	s->stats.accepted[client.transport]++;
-	s->stats.open[client.transport][c->state]++;
-	TP_DEBUG("%s connection from %s", tp_transport_name(client.transport), conn_str(c));
+	s->stats.accepted[client->transport]++;
+	s->stats.open[client->transport][c->state]++;
+	TP_DEBUG("%s connection from %s", tp_transport_name(client->transport), conn_str(c));
+	/* DTLS: the ClientHello is in already, and the handshake goes on from it. */
+	if (client->transport == TP_TRANSPORT_DTLS)
+		handshake(c);
 	return;
 refuse_src:
 	if (src->count == 0) {
@@ -453,6 +460,8 @@ refuse_src:
 		free(src);
 	}
 refuse:
+	SSL_free(ssl);
+	ERR_clear_error();
 	close(fd);
 }
 
@@ -477,8 +486,140 @@ listener_event(void *arg, uint32_t events)
 				return;
 			continue;
 		}
-		conn_open(l, fd, &ss);
+		struct tp_addr client;
+
+		if (tp_addr_from_sockaddr(&client, (const struct sockaddr *)&ss) < 0) {
+			close(fd);
+			continue;
+		}
+		client.transport = l->transport;
+		conn_open(l->s, fd, &client, NULL);
 	}
+}
+
+/* DTLS --------------------------------------------------------------------------------------- */
+
+/*
+ * A DTLS listener answers each ClientHello without keeping anything (DTLSv1_listen: a
+ * HelloVerifyRequest with a cookie, RFC 6347 section 4.2.1); a ClientHello that returns the
+ * cookie proves its source address, and only then does the client get a connection: a UDP
+ * socket of its own, bound to the listener's address and connected to the client (the kernel
+ * prefers it for the client's datagrams), which carries the rest of the handshake and every
+ * record after it.
+ */
+static int
+cookie_make(SSL *ssl, unsigned char *cookie, unsigned int *len)
+{
+	struct tp_streams *s = SSL_get_app_data(ssl);
+	BIO_ADDR *peer = BIO_ADDR_new();
+	unsigned char raw[16 + 2];
+	size_t n = 0;
+	int ok = 0;
+
+	if (peer && BIO_dgram_get_peer(SSL_get_rbio(ssl), peer) > 0 &&
+	    BIO_ADDR_rawaddress(peer, NULL, &n) && n <= 16 && BIO_ADDR_rawaddress(peer, raw, &n)) {
+		unsigned short port = BIO_ADDR_rawport(peer);
+
+		memcpy(raw + n, &port, 2);
+		ok = HMAC(EVP_sha256(), s->cookie_key, sizeof(s->cookie_key), raw, n + 2, cookie,
+			  len) != NULL;
+	}
+	BIO_ADDR_free(peer);
+	return ok;
+}
+
+static int
+cookie_check(SSL *ssl, const unsigned char *cookie, unsigned int len)
+{
+	unsigned char want[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	return cookie_make(ssl, want, &n) && n == len && CRYPTO_memcmp(want, cookie, n) == 0;
+}
+
+/* The listener's SSL for the next ClientHello: 0, or -1 (logged). */
+static int
+dtls_listener_ssl(struct listener *l)
+{
+	BIO *bio = NULL;
+
+	if (!(l->dtls = SSL_new(l->s->dtls)) || !(bio = BIO_new_dgram(l->w.fd, BIO_NOCLOSE))) {
+		SSL_free(l->dtls);
+		l->dtls = NULL;
+		TP_ERR("relay.dtls: out of memory");
+		return -1;
+	}
+	SSL_set_bio(l->dtls, bio, bio);
+	SSL_set_options(l->dtls, SSL_OP_COOKIE_EXCHANGE);
+	SSL_set_app_data(l->dtls, l->s);
+	return 0;
+}
+
+/* A UDP socket of the client's own, from the listener's address, connected to client. */
+static int
+dtls_socket(const struct listener *l, const struct tp_addr *client)
+{
+	struct sockaddr_storage local, peer;
+	socklen_t len = tp_addr_to_sockaddr(&l->local, &local);
+	socklen_t peerlen = tp_addr_to_sockaddr(client, &peer);
+	int fd = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (local.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&local, len) < 0 ||
+	    connect(fd, (struct sockaddr *)&peer, peerlen) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void
+dtls_listener_event(void *arg, uint32_t events)
+{
+	struct listener *l = arg;
+	BIO_ADDR *peer = BIO_ADDR_new();
+
+	(void)events;
+	for (unsigned i = 0; peer && l->dtls && i < ACCEPTS; i++) {
+		struct tp_addr client = { 0 };
+		size_t n = 0;
+		BIO *bio;
+		SSL *ssl;
+		int fd;
+
+		/* 1: a ClientHello with our cookie; 0: none until more datagrams come. */
+		if (DTLSv1_listen(l->dtls, peer) <= 0) {
+			ERR_clear_error();
+			break;
+		}
+		ssl = l->dtls;
+		if (dtls_listener_ssl(l) < 0) {
+			SSL_free(ssl);
+			break;
+		}
+		client.family = BIO_ADDR_family(peer) == AF_INET6 ? TP_FAM_V6 : TP_FAM_V4;
+		client.port = ntohs(BIO_ADDR_rawport(peer));
+		client.transport = TP_TRANSPORT_DTLS;
+		if (!BIO_ADDR_rawaddress(peer, NULL, &n) || n > sizeof(client.ip) ||
+		    !BIO_ADDR_rawaddress(peer, client.ip, &n) ||
+		    (fd = dtls_socket(l, &client)) < 0) {
+			SSL_free(ssl);
+			continue;
+		}
+		if (!(bio = BIO_new_dgram(fd, BIO_NOCLOSE))) {
+			close(fd);
+			SSL_free(ssl);
+			continue;
+		}
+		BIO_ctrl(bio, BIO_CTRL_DGRAM_SET_CONNECTED, 0, peer);
+		SSL_set_bio(ssl, bio, bio);
+		conn_open(l->s, fd, &client, ssl);
+	}
+	BIO_ADDR_free(peer);
 }
 
 /* Setting up --------------------------------------------------------------------------------- */
@@ -498,28 +639,36 @@ alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen, const un
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
-/* The TLS context from relay.tls: NULL, logged with the key and OpenSSL's reason. */
+/* The TLS context from relay.tls, or DTLS's (1.2, with TLS's certificate and ciphers): NULL,
+ * logged with the key and OpenSSL's reason. */
 static SSL_CTX *
-tls_context(const struct tp_config *cfg)
+tls_context(const struct tp_config *cfg, bool dtls)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx = SSL_CTX_new(dtls ? DTLS_server_method() : TLS_server_method());
 	const char *key = NULL, *file = NULL;
+	int min = cfg->tls.min_13 ? TLS1_3_VERSION : TLS1_2_VERSION;
 	char why[256];
 
 	if (!ctx) {
-		TP_ERR("relay.tls: cannot set up TLS: %s", tls_reason(why, sizeof(why)));
+		TP_ERR("relay.%s: cannot set up %s: %s", dtls ? "dtls" : "tls",
+		       dtls ? "DTLS" : "TLS", tls_reason(why, sizeof(why)));
 		return NULL;
+	}
+	if (dtls) {
+		min = DTLS1_2_VERSION;
+		SSL_CTX_set_cookie_generate_cb(ctx, cookie_make);
+		SSL_CTX_set_cookie_verify_cb(ctx, cookie_check);
 	}
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* A write refused for want of room is retried from wherever the queue is by then. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"turnpike", 8);
 	SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
-	if (!SSL_CTX_set_min_proto_version(ctx, cfg->tls.min_13 ? TLS1_3_VERSION : TLS1_2_VERSION))
+	if (!SSL_CTX_set_min_proto_version(ctx, min))
 		key = "relay.tls.min-version";
 	else if (!SSL_CTX_set_cipher_list(ctx, cfg->tls.ciphers))
 		key = "relay.tls.ciphers";
-	else if (!SSL_CTX_set_ciphersuites(ctx, cfg->tls.ciphersuites))
+	else if (!dtls && !SSL_CTX_set_ciphersuites(ctx, cfg->tls.ciphersuites))
 		key = "relay.tls.ciphersuites";
 	else if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls.certificate) != 1)
 		key = "relay.tls.certificate", file = cfg->tls.certificate;
@@ -538,7 +687,10 @@ tls_context(const struct tp_config *cfg)
 static int
 listen_on(struct tp_streams *s, uint8_t transport, const struct tp_addr *addr, uint16_t port)
 {
-	const char *key = transport == TP_TRANSPORT_TLS ? "relay.tls.port" : "relay.tcp.port";
+	static const char *const keys[] = { [TP_TRANSPORT_TCP] = "relay.tcp.port",
+					    [TP_TRANSPORT_TLS] = "relay.tls.port",
+					    [TP_TRANSPORT_DTLS] = "relay.dtls.port" };
+	bool dtls = transport == TP_TRANSPORT_DTLS;
 	struct listener *l = &s->lst[s->nlst];
 	struct tp_addr a = *addr;
 	struct sockaddr_storage ss;
@@ -547,25 +699,31 @@ listen_on(struct tp_streams *s, uint8_t transport, const struct tp_addr *addr, u
 
 	a.port = port;
 	sl = tp_addr_to_sockaddr(&a, &ss);
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(ss.ss_family,
+			 (dtls ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
 		goto fail;
+	/* DTLS: each client's own socket binds the same address (dtls_socket). */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (ss.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || (!dtls && listen(fd, LISTEN_BACKLOG) < 0))
 		goto fail;
 	l->s = s;
 	l->transport = transport;
-	if ((err = tp_loop_watch(s->loop, &l->w, fd, listener_event, l, TP_LOOP_PRIORITY)) < 0) {
+	l->local = a;
+	if ((err = tp_loop_watch(s->loop, &l->w, fd, dtls ? dtls_listener_event : listener_event, l,
+				 TP_LOOP_PRIORITY)) < 0) {
 		errno = -err;
 		goto fail;
 	}
 	s->nlst++;
+	if (dtls && dtls_listener_ssl(l) < 0)
+		return -1;
 	TP_INFO("%s: listening on %s", tp_transport_name(transport),
 		tp_addr_str(&a, (char[TP_ADDR_STRLEN]){ 0 }, TP_ADDR_STRLEN));
 	return 0;
 fail:
-	TP_ERR("%s: cannot listen on %s: %s", key,
+	TP_ERR("%s: cannot listen on %s: %s", keys[transport],
 	       tp_addr_str(&a, (char[TP_ADDR_STRLEN]){ 0 }, TP_ADDR_STRLEN), strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -591,15 +749,22 @@ tp_streams_open(const struct tp_config *cfg, struct tp_loop *loop)
 		TP_ERR("out of memory");
 		goto fail;
 	}
-	if (cfg->tls.enabled && !(s->tls = tls_context(cfg)))
+	if ((cfg->tls.enabled && !(s->tls = tls_context(cfg, false))) ||
+	    (cfg->dtls.enabled && !(s->dtls = tls_context(cfg, true))))
 		goto fail;
+	if (cfg->dtls.enabled && RAND_bytes(s->cookie_key, sizeof(s->cookie_key)) != 1) {
+		TP_ERR("relay.dtls: no random bytes for the cookie key");
+		goto fail;
+	}
 	for (int f = 0; f < TP_NFAM; f++) {
 		if (!cfg->fam[f].enabled)
 			continue;
 		if ((cfg->tcp.enabled &&
 		     listen_on(s, TP_TRANSPORT_TCP, &cfg->fam[f].bind, cfg->tcp.port) < 0) ||
 		    (cfg->tls.enabled &&
-		     listen_on(s, TP_TRANSPORT_TLS, &cfg->fam[f].bind, cfg->tls.port) < 0))
+		     listen_on(s, TP_TRANSPORT_TLS, &cfg->fam[f].bind, cfg->tls.port) < 0) ||
+		    (cfg->dtls.enabled &&
+		     listen_on(s, TP_TRANSPORT_DTLS, &cfg->fam[f].bind, cfg->dtls.port) < 0))
 			goto fail;
 	}
 	return s;
@@ -629,6 +794,9 @@ tp_streams_tick(struct tp_streams *s, uint64_t now_ms)
 		if (c->dead) {
 			conn_close(c, TP_CONN_CLOSE_ERROR);
 		} else if (c->state == TP_CONN_HANDSHAKE) {
+			/* DTLS: handshake flights the client may not have had, sent again. */
+			if (c->client.transport == TP_TRANSPORT_DTLS)
+				DTLSv1_handle_timeout(c->ssl);
 			if (now_ms - c->since_ms >= cfg->handshake_timeout * 1000ull) {
 				s->stats.tls_handshakes_failed++;
 				conn_close(c, TP_CONN_CLOSE_HANDSHAKE_TIMEOUT);
@@ -660,10 +828,12 @@ tp_streams_close(struct tp_streams *s)
 		int fd = s->lst[i].w.fd;
 
 		tp_loop_unwatch(s->loop, &s->lst[i].w);
+		SSL_free(s->lst[i].dtls);
 		close(fd);
 	}
 	tp_htab_fini(&s->conns);
 	tp_htab_fini(&s->sources);
 	SSL_CTX_free(s->tls);
+	SSL_CTX_free(s->dtls);
 	free(s);
 }

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * TURN over TCP and TLS (RFC 8656 section 3.1), on kernel sockets driven by the control loop:
- * a listener per enabled transport and family (relay.tcp, relay.tls), and the connections
- * they accept, all on the loop. A connection's bytes are cut into messages by the framer
- * (turn/framer.h) and go to the engine as a datagram from the client would, its client address
- * carrying the transport (tp_addr.transport); what the engine sends back is queued on the
- * connection and leaves at the end of the turn. TLS is OpenSSL's (libssl), non-blocking.
+ * TURN over TCP, TLS and DTLS (RFC 8656 section 3.1), on kernel sockets driven by the control
+ * loop: a listener per enabled transport and family (relay.tcp, relay.tls, relay.dtls), and
+ * the connections they accept, all on the loop. A connection's bytes are cut into messages by
+ * the framer (turn/framer.h; on DTLS a record is a message) and go to the engine as a
+ * datagram from the client would, its client address carrying the transport
+ * (tp_addr.transport); what the engine sends back is queued on the connection and leaves at
+ * the end of the turn, a record a message on TLS and DTLS. TLS and DTLS are OpenSSL's
+ * (libssl), non-blocking. A DTLS client gets a connection (a UDP socket of its own, connected
+ * to it) only once its ClientHello has returned the listener's cookie.
  *
  * Bounded by limits.*: connections at once and per source IP (past either, a new connection
  * is closed as soon as it is accepted, and counted), the TLS handshake's time, and the time a
@@ -31,19 +34,19 @@ extern "C" {
 struct tp_engine;
 
 enum tp_conn_state {
-	TP_CONN_HANDSHAKE,   /* TLS: the handshake under way */
+	TP_CONN_HANDSHAKE,   /* TLS, DTLS: the handshake under way */
 	TP_CONN_ESTABLISHED, /* messages flow */
 	TP_CONN_STATE_COUNT
 };
 
 /* X(name, text): why a connection closed, as the metrics name it. */
-#define TP_CONN_CLOSES(X)                                                                  \
-	X(CLIENT, "client") /* the client closed it, or reset it */                        \
-	X(IDLE, "idle")	    /* limits.connection-idle without an allocation */             \
-	X(HANDSHAKE_TIMEOUT, "handshake-timeout") /* limits.handshake-timeout */           \
-	X(HANDSHAKE_FAILED, "handshake-failed")	  /* TLS refused the client's handshake */ \
-	X(NOT_TURN, "not-turn") /* bytes that are neither STUN nor ChannelData */          \
-	X(ERROR, "error")	/* the socket failed, or memory ran short */               \
+#define TP_CONN_CLOSES(X)                                                                     \
+	X(CLIENT, "client") /* the client closed it, or reset it */                           \
+	X(IDLE, "idle")	    /* limits.connection-idle without an allocation */                \
+	X(HANDSHAKE_TIMEOUT, "handshake-timeout") /* limits.handshake-timeout */              \
+	X(HANDSHAKE_FAILED, "handshake-failed")	  /* (D)TLS refused the client's handshake */ \
+	X(NOT_TURN, "not-turn") /* bytes that are neither STUN nor ChannelData */             \
+	X(ERROR, "error")	/* the socket failed, or memory ran short */                  \
 	X(SHUTDOWN, "shutdown") /* the relay stopped */
 
 enum tp_conn_close {

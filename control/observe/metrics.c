@@ -92,7 +92,7 @@ connections(FILE *f, const struct tp_conn_stats *c)
 {
 	family(f, "turnpike_connections", "gauge",
 	       "Client connections open, by transport and state.");
-	for (unsigned t = TP_TRANSPORT_TCP; t <= TP_TRANSPORT_TLS; t++)
+	for (unsigned t = TP_TRANSPORT_TCP; t < TP_TRANSPORT_COUNT; t++)
 		for (unsigned st = 0; st < TP_CONN_STATE_COUNT; st++)
 			fprintf(f, "turnpike_connections{transport=\"%s\",state=\"%s\"} %llu\n",
 				tp_transport_name((uint8_t)t),
@@ -100,7 +100,7 @@ connections(FILE *f, const struct tp_conn_stats *c)
 				(unsigned long long)c->open[t][st]);
 	family(f, "turnpike_connections_accepted_total", "counter",
 	       "Client connections accepted, by transport.");
-	for (unsigned t = TP_TRANSPORT_TCP; t <= TP_TRANSPORT_TLS; t++)
+	for (unsigned t = TP_TRANSPORT_TCP; t < TP_TRANSPORT_COUNT; t++)
 		fprintf(f, "turnpike_connections_accepted_total{transport=\"%s\"} %llu\n",
 			tp_transport_name((uint8_t)t), (unsigned long long)c->accepted[t]);
 	family(f, "turnpike_connections_closed_total", "counter",

@@ -31,7 +31,7 @@ extern "C" {
 	X(ALLOCATION, "deleted-with-allocation",                                             \
 	  "the allocation's lifetime ran out, and its flows went with it")                   \
 	X(CONNECTION, "connection-closed",                                                   \
-	  "the client's connection (TCP, TLS) closed, and its allocation with it")           \
+	  "the client's connection (TCP, TLS, DTLS) closed, and its allocation with it")     \
 	X(SHUTDOWN, "shutdown", "the relay stopped")
 
 enum tp_flow_end {

@@ -525,6 +525,8 @@ static const struct key_spec keys[] = {
 	INT("relay.port-max", port_max, 1024, 65535),
 	{ "relay.tcp.enabled", set_bool, CFG(tcp.enabled), 0, 0, 0 },
 	INT("relay.tcp.port", tcp.port, 1, 65535),
+	{ "relay.dtls.enabled", set_bool, CFG(dtls.enabled), 0, 0, 0 },
+	INT("relay.dtls.port", dtls.port, 1, 65535),
 	{ "relay.tls.enabled", set_bool, CFG(tls.enabled), 0, 0, 0 },
 	INT("relay.tls.port", tls.port, 1, 65535),
 	{ "relay.tls.certificate", set_str, CFG(tls.certificate), 0,
@@ -727,20 +729,32 @@ validate(struct loader *ld, const config_t *c)
 		s = first_set(c, KEYS("relay.tls.port", "relay.tcp.port"), &path);
 		return fail(ld, s, path, "TCP and TLS cannot share port %u", cfg->tls.port);
 	}
-	if (cfg->tls.enabled && (!cfg->tls.certificate[0] || !cfg->tls.private_key[0])) {
+	if (cfg->dtls.enabled && (cfg->dtls.port == cfg->listen_port ||
+				  (cfg->dtls.port >= cfg->port_min && cfg->dtls.port <= cfg->port_max))) {
+		s = first_set(c, KEYS("relay.dtls.port", "relay.dtls.enabled"), &path);
+		return fail(ld, s, "relay.dtls.port",
+			    "%u is a UDP port the relay uses already (relay.listen-port, or the "
+			    "allocation range)",
+			    cfg->dtls.port);
+	}
+	if ((cfg->tls.enabled || cfg->dtls.enabled) &&
+	    (!cfg->tls.certificate[0] || !cfg->tls.private_key[0])) {
 		const char *key =
 			cfg->tls.certificate[0] ? "relay.tls.private-key" : "relay.tls.certificate";
 
-		s = first_set(c, KEYS("relay.tls.enabled"), &path);
+		s = first_set(c, KEYS("relay.tls.enabled", "relay.dtls.enabled"), &path);
 		return fail(ld, s, key,
-			    "TLS needs the certificate chain and its private key (PEM "
+			    "TLS and DTLS need the certificate chain and its private key (PEM "
 			    "files)");
 	}
-	if (cfg->mode == TP_MODE_DPDK && (cfg->tcp.enabled || cfg->tls.enabled)) {
-		s = first_set(c, KEYS("relay.tcp.enabled", "relay.tls.enabled"), &path);
+	if (cfg->mode == TP_MODE_DPDK &&
+	    (cfg->tcp.enabled || cfg->tls.enabled || cfg->dtls.enabled)) {
+		s = first_set(c,
+			      KEYS("relay.tcp.enabled", "relay.tls.enabled", "relay.dtls.enabled"),
+			      &path);
 		return fail(ld, s, path,
-			    "dpdk mode has no kernel path for TCP yet: TURN over TCP and TLS is "
-			    "served in socket and xdp modes");
+			    "dpdk mode has no kernel path for TCP yet: TURN over TCP, TLS and DTLS "
+			    "is served in socket and xdp modes");
 	}
 	if (cfg->realm[0] == '\0')
 		return fail(ld, config_lookup(c, "auth.realm"), "auth.realm", "must not be empty");

@@ -65,11 +65,12 @@ struct tp_config {
 
 	uint16_t listen_port; /* UDP */
 	uint16_t port_min, port_max;
-	/* TURN over TCP and TLS (RFC 8656 section 3.1), on each family's bind address. */
+	/* TURN over TCP, TLS and DTLS (RFC 8656 section 3.1), on each family's bind address.
+	 * DTLS takes its certificate and ciphers from tls. */
 	struct {
 		bool enabled;
 		uint16_t port;
-	} tcp;
+	} tcp, dtls;
 	struct {
 		bool enabled;
 		uint16_t port;

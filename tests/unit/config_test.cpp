@@ -399,12 +399,12 @@ const error_case error_cases[] = {
 	  "no "
 	  "services of its own to reach" },
 	{ "TLS without its certificate", "relay:\n{\n\ttls:\n\t{\n\t\tenabled = true;\n\t};\n};",
-	  "test.conf:5: relay.tls.certificate: TLS needs the certificate chain and its private "
-	  "key (PEM files)" },
+	  "test.conf:5: relay.tls.certificate: TLS and DTLS need the certificate chain and its "
+	  "private key (PEM files)" },
 	{ "TLS without its key",
 	  "relay:\n{\n\ttls:\n\t{\n\t\tenabled = true;\n\t\tcertificate = \"/c.pem\";\n\t};\n};",
-	  "test.conf:5: relay.tls.private-key: TLS needs the certificate chain and its private "
-	  "key (PEM files)" },
+	  "test.conf:5: relay.tls.private-key: TLS and DTLS need the certificate chain and its "
+	  "private key (PEM files)" },
 	{ "TCP and TLS on one port",
 	  "relay:\n{\n\ttcp:\n\t{\n\t\tenabled = true;\n\t};\n\ttls:\n\t{\n\t\tenabled = "
 	  "true;\n\t\tport = 3478;\n\t\tcertificate = \"/c.pem\";\n\t\tprivate-key = "
@@ -416,7 +416,11 @@ const error_case error_cases[] = {
 	  "dataplane:\n{\n\tmode = \"dpdk\";\n};\ndpdk:\n{\n\tports = [ \"net_null0\" ];\n};\n"
 	  "relay:\n{\n\ttcp:\n\t{\n\t\tenabled = true;\n\t};\n};",
 	  "test.conf:13: relay.tcp.enabled: dpdk mode has no kernel path for TCP yet: TURN over "
-	  "TCP and TLS is served in socket and xdp modes" },
+	  "TCP, TLS and DTLS is served in socket and xdp modes" },
+	{ "DTLS on the listen port",
+	  "relay:\n{\n\tdtls:\n\t{\n\t\tenabled = true;\n\t\tport = 3478;\n\t};\n};",
+	  "test.conf:6: relay.dtls.port: 3478 is a UDP port the relay uses already "
+	  "(relay.listen-port, or the allocation range)" },
 	{ "EAL argument list of a string", "dpdk:\n{\n\teal-args = \"--no-huge\";\n};",
 	  "test.conf:3: dpdk.eal-args: expected a list of strings: [ \"...\" ]" },
 	{ "gateway of the wrong family", "dpdk:\n{\n\tipv4:\n\t{\n\t\tgateway = \"::1\";\n\t};\n};",
