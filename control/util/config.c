@@ -729,8 +729,9 @@ validate(struct loader *ld, const config_t *c)
 		s = first_set(c, KEYS("relay.tls.port", "relay.tcp.port"), &path);
 		return fail(ld, s, path, "TCP and TLS cannot share port %u", cfg->tls.port);
 	}
-	if (cfg->dtls.enabled && (cfg->dtls.port == cfg->listen_port ||
-				  (cfg->dtls.port >= cfg->port_min && cfg->dtls.port <= cfg->port_max))) {
+	if (cfg->dtls.enabled &&
+	    (cfg->dtls.port == cfg->listen_port ||
+	     (cfg->dtls.port >= cfg->port_min && cfg->dtls.port <= cfg->port_max))) {
 		s = first_set(c, KEYS("relay.dtls.port", "relay.dtls.enabled"), &path);
 		return fail(ld, s, "relay.dtls.port",
 			    "%u is a UDP port the relay uses already (relay.listen-port, or the "
