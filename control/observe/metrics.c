@@ -172,6 +172,9 @@ tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane)
 
 	family(f, "turnpike_allocations", "gauge", "Allocations held.");
 	fprintf(f, "turnpike_allocations %llu\n", (unsigned long long)g->allocations);
+	family(f, "turnpike_allocations_limit", "gauge",
+	       "Allocations the relay takes at most (limits.max-allocations; 508 beyond).");
+	fprintf(f, "turnpike_allocations_limit %llu\n", (unsigned long long)s->allocations_limit);
 	family(f, "turnpike_allocations_by_transport", "gauge",
 	       "Allocations held, by the transport their client reaches the relay over.");
 	for (unsigned t = 0; t < TP_TRANSPORT_COUNT; t++)

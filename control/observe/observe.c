@@ -14,6 +14,7 @@ tp_observe_open(struct tp_observe *o, const struct tp_config *cfg, const struct 
 		void *dp_ctx)
 {
 	memset(o, 0, sizeof(*o));
+	o->cfg = cfg;
 	o->dp = dp;
 	o->dp_ctx = dp_ctx;
 	if (tp_flowlog_open(cfg, dp->name, &o->flows) < 0 ||
@@ -49,6 +50,7 @@ tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, const struct 
 		return;
 	s->eng = *tp_engine_stats(eng);
 	tp_engine_gauges(eng, &s->gauges);
+	s->allocations_limit = o->cfg->max_allocations;
 	s->requests = *tp_engine_requests(eng);
 	tp_streams_stats(streams, &s->conns);
 	if (o->dp->counters)

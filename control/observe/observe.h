@@ -21,6 +21,7 @@ extern "C" {
 #endif
 
 struct tp_observe {
+	const struct tp_config *cfg;
 	const struct tp_dataplane *dp; /* its name and verdict counters (reasons) */
 	void *dp_ctx;
 	struct tp_flowlog *flows;
