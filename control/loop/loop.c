@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -15,6 +16,7 @@
 
 #include "engine.h"
 #include "log.h"
+#include "notify.h"
 #include "observe.h"
 #include "stream.h"
 
@@ -36,6 +38,7 @@ struct tp_loop {
 	struct tp_engine *eng;
 	struct tp_streams *streams; /* TCP and TLS clients */
 	struct tp_observe obs;
+	struct tp_notify notify; /* systemd's */
 	int epfd;
 	struct tp_loop_fd sig;
 	struct tp_loop_fd *priority[MAX_PRIORITY];
@@ -180,6 +183,7 @@ handle_signals(void *arg, uint32_t events)
 			break;
 		default:
 			TP_INFO("signal %s: shutting down", strsignal((int)si.ssi_signo));
+			tp_notify_stopping();
 			l->stop = true;
 		}
 	}
@@ -219,6 +223,26 @@ open_signals(struct tp_loop *l)
 }
 
 /* The loop ---------------------------------------------------------------------------------- */
+
+/* systemd's STATUS= line: the mode, and what the relay holds. */
+static const char *
+status_line(void *arg)
+{
+	static char line[160];
+	struct tp_loop *l = arg;
+	struct tp_engine_gauges g;
+	struct tp_conn_stats c;
+	uint64_t conns = 0;
+
+	tp_engine_gauges(l->eng, &g);
+	tp_streams_stats(l->streams, &c);
+	for (unsigned t = 0; t < TP_TRANSPORT_COUNT; t++)
+		for (unsigned st = 0; st < TP_CONN_STATE_COUNT; st++)
+			conns += c.open[t][st];
+	snprintf(line, sizeof(line), "%s mode: %llu allocations, %llu connections", l->dp->name,
+		 (unsigned long long)g.allocations, (unsigned long long)conns);
+	return line;
+}
 
 static void
 serve_priority(struct tp_loop *l)
@@ -287,6 +311,7 @@ run(struct tp_loop *l)
 		for (unsigned i = 0; i < l->nturn_end; i++)
 			l->turn_end[i].fn(l->turn_end[i].arg);
 		tp_observe_tick(&l->obs, l->eng, l->streams, l->now_ms);
+		tp_notify_tick(&l->notify, l->now_ms, status_line, l);
 	}
 	return EXIT_SUCCESS;
 }
@@ -339,6 +364,7 @@ tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp)
 		goto out_engine;
 	started = true;
 	ready(l);
+	tp_notify_ready(&l->notify, status_line(l), l->now_ms);
 	status = run(l);
 	log_stats(l);
 out_engine:
