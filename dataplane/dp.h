@@ -162,7 +162,10 @@ struct dp_pending {
 	X(wakeups, "times a worker's punt woke the sleeping control thread")                \
 	X(rx_stalls, "times the port received nothing for a second while it missed frames") \
 	X(port_restarts, "times the port was closed and set up again (stalled, or asked)")  \
-	X(restart_dropped, "frames waiting in the rings when the port restarted (dropped)")
+	X(restart_dropped, "frames waiting in the rings when the port restarted (dropped)") \
+	X(to_kernel, "frames for the relay handed to the kernel (dpdk.kernel-interface)")   \
+	X(from_kernel, "frames the kernel sent out by the port")                            \
+	X(kernel_dropped, "frames to or from the kernel lost (its queue full, no mbuf)")
 
 /* The port's counters at the start of the window in which it has received nothing. */
 struct dp_port_watch {
@@ -219,6 +222,10 @@ struct dp {
 	struct dp_pending pending[DP_PENDING_NH];
 	unsigned npending; /* frames in pending[], DP_PENDING_MAX at most */
 	struct dp_host_stats host;
+	struct {
+		int fd; /* the TAP interface's (dpdk.kernel-interface); -1: none */
+		struct tp_loop_fd w;
+	} kernel;
 	struct dp_port_watch watch;
 	bool restart_asked; /* by telemetry's /turnpike/restart_port (its thread writes it) */
 };
@@ -290,6 +297,16 @@ bool dp_host_to_client(void *ctx, const struct tp_addr *client, const void *buf,
 bool dp_host_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *peer,
 		     const void *buf, size_t len, bool df);
 void dp_host_flush(struct dp *dp);
+/* A frame out by the port through worker 0's TX queue: false when the ring is full (counted,
+ * freed). */
+bool dp_host_send(struct dp *dp, struct rte_mbuf *m);
+
+/* dp_kernel.c: the exception path (dpdk.kernel-interface), on the loop; without the key, none
+ * (fd -1). dp_kernel_input hands a frame to the kernel (consumed) and is false when there is
+ * no exception path (the frame is still the caller's). */
+int dp_kernel_open(struct dp *dp);
+void dp_kernel_close(struct dp *dp);
+bool dp_kernel_input(struct dp *dp, struct rte_mbuf *m);
 
 #ifdef __cplusplus
 }

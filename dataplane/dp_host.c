@@ -7,7 +7,9 @@
  * indications, relayed data the workers could not finish) into frames. Next hops are on-link
  * hosts or the gateway (dpdk.ipv4/ipv6), resolved by ARP and ND, or one static MAC; packets
  * wait in a small queue per next hop while it resolves. Everything it sends goes through the
- * first worker's TX queue, over a ring, so it never races the workers for a queue.
+ * first worker's TX queue, over a ring, so it never races the workers for a queue. What is
+ * for the relay but not its to answer goes to the kernel through dpdk.kernel-interface
+ * (dp_kernel.c), or is dropped and counted without one.
  *
  * Untagged frames only: what arrives here with an 802.1Q tag is counted as malformed.
  */
@@ -35,8 +37,8 @@
 /* Frames out ------------------------------------------------------------------------------- */
 
 /* A frame to worker 0's TX queue: false when the ring is full (counted, freed). */
-static bool
-send_frame(struct dp *dp, struct rte_mbuf *m)
+bool
+dp_host_send(struct dp *dp, struct rte_mbuf *m)
 {
 	if (rte_ring_enqueue(dp->ctl_tx, m) != 0) {
 		dp->host.tx_ring_full++;
@@ -98,7 +100,7 @@ solicit(struct dp *dp, uint8_t family, const uint8_t ip16[16])
 		memcpy(&arp->arp_data.arp_sip, dp->core.bind4, 4);
 		memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
 		memcpy(&arp->arp_data.arp_tip, ip16 + 12, 4);
-		send_frame(dp, m);
+		dp_host_send(dp, m);
 		return;
 	}
 
@@ -127,7 +129,7 @@ solicit(struct dp *dp, uint8_t family, const uint8_t ip16[16])
 	icmp[25] = 1;
 	memcpy(icmp + 26, dp->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
 	*(uint16_t *)(icmp + 2) = rte_ipv6_udptcp_cksum(ip, icmp);
-	send_frame(dp, m);
+	dp_host_send(dp, m);
 }
 
 static struct dp_pending *
@@ -179,7 +181,7 @@ route_frame(struct dp *dp, struct rte_mbuf *m, uint8_t family, const uint8_t dst
 
 	if (dp->cfg->dpdk.nexthop_mac.set) {
 		memcpy(eth->dst_addr.addr_bytes, dp->cfg->dpdk.nexthop_mac.addr, 6);
-		return send_frame(dp, m);
+		return dp_host_send(dp, m);
 	}
 	if (dp_next_hop_ip(dp, family, dst16, nh) < 0) {
 		dp->host.no_route++;
@@ -187,7 +189,7 @@ route_frame(struct dp *dp, struct rte_mbuf *m, uint8_t family, const uint8_t dst
 		return false;
 	}
 	if (dp_neigh_get(dp, nh, &eth->dst_addr) == 0)
-		return send_frame(dp, m);
+		return dp_host_send(dp, m);
 	if (!(q = pending_for(dp, nh, true, family))) {
 		dp->host.pending_dropped++; /* every next-hop queue is taken */
 		rte_pktmbuf_free(m);
@@ -220,7 +222,7 @@ learn(struct dp *dp, uint8_t family, const uint8_t ip16[16], const struct rte_et
 		return;
 	for (uint16_t i = 0; i < q->n; i++) {
 		rte_pktmbuf_mtod(q->m[i], struct rte_ether_hdr *)->dst_addr = *mac;
-		send_frame(dp, q->m[i]);
+		dp_host_send(dp, q->m[i]);
 	}
 	dp->npending -= q->n;
 	q->n = 0;
@@ -328,6 +330,23 @@ dp_host_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *pe
 
 /* Frames in -------------------------------------------------------------------------------- */
 
+/* A frame nobody here takes: counted, freed. */
+static void
+drop_frame(struct dp *dp, struct rte_mbuf *m)
+{
+	dp->host.not_for_us++;
+	rte_pktmbuf_free(m);
+}
+
+/* A frame for the relay that is not the control thread's to answer: the kernel's, through
+ * dpdk.kernel-interface (dp_kernel.c), or nobody's without one. */
+static void
+to_kernel(struct dp *dp, struct rte_mbuf *m)
+{
+	if (!dp_kernel_input(dp, m))
+		drop_frame(dp, m);
+}
+
 static void
 arp_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 {
@@ -350,8 +369,9 @@ arp_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 	/* Whoever asks for us, or answers us, is a neighbour we will talk to. */
 	tp_ip_to16(spa16, (const uint8_t *)&arp->arp_data.arp_sip, TP_FAM_V4);
 	learn(dp, TP_FAM_V4, spa16, &arp->arp_data.arp_sha);
+	/* An answer: the kernel may have asked too. */
 	if (arp->arp_opcode != rte_cpu_to_be_16(RTE_ARP_OP_REQUEST)) {
-		rte_pktmbuf_free(m);
+		to_kernel(dp, m);
 		return;
 	}
 	/* The request becomes its own reply. */
@@ -363,11 +383,12 @@ arp_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 	eth->dst_addr = arp->arp_data.arp_tha;
 	eth->src_addr = dp->mac;
 	dp->host.arp_replies++;
-	send_frame(dp, m);
+	dp_host_send(dp, m);
 }
 
-/* The engine's input: the payload of a UDP datagram from src to the relay. */
-static void
+/* The engine's input: the payload of a UDP datagram from src to the relay. false when the
+ * port is neither the listen port nor in the allocation range (the kernel's). */
+static bool
 udp_to_engine(struct dp *dp, const struct tp_addr *src, uint16_t dport, const uint8_t *payload,
 	      size_t len)
 {
@@ -376,7 +397,8 @@ udp_to_engine(struct dp *dp, const struct tp_addr *src, uint16_t dport, const ui
 	else if (dport >= dp->cfg->port_min && dport <= dp->cfg->port_max)
 		tp_loop_peer_input(dp->loop, src->family, dport, src, payload, len);
 	else
-		dp->host.not_for_us++;
+		return false;
+	return true;
 }
 
 /* Reply to an echo request in place: swap the Ethernet and IP addresses. */
@@ -412,8 +434,8 @@ ipv4_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + hl);
 
 		if (tot < hl + sizeof(*icmp) || icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST) {
-			dp->host.not_for_us++;
-			goto out;
+			to_kernel(dp, m);
+			return;
 		}
 		icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 		icmp->icmp_cksum = 0;
@@ -426,7 +448,7 @@ ipv4_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		rte_pktmbuf_trim(m, (uint16_t)(avail - tot));
 		swap_l2(dp, eth);
 		dp->host.echo_replies++;
-		send_frame(dp, m);
+		dp_host_send(dp, m);
 		return;
 	}
 	if (ip->next_proto_id == IPPROTO_UDP) {
@@ -439,11 +461,15 @@ ipv4_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 			goto out;
 		}
 		src.port = rte_be_to_cpu_16(udp->src_port);
-		udp_to_engine(dp, &src, rte_be_to_cpu_16(udp->dst_port), (uint8_t *)(udp + 1),
-			      ulen - sizeof(*udp));
+		if (!udp_to_engine(dp, &src, rte_be_to_cpu_16(udp->dst_port), (uint8_t *)(udp + 1),
+				   ulen - sizeof(*udp))) {
+			to_kernel(dp, m);
+			return;
+		}
 		goto out;
 	}
-	dp->host.not_for_us++;
+	to_kernel(dp, m); /* TCP, and any other protocol to the relay */
+	return;
 out:
 	rte_pktmbuf_free(m);
 }
@@ -476,14 +502,19 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 		*(uint16_t *)(icmp + 2) = rte_ipv6_udptcp_cksum(ip, icmp);
 		swap_l2(dp, eth);
 		dp->host.echo_replies++;
-		send_frame(dp, m);
+		dp_host_send(dp, m);
 		return;
 	case ND_SOLICIT: {
 		static const uint8_t unspecified[16], all_nodes[16] = { 0xff, 0x02, [15] = 1 };
 		bool dad = memcmp(ip->src_addr, unspecified, 16) == 0;
 
-		if (len < 24 || ip->hop_limits != 255 || memcmp(icmp + 8, dp->core.bind6, 16) != 0)
+		if (len < 24 || ip->hop_limits != 255)
 			goto drop;
+		/* For another of the interface's addresses (the kernel's link-local one). */
+		if (memcmp(icmp + 8, dp->core.bind6, 16) != 0) {
+			to_kernel(dp, m);
+			return;
+		}
 		/* Learn the asker from its source link-layer option, when it has one. */
 		if (!dad && len >= 32 && icmp[24] == ND_OPT_SRC_LL && icmp[25] == 1)
 			learn(dp, TP_FAM_V6, ip->src_addr,
@@ -509,7 +540,7 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 		if (dad)
 			eth->dst_addr = (struct rte_ether_addr){ { 0x33, 0x33, 0, 0, 0, 1 } };
 		dp->host.nd_adverts++;
-		send_frame(dp, m);
+		dp_host_send(dp, m);
 		return;
 	}
 	case ND_ADVERT:
@@ -517,11 +548,18 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 			goto drop;
 		memcpy(target, icmp + 8, 16);
 		learn(dp, TP_FAM_V6, target, (const struct rte_ether_addr *)(icmp + 26));
-		goto free;
+		/* An answer: the kernel may have asked too. */
+		to_kernel(dp, m);
+		return;
+	default:
+		/* Anything else for the relay itself (echo replies, errors): the kernel's. */
+		if (memcmp(ip->dst_addr, dp->core.bind6, 16) == 0) {
+			to_kernel(dp, m);
+			return;
+		}
 	}
 drop:
 	dp->host.not_for_us++;
-free:
 	rte_pktmbuf_free(m);
 }
 
@@ -541,8 +579,13 @@ ipv6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 	}
 	if (!dp->core.v6_enabled || (memcmp(ip->dst_addr, dp->core.bind6, 16) != 0 &&
 				     !is_solicited_node_of(ip->dst_addr, dp->core.bind6))) {
-		dp->host.not_for_us++;
-		rte_pktmbuf_free(m);
+		/* Link-local and multicast: the kernel interface's own (its neighbour discovery
+		 * answered to its link-local address, say). */
+		if (ip->dst_addr[0] == 0xff ||
+		    (ip->dst_addr[0] == 0xfe && (ip->dst_addr[1] & 0xc0) == 0x80))
+			to_kernel(dp, m);
+		else
+			drop_frame(dp, m);
 		return;
 	}
 	if (ip->proto == IPPROTO_ICMPV6) {
@@ -556,11 +599,17 @@ ipv6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		if (ulen >= 8 && ulen <= plen) {
 			memcpy(src.ip, ip->src_addr, 16);
 			src.port = rte_be_to_cpu_16(udp->src_port);
-			udp_to_engine(dp, &src, rte_be_to_cpu_16(udp->dst_port), l4 + sizeof(*udp),
-				      ulen - sizeof(*udp));
+			if (!udp_to_engine(dp, &src, rte_be_to_cpu_16(udp->dst_port),
+					   l4 + sizeof(*udp), ulen - sizeof(*udp))) {
+				to_kernel(dp, m);
+				return;
+			}
 		} else {
 			dp->host.malformed++;
 		}
+	} else if (memcmp(ip->dst_addr, dp->core.bind6, 16) == 0) {
+		to_kernel(dp, m); /* TCP, and any other protocol to the relay */
+		return;
 	} else {
 		dp->host.not_for_us++;
 	}

@@ -545,12 +545,18 @@ dpdk_open(const struct tp_config *cfg, struct tp_loop *loop)
 	dp->pool = pool;
 	dp->loop = loop;
 	dp->wake.fd = -1;
+	dp->kernel.fd = -1;
 	if (dp_port_init(cfg, port, dp->nworkers, pool) < 0) {
 		dpdk_close(dp);
 		return NULL;
 	}
 	if ((err = tp_loop_watch(loop, &dp->wake, dp->wake_fd, woken, dp, 0)) < 0) {
 		TP_ERR("epoll_ctl (the workers' wake-ups): %s", strerror(-err));
+		dpdk_close(dp);
+		return NULL;
+	}
+	/* Before the loop opens its TCP, TLS and DTLS listeners: they bind the TAP's addresses. */
+	if (dp_kernel_open(dp) < 0) {
 		dpdk_close(dp);
 		return NULL;
 	}
@@ -603,6 +609,7 @@ dpdk_close(void *ctx)
 	uint16_t port = dp->port;
 
 	telemetry_dp = NULL;
+	dp_kernel_close(dp);
 	if (dp->wake.fd >= 0)
 		tp_loop_unwatch(dp->loop, &dp->wake);
 	dp_port_close(port);

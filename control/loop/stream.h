@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * TURN over TCP, TLS and DTLS (RFC 8656 section 3.1), on kernel sockets driven by the control
- * loop: a listener per enabled transport and family (relay.tcp, relay.tls, relay.dtls), and
- * the connections they accept, all on the loop. A connection's bytes are cut into messages by
- * the framer (turn/framer.h; on DTLS a record is a message) and go to the engine as a
- * datagram from the client would, its client address carrying the transport
- * (tp_addr.transport); what the engine sends back is queued on the connection and leaves at
- * the end of the turn, a record a message on TLS and DTLS. TLS and DTLS are OpenSSL's
- * (libssl), non-blocking. A DTLS client gets a connection (a UDP socket of its own, connected
- * to it) only once its ClientHello has returned the listener's cookie.
+ * loop (in dpdk mode, on its kernel interface: dataplane/dp_kernel.c): a listener per enabled
+ * transport and family (relay.tcp, relay.tls, relay.dtls), and the connections they accept, all on
+ * the loop. A connection's bytes are cut into messages by the framer (turn/framer.h; on DTLS a
+ * record is a message) and go to the engine as a datagram from the client would, its client address
+ * carrying the transport (tp_addr.transport); what the engine sends back is queued on the
+ * connection and leaves at the end of the turn, a record a message on TLS and DTLS. TLS and DTLS
+ * are OpenSSL's (libssl), non-blocking. A DTLS client gets a connection (a UDP socket of its own,
+ * connected to it) only once its ClientHello has returned the listener's cookie.
  *
  * Bounded by limits.*: connections at once and per source IP (past either, a new connection
  * is closed as soon as it is accepted, and counted), the TLS handshake's time, and the time a

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <libconfig.h>
+#include <net/if.h>
 #include <openssl/crypto.h>
 
 struct loader {
@@ -270,9 +271,9 @@ set_ifname(struct loader *ld, const config_setting_t *s, const struct key_spec *
 
 	if (!v)
 		return -1;
-	if (strlen(v) >= sizeof(ld->cfg->xdp.interface) || strpbrk(v, " /:"))
+	if (strlen(v) >= IF_NAMESIZE || strpbrk(v, " /:"))
 		return fail(ld, s, k->path, "\"%s\" is not an interface name", v);
-	memcpy(ld->cfg->xdp.interface, v, strlen(v) + 1);
+	memcpy(field(ld, k), v, strlen(v) + 1);
 	return 0;
 }
 
@@ -572,7 +573,7 @@ static const struct key_spec keys[] = {
 	{ "peers.allow-relay-ports", set_bool, CFG(allow_relay_ports), 0, 0, 0 },
 	INT("socket.rcvbuf", socket_rcvbuf, 0, 1 << 30),
 	INT("socket.sndbuf", socket_sndbuf, 0, 1 << 30),
-	{ "xdp.interface", set_ifname, 0, 0, 0, 0 },
+	{ "xdp.interface", set_ifname, CFG(xdp.interface), 0, 0, 0 },
 	{ "xdp.attach", set_attach, CFG(xdp.generic), 0, 0, 0 },
 	{ "xdp.nexthop", set_nexthop, CFG(xdp.fib), 0, 0, 0 },
 	{ "xdp.nexthop-mac", set_mac, CFG(xdp.nexthop_mac), 0, 0, 0 },
@@ -596,6 +597,7 @@ static const struct key_spec keys[] = {
 	{ "dpdk.nexthop-mac", set_mac, CFG(dpdk.nexthop_mac), 0, 0, 0 },
 	INT("dpdk.max-bindings", dpdk.max_bindings, 1024, 16777216),
 	INT("dpdk.stats-interval", dpdk.stats_interval, 0, 86400),
+	{ "dpdk.kernel-interface", set_ifname, CFG(dpdk.kernel_interface), 0, 0, 0 },
 	{ "flows.output", set_flow_output, CFG(flows.output), 0,
 	  sizeof(((struct tp_config *)0)->flows.output), 0 },
 	INT("flows.interval", flows.interval, 0, 86400),
@@ -748,14 +750,14 @@ validate(struct loader *ld, const config_t *c)
 			    "TLS and DTLS need the certificate chain and its private key (PEM "
 			    "files)");
 	}
-	if (cfg->mode == TP_MODE_DPDK &&
+	if (cfg->mode == TP_MODE_DPDK && !cfg->dpdk.kernel_interface[0] &&
 	    (cfg->tcp.enabled || cfg->tls.enabled || cfg->dtls.enabled)) {
 		s = first_set(c,
 			      KEYS("relay.tcp.enabled", "relay.tls.enabled", "relay.dtls.enabled"),
 			      &path);
 		return fail(ld, s, path,
-			    "dpdk mode has no kernel path for TCP yet: TURN over TCP, TLS and DTLS "
-			    "is served in socket and xdp modes");
+			    "in dpdk mode TCP, TLS and DTLS reach their kernel listeners through "
+			    "dpdk.kernel-interface: name one (\"tp0\")");
 	}
 	if (cfg->realm[0] == '\0')
 		return fail(ld, config_lookup(c, "auth.realm"), "auth.realm", "must not be empty");

@@ -18,7 +18,12 @@
 # all closed at limits.connection-idle; a second round of them leaves turnpike's memory where
 # the first did (nothing kept per connection); turnpike then exits 0.
 #
-# usage: streams.sh TURNPIKE MODE XDP_PASS_OBJECT   (MODE: socket | xdp)
+# In dpdk mode the listeners are kernel sockets on the exception path's TAP interface
+# (dpdk.kernel-interface, tp0): every connection crosses the workers and the control thread
+# both ways, and so does an operator's own service on the relay's address (an HTTP server
+# here), counted both ways, while ping is still answered by the control thread.
+#
+# usage: streams.sh TURNPIKE MODE XDP_PASS_OBJECT   (MODE: socket | xdp | dpdk)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -27,6 +32,7 @@ turnpike=$1 mode=$2 pass_obj=$3
 py=/usr/bin/python3
 tp_veth_begin st
 tp_veth_relay "$mode" "$pass_obj" ipv6
+[[ $mode != dpdk ]] || TP_PLANE=${TP_PLANE/dpdk: \{/dpdk: \{ kernel-interface = \"tp0\";}
 H ip addr add 192.0.2.11/24 dev h0
 H ip addr add 192.0.2.12/24 dev h0
 
@@ -50,6 +56,25 @@ $TP_PLANE
 CONF
 tp_relay_start "$relay" "$turnpike"
 tp_start_peer "$hosts" 3480 192.0.2.20 2001:db8::20
+
+if [[ $mode == dpdk ]]; then
+	R ip -brief addr show tp0
+	# The operator's own service on the relay's address, through the kernel interface.
+	R timeout 120 "$py" -m http.server 8080 --bind 192.0.2.1 --directory "$TP_WORK" \
+		>"$TP_WORK/http.log" 2>&1 &
+	TP_PIDS+=($!)
+	echo served >"$TP_WORK/probe.txt"
+	http_listening() { R ss -Hntl "sport = :8080" | grep -q LISTEN; }
+	tp_wait_for "the HTTP server on 192.0.2.1:8080" "$TP_WORK/http.log" "" http_listening ||
+		tp_fail "no HTTP server"
+	got=$(H timeout 10 curl -sf "http://192.0.2.1:8080/probe.txt") ||
+		tp_fail "the relay's own service unreachable through dpdk.kernel-interface"
+	[[ $got == served ]] || tp_fail "the relay's own service answered \"$got\""
+	echo "ok   an HTTP server on the relay's address answers through tp0"
+	H ping -q -c 2 -i 0.2 -W 2 192.0.2.1 >/dev/null || tp_fail "no answer to ping"
+	tp_wait_metric 1 turnpike_dpdk_to_kernel_total
+	tp_wait_metric 1 turnpike_dpdk_from_kernel_total
+fi
 
 # coturn's client: each transport and variant, 0% loss.
 uclient() {

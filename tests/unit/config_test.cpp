@@ -412,11 +412,11 @@ const error_case error_cases[] = {
 	  "test.conf:10: relay.tls.port: TCP and TLS cannot share port 3478" },
 	{ "TLS version unknown", "relay:\n{\n\ttls:\n\t{\n\t\tmin-version = \"1.1\";\n\t};\n};",
 	  "test.conf:5: relay.tls.min-version: \"1.1\" is neither \"1.2\" nor \"1.3\"" },
-	{ "TCP in dpdk mode",
+	{ "TCP in dpdk mode without a kernel interface",
 	  "dataplane:\n{\n\tmode = \"dpdk\";\n};\ndpdk:\n{\n\tports = [ \"net_null0\" ];\n};\n"
 	  "relay:\n{\n\ttcp:\n\t{\n\t\tenabled = true;\n\t};\n};",
-	  "test.conf:13: relay.tcp.enabled: dpdk mode has no kernel path for TCP yet: TURN over "
-	  "TCP, TLS and DTLS is served in socket and xdp modes" },
+	  "test.conf:13: relay.tcp.enabled: in dpdk mode TCP, TLS and DTLS reach their kernel "
+	  "listeners through dpdk.kernel-interface: name one (\"tp0\")" },
 	{ "DTLS on the listen port",
 	  "relay:\n{\n\tdtls:\n\t{\n\t\tenabled = true;\n\t\tport = 3478;\n\t};\n};",
 	  "test.conf:6: relay.dtls.port: 3478 is a UDP port the relay uses already "
