@@ -132,7 +132,7 @@ struct tp_config {
 		struct tp_addr gateway[TP_NFAM]; /* family NONE when unset */
 		struct tp_cfg_mac nexthop_mac;	 /* every next hop, when set */
 		unsigned max_bindings;
-		unsigned stats_interval; /* seconds between log lines; 0: none */
+		unsigned stats_interval;   /* seconds between log lines; 0: none */
 		char kernel_interface[16]; /* IFNAMSIZ: the TAP for the kernel's traffic; "" none */
 	} dpdk;
 
