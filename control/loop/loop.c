@@ -50,6 +50,7 @@ struct tp_loop {
 	struct epoll_event events[MAX_EVENTS];
 	int nevents, next_event;
 	uint64_t now_ms, next_tick_ms;
+	uint64_t drain_deadline_ms; /* draining (SIGUSR2): when to stop anyway; 0 never */
 	bool stop;
 };
 
@@ -166,6 +167,49 @@ log_stats(struct tp_loop *l)
 		l->dp->log_stats(l->ctx);
 }
 
+/* SIGUSR2: no new allocations from now on (tp_engine_drain); the loop ends when the last one
+ * does, or at drain.deadline (drained()). */
+static void
+drain(struct tp_loop *l)
+{
+	const struct tp_config *cfg = l->cfg;
+	struct tp_engine_gauges g;
+
+	if (tp_engine_draining(l->eng))
+		return;
+	tp_engine_drain(l->eng);
+	tp_engine_gauges(l->eng, &g);
+	if (cfg->drain.deadline)
+		l->drain_deadline_ms = l->now_ms + cfg->drain.deadline * 1000ull;
+	TP_INFO("draining: new allocations go to %u alternate server(s)%s; %llu allocation(s) "
+		"held, until they end%s",
+		cfg->drain.nalternates, cfg->drain.nalternates ? "" : " (508 without one)",
+		(unsigned long long)g.allocations, cfg->drain.deadline ? " or drain.deadline" : "");
+}
+
+/* Draining and done: the last allocation ended, or the deadline came (those left end with
+ * the engine, their flows as at any shutdown). */
+static bool
+drained(struct tp_loop *l)
+{
+	struct tp_engine_gauges g;
+
+	if (!tp_engine_draining(l->eng))
+		return false;
+	tp_engine_gauges(l->eng, &g);
+	if (g.allocations == 0) {
+		TP_INFO("drained: the last allocation has ended; exiting");
+		return true;
+	}
+	if (l->drain_deadline_ms && l->now_ms >= l->drain_deadline_ms) {
+		TP_INFO("drained: drain.deadline reached with %llu allocation(s) left, ended now; "
+			"exiting",
+			(unsigned long long)g.allocations);
+		return true;
+	}
+	return false;
+}
+
 static void
 handle_signals(void *arg, uint32_t events)
 {
@@ -180,6 +224,9 @@ handle_signals(void *arg, uint32_t events)
 			break;
 		case SIGHUP:
 			tp_observe_hup(&l->obs);
+			break;
+		case SIGUSR2:
+			drain(l);
 			break;
 		default:
 			TP_INFO("signal %s: shutting down", strsignal((int)si.ssi_signo));
@@ -208,6 +255,7 @@ open_signals(struct tp_loop *l)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGUSR1);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	if ((fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
 		TP_ERR("signalfd: %s", strerror(errno));
@@ -239,8 +287,9 @@ status_line(void *arg)
 	for (unsigned t = 0; t < TP_TRANSPORT_COUNT; t++)
 		for (unsigned st = 0; st < TP_CONN_STATE_COUNT; st++)
 			conns += c.open[t][st];
-	snprintf(line, sizeof(line), "%s mode: %llu allocations, %llu connections", l->dp->name,
-		 (unsigned long long)g.allocations, (unsigned long long)conns);
+	snprintf(line, sizeof(line), "%s mode: %llu allocations, %llu connections%s", l->dp->name,
+		 (unsigned long long)g.allocations, (unsigned long long)conns,
+		 tp_engine_draining(l->eng) ? " (draining)" : "");
 	return line;
 }
 
@@ -305,6 +354,10 @@ run(struct tp_loop *l)
 			if (dp->tick)
 				dp->tick(l->ctx, l->now_ms);
 			tp_streams_tick(l->streams, l->now_ms);
+			if (drained(l)) {
+				tp_notify_stopping();
+				l->stop = true;
+			}
 			l->next_tick_ms = l->now_ms + TICK_MS;
 		}
 		tp_loop_before_send(l);

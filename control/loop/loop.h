@@ -71,7 +71,9 @@ uint64_t tp_loop_now_ms(const struct tp_loop *l);
 /*
  * Run turnpike on dataplane dp until SIGINT or SIGTERM: open it, create the engine, start,
  * loop, then stop, destroy the engine (every binding leaves the tables) and close. SIGUSR1
- * logs the counters, SIGHUP reopens the flow log. Returns the process exit status.
+ * logs the counters, SIGHUP reopens the flow log, SIGUSR2 drains (no new allocations; the run
+ * ends, with status 0, when the last one does or at drain.deadline). Returns the process exit
+ * status.
  */
 int tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp);
 

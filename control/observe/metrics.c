@@ -172,6 +172,9 @@ tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane)
 
 	family(f, "turnpike_allocations", "gauge", "Allocations held.");
 	fprintf(f, "turnpike_allocations %llu\n", (unsigned long long)g->allocations);
+	family(f, "turnpike_draining", "gauge",
+	       "1 while the relay drains (SIGUSR2): no new allocations, exit when the last ends.");
+	fprintf(f, "turnpike_draining %d\n", s->draining);
 	family(f, "turnpike_allocations_limit", "gauge",
 	       "Allocations the relay takes at most (limits.max-allocations; 508 beyond).");
 	fprintf(f, "turnpike_allocations_limit %llu\n", (unsigned long long)s->allocations_limit);

@@ -28,6 +28,7 @@ struct tp_metrics_snapshot {
 	struct tp_engine_stats eng;
 	struct tp_engine_gauges gauges;
 	uint64_t allocations_limit; /* limits.max-allocations */
+	bool draining;
 	struct tp_engine_requests requests;
 	/* The fast path's verdicts (xdp, dpdk), summed over CPUs or lcores. */
 	bool fastpath;

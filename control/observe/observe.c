@@ -51,6 +51,7 @@ tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng, const struct 
 	s->eng = *tp_engine_stats(eng);
 	tp_engine_gauges(eng, &s->gauges);
 	s->allocations_limit = o->cfg->max_allocations;
+	s->draining = tp_engine_draining(eng);
 	s->requests = *tp_engine_requests(eng);
 	tp_streams_stats(streams, &s->conns);
 	if (o->dp->counters)

@@ -269,6 +269,50 @@ tp_alloc_free(struct tp_alloc *a)
 }
 
 void
+tp_engine_drain(struct tp_engine *eng)
+{
+	eng->draining = true;
+}
+
+bool
+tp_engine_draining(const struct tp_engine *eng)
+{
+	return eng->draining;
+}
+
+/* A draining relay's answer to an Allocate for a new allocation: 300 with the next alternate
+ * in the client's family, or 508. */
+static void
+drain_answer(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_auth_result *auth,
+	     const struct tp_addr *client)
+{
+	const struct tp_config *cfg = eng->cfg;
+	const struct tp_addr *alt = NULL;
+	struct tp_reply r;
+
+	for (unsigned i = 0; i < cfg->drain.nalternates && !alt; i++) {
+		unsigned at = (eng->next_alternate + i) % cfg->drain.nalternates;
+
+		if (cfg->drain.alternates[at].family == client->family) {
+			alt = &cfg->drain.alternates[at];
+			eng->next_alternate = (at + 1) % cfg->drain.nalternates;
+		}
+	}
+	if (!alt) {
+		tp_reply_error(eng, m, auth, client, TP_ERR_INSUFFICIENT_CAPACITY);
+		return;
+	}
+	tp_reply_begin(eng, &r, m, auth, client, true);
+	r.code = TP_ERR_TRY_ALTERNATE;
+	tp_stun_add_error(&r.b, TP_ERR_TRY_ALTERNATE, true);
+	tp_stun_add_addr(&r.b, TP_ATTR_ALTERNATE_SERVER, alt, false);
+	if (client->transport == TP_TRANSPORT_TLS && cfg->drain.alternate_domain[0])
+		tp_stun_add_str(&r.b, TP_ATTR_ALTERNATE_DOMAIN, cfg->drain.alternate_domain);
+	eng->stats.allocations_redirected++;
+	tp_reply_send(eng, &r);
+}
+
+void
 tp_engine_connection_closed(struct tp_engine *eng, const struct tp_addr *client)
 {
 	struct tp_alloc *a = tp_alloc_find(eng, client);
@@ -548,6 +592,12 @@ tp_handle_allocate(struct tp_engine *eng, const struct tp_stun_msg *m,
 			allocate_success(eng, a, m, auth);
 		else
 			tp_reply_error(eng, m, auth, client, TP_ERR_ALLOCATION_MISMATCH);
+		return;
+	}
+	/* Authenticated first: a redirection is not something to forge (RFC 8489 section
+	 * 10). */
+	if (eng->draining) {
+		drain_answer(eng, m, auth, client);
 		return;
 	}
 	if ((err = allocate_check(eng, m, &q)) != 0) {

@@ -33,39 +33,40 @@ extern "C" {
 #define TP_ENGINE_MUTE_MS 1000
 
 /* X(name, help): engine counters, exported under these names. */
-#define TP_ENGINE_COUNTERS(X)                                                                  \
-	X(rx_stun, "STUN messages received on the listen port")                                \
-	X(rx_channel_data, "ChannelData messages received from clients")                       \
-	X(rx_peer, "datagrams received on relayed addresses")                                  \
-	X(tx_response, "STUN responses sent")                                                  \
-	X(relayed_to_peer, "datagrams relayed to peers")                                       \
-	X(relayed_to_peer_bytes, "payload bytes relayed to peers")                             \
-	X(relayed_to_client, "datagrams relayed to clients")                                   \
-	X(relayed_to_client_bytes, "payload bytes relayed to clients")                         \
-	X(hairpinned, "datagrams delivered from one allocation to another of this relay")      \
-	X(data_indications, "Data indications sent")                                           \
-	X(send_indications, "Send indications relayed")                                        \
-	X(allocations_created, "allocations created")                                          \
-	X(allocations_ipv4, "allocations created with an IPv4 relayed address")                \
-	X(allocations_ipv6, "allocations created with an IPv6 relayed address")                \
-	X(allocations_expired, "allocations that expired")                                     \
-	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")               \
-	X(allocations_closed, "allocations that ended with their client's connection")         \
-	X(auth_challenges, "401 and 438 responses sent")                                       \
-	X(answer_budget_evictions, "sources whose answer budget was forgotten to make room")   \
-	X(drop_not_turn, "datagrams on the listen port that are neither STUN nor ChannelData") \
-	X(drop_malformed, "STUN messages refused by the parser")                               \
-	X(drop_unexpected, "STUN messages of a method or class the relay does not serve")      \
-	X(drop_no_allocation, "indications or ChannelData with no allocation")                 \
-	X(drop_no_permission, "data for or from a peer without a permission")                  \
-	X(drop_no_channel, "ChannelData on an unbound channel")                                \
-	X(drop_bad_channel_data, "ChannelData with a bad number or length")                    \
-	X(drop_bad_send, "Send indications without a usable peer or data")                     \
-	X(drop_hairpin, "data for the relay's own address with no allocation there")           \
-	X(drop_relay_port, "data for the relay's own address outside the allocation range")    \
-	X(drop_oversize, "data that does not fit the message toward the client")               \
-	X(drop_tx, "relayed datagrams the dataplane could not send (it counts why)")           \
-	X(drop_fastpath, "bindings the dataplane refused")                                     \
+#define TP_ENGINE_COUNTERS(X)                                                                   \
+	X(rx_stun, "STUN messages received on the listen port")                                 \
+	X(rx_channel_data, "ChannelData messages received from clients")                        \
+	X(rx_peer, "datagrams received on relayed addresses")                                   \
+	X(tx_response, "STUN responses sent")                                                   \
+	X(relayed_to_peer, "datagrams relayed to peers")                                        \
+	X(relayed_to_peer_bytes, "payload bytes relayed to peers")                              \
+	X(relayed_to_client, "datagrams relayed to clients")                                    \
+	X(relayed_to_client_bytes, "payload bytes relayed to clients")                          \
+	X(hairpinned, "datagrams delivered from one allocation to another of this relay")       \
+	X(data_indications, "Data indications sent")                                            \
+	X(send_indications, "Send indications relayed")                                         \
+	X(allocations_created, "allocations created")                                           \
+	X(allocations_ipv4, "allocations created with an IPv4 relayed address")                 \
+	X(allocations_ipv6, "allocations created with an IPv6 relayed address")                 \
+	X(allocations_expired, "allocations that expired")                                      \
+	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")                \
+	X(allocations_closed, "allocations that ended with their client's connection")          \
+	X(allocations_redirected, "Allocates sent to an alternate server (300) while draining") \
+	X(auth_challenges, "401 and 438 responses sent")                                        \
+	X(answer_budget_evictions, "sources whose answer budget was forgotten to make room")    \
+	X(drop_not_turn, "datagrams on the listen port that are neither STUN nor ChannelData")  \
+	X(drop_malformed, "STUN messages refused by the parser")                                \
+	X(drop_unexpected, "STUN messages of a method or class the relay does not serve")       \
+	X(drop_no_allocation, "indications or ChannelData with no allocation")                  \
+	X(drop_no_permission, "data for or from a peer without a permission")                   \
+	X(drop_no_channel, "ChannelData on an unbound channel")                                 \
+	X(drop_bad_channel_data, "ChannelData with a bad number or length")                     \
+	X(drop_bad_send, "Send indications without a usable peer or data")                      \
+	X(drop_hairpin, "data for the relay's own address with no allocation there")            \
+	X(drop_relay_port, "data for the relay's own address outside the allocation range")     \
+	X(drop_oversize, "data that does not fit the message toward the client")                \
+	X(drop_tx, "relayed datagrams the dataplane could not send (it counts why)")            \
+	X(drop_fastpath, "bindings the dataplane refused")                                      \
 	X(drop_answer_budget, "unauthenticated answers not sent: the source's budget was spent")
 
 struct tp_engine_stats {
@@ -149,6 +150,12 @@ void tp_engine_set_connections(struct tp_engine *eng, tp_engine_send_fn send, vo
 /* client's connection closed: its allocation ends with it (flows: connection-closed). */
 void tp_engine_connection_closed(struct tp_engine *eng, const struct tp_addr *client);
 bool tp_engine_has_allocation(const struct tp_engine *eng, const struct tp_addr *client);
+
+/* Draining: from now on an Allocate for a new allocation is answered 300 Try Alternate with
+ * an ALTERNATE-SERVER of drain.alternate-servers in the client's family (and
+ * ALTERNATE-DOMAIN over TLS), or 508 without one; what exists carries on. */
+void tp_engine_drain(struct tp_engine *eng);
+bool tp_engine_draining(const struct tp_engine *eng);
 
 /* A datagram from client on the listen port: STUN or ChannelData. True when it was a request
  * that got its response (the caller's clock around this call is its latency). */

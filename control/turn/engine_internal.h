@@ -170,6 +170,8 @@ struct tp_engine {
 	uint32_t next_alloc_id, next_chan_id;
 	uint64_t nallocs, nrelays, npermissions, nchannels;
 	uint64_t nallocs_by_transport[TP_TRANSPORT_COUNT];
+	bool draining;
+	unsigned next_alternate; /* drain.alternate-servers, taken in turn */
 
 	/* Per family, per port: who holds it. Lookups by relayed address are one index. */
 	uint8_t *port_state[TP_NFAM];

@@ -314,22 +314,17 @@ set_flow_output(struct loader *ld, const config_setting_t *s, const struct key_s
 	return 0;
 }
 
-/* An address and port: "127.0.0.1:9641", "[::1]:9641"; "" for none. */
+/* v, an address and port ("127.0.0.1:9641", "[::1]:9641"), into a. */
 static int
-set_endpoint(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+parse_endpoint(struct loader *ld, const config_setting_t *s, const char *path, const char *v,
+	       struct tp_addr *a)
 {
-	const char *v = get_str(ld, s, k->path), *ip, *port_text;
-	struct tp_addr *a = field(ld, k);
+	const char *ip, *port_text;
 	char text[64];
 	char *end;
 	size_t n;
 	long port;
 
-	if (!v)
-		return -1;
-	memset(a, 0, sizeof(*a));
-	if (!v[0])
-		return 0;
 	if (v[0] == '[') {
 		const char *close = strchr(v, ']');
 
@@ -344,16 +339,58 @@ set_endpoint(struct loader *ld, const config_setting_t *s, const struct key_spec
 		port_text = colon && !strchr(colon + 1, ':') ? colon + 1 : NULL;
 	}
 	if (!port_text || !n || n >= sizeof(text))
-		return fail(ld, s, k->path,
-			    "\"%s\": expected address:port ([address]:port for IPv6)", v);
+		return fail(ld, s, path, "\"%s\": expected address:port ([address]:port for IPv6)",
+			    v);
 	port = strtol(port_text, &end, 10);
 	if (*end || end == port_text || port < 1 || port > 65535)
-		return fail(ld, s, k->path, "\"%s\": the port must be 1-65535", v);
+		return fail(ld, s, path, "\"%s\": the port must be 1-65535", v);
 	memcpy(text, ip, n);
 	text[n] = '\0';
 	if (tp_addr_parse_ip(a, text) < 0)
-		return fail(ld, s, k->path, "\"%s\" is not a numeric IP address", text);
+		return fail(ld, s, path, "\"%s\" is not a numeric IP address", text);
 	a->port = (uint16_t)port;
+	return 0;
+}
+
+/* "address:port" ("[address]:port" for IPv6), or "" for none (family NONE). */
+static int
+set_endpoint(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	const char *v = get_str(ld, s, k->path);
+	struct tp_addr *a = field(ld, k);
+
+	if (!v)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	return v[0] ? parse_endpoint(ld, s, k->path, v, a) : 0;
+}
+
+/* A list of "address:port", k->max of them at most, its count at k->aux. */
+static int
+set_endpoints(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	struct tp_addr *arr = field(ld, k);
+	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
+	int n = config_setting_length(s);
+	char path[128];
+
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(ld, s, k->path, "expected a list of strings: [ \"address:port\" ]");
+	if (n > k->max)
+		return fail(ld, s, k->path, "at most %ld entries", k->max);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v;
+
+		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
+		if (!(v = get_str(ld, e, path)))
+			return -1;
+		memset(&arr[i], 0, sizeof(arr[i]));
+		if (parse_endpoint(ld, e, path, v, &arr[i]) < 0)
+			return -1;
+	}
+	*count = (unsigned)n;
 	return 0;
 }
 
@@ -603,6 +640,11 @@ static const struct key_spec keys[] = {
 	INT("flows.interval", flows.interval, 0, 86400),
 	INT("flows.queue", flows.queue, 16, 1048576),
 	{ "metrics.listen", set_endpoint, CFG(metrics.listen), 0, 0, 0 },
+	{ "drain.alternate-servers", set_endpoints, CFG(drain.alternates), 0, TP_CFG_MAX_ALTERNATES,
+	  CFG(drain.nalternates) },
+	{ "drain.alternate-domain", set_str, CFG(drain.alternate_domain), 0,
+	  sizeof(((struct tp_config *)0)->drain.alternate_domain), 0 },
+	INT("drain.deadline", drain.deadline, 0, 604800),
 };
 
 static const struct key_spec *

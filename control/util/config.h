@@ -29,8 +29,9 @@ enum tp_mode {
 	TP_MODE_DPDK,
 };
 
-#define TP_CFG_MAX_EAL_ARGS 16
-#define TP_CFG_MAX_PORTS    4
+#define TP_CFG_MAX_EAL_ARGS   16
+#define TP_CFG_MAX_PORTS      4
+#define TP_CFG_MAX_ALTERNATES 8
 
 struct tp_cfg_mac {
 	bool set;
@@ -145,6 +146,15 @@ struct tp_config {
 	struct {
 		struct tp_addr listen; /* family NONE: no metrics endpoint */
 	} metrics;
+
+	/* Draining (SIGUSR2): new allocations sent to these servers (300) or refused (508);
+	 * turnpike exits when the last allocation ends, or at the deadline (seconds; 0: none). */
+	struct {
+		unsigned nalternates;
+		struct tp_addr alternates[TP_CFG_MAX_ALTERNATES];
+		char alternate_domain[256]; /* ALTERNATE-DOMAIN, for clients over TLS */
+		unsigned deadline;
+	} drain;
 };
 
 /* The address clients see for family index f: public when set, else bind. */
