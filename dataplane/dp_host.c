@@ -544,10 +544,14 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 		return;
 	}
 	case ND_ADVERT:
-		if (len < 32 || ip->hop_limits != 255 || icmp[24] != ND_OPT_TGT_LL || icmp[25] != 1)
+		if (len < 24 || ip->hop_limits != 255)
 			goto drop;
-		memcpy(target, icmp + 8, 16);
-		learn(dp, TP_FAM_V6, target, (const struct rte_ether_addr *)(icmp + 26));
+		/* Learnt from when it names its link-layer address (an answer to a unicast
+		 * probe, the kernel's among them, may leave it out). */
+		if (len >= 32 && icmp[24] == ND_OPT_TGT_LL && icmp[25] == 1) {
+			memcpy(target, icmp + 8, 16);
+			learn(dp, TP_FAM_V6, target, (const struct rte_ether_addr *)(icmp + 26));
+		}
 		/* An answer: the kernel may have asked too. */
 		to_kernel(dp, m);
 		return;

@@ -70,7 +70,9 @@ dp_kernel_input(struct dp *dp, struct rte_mbuf *m)
 {
 	if (dp->kernel.fd < 0)
 		return false;
-	if (write(dp->kernel.fd, rte_pktmbuf_mtod(m, void *), rte_pktmbuf_data_len(m)) < 0)
+	/* One write a frame: a chained one (a scattered jumbo) is linearised or lost. */
+	if ((m->nb_segs > 1 && rte_pktmbuf_linearize(m) < 0) ||
+	    write(dp->kernel.fd, rte_pktmbuf_mtod(m, void *), rte_pktmbuf_data_len(m)) < 0)
 		dp->host.kernel_dropped++;
 	else
 		dp->host.to_kernel++;
@@ -144,8 +146,12 @@ setup_ipv6(struct dp *dp, const char *name, int ifindex, bool route)
 	char path[128];
 	int sock, fd, ret = -1;
 
-	if (!route) {
-		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", name);
+	/* No duplicate address detection, router advertisements or autoconfiguration: the
+	 * interface has the addresses and routes the configuration gives it, and no other. */
+	for (unsigned i = 0; !route && i < 3; i++) {
+		static const char *const knobs[] = { "accept_dad", "accept_ra", "autoconf" };
+
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", name, knobs[i]);
 		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
 			if (write(fd, "0", 1) != 1)
 				TP_WARN("dpdk.kernel-interface: %s: %s", path, strerror(errno));
@@ -195,7 +201,9 @@ dp_kernel_open(struct dp *dp)
 	memcpy(ifr.ifr_hwaddr.sa_data, dp->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
 	if (if_ioctl(sock, SIOCSIFHWADDR, &ifr, "set its MAC address") < 0)
 		goto fail;
-	ifr.ifr_mtu = (int)cfg->dpdk.mtu;
+	/* No larger than one mbuf holds: what the kernel sends is copied into one. */
+	ifr.ifr_mtu = (int)RTE_MIN(cfg->dpdk.mtu,
+				   (unsigned)(RTE_MBUF_DEFAULT_DATAROOM - RTE_ETHER_HDR_LEN));
 	if (if_ioctl(sock, SIOCSIFMTU, &ifr, "set its MTU") < 0 ||
 	    if_ioctl(sock, SIOCGIFINDEX, &ifr, "find its index") < 0)
 		goto fail;

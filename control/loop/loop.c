@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -272,6 +273,19 @@ open_signals(struct tp_loop *l)
 
 /* The loop ---------------------------------------------------------------------------------- */
 
+/* A socket per allocation (socket and xdp modes), one per connection (every mode): the soft
+ * limit of 1024 would cap both early. Raised to the hard limit, for every mode. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* systemd's STATUS= line: the mode, and what the relay holds. */
 static const char *
 status_line(void *arg)
@@ -395,6 +409,7 @@ tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp)
 	l->cfg = cfg;
 	l->dp = dp;
 	l->sig.fd = -1;
+	raise_fd_limit();
 	update_clock(l);
 	if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
 		TP_ERR("epoll_create1: %s", strerror(errno));

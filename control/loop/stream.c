@@ -24,17 +24,20 @@
 #include "list.h"
 #include "log.h"
 
-#define TX_MAX	       (256 * 1024) /* bytes waiting to leave one connection */
-#define TX_KEEP	       4096	    /* a send buffer this small is kept once empty */
-#define READ_CHUNK     16384
-#define TCP_READS      16 /* per event: a busy connection lets others in (TLS: records read) */
-#define ACCEPTS	       64 /* per event on a listener */
-#define LISTEN_BACKLOG 1024
-#define MAX_LISTENERS  (3 * TP_NFAM)
+#define TX_MAX		(256 * 1024) /* bytes waiting to leave one connection */
+#define TX_KEEP		4096	     /* a send buffer this small is kept once empty */
+#define DTLS_RECORD_MAX 16384	     /* the most one DTLS record carries (max_send_fragment) */
+#define READ_CHUNK	16384
+#define TCP_READS	16 /* per event: a busy connection lets others in (TLS: records read) */
+#define ACCEPTS		64 /* per event on a listener */
+#define LISTEN_BACKLOG	1024
+#define MAX_LISTENERS	(3 * TP_NFAM)
 
 struct listener {
 	struct tp_loop_fd w;
 	struct tp_streams *s;
+	int fd;	     /* its socket (w.fd is -1 while it is not watched) */
+	bool paused; /* out of descriptors: not watched until the next tick */
 	uint8_t transport;
 	struct tp_addr local; /* where it listens */
 	SSL *dtls;	      /* DTLS: answers ClientHellos statelessly (DTLSv1_listen) */
@@ -59,6 +62,7 @@ struct conn {
 	enum tp_conn_state state;
 	bool out;	   /* EPOLLOUT watched: the kernel took less than we had */
 	bool dead;	   /* a send failed for good: closed at the next tick or event */
+	bool ssl_failed;   /* OpenSSL failed for good: no close_notify then */
 	uint64_t since_ms; /* opened; then, the last tick it held an allocation */
 	struct tp_framer rx;
 	uint8_t *tx;
@@ -142,9 +146,12 @@ conn_close(struct conn *c, enum tp_conn_close why)
 	if (s->eng)
 		tp_engine_connection_closed(s->eng, &c->client);
 	if (c->ssl) {
-		if (c->state == TP_CONN_ESTABLISHED && why != TP_CONN_CLOSE_ERROR)
-			SSL_shutdown(
-				c->ssl); /* close_notify, once, without waiting for the reply */
+		/* close_notify, once, without waiting for the reply; never after a fatal error. */
+		if (c->state == TP_CONN_ESTABLISHED && !c->ssl_failed &&
+		    why != TP_CONN_CLOSE_ERROR) {
+			ERR_clear_error();
+			SSL_shutdown(c->ssl);
+		}
 		SSL_free(c->ssl);
 		ERR_clear_error();
 	}
@@ -171,37 +178,59 @@ conn_close(struct conn *c, enum tp_conn_close why)
 static int
 conn_flush(struct conn *c)
 {
-	while (c->txlen) {
+	bool want_out = false;
+	size_t off = 0;
+
+	while (off < c->txlen) {
+		const uint8_t *head = c->tx + off;
+		size_t left = c->txlen - off;
 		ssize_t n;
 
 		if (c->ssl) {
 			/* A record for each message: clients (coturn's among them) read a record
 			 * as one message. Whole or not at all (no partial writes): the queue's head
 			 * is always a message's first byte. */
-			long msg = tp_frame_len(c->tx, c->txlen);
-			int r = SSL_write(c->ssl, c->tx,
-					  msg > 0 && (size_t)msg <= c->txlen ? (int)msg
-									     : (int)c->txlen);
+			long msg = tp_frame_len(head, left);
+			int len = msg > 0 && (size_t)msg <= left ? (int)msg : (int)left, r, e;
 
-			if (r <= 0) {
-				int e = SSL_get_error(c->ssl, r);
-
-				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+			ERR_clear_error();
+			if ((r = SSL_write(c->ssl, head, len)) <= 0) {
+				e = SSL_get_error(c->ssl, r);
+				/* OpenSSL says which way it waits: for room (EPOLLOUT), or for the
+				 * client's bytes (the next read event flushes again). */
+				if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
+					want_out = e == SSL_ERROR_WANT_WRITE;
 					break;
-				ERR_clear_error();
-				return -1;
+				}
+				/* DTLS: an ICMP error for a datagram (anyone can forge one) is no
+				 * reason to end the client's connection; the message is lost. */
+				if (c->client.transport == TP_TRANSPORT_DTLS &&
+				    e == SSL_ERROR_SYSCALL &&
+				    (errno == ECONNREFUSED || errno == EHOSTUNREACH)) {
+					ERR_clear_error();
+					n = len;
+				} else {
+					c->ssl_failed = true;
+					ERR_clear_error();
+					return -1;
+				}
+			} else {
+				n = r;
 			}
-			n = r;
-		} else if ((n = send(c->w.fd, c->tx, c->txlen, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				break;
-			return -1;
+		} else if ((n = send(c->w.fd, head, left, MSG_NOSIGNAL | MSG_DONTWAIT)) < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				return -1;
+			want_out = true;
+			break;
 		}
-		memmove(c->tx, c->tx + n, c->txlen - (size_t)n);
-		c->txlen -= (size_t)n;
+		off += (size_t)n;
 	}
-	if ((c->txlen != 0) != c->out && tp_loop_want_output(c->s->loop, &c->w, c->txlen != 0) == 0)
-		c->out = c->txlen != 0;
+	/* What went, taken off once: not message by message (a full queue of small messages
+	 * would be moved once for each). */
+	memmove(c->tx, c->tx + off, c->txlen - off);
+	c->txlen -= off;
+	if (want_out != c->out && tp_loop_want_output(c->s->loop, &c->w, want_out) == 0)
+		c->out = want_out;
 	if (!c->txlen && c->txcap > TX_KEEP) {
 		free(c->tx);
 		c->tx = NULL;
@@ -226,7 +255,10 @@ tp_streams_send(void *ctx, const struct tp_addr *client, const void *buf, size_t
 
 	if (!c || c->dead || c->state != TP_CONN_ESTABLISHED)
 		return false;
-	if (c->txlen + len > TX_MAX) {
+	/* DTLS: a message a record, and no record over 16 KiB (a peer's 64 KiB datagram as a
+	 * Data indication, say): dropped, as a datagram too big for the path would be. */
+	if (c->txlen + len > TX_MAX ||
+	    (c->client.transport == TP_TRANSPORT_DTLS && len > DTLS_RECORD_MAX)) {
 		s->stats.tx_dropped++;
 		return false;
 	}
@@ -284,9 +316,11 @@ static bool
 handshake(struct conn *c)
 {
 	struct tp_streams *s = c->s;
-	int r = SSL_accept(c->ssl), e;
 	char why[256];
+	int r, e;
 
+	ERR_clear_error();
+	r = SSL_accept(c->ssl);
 	if (r == 1) {
 		s->stats.tls_handshakes_ok++;
 		set_state(c, TP_CONN_ESTABLISHED);
@@ -303,6 +337,7 @@ handshake(struct conn *c)
 		return true;
 	}
 	s->stats.tls_handshakes_failed++;
+	c->ssl_failed = true;
 	TP_DEBUG("TLS from %s: handshake failed: %s", conn_str(c), tls_reason(why, sizeof(why)));
 	ERR_clear_error();
 	conn_close(c, TP_CONN_CLOSE_HANDSHAKE_FAILED);
@@ -317,17 +352,32 @@ conn_read(struct conn *c, enum tp_conn_close *why)
 	ssize_t n;
 
 	if (c->ssl) {
-		int r = SSL_read(c->ssl, s->buf, sizeof(s->buf)), e;
+		int r, e;
 
-		if (r > 0)
+		ERR_clear_error();
+		if ((r = SSL_read(c->ssl, s->buf, sizeof(s->buf))) > 0)
 			return r;
 		e = SSL_get_error(c->ssl, r);
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		if (e == SSL_ERROR_WANT_READ)
 			return 0;
-		*why = e == SSL_ERROR_ZERO_RETURN ? TP_CONN_CLOSE_CLIENT : TP_CONN_CLOSE_ERROR;
-		/* A client that drops the connection without close_notify: closed all the same. */
-		if (e == SSL_ERROR_SYSCALL || e == SSL_ERROR_SSL)
-			*why = TP_CONN_CLOSE_CLIENT;
+		/* It must write first (a key update's answer, say): when the socket has room. */
+		if (e == SSL_ERROR_WANT_WRITE) {
+			if (!c->out && tp_loop_want_output(s->loop, &c->w, true) == 0)
+				c->out = true;
+			return 0;
+		}
+		/* DTLS: an ICMP error (forgeable) for an earlier datagram is not the client's
+		 * goodbye. */
+		if (c->client.transport == TP_TRANSPORT_DTLS && e == SSL_ERROR_SYSCALL &&
+		    (errno == ECONNREFUSED || errno == EHOSTUNREACH)) {
+			ERR_clear_error();
+			return 0;
+		}
+		/* close_notify, or a client gone without one (the socket's end or reset): the
+		 * client's doing; a protocol failure: an error. */
+		*why = e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ? TP_CONN_CLOSE_CLIENT
+									    : TP_CONN_CLOSE_ERROR;
+		c->ssl_failed = e != SSL_ERROR_ZERO_RETURN;
 		ERR_clear_error();
 		return -1;
 	}
@@ -377,6 +427,9 @@ conn_event(void *arg, uint32_t events)
 			return;
 		}
 	}
+	/* A TLS write that waited for the client's bytes (SSL_ERROR_WANT_READ) goes on now. */
+	if (c->ssl && c->txlen && !c->out && conn_flush(c) < 0)
+		conn_close(c, TP_CONN_CLOSE_ERROR);
 }
 
 /* Accepting ---------------------------------------------------------------------------------- */
@@ -478,10 +531,18 @@ listener_event(void *arg, uint32_t events)
 			accept4(l->w.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				TP_WARN("%s: cannot accept: %s (raise the file limit, or lower "
-					"limits.max-connections)",
-					tp_transport_name(l->transport), strerror(errno));
+			/* Out of descriptors: the waiting connection stays queued, and the
+			 * listener, level-triggered, would fire at once again; it rests until
+			 * the next tick instead, and says so once in a while. */
+			if (errno == EMFILE || errno == ENFILE) {
+				if (l->s->stats.accept_paused++ % 1000 == 0)
+					TP_WARN("%s: cannot accept: %s (raise the file limit, or "
+						"lower limits.max-connections)",
+						tp_transport_name(l->transport), strerror(errno));
+				tp_loop_unwatch(l->s->loop, &l->w);
+				l->paused = true;
+				return;
+			}
 			if (errno != EINTR && errno != ECONNABORTED)
 				return;
 			continue;
@@ -584,7 +645,15 @@ dtls_listener_event(void *arg, uint32_t events)
 	BIO_ADDR *peer = BIO_ADDR_new();
 
 	(void)events;
-	for (unsigned i = 0; peer && l->dtls && i < ACCEPTS; i++) {
+	/* No SSL to listen with (memory ran short): another try, and the datagrams waiting
+	 * dropped meanwhile, rather than a readable socket nobody reads. */
+	if (!l->dtls && dtls_listener_ssl(l) < 0) {
+		while (recv(l->w.fd, l->s->buf, sizeof(l->s->buf), MSG_DONTWAIT) >= 0)
+			;
+		BIO_ADDR_free(peer);
+		return;
+	}
+	for (unsigned i = 0; peer && i < ACCEPTS; i++) {
 		struct tp_addr client = { 0 };
 		size_t n = 0;
 		BIO *bio;
@@ -709,6 +778,7 @@ listen_on(struct tp_streams *s, uint8_t transport, const struct tp_addr *addr, u
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || (!dtls && listen(fd, LISTEN_BACKLOG) < 0))
 		goto fail;
 	l->s = s;
+	l->fd = fd;
 	l->transport = transport;
 	l->local = a;
 	if ((err = tp_loop_watch(s->loop, &l->w, fd, dtls ? dtls_listener_event : listener_event, l,
@@ -787,6 +857,14 @@ tp_streams_tick(struct tp_streams *s, uint64_t now_ms)
 	const struct tp_config *cfg = s->cfg;
 	struct tp_list *pos, *tmp;
 
+	for (unsigned i = 0; i < s->nlst; i++) {
+		struct listener *l = &s->lst[i];
+
+		if (l->paused &&
+		    tp_loop_watch(s->loop, &l->w, l->fd, listener_event, l, TP_LOOP_PRIORITY) == 0)
+			l->paused = false;
+	}
+
 	tp_list_for_each_safe(pos, tmp, &s->conns_list)
 	{
 		struct conn *c = tp_container_of(pos, struct conn, link);
@@ -825,11 +903,10 @@ tp_streams_close(struct tp_streams *s)
 	tp_list_for_each_safe(pos, tmp, &s->conns_list)
 		conn_close(tp_container_of(pos, struct conn, link), TP_CONN_CLOSE_SHUTDOWN);
 	for (unsigned i = 0; i < s->nlst; i++) {
-		int fd = s->lst[i].w.fd;
-
-		tp_loop_unwatch(s->loop, &s->lst[i].w);
+		if (!s->lst[i].paused)
+			tp_loop_unwatch(s->loop, &s->lst[i].w);
 		SSL_free(s->lst[i].dtls);
-		close(fd);
+		close(s->lst[i].fd);
 	}
 	tp_htab_fini(&s->conns);
 	tp_htab_fini(&s->sources);

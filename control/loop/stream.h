@@ -66,7 +66,8 @@ struct tp_conn_stats {
 	uint64_t closed[TP_CONN_CLOSE_COUNT];
 	uint64_t tls_handshakes_ok, tls_handshakes_failed; /* failed: refused or timed out */
 	uint64_t limit_total, limit_source;		   /* connections refused at each limit */
-	uint64_t tx_dropped; /* messages not queued: the connection's TX_MAX was reached */
+	uint64_t tx_dropped;	/* messages not queued: the connection's TX_MAX was reached */
+	uint64_t accept_paused; /* times a listener rested for want of descriptors */
 };
 
 struct tp_streams;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -290,18 +289,6 @@ tp_udp_relay_close(struct tp_udp *u, const struct tp_addr *relay)
 
 /* Set-up ----------------------------------------------------------------------------------- */
 
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	/* One socket per allocation: the soft limit of 1024 would cap allocations early. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int
 listen_on(struct tp_udp *u, int f)
 {
@@ -344,7 +331,6 @@ tp_udp_open(const struct tp_config *cfg, struct tp_loop *loop)
 	u->loop = loop;
 	for (int f = 0; f < TP_NFAM; f++)
 		u->listen[f].w.fd = -1;
-	raise_fd_limit();
 	u->bufs = malloc(sizeof(*u->bufs) * BATCH);
 	for (int f = 0; f < TP_NFAM; f++) {
 		if (!(u->relays[f] = calloc(nports, sizeof(*u->relays[f]))))

@@ -128,6 +128,10 @@ connections(FILE *f, const struct tp_conn_stats *c)
 	       "Messages for a connection's client dropped: its send queue was full.");
 	fprintf(f, "turnpike_connection_tx_dropped_total %llu\n",
 		(unsigned long long)c->tx_dropped);
+	family(f, "turnpike_connection_accept_paused_total", "counter",
+	       "Times a listener rested until the next tick: no descriptor left to accept with.");
+	fprintf(f, "turnpike_connection_accept_paused_total %llu\n",
+		(unsigned long long)c->accept_paused);
 }
 
 static void

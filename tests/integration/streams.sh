@@ -13,9 +13,9 @@
 # allocation, whose flow record must then say connection-closed with the counts the peer
 # received; a bad handshake, half a STUN header, a 64 KiB length and bytes that are not TURN
 # each leave an honest client served within 2 s; junk and forged ClientHellos on the DTLS port
-# make no connection; a TLS client that never speaks is closed at
-# limits.handshake-timeout; 1000 idle connections are held, counted, past-limit ones refused,
-# all closed at limits.connection-idle; a second round of them leaves turnpike's memory where
+# make no connection; a TLS client that never speaks is closed at limits.handshake-timeout;
+# 1000 idle connections are held, counted, past-limit ones refused, all closed at
+# limits.connection-idle; in socket mode a second round of them leaves turnpike's memory where
 # the first did (nothing kept per connection); turnpike then exits 0.
 #
 # In dpdk mode the listeners are kernel sockets on the exception path's TAP interface
@@ -179,14 +179,20 @@ idle_round() {
 }
 idle_round
 first=$(rss)
-idle_round
-second=$(rss)
-echo "turnpike's memory after 1000 connections closed: $first kB; after 1000 more: $second kB"
-if grep -q __asan_init "$turnpike"; then
-	# ASan keeps freed memory in quarantine: its LeakSanitizer judges at exit instead.
-	echo "memory not compared: AddressSanitizer build (LeakSanitizer checks at exit)"
-else
-	((second <= first + 2048)) || tp_fail "memory grew by $((second - first)) kB over 1000 connections"
+echo "turnpike's memory after 1000 connections closed: $first kB"
+# The second round, for the memory, in socket mode alone: the connections' code is the same
+# in every mode, and a round takes some 15 s.
+if [[ $mode == socket ]]; then
+	idle_round
+	second=$(rss)
+	echo "turnpike's memory after 1000 more: $second kB"
+	if grep -q __asan_init "$turnpike"; then
+		# ASan keeps freed memory in quarantine: its LeakSanitizer judges at exit.
+		echo "memory not compared: AddressSanitizer build (LeakSanitizer checks at exit)"
+	else
+		((second <= first + 2048)) ||
+			tp_fail "memory grew by $((second - first)) kB over 1000 connections"
+	fi
 fi
 
 tp_stop_turnpike
