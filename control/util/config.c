@@ -229,6 +229,21 @@ set_mac(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 	return 0;
 }
 
+/* s, a list of max entries at most (what they are, and an example, for the messages): its
+ * length in *n; -1 when it is not such a list (said). */
+static int
+list_length(struct loader *ld, const config_setting_t *s, const char *path, long max,
+	    const char *what, const char *example, int *n)
+{
+	*n = config_setting_length(s);
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(s) != CONFIG_TYPE_LIST)
+		return fail(ld, s, path, "expected a list of %s: [ %s ]", what, example);
+	if (*n > max)
+		return fail(ld, s, path, "at most %ld %s", max, what);
+	return 0;
+}
+
 /* A list of at most k->max strings of k->min bytes each, into a char[][k->min] at k->off;
  * the count goes to the unsigned at k->aux. */
 static int
@@ -236,13 +251,10 @@ set_strings(struct loader *ld, const config_setting_t *s, const struct key_spec 
 {
 	char *arr = field(ld, k), path[128];
 	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
-	int n = config_setting_length(s);
+	int n;
 
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST)
-		return fail(ld, s, k->path, "expected a list of strings: [ \"...\" ]");
-	if (n > k->max)
-		return fail(ld, s, k->path, "at most %ld entries", k->max);
+	if (list_length(ld, s, k->path, k->max, "strings", "\"...\"", &n) < 0)
+		return -1;
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
 		if (copy_str(ld, config_setting_get_elem(s, (unsigned)i), path,
@@ -371,14 +383,11 @@ set_endpoints(struct loader *ld, const config_setting_t *s, const struct key_spe
 {
 	struct tp_addr *arr = field(ld, k);
 	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
-	int n = config_setting_length(s);
 	char path[128];
+	int n;
 
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST)
-		return fail(ld, s, k->path, "expected a list of strings: [ \"address:port\" ]");
-	if (n > k->max)
-		return fail(ld, s, k->path, "at most %ld entries", k->max);
+	if (list_length(ld, s, k->path, k->max, "addresses", "\"address:port\"", &n) < 0)
+		return -1;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *v;
@@ -523,14 +532,11 @@ set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec
 {
 	struct tp_prefix *arr = field(ld, k);
 	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
-	int n = config_setting_length(s);
 	char path[64];
+	int n;
 
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST)
-		return fail(ld, s, k->path, "expected a list of prefixes: [ \"10.0.0.0/8\" ]");
-	if (n > TP_CFG_MAX_PREFIXES)
-		return fail(ld, s, k->path, "at most %d prefixes", TP_CFG_MAX_PREFIXES);
+	if (list_length(ld, s, k->path, TP_CFG_MAX_PREFIXES, "prefixes", "\"10.0.0.0/8\"", &n) < 0)
+		return -1;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *v;
