@@ -362,8 +362,7 @@ arp_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		return;
 	}
 	if (!dp->core.v4_enabled || memcmp(&arp->arp_data.arp_tip, dp->core.bind4, 4) != 0) {
-		dp->host.not_for_us++;
-		rte_pktmbuf_free(m);
+		drop_frame(dp, m);
 		return;
 	}
 	/* Whoever asks for us, or answers us, is a neighbour we will talk to. */
@@ -563,8 +562,7 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 		}
 	}
 drop:
-	dp->host.not_for_us++;
-	rte_pktmbuf_free(m);
+	drop_frame(dp, m);
 }
 
 static void
@@ -641,6 +639,5 @@ dp_host_input(struct dp *dp, struct rte_mbuf *m)
 		ipv6_input(dp, m, eth);
 		return;
 	}
-	dp->host.not_for_us++;
-	rte_pktmbuf_free(m);
+	drop_frame(dp, m);
 }

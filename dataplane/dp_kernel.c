@@ -90,67 +90,64 @@ if_ioctl(int sock, unsigned long req, void *arg, const char *what)
 	return -1;
 }
 
-/* The interface's IPv4 address and prefix (dpdk.ipv4) or, with route, its default route
- * through dpdk.ipv4.gateway (once the interface is up). */
+/* A default route through a gateway (SIOCADDRT with rt, a struct rtentry or in6_rtmsg); one
+ * already there is fine. -1, logged, when it cannot be had. */
 static int
-setup_ipv4(struct dp *dp, const char *name, bool route)
+add_route(int sock, void *rt, const char *what)
 {
-	const struct tp_config *cfg = dp->cfg;
+	if (ioctl(sock, SIOCADDRT, rt) == 0 || errno == EEXIST)
+		return 0;
+	TP_ERR("dpdk.kernel-interface: cannot %s: %s", what, strerror(errno));
+	return -1;
+}
+
+/* The interface's IPv4 address and prefix (dpdk.ipv4). */
+static int
+ipv4_address(int sock, const char *name, const struct tp_config *cfg)
+{
 	uint8_t len = cfg->dpdk.prefix_len[0];
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct ifreq ifr = { 0 };
-	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
 
-	if (sock < 0)
-		return -1;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	if (route) {
-		struct rtentry rt = { .rt_flags = RTF_UP | RTF_GATEWAY, .rt_dev = ifr.ifr_name };
-
-		memcpy(&rt.rt_dst, &sin, sizeof(sin));
-		memcpy(&rt.rt_genmask, &sin, sizeof(sin));
-		memcpy(&sin.sin_addr, cfg->dpdk.gateway[0].ip, 4);
-		memcpy(&rt.rt_gateway, &sin, sizeof(sin));
-		if (ioctl(sock, SIOCADDRT, &rt) < 0 && errno != EEXIST &&
-		    if_ioctl(sock, SIOCADDRT, &rt, "route IPv4 through dpdk.ipv4.gateway") < 0)
-			goto out;
-		ret = 0;
-		goto out;
-	}
 	memcpy(&sin.sin_addr, cfg->fam[0].bind.ip, 4);
 	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
 	if (if_ioctl(sock, SIOCSIFADDR, &ifr, "set its IPv4 address") < 0)
-		goto out;
+		return -1;
 	sin.sin_addr.s_addr = htonl(len ? ~0u << (32 - len) : 0);
 	memcpy(&ifr.ifr_netmask, &sin, sizeof(sin));
-	if (if_ioctl(sock, SIOCSIFNETMASK, &ifr, "set its IPv4 prefix") < 0)
-		goto out;
-	ret = 0;
-out:
-	close(sock);
-	return ret;
+	return if_ioctl(sock, SIOCSIFNETMASK, &ifr, "set its IPv4 prefix");
 }
 
-/* The interface's IPv6 address and prefix (dpdk.ipv6; no duplicate address detection: the
- * port holds the address already) or, with route, its default route through
- * dpdk.ipv6.gateway (once the interface is up). */
+/* Its IPv4 default route, through dpdk.ipv4.gateway (once the interface is up). */
 static int
-setup_ipv6(struct dp *dp, const char *name, int ifindex, bool route)
+ipv4_route(int sock, const char *name, const struct tp_config *cfg)
 {
-	const struct tp_config *cfg = dp->cfg;
+	struct sockaddr_in any = { .sin_family = AF_INET }, gw = any;
+	char dev[IFNAMSIZ];
+	struct rtentry rt = { .rt_flags = RTF_UP | RTF_GATEWAY, .rt_dev = dev };
+
+	snprintf(dev, sizeof(dev), "%s", name);
+	memcpy(&gw.sin_addr, cfg->dpdk.gateway[0].ip, 4);
+	memcpy(&rt.rt_dst, &any, sizeof(any));
+	memcpy(&rt.rt_genmask, &any, sizeof(any));
+	memcpy(&rt.rt_gateway, &gw, sizeof(gw));
+	return add_route(sock, &rt, "route IPv4 through dpdk.ipv4.gateway");
+}
+
+/* The interface's IPv6 address and prefix (dpdk.ipv6). No duplicate address detection (the
+ * port holds the address already), router advertisements or autoconfiguration: it has the
+ * addresses and routes the configuration gives it, and no other. */
+static int
+ipv6_address(int sock6, const char *name, int ifindex, const struct tp_config *cfg)
+{
+	static const char *const knobs[] = { "accept_dad", "accept_ra", "autoconf" };
 	struct kernel_in6_ifreq ifr6 = { .ifr6_prefixlen = cfg->dpdk.prefix_len[1],
 					 .ifr6_ifindex = ifindex };
-	struct in6_rtmsg rt = { .rtmsg_flags = RTF_UP | RTF_GATEWAY,
-				.rtmsg_metric = 1,
-				.rtmsg_ifindex = ifindex };
 	char path[128];
-	int sock, fd, ret = -1;
+	int fd;
 
-	/* No duplicate address detection, router advertisements or autoconfiguration: the
-	 * interface has the addresses and routes the configuration gives it, and no other. */
-	for (unsigned i = 0; !route && i < 3; i++) {
-		static const char *const knobs[] = { "accept_dad", "accept_ra", "autoconf" };
-
+	for (unsigned i = 0; i < RTE_DIM(knobs); i++) {
 		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", name, knobs[i]);
 		if ((fd = open(path, O_WRONLY | O_CLOEXEC)) >= 0) {
 			if (write(fd, "0", 1) != 1)
@@ -158,22 +155,20 @@ setup_ipv6(struct dp *dp, const char *name, int ifindex, bool route)
 			close(fd);
 		}
 	}
-	if ((sock = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (!route) {
-		memcpy(&ifr6.ifr6_addr, cfg->fam[1].bind.ip, 16);
-		if (if_ioctl(sock, SIOCSIFADDR, &ifr6, "set its IPv6 address") < 0)
-			goto out;
-	} else {
-		memcpy(&rt.rtmsg_gateway, cfg->dpdk.gateway[1].ip, 16);
-		if (ioctl(sock, SIOCADDRT, &rt) < 0 && errno != EEXIST &&
-		    if_ioctl(sock, SIOCADDRT, &rt, "route IPv6 through dpdk.ipv6.gateway") < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	close(sock);
-	return ret;
+	memcpy(&ifr6.ifr6_addr, cfg->fam[1].bind.ip, 16);
+	return if_ioctl(sock6, SIOCSIFADDR, &ifr6, "set its IPv6 address");
+}
+
+/* Its IPv6 default route, through dpdk.ipv6.gateway (once the interface is up). */
+static int
+ipv6_route(int sock6, int ifindex, const struct tp_config *cfg)
+{
+	struct in6_rtmsg rt = { .rtmsg_flags = RTF_UP | RTF_GATEWAY,
+				.rtmsg_metric = 1,
+				.rtmsg_ifindex = ifindex };
+
+	memcpy(&rt.rtmsg_gateway, cfg->dpdk.gateway[1].ip, 16);
+	return add_route(sock6, &rt, "route IPv6 through dpdk.ipv6.gateway");
 }
 
 int
@@ -182,7 +177,7 @@ dp_kernel_open(struct dp *dp)
 	const struct tp_config *cfg = dp->cfg;
 	const char *name = cfg->dpdk.kernel_interface;
 	struct ifreq ifr = { .ifr_flags = IFF_TAP | IFF_NO_PI };
-	int sock = -1, err;
+	int sock = -1, sock6 = -1, err;
 
 	dp->kernel.fd = -1;
 	if (!name[0])
@@ -194,7 +189,8 @@ dp_kernel_open(struct dp *dp)
 		       strerror(errno));
 		goto fail;
 	}
-	if ((sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    (cfg->fam[1].enabled && (sock6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0))
 		goto fail;
 	/* The port's MAC, so that what the kernel sends and what it is sent match the wire. */
 	ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
@@ -210,8 +206,8 @@ dp_kernel_open(struct dp *dp)
 
 	int ifindex = ifr.ifr_ifindex;
 
-	if ((cfg->fam[1].enabled && setup_ipv6(dp, name, ifindex, false) < 0) ||
-	    (cfg->fam[0].enabled && setup_ipv4(dp, name, false) < 0))
+	if ((cfg->fam[1].enabled && ipv6_address(sock6, name, ifindex, cfg) < 0) ||
+	    (cfg->fam[0].enabled && ipv4_address(sock, name, cfg) < 0))
 		goto fail;
 	if (if_ioctl(sock, SIOCGIFFLAGS, &ifr, "read its flags") < 0)
 		goto fail;
@@ -220,9 +216,9 @@ dp_kernel_open(struct dp *dp)
 		goto fail;
 	/* The default routes: a gateway is on-link once the interface is up. */
 	if ((cfg->fam[0].enabled && cfg->dpdk.gateway[0].family &&
-	     setup_ipv4(dp, name, true) < 0) ||
+	     ipv4_route(sock, name, cfg) < 0) ||
 	    (cfg->fam[1].enabled && cfg->dpdk.gateway[1].family &&
-	     setup_ipv6(dp, name, ifindex, true) < 0))
+	     ipv6_route(sock6, ifindex, cfg) < 0))
 		goto fail;
 	if ((err = tp_loop_watch(dp->loop, &dp->kernel.w, dp->kernel.fd, kernel_readable, dp, 0)) <
 	    0) {
@@ -230,12 +226,16 @@ dp_kernel_open(struct dp *dp)
 		goto fail;
 	}
 	close(sock);
+	if (sock6 >= 0)
+		close(sock6);
 	TP_INFO("dpdk: kernel interface %s (TAP) carries what the relay does not answer itself",
 		name);
 	return 0;
 fail:
 	if (sock >= 0)
 		close(sock);
+	if (sock6 >= 0)
+		close(sock6);
 	if (dp->kernel.fd >= 0)
 		close(dp->kernel.fd);
 	dp->kernel.fd = -1;

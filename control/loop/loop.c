@@ -168,6 +168,14 @@ log_stats(struct tp_loop *l)
 		l->dp->log_stats(l->ctx);
 }
 
+/* The loop ends after this turn; systemd hears it first. */
+static void
+stop(struct tp_loop *l)
+{
+	tp_notify_stopping();
+	l->stop = true;
+}
+
 /* SIGUSR2: no new allocations from now on (tp_engine_drain); the loop ends when the last one
  * does, or at drain.deadline (drained()). */
 static void
@@ -231,8 +239,7 @@ handle_signals(void *arg, uint32_t events)
 			break;
 		default:
 			TP_INFO("signal %s: shutting down", strsignal((int)si.ssi_signo));
-			tp_notify_stopping();
-			l->stop = true;
+			stop(l);
 		}
 	}
 }
@@ -293,16 +300,10 @@ status_line(void *arg)
 	static char line[160];
 	struct tp_loop *l = arg;
 	struct tp_engine_gauges g;
-	struct tp_conn_stats c;
-	uint64_t conns = 0;
 
 	tp_engine_gauges(l->eng, &g);
-	tp_streams_stats(l->streams, &c);
-	for (unsigned t = 0; t < TP_TRANSPORT_COUNT; t++)
-		for (unsigned st = 0; st < TP_CONN_STATE_COUNT; st++)
-			conns += c.open[t][st];
-	snprintf(line, sizeof(line), "%s mode: %llu allocations, %llu connections%s", l->dp->name,
-		 (unsigned long long)g.allocations, (unsigned long long)conns,
+	snprintf(line, sizeof(line), "%s mode: %llu allocations, %u connections%s", l->dp->name,
+		 (unsigned long long)g.allocations, tp_streams_count(l->streams),
 		 tp_engine_draining(l->eng) ? " (draining)" : "");
 	return line;
 }
@@ -368,10 +369,8 @@ run(struct tp_loop *l)
 			if (dp->tick)
 				dp->tick(l->ctx, l->now_ms);
 			tp_streams_tick(l->streams, l->now_ms);
-			if (drained(l)) {
-				tp_notify_stopping();
-				l->stop = true;
-			}
+			if (drained(l))
+				stop(l);
 			l->next_tick_ms = l->now_ms + TICK_MS;
 		}
 		tp_loop_before_send(l);

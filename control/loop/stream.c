@@ -123,6 +123,37 @@ conn_str(const struct conn *c)
 	return tp_addr_str(&c->client, buf, sizeof(buf));
 }
 
+/* Sources ----------------------------------------------------------------------------------- */
+
+/* The connections from client's IP address: found, or made (with none). */
+static struct source *
+source_get(struct tp_streams *s, const struct tp_addr *client)
+{
+	struct tp_addr ip = *client;
+	struct tp_hnode *n;
+	struct source *src;
+
+	ip.port = 0;
+	ip.transport = TP_TRANSPORT_UDP;
+	if ((n = tp_htab_find(&s->sources, &ip)))
+		return tp_container_of(n, struct source, node);
+	if (!(src = calloc(1, sizeof(*src))))
+		return NULL;
+	src->ip = ip;
+	tp_htab_insert(&s->sources, &src->node);
+	return src;
+}
+
+/* src, when no connection from it is left, forgotten. */
+static void
+source_release(struct tp_streams *s, struct source *src)
+{
+	if (src->count == 0) {
+		tp_htab_remove(&s->sources, &src->node);
+		free(src);
+	}
+}
+
 /* Closing ------------------------------------------------------------------------------------ */
 
 static void
@@ -158,10 +189,8 @@ conn_close(struct conn *c, enum tp_conn_close why)
 	close(fd);
 	tp_framer_free(&c->rx);
 	free(c->tx);
-	if (--c->src->count == 0) {
-		tp_htab_remove(&s->sources, &c->src->node);
-		free(c->src);
-	}
+	c->src->count--;
+	source_release(s, c->src);
 	tp_htab_remove(&s->conns, &c->node);
 	tp_list_del(&c->link);
 	tp_list_del(&c->queued);
@@ -434,24 +463,6 @@ conn_event(void *arg, uint32_t events)
 
 /* Accepting ---------------------------------------------------------------------------------- */
 
-static struct source *
-source_get(struct tp_streams *s, const struct tp_addr *client)
-{
-	struct tp_addr ip = *client;
-	struct tp_hnode *n;
-	struct source *src;
-
-	ip.port = 0;
-	ip.transport = TP_TRANSPORT_UDP;
-	if ((n = tp_htab_find(&s->sources, &ip)))
-		return tp_container_of(n, struct source, node);
-	if (!(src = calloc(1, sizeof(*src))))
-		return NULL;
-	src->ip = ip;
-	tp_htab_insert(&s->sources, &src->node);
-	return src;
-}
-
 /*
  * A connection from client on fd (transport in client): set up, or closed at once (a limit,
  * counted). ssl: DTLS's, its handshake begun by the listener; TLS's is made here.
@@ -508,10 +519,7 @@ conn_open(struct tp_streams *s, int fd, const struct tp_addr *client, SSL *ssl)
 		handshake(c);
 	return;
 refuse_src:
-	if (src->count == 0) {
-		tp_htab_remove(&s->sources, &src->node);
-		free(src);
-	}
+	source_release(s, src);
 refuse:
 	SSL_free(ssl);
 	ERR_clear_error();
@@ -885,6 +893,12 @@ tp_streams_tick(struct tp_streams *s, uint64_t now_ms)
 			conn_close(c, TP_CONN_CLOSE_IDLE);
 		}
 	}
+}
+
+unsigned
+tp_streams_count(const struct tp_streams *s)
+{
+	return s->nconns;
 }
 
 void

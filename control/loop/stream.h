@@ -84,6 +84,8 @@ bool tp_streams_send(void *ctx, const struct tp_addr *client, const void *buf, s
 /* Every tick: handshakes and idle connections past their time closed. */
 void tp_streams_tick(struct tp_streams *s, uint64_t now_ms);
 void tp_streams_stats(const struct tp_streams *s, struct tp_conn_stats *out);
+/* Connections open, in any state. */
+unsigned tp_streams_count(const struct tp_streams *s);
 /* Every connection and listener closed. */
 void tp_streams_close(struct tp_streams *s);
 

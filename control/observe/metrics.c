@@ -85,8 +85,8 @@ relayed(FILE *f, const struct tp_metrics_snapshot *s, const char *dataplane)
 			dirs[d], (unsigned long long)ctl_bytes[d]);
 }
 
-/* Connections (TCP, TLS): open by transport and state, accepted, closed by reason, refused
- * at a limit; TLS handshakes by result. */
+/* Connections (TCP, TLS, DTLS): open by transport and state, accepted, closed by reason,
+ * refused at a limit; TLS and DTLS handshakes by result. */
 static void
 connections(FILE *f, const struct tp_conn_stats *c)
 {

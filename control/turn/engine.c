@@ -276,7 +276,9 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 		eng->requests.by[method][request_result(r->code)]++;
 	/* A connection's client has shown its address is its own (the handshake): only answers
 	 * to a datagram's claimed source are budgeted. */
-	if (unauthenticated && !tp_addr_on_connection(r->client)) {
+	bool budgeted = !tp_addr_on_connection(r->client);
+
+	if (budgeted && unauthenticated) {
 		bool within = tp_answer_budget_spend(eng->answer_budget, r->client, r->req->len,
 						     (size_t)len, eng->now_ms);
 
@@ -289,7 +291,7 @@ tp_reply_send(struct tp_engine *eng, struct tp_reply *r)
 				eng->dp->mute(eng->dp_ctx, r->client, TP_ENGINE_MUTE_MS);
 			return;
 		}
-	} else if (!unauthenticated && !tp_addr_on_connection(r->client)) {
+	} else if (budgeted) {
 		tp_answer_budget_credit(eng->answer_budget, r->client, r->req->len);
 	}
 	if (r->code == TP_ERR_UNAUTHENTICATED || r->code == TP_ERR_STALE_NONCE)
