@@ -169,6 +169,7 @@ dpdk: {
 	max-bindings = $max_bindings;
 	stats-interval = 0;
 };
+admin: { socket = "$work/admin.sock"; };
 CONF
 }
 # turnpike with the configuration written, in the background (pid in tp).

@@ -136,6 +136,7 @@ limits: {
 };
 peers: { allow = [ "198.19.0.0/16", "2001:db8:2::/64" ]; };
 xdp: { interface = "r0"; nexthop = "fib"; };
+admin: { socket = "$work/admin.sock"; };
 CONF
 }
 

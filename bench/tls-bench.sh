@@ -47,6 +47,7 @@ relay: { ipv4: { bind = "127.0.0.1"; }; ipv6: { enabled = false; };
 auth: { realm = "bench"; secrets = [ "bench-secret" ]; };
 peers: { allow = [ "127.0.0.0/8" ]; allow-relay-ports = true; };
 limits: { max-connections-per-source = 100000; max-allocations-per-user = 0; };
+admin: { socket = "$work/admin.sock"; };
 CONF
 
 timeout 3600 turnutils_peer -p 3480 -L 127.0.0.1 >"$work/peer.log" 2>&1 &

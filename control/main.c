@@ -3,6 +3,7 @@
  * turnpike: a TURN relay (RFC 8656 over UDP). main() reads the command line and the config,
  * then runs the control loop on the dataplane the config names. Nothing else happens here.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,7 @@ main(int argc, char **argv)
 	};
 	const struct tp_dataplane *dp;
 	const char *path = NULL;
+	char *abs_path = NULL;
 	struct tp_config cfg;
 	int c, status;
 
@@ -134,10 +136,19 @@ main(int argc, char **argv)
 	}
 	if (!(dp = load(&cfg, path)))
 		return EXIT_FAILURE;
+	/* A reload reads the same file wherever the process is by then. */
+	if (path && !(abs_path = realpath(path, NULL))) {
+		fprintf(stderr, "turnpike: %s: %s\n", path, strerror(errno));
+		tp_config_free(&cfg);
+		return EXIT_FAILURE;
+	}
+	if (abs_path)
+		path = abs_path;
 	tp_log_level = cfg.log_level;
 	TP_INFO("turnpike %s starting (%s, dataplane %s)", TP_VERSION,
 		path ? path : "built-in configuration", dp->name);
-	status = tp_loop_run(&cfg, dp);
+	status = tp_loop_run(&cfg, path, dp);
 	tp_config_free(&cfg);
+	free(abs_path);
 	return status;
 }

@@ -56,6 +56,7 @@ dpdk_counters(void *ctx, struct tp_metrics_snapshot *s)
 
 	dp_sum_reasons(dp, sum);
 	s->fastpath = true;
+	s->workers = dp->nworkers;
 	for (int r = 0; r < TP_R_COUNT; r++) {
 		s->reasons[r].packets = sum[r].packets;
 		s->reasons[r].bytes = sum[r].bytes;

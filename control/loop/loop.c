@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "engine.h"
 #include "log.h"
 #include "notify.h"
@@ -33,13 +34,16 @@ struct turn_end {
 };
 
 struct tp_loop {
-	const struct tp_config *cfg;
+	struct tp_config *cfg; /* what the components read; a reload changes it in place */
+	const char *path;      /* where it came from (NULL: the built-in one) */
 	const struct tp_dataplane *dp;
 	void *ctx; /* the dataplane's */
 	struct tp_engine *eng;
 	struct tp_streams *streams; /* TCP and TLS clients */
 	struct tp_observe obs;
 	struct tp_notify notify; /* systemd's */
+	struct tp_admin *admin;	 /* turnpikectl's socket */
+	uint64_t start_ms;
 	int epfd;
 	struct tp_loop_fd sig;
 	struct tp_loop_fd *priority[MAX_PRIORITY];
@@ -176,16 +180,14 @@ stop(struct tp_loop *l)
 	l->stop = true;
 }
 
-/* SIGUSR2: no new allocations from now on (tp_engine_drain); the loop ends when the last one
- * does, or at drain.deadline (drained()). */
-static void
-drain(struct tp_loop *l)
+bool
+tp_loop_drain(struct tp_loop *l)
 {
 	const struct tp_config *cfg = l->cfg;
 	struct tp_engine_gauges g;
 
 	if (tp_engine_draining(l->eng))
-		return;
+		return false;
 	tp_engine_drain(l->eng);
 	tp_engine_gauges(l->eng, &g);
 	if (cfg->drain.deadline)
@@ -194,6 +196,7 @@ drain(struct tp_loop *l)
 		"held, until they end%s",
 		cfg->drain.nalternates, cfg->drain.nalternates ? "" : " (508 without one)",
 		(unsigned long long)g.allocations, cfg->drain.deadline ? " or drain.deadline" : "");
+	return true;
 }
 
 /* Draining and done: the last allocation ended, or the deadline came (those left end with
@@ -231,11 +234,19 @@ handle_signals(void *arg, uint32_t events)
 		case SIGUSR1:
 			log_stats(l);
 			break;
-		case SIGHUP:
+		case SIGHUP: {
+			struct tp_reload_result *r = malloc(sizeof(*r));
+
 			tp_observe_hup(&l->obs);
+			if (r)
+				tp_loop_reload(l, r);
+			else
+				TP_ERR("reload: out of memory");
+			free(r);
 			break;
+		}
 		case SIGUSR2:
-			drain(l);
+			tp_loop_drain(l);
 			break;
 		default:
 			TP_INFO("signal %s: shutting down", strsignal((int)si.ssi_signo));
@@ -278,21 +289,6 @@ open_signals(struct tp_loop *l)
 	return 0;
 }
 
-/* The loop ---------------------------------------------------------------------------------- */
-
-/* A socket per allocation (socket and xdp modes), one per connection (every mode): the soft
- * limit of 1024 would cap both early. Raised to the hard limit, for every mode. */
-static void
-raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 /* systemd's STATUS= line: the mode, and what the relay holds. */
 static const char *
 status_line(void *arg)
@@ -306,6 +302,116 @@ status_line(void *arg)
 		 (unsigned long long)g.allocations, tp_streams_count(l->streams),
 		 tp_engine_draining(l->eng) ? " (draining)" : "");
 	return line;
+}
+
+/* Reload ------------------------------------------------------------------------------------ */
+
+/* "a, b, c" of n keys into out, for the log. */
+static const char *
+key_list(const char *const *keys, unsigned n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (unsigned i = 0; i < n && o < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%s%s", i ? ", " : "", keys[i]);
+	return out;
+}
+
+static void
+log_reload(const struct tp_reload_result *r)
+{
+	const struct tp_config_changes *ch = &r->changes;
+	char keys[2048];
+
+	if (!r->ok) {
+		TP_ERR("reload: %s; the running configuration stays", r->error);
+		return;
+	}
+	TP_INFO("reload: %u key(s) changed%s%s; %u allocation(s) ended (user-revoked), %u "
+		"permission(s) ended (peer-denied)",
+		ch->nlive, ch->nlive ? ": " : "", key_list(ch->live, ch->nlive, keys, sizeof(keys)),
+		r->engine.allocations_revoked, r->engine.permissions_denied);
+	if (ch->nrestart)
+		TP_WARN("reload: needs a restart, running values kept: %s",
+			key_list(ch->restart, ch->nrestart, keys, sizeof(keys)));
+}
+
+/* The file read whole and checked, and what opens files or sockets made beside what runs;
+ * then, with nothing left to fail, everything switched over in one turn of the loop. */
+void
+tp_loop_reload(struct tp_loop *l, struct tp_reload_result *r)
+{
+	struct tp_config next, old;
+
+	memset(r, 0, sizeof(*r));
+	tp_notify_reloading(&l->notify);
+	tp_log_clear_error();
+	if (tp_config_defaults(&next, r->error, sizeof(r->error)) < 0 ||
+	    (l->path && tp_config_load(&next, l->path, r->error, sizeof(r->error)) < 0)) {
+		tp_config_free(&next);
+		goto failed;
+	}
+	tp_config_reconcile(l->cfg, &next, &r->changes);
+	if (tp_streams_prepare(l->streams, &next) < 0 || tp_observe_prepare(&l->obs, &next) < 0) {
+		snprintf(r->error, sizeof(r->error), "%s", tp_log_last_error());
+		tp_streams_abort(l->streams);
+		tp_observe_abort(&l->obs);
+		tp_config_free(&next);
+		goto failed;
+	}
+	old = *l->cfg;
+	*l->cfg = next;
+	tp_log_level = l->cfg->log_level;
+	tp_streams_commit(l->streams);
+	tp_observe_commit(&l->obs, l->eng);
+	tp_engine_reconfigured(l->eng, &old, &r->engine);
+	tp_config_free(&old);
+	r->ok = true;
+	l->obs.reloads_ok++;
+	log_reload(r);
+	tp_notify_reloaded(&l->notify, status_line(l));
+	return;
+failed:
+	l->obs.reloads_failed++;
+	log_reload(r);
+	tp_notify_reloaded(&l->notify, status_line(l));
+}
+
+/* What turnpikectl asks of the loop ------------------------------------------------------- */
+
+struct tp_engine *
+tp_loop_engine(struct tp_loop *l)
+{
+	return l->eng;
+}
+
+void
+tp_loop_status(struct tp_loop *l, struct tp_loop_status *st, struct tp_metrics_snapshot *snap)
+{
+	memset(st, 0, sizeof(*st));
+	st->mode = l->dp->name;
+	st->config = l->path;
+	st->uptime_ms = l->now_ms - l->start_ms;
+	st->draining = tp_engine_draining(l->eng);
+	if (st->draining && l->drain_deadline_ms > l->now_ms)
+		st->drain_deadline_ms = l->drain_deadline_ms - l->now_ms;
+	tp_observe_snapshot(&l->obs, l->eng, l->streams, snap);
+}
+
+/* The loop ---------------------------------------------------------------------------------- */
+
+/* A socket per allocation (socket and xdp modes), one per connection (every mode): the soft
+ * limit of 1024 would cap both early. Raised to the hard limit, for every mode. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void
@@ -369,6 +475,7 @@ run(struct tp_loop *l)
 			if (dp->tick)
 				dp->tick(l->ctx, l->now_ms);
 			tp_streams_tick(l->streams, l->now_ms);
+			tp_admin_tick(l->admin, l->now_ms);
 			if (drained(l))
 				stop(l);
 			l->next_tick_ms = l->now_ms + TICK_MS;
@@ -395,7 +502,7 @@ ready(const struct tp_loop *l)
 }
 
 int
-tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp)
+tp_loop_run(struct tp_config *cfg, const char *path, const struct tp_dataplane *dp)
 {
 	struct tp_loop *l = calloc(1, sizeof(*l));
 	int status = EXIT_FAILURE;
@@ -406,6 +513,7 @@ tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp)
 		return EXIT_FAILURE;
 	}
 	l->cfg = cfg;
+	l->path = path;
 	l->dp = dp;
 	l->sig.fd = -1;
 	raise_fd_limit();
@@ -430,11 +538,15 @@ tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp)
 	if (dp->start && dp->start(l->ctx, l->eng) < 0)
 		goto out_engine;
 	started = true;
+	l->start_ms = l->now_ms;
+	if (cfg->admin.socket[0] && !(l->admin = tp_admin_open(cfg, l)))
+		goto out_engine;
 	ready(l);
 	tp_notify_ready(&l->notify, status_line(l), l->now_ms);
 	status = run(l);
 	log_stats(l);
 out_engine:
+	tp_admin_close(l->admin);
 	if (started && dp->stop)
 		dp->stop(l->ctx);
 	/* Every allocation goes, through the dataplane's ops, before the dataplane does; its

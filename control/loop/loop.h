@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "config.h"
 #include "dataplane.h"
+#include "engine.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,11 +72,39 @@ uint64_t tp_loop_now_ms(const struct tp_loop *l);
 /*
  * Run turnpike on dataplane dp until SIGINT or SIGTERM: open it, create the engine, start,
  * loop, then stop, destroy the engine (every binding leaves the tables) and close. SIGUSR1
- * logs the counters, SIGHUP reopens the flow log, SIGUSR2 drains (no new allocations; the run
- * ends, with status 0, when the last one does or at drain.deadline). Returns the process exit
- * status.
+ * logs the counters, SIGHUP reopens the flow log and reloads (tp_loop_reload), SIGUSR2 drains (no
+ * new allocations; the run ends, with status 0, when the last one does or at drain.deadline).
+ * Returns the process exit status.
  */
-int tp_loop_run(const struct tp_config *cfg, const struct tp_dataplane *dp);
+int tp_loop_run(struct tp_config *cfg, const char *path, const struct tp_dataplane *dp);
+
+/* What turnpikectl (loop/admin.c) asks of a running loop. */
+
+/* A reload's outcome: applied, or refused with the reason as --check-config words it. */
+struct tp_reload_result {
+	bool ok;
+	char error[768];
+	struct tp_config_changes changes;
+	struct tp_engine_reload engine; /* what it ended among what the relay held */
+};
+/* Read the configuration file again and apply it (SIGHUP, turnpikectl reload): the file is
+ * checked whole, and what it needs opened (TLS contexts, the flow log, the metrics endpoint)
+ * is opened, before anything changes; a failure changes nothing. Keys that need a restart
+ * keep their running values (tp_config_reconcile). Logged, and told to systemd. */
+void tp_loop_reload(struct tp_loop *l, struct tp_reload_result *r);
+/* Drain (SIGUSR2, turnpikectl drain): see tp_engine_drain. false when already draining. */
+bool tp_loop_drain(struct tp_loop *l);
+
+struct tp_loop_status {
+	const char *mode, *config; /* config NULL: the built-in configuration */
+	uint64_t uptime_ms;
+	bool draining;
+	uint64_t drain_deadline_ms; /* left until drain.deadline; 0: none */
+};
+struct tp_metrics_snapshot;
+/* The loop's state, and the counters the metrics have, into snap. */
+void tp_loop_status(struct tp_loop *l, struct tp_loop_status *st, struct tp_metrics_snapshot *snap);
+struct tp_engine *tp_loop_engine(struct tp_loop *l);
 
 #ifdef __cplusplus
 }

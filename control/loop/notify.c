@@ -5,6 +5,7 @@
 #include "notify.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -47,4 +48,24 @@ void
 tp_notify_stopping(void)
 {
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+}
+
+void
+tp_notify_reloading(const struct tp_notify *n)
+{
+	struct timespec ts;
+
+	if (!n->active)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+		   (unsigned long long)ts.tv_sec * 1000000ull +
+			   (unsigned long long)ts.tv_nsec / 1000);
+}
+
+void
+tp_notify_reloaded(const struct tp_notify *n, const char *status)
+{
+	if (n->active)
+		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
 }

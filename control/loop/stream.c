@@ -74,7 +74,8 @@ struct tp_streams {
 	struct tp_loop *loop;
 	struct tp_engine *eng;
 	SSL_CTX *tls, *dtls;
-	uint8_t cookie_key[32]; /* DTLS cookies: HMAC of the client's address under it */
+	SSL_CTX *next_tls, *next_dtls; /* a reload's, until it commits */
+	uint8_t cookie_key[32];	       /* DTLS cookies: HMAC of the client's address under it */
 	struct listener lst[MAX_LISTENERS];
 	unsigned nlst;
 	struct tp_htab conns, sources;
@@ -926,5 +927,48 @@ tp_streams_close(struct tp_streams *s)
 	tp_htab_fini(&s->sources);
 	SSL_CTX_free(s->tls);
 	SSL_CTX_free(s->dtls);
+	tp_streams_abort(s);
 	free(s);
+}
+
+/* Reload ----------------------------------------------------------------------------------- */
+
+int
+tp_streams_prepare(struct tp_streams *s, const struct tp_config *next)
+{
+	tp_streams_abort(s);
+	if ((s->tls && !(s->next_tls = tls_context(next, false))) ||
+	    (s->dtls && !(s->next_dtls = tls_context(next, true)))) {
+		tp_streams_abort(s);
+		return -1;
+	}
+	return 0;
+}
+
+void
+tp_streams_commit(struct tp_streams *s)
+{
+	if (s->next_tls) {
+		SSL_CTX_free(s->tls);
+		s->tls = s->next_tls;
+	}
+	if (s->next_dtls) {
+		SSL_CTX_free(s->dtls);
+		s->dtls = s->next_dtls;
+		/* Each listener's SSL for the next ClientHello is made again, from the new
+		 * context, when its next datagram comes (dtls_listener_event). */
+		for (unsigned i = 0; i < s->nlst; i++) {
+			SSL_free(s->lst[i].dtls);
+			s->lst[i].dtls = NULL;
+		}
+	}
+	s->next_tls = s->next_dtls = NULL;
+}
+
+void
+tp_streams_abort(struct tp_streams *s)
+{
+	SSL_CTX_free(s->next_tls);
+	SSL_CTX_free(s->next_dtls);
+	s->next_tls = s->next_dtls = NULL;
 }

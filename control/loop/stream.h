@@ -86,6 +86,13 @@ void tp_streams_tick(struct tp_streams *s, uint64_t now_ms);
 void tp_streams_stats(const struct tp_streams *s, struct tp_conn_stats *out);
 /* Connections open, in any state. */
 unsigned tp_streams_count(const struct tp_streams *s);
+/* A reload, in two steps: prepare makes relay.tls's and relay.dtls's contexts again from next
+ * (their files read again; 0, or -1 logged with the key and OpenSSL's reason), commit puts them
+ * in use for the handshakes that follow (connections already made keep theirs), abort drops
+ * them. The listeners and the rest of next are read as they are used. */
+int tp_streams_prepare(struct tp_streams *s, const struct tp_config *next);
+void tp_streams_commit(struct tp_streams *s);
+void tp_streams_abort(struct tp_streams *s);
 /* Every connection and listener closed. */
 void tp_streams_close(struct tp_streams *s);
 

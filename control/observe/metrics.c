@@ -179,6 +179,13 @@ tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane)
 	family(f, "turnpike_draining", "gauge",
 	       "1 while the relay drains (SIGUSR2): no new allocations, exit when the last ends.");
 	fprintf(f, "turnpike_draining %d\n", s->draining);
+	family(f, "turnpike_config_reloads_total", "counter",
+	       "Reloads of the configuration file (SIGHUP, turnpikectl reload), applied or "
+	       "refused.");
+	fprintf(f, "turnpike_config_reloads_total{result=\"applied\"} %llu\n",
+		(unsigned long long)s->reloads[0]);
+	fprintf(f, "turnpike_config_reloads_total{result=\"refused\"} %llu\n",
+		(unsigned long long)s->reloads[1]);
 	family(f, "turnpike_allocations_limit", "gauge",
 	       "Allocations the relay takes at most (limits.max-allocations; 508 beyond).");
 	fprintf(f, "turnpike_allocations_limit %llu\n", (unsigned long long)s->allocations_limit);

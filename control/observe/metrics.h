@@ -29,6 +29,8 @@ struct tp_metrics_snapshot {
 	struct tp_engine_gauges gauges;
 	uint64_t allocations_limit; /* limits.max-allocations */
 	bool draining;
+	uint64_t reloads[2]; /* applied, refused */
+	unsigned workers;    /* the dataplane's relaying threads (dpdk's worker lcores) */
 	struct tp_engine_requests requests;
 	/* The fast path's verdicts (xdp, dpdk), summed over CPUs or lcores. */
 	bool fastpath;

@@ -27,6 +27,11 @@ struct tp_observe {
 	struct tp_flowlog *flows;
 	struct tp_metrics *metrics;
 	uint64_t next_publish_ms;
+	uint64_t reloads_ok, reloads_failed; /* counted by the loop */
+	/* A reload's (tp_observe_prepare), until it commits: what it replaces them with. */
+	bool new_flows, new_metrics;
+	struct tp_flowlog *next_flows;
+	struct tp_metrics *next_metrics;
 };
 
 /* Open what the config asks for, for dataplane dp. 0, or -1 (logged, naming the key): do not
@@ -39,8 +44,18 @@ void tp_observe_attach(struct tp_observe *o, struct tp_engine *eng);
  * dataplane's and the connections' (streams) counters. */
 void tp_observe_tick(struct tp_observe *o, const struct tp_engine *eng,
 		     const struct tp_streams *streams, uint64_t now_ms);
+/* What the metrics publish, now, into s. */
+void tp_observe_snapshot(const struct tp_observe *o, const struct tp_engine *eng,
+			 const struct tp_streams *streams, struct tp_metrics_snapshot *s);
 /* SIGHUP: reopen the flow log's file. */
 void tp_observe_hup(struct tp_observe *o);
+/* A reload, in two steps. prepare opens, beside what runs, what next changes: a flow log with
+ * other flows.* settings, a metrics endpoint on another metrics.listen (0, or -1 logged with
+ * the key). commit puts them in use (the flow log replaced writes out what it holds first,
+ * and eng's records go to the new one), abort drops them. */
+int tp_observe_prepare(struct tp_observe *o, const struct tp_config *next);
+void tp_observe_commit(struct tp_observe *o, struct tp_engine *eng);
+void tp_observe_abort(struct tp_observe *o);
 /* Before the engine goes: its shutdown records wait for room rather than being skipped. */
 void tp_observe_drain(struct tp_observe *o);
 void tp_observe_close(struct tp_observe *o);

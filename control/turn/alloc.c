@@ -234,7 +234,7 @@ relay_release(struct tp_alloc *a, int f)
 	struct tp_engine *eng = a->eng;
 	struct tp_relay *r = &a->relay[f];
 
-	tp_relay_clear(a, f);
+	tp_relay_clear(a, f, NULL);
 	tp_timer_cancel(&eng->wheel, &r->timer);
 	close_port(eng, f, r->port);
 	r->port = 0;
@@ -448,6 +448,7 @@ alloc_new(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_au
 	a->eng = eng;
 	a->client = *client;
 	a->id = ++eng->next_alloc_id;
+	a->created_ms = eng->now_ms;
 	memcpy(a->tid, m->tid, TP_STUN_TID_LEN);
 	a->username_len = auth->username_len;
 	memcpy(a->username, auth->username, auth->username_len + 1u);

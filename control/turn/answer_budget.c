@@ -52,6 +52,13 @@ tp_answer_budget_create(unsigned sources, unsigned burst, unsigned rate)
 }
 
 void
+tp_answer_budget_set_rate(struct tp_answer_budget *b, unsigned burst, unsigned rate)
+{
+	b->burst = burst > TP_ANSWER_BURST_MAX ? TP_ANSWER_BURST_MAX : burst;
+	b->rate = rate;
+}
+
+void
 tp_answer_budget_destroy(struct tp_answer_budget *b)
 {
 	if (!b)

@@ -33,6 +33,8 @@ struct tp_answer_budget;
  * source starts with and refills to; rate: bytes a second it refills by. NULL without memory. */
 struct tp_answer_budget *tp_answer_budget_create(unsigned sources, unsigned burst, unsigned rate);
 void tp_answer_budget_destroy(struct tp_answer_budget *b);
+/* New burst and rate (a reload): sources keep what they hold, up to the new burst. */
+void tp_answer_budget_set_rate(struct tp_answer_budget *b, unsigned burst, unsigned rate);
 
 /* An answer of out_len bytes to a request of in_len bytes from src, at now_ms: true when it may
  * go (the budget is charged), false when it must be dropped (the request's bytes are still

@@ -51,13 +51,19 @@ tp_auth_create(const struct tp_config *cfg)
 	if (!a)
 		return NULL;
 	memcpy(a->realm, cfg->realm, sizeof(a->realm));
-	a->nonce_lifetime_ms = cfg->nonce_lifetime * 1000u;
 	tp_random(a->nonce_key, sizeof(a->nonce_key));
+	tp_auth_configure(a, cfg);
+	return a;
+}
+
+void
+tp_auth_configure(struct tp_auth *a, const struct tp_config *cfg)
+{
+	a->nonce_lifetime_ms = cfg->nonce_lifetime * 1000u;
 	a->nsecrets = cfg->nsecrets;
 	a->secrets = (char(*)[256])cfg->secrets;
 	a->nusers = cfg->nusers;
 	a->users = cfg->users;
-	return a;
 }
 
 void

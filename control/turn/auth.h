@@ -64,6 +64,9 @@ struct tp_auth;
 
 struct tp_auth *tp_auth_create(const struct tp_config *cfg);
 void tp_auth_destroy(struct tp_auth *a);
+/* cfg's credentials and nonce lifetime from now on (a reload; the realm and the nonce key stay:
+ * nonces already out remain good). cfg's secrets and users must outlive a's use of them. */
+void tp_auth_configure(struct tp_auth *a, const struct tp_config *cfg);
 
 /* A fresh nonce for client, valid from now_ms on for the configured lifetime. */
 void tp_auth_nonce(const struct tp_auth *a, const struct tp_addr *client, uint64_t now_ms,

@@ -61,6 +61,19 @@ chan_fast_counts(const struct tp_chan *c, const struct tp_channel_binding *fc,
 		eng->dp->chan_counts(eng->dp_ctx, fc, out);
 }
 
+/* What the dataplane has relayed for c and not yet folded into its flow (zeros when c is not
+ * in the dataplane). */
+static void
+chan_live_counts(const struct tp_chan *c, struct tp_binding_stat *live)
+{
+	memset(live, 0, sizeof(*live));
+	if (c->in_dataplane) {
+		struct tp_channel_binding fc = channel_binding(c);
+
+		chan_fast_counts(c, &fc, live);
+	}
+}
+
 /* c out of the dataplane, its counts there folded into its flow first. */
 static void
 chan_leave_dataplane(struct tp_chan *c, const struct tp_channel_binding *fc)
@@ -164,15 +177,23 @@ static void
 chan_interim(struct tp_timer *t)
 {
 	struct tp_chan *c = tp_container_of(t, struct tp_chan, flow.interim);
-	struct tp_binding_stat live = { 0 };
+	struct tp_binding_stat live;
 
-	if (c->in_dataplane) {
-		struct tp_channel_binding fc = channel_binding(c);
-
-		chan_fast_counts(c, &fc, &live);
-	}
+	chan_live_counts(c, &live);
 	tp_flow_report(c->alloc->eng, &c->flow, c->alloc, &c->peer, c->channel, &live,
 		       TP_FLOW_EVENT_INTERIM);
+}
+
+void
+tp_chan_counts(const struct tp_chan *c, uint64_t packets[2], uint64_t bytes[2])
+{
+	struct tp_binding_stat live;
+
+	chan_live_counts(c, &live);
+	for (int d = 0; d < 2; d++) {
+		packets[d] = c->flow.packets[d] + live.packets[d];
+		bytes[d] = c->flow.bytes[d] + live.bytes[d];
+	}
 }
 
 static struct tp_chan *
@@ -202,14 +223,24 @@ chan_new(struct tp_alloc *a, int f, uint16_t channel, const struct tp_addr *peer
 }
 
 void
-tp_relay_clear(struct tp_alloc *a, int f)
+tp_relay_clear(struct tp_alloc *a, int f, const struct tp_addr *ip)
 {
 	struct tp_list *pos, *tmp;
 
 	tp_list_for_each_safe(pos, tmp, &a->relay[f].chans)
-		chan_free(tp_container_of(pos, struct tp_chan, link));
+	{
+		struct tp_chan *c = tp_container_of(pos, struct tp_chan, link);
+
+		if (!ip || tp_addr_ip_eq(&c->peer, ip))
+			chan_free(c);
+	}
 	tp_list_for_each_safe(pos, tmp, &a->relay[f].perms)
-		tp_perm_free(tp_container_of(pos, struct tp_perm, link));
+	{
+		struct tp_perm *p = tp_container_of(pos, struct tp_perm, link);
+
+		if (!ip || tp_addr_ip_eq(&p->ip, ip))
+			tp_perm_free(p);
+	}
 }
 
 /* Requests --------------------------------------------------------------------------------- */

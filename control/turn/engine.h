@@ -51,6 +51,9 @@ extern "C" {
 	X(allocations_expired, "allocations that expired")                                      \
 	X(allocations_deleted, "allocations deleted by Refresh with lifetime 0")                \
 	X(allocations_closed, "allocations that ended with their client's connection")          \
+	X(allocations_kicked, "allocations an operator ended (turnpikectl kick)")               \
+	X(allocations_revoked, "allocations a reload ended: their user was removed or changed") \
+	X(permissions_denied, "permissions a reload ended: their peer is refused now")          \
 	X(allocations_redirected, "Allocates sent to an alternate server (300) while draining") \
 	X(auth_challenges, "401 and 438 responses sent")                                        \
 	X(answer_budget_evictions, "sources whose answer budget was forgotten to make room")    \
@@ -156,6 +159,47 @@ bool tp_engine_has_allocation(const struct tp_engine *eng, const struct tp_addr 
  * ALTERNATE-DOMAIN over TLS), or 508 without one; what exists carries on. */
 void tp_engine_drain(struct tp_engine *eng);
 bool tp_engine_draining(const struct tp_engine *eng);
+
+/* What an operator sees of and does to the engine (turn/operate.c): turnpikectl's
+ * allocations and kick, and a reload's effects. */
+
+/* One allocation, as turnpikectl allocations shows it; valid during the visit only. */
+struct tp_alloc_view {
+	const char *username; /* as the client sent it, NUL-terminated */
+	struct tp_addr client;
+	struct tp_addr relayed[TP_NFAM]; /* the public address; family NONE when not held */
+	uint64_t age_ms, expires_ms;	 /* since it was made; until its last relay expires */
+	unsigned npeers, nchannels;
+	const struct tp_addr *peers;	 /* the permissions' IPs (port 0) */
+	const struct tp_addr *channels;	 /* each channel's peer, its number in the port field */
+	const uint16_t *channel_numbers; /* by channels' index */
+	uint64_t packets[2], bytes[2];	 /* relayed, by enum tp_dir, whichever path carried it */
+};
+
+typedef void (*tp_alloc_view_fn)(void *arg, const struct tp_alloc_view *v);
+
+/* fn for each allocation of user (NULL: any) from client (NULL: any; port 0: any port of its
+ * IP; the transport is not compared). How many matched, or -ENOMEM. */
+int tp_engine_list_allocations(struct tp_engine *eng, const char *user,
+			       const struct tp_addr *client, tp_alloc_view_fn fn, void *arg);
+/* End the allocations of user and client, matched as above (flows: kicked). How many ended. */
+unsigned tp_engine_kick(struct tp_engine *eng, const char *user, const struct tp_addr *client);
+
+/* What a reload did to what the engine holds. */
+struct tp_engine_reload {
+	unsigned allocations_revoked; /* their static user is gone or has new credentials */
+	unsigned permissions_denied;  /* their peer is now refused (peers.*) */
+};
+
+/* The configuration the engine reads (the one it was created with, changed in place by a
+ * reload) now holds a reload's values; old is what it held. From now on: the new credentials
+ * and nonce lifetime, the unauthenticated answers' burst and rate. Allocations of a static user
+ * that old had and the new one lacks, or has with another password or key, end (flows:
+ * user-revoked); permissions for a peer the new peers.* refuses end, with their channels'
+ * data (flows: peer-denied). Everything else applies as it is next read: limits and quotas
+ * to the next request, lifetimes to the next refresh. */
+void tp_engine_reconfigured(struct tp_engine *eng, const struct tp_config *old,
+			    struct tp_engine_reload *out);
 
 /* A datagram from client on the listen port: STUN or ChannelData. True when it was a request
  * that got its response (the caller's clock around this call is its latency). */

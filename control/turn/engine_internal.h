@@ -122,6 +122,7 @@ struct tp_alloc {
 	struct tp_engine *eng;
 	struct tp_user *user;
 	uint32_t id;
+	uint64_t created_ms;	      /* the engine's clock */
 	uint8_t tid[TP_STUN_TID_LEN]; /* the Allocate that made it, to spot retransmissions */
 	bool has_token;
 	uint8_t token[TP_TOKEN_LEN];
@@ -241,6 +242,8 @@ int tp_request_peer_check(const struct tp_engine *eng, const struct tp_alloc *a,
 			  const struct tp_addr *peer);
 
 /* channel.c */
+/* What c has relayed so far: its flow's counts plus what the dataplane holds for it. */
+void tp_chan_counts(const struct tp_chan *c, uint64_t packets[2], uint64_t bytes[2]);
 void tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,
 			    const struct tp_auth_result *auth);
 struct tp_chan *tp_chan_find_num(const struct tp_engine *eng, const struct tp_alloc *a,
@@ -249,8 +252,9 @@ struct tp_chan *tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, u
 				  const struct tp_addr *peer);
 /* Resync every channel of relay f of a whose peer has IP ip (its permission came or went). */
 void tp_chans_sync_ip(struct tp_alloc *a, int f, const struct tp_addr *ip);
-/* Drop every permission and channel of relay f of a (the relay itself stays). */
-void tp_relay_clear(struct tp_alloc *a, int f);
+/* Drop every permission and channel of relay f of a, or those for peers at ip when given
+ * (the relay itself stays). */
+void tp_relay_clear(struct tp_alloc *a, int f, const struct tp_addr *ip);
 
 /* flow.c */
 void tp_flow_begin(struct tp_engine *eng, struct tp_flow *fl, tp_timer_fn interim);

@@ -32,6 +32,11 @@ extern "C" {
 	  "the allocation's lifetime ran out, and its flows went with it")                   \
 	X(CONNECTION, "connection-closed",                                                   \
 	  "the client's connection (TCP, TLS, DTLS) closed, and its allocation with it")     \
+	X(KICKED, "kicked", "an operator ended its allocation (turnpikectl kick)")           \
+	X(REVOKED, "user-revoked",                                                           \
+	  "a reload took its user out of auth.users, or changed the user's password or key") \
+	X(PEER_DENIED, "peer-denied",                                                        \
+	  "a reload put its peer under peers.deny: its permission and channels ended")       \
 	X(SHUTDOWN, "shutdown", "the relay stopped")
 
 enum tp_flow_end {

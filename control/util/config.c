@@ -26,12 +26,19 @@ struct loader {
 struct key_spec;
 typedef int (*setter)(struct loader *ld, const config_setting_t *s, const struct key_spec *k);
 
+/* How a key's new value reaches a running relay (tp_config_reconcile). */
+enum key_reload {
+	LIVE,	 /* a reload applies it */
+	RESTART, /* fixed while the relay runs: a reload reports it and keeps the running value */
+};
+
 struct key_spec {
 	const char *path;
 	setter set;
-	size_t off;    /* into struct tp_config */
-	long min, max; /* integer range, or string capacity in max */
-	size_t aux;    /* an integer field's size, or where a list keeps its count */
+	size_t off, size; /* the field in struct tp_config */
+	long min, max;	  /* integer range, or string capacity in max */
+	size_t aux;	  /* where a list keeps its count (0: not a list) */
+	enum key_reload reload;
 };
 
 static int
@@ -83,7 +90,7 @@ set_int(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 
 	if (get_int(ld, s, k, &v) < 0)
 		return -1;
-	if (k->aux == sizeof(uint16_t))
+	if (k->size == sizeof(uint16_t))
 		*(uint16_t *)field(ld, k) = (uint16_t)v;
 	else
 		*(uint32_t *)field(ld, k) = (uint32_t)v;
@@ -118,7 +125,9 @@ copy_str(struct loader *ld, const config_setting_t *s, const char *path, char *d
 		return -1;
 	if (strlen(v) >= cap)
 		return fail(ld, s, path, "longer than %zu bytes", cap - 1);
-	memcpy(dst, v, strlen(v) + 1);
+	/* Zero to the end: a reload compares fields byte for byte (tp_config_reconcile). */
+	memset(dst, 0, cap);
+	memcpy(dst, v, strlen(v));
 	return 0;
 }
 
@@ -136,15 +145,15 @@ set_mode(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 	if (!v)
 		return -1;
 	if (strcmp(v, "socket") == 0) {
-		ld->cfg->mode = TP_MODE_SOCKET;
+		*(enum tp_mode *)field(ld, k) = TP_MODE_SOCKET;
 		return 0;
 	}
 	if (strcmp(v, "xdp") == 0) {
-		ld->cfg->mode = TP_MODE_XDP;
+		*(enum tp_mode *)field(ld, k) = TP_MODE_XDP;
 		return 0;
 	}
 	if (strcmp(v, "dpdk") == 0) {
-		ld->cfg->mode = TP_MODE_DPDK;
+		*(enum tp_mode *)field(ld, k) = TP_MODE_DPDK;
 		return 0;
 	}
 	return fail(ld, s, k->path,
@@ -166,7 +175,7 @@ set_level(struct loader *ld, const config_setting_t *s, const struct key_spec *k
 		return -1;
 	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(v, names[i]) == 0) {
-			ld->cfg->log_level = (enum tp_log_level)i;
+			*(enum tp_log_level *)field(ld, k) = (enum tp_log_level)i;
 			return 0;
 		}
 	}
@@ -217,6 +226,7 @@ set_mac(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 
 	if (!v)
 		return -1;
+	memset(mac, 0, sizeof(*mac));
 	mac->set = v[0] != '\0';
 	if (!mac->set)
 		return 0;
@@ -255,6 +265,7 @@ set_strings(struct loader *ld, const config_setting_t *s, const struct key_spec 
 
 	if (list_length(ld, s, k->path, k->max, "strings", "\"...\"", &n) < 0)
 		return -1;
+	memset(arr, 0, k->size);
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
 		if (copy_str(ld, config_setting_get_elem(s, (unsigned)i), path,
@@ -285,7 +296,8 @@ set_ifname(struct loader *ld, const config_setting_t *s, const struct key_spec *
 		return -1;
 	if (strlen(v) >= IF_NAMESIZE || strpbrk(v, " /:"))
 		return fail(ld, s, k->path, "\"%s\" is not an interface name", v);
-	memcpy(field(ld, k), v, strlen(v) + 1);
+	memset(field(ld, k), 0, k->size);
+	memcpy(field(ld, k), v, strlen(v));
 	return 0;
 }
 
@@ -388,6 +400,7 @@ set_endpoints(struct loader *ld, const config_setting_t *s, const struct key_spe
 
 	if (list_length(ld, s, k->path, k->max, "addresses", "\"address:port\"", &n) < 0)
 		return -1;
+	memset(arr, 0, k->size);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *v;
@@ -415,6 +428,7 @@ set_secrets(struct loader *ld, const config_setting_t *s, const struct key_spec 
 		return fail(ld, s, k->path, "expected a list of strings: [ \"...\" ]");
 	if (n > TP_CFG_MAX_SECRETS)
 		return fail(ld, s, k->path, "at most %d secrets", TP_CFG_MAX_SECRETS);
+	memset(cfg->secrets, 0, sizeof(cfg->secrets));
 	cfg->nsecrets = 0;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
@@ -535,8 +549,9 @@ set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec
 	char path[64];
 	int n;
 
-	if (list_length(ld, s, k->path, TP_CFG_MAX_PREFIXES, "prefixes", "\"10.0.0.0/8\"", &n) < 0)
+	if (list_length(ld, s, k->path, k->max, "prefixes", "\"10.0.0.0/8\"", &n) < 0)
 		return -1;
+	memset(arr, 0, k->size);
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *v;
@@ -555,102 +570,136 @@ set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec
 	return 0;
 }
 
-#define CFG(f) offsetof(struct tp_config, f)
-#define INT(path, f, min, max)                                                      \
-	{                                                                           \
-		path, set_int, CFG(f), min, max, sizeof(((struct tp_config *)0)->f) \
+/* admin.socket: an absolute path that fits a UNIX socket's address. */
+static int
+set_admin_socket(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	char *path = field(ld, k);
+
+	if (copy_str(ld, s, k->path, path, (size_t)k->max) < 0)
+		return -1;
+	if (path[0] && path[0] != '/')
+		return fail(ld, s, k->path, "\"%s\": expected an absolute path (or \"\": none)",
+			    path);
+	return 0;
+}
+
+/* A file mode, in octal as chmod takes it ("0600"), up to k->max. */
+static int
+set_file_mode(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	const char *v = get_str(ld, s, k->path);
+	char *end;
+	long mode;
+
+	if (!v)
+		return -1;
+	mode = strtol(v, &end, 8);
+	if (!v[0] || *end || mode < 0 || mode > k->max)
+		return fail(ld, s, k->path, "\"%s\": expected an octal file mode (\"0600\")", v);
+	*(unsigned *)field(ld, k) = (unsigned)mode;
+	return 0;
+}
+
+#define CFG(f)	offsetof(struct tp_config, f)
+#define SIZE(f) sizeof(((struct tp_config *)0)->f)
+/* A key of field f, set by set with the limits min and max. */
+#define KEY(path, set, f, min, max, reload)                     \
+	{                                                       \
+		path, set, CFG(f), SIZE(f), min, max, 0, reload \
 	}
+/* A list at f, its count in the unsigned field n. */
+#define LIST(path, set, f, n, min, max, reload)                      \
+	{                                                            \
+		path, set, CFG(f), SIZE(f), min, max, CFG(n), reload \
+	}
+#define INT(path, f, min, max, reload) KEY(path, set_int, f, min, max, reload)
+#define STR(path, f, reload)	       KEY(path, set_str, f, 0, SIZE(f), reload)
+#define BOOL(path, f, reload)	       KEY(path, set_bool, f, 0, 0, reload)
 
 static const struct key_spec keys[] = {
-	{ "dataplane.mode", set_mode, 0, 0, 0, 0 },
-	{ "log.level", set_level, 0, 0, 0, 0 },
-	INT("relay.listen-port", listen_port, 1, 65535),
-	INT("relay.port-min", port_min, 1024, 65535),
-	INT("relay.port-max", port_max, 1024, 65535),
-	{ "relay.tcp.enabled", set_bool, CFG(tcp.enabled), 0, 0, 0 },
-	INT("relay.tcp.port", tcp.port, 1, 65535),
-	{ "relay.dtls.enabled", set_bool, CFG(dtls.enabled), 0, 0, 0 },
-	INT("relay.dtls.port", dtls.port, 1, 65535),
-	{ "relay.tls.enabled", set_bool, CFG(tls.enabled), 0, 0, 0 },
-	INT("relay.tls.port", tls.port, 1, 65535),
-	{ "relay.tls.certificate", set_str, CFG(tls.certificate), 0,
-	  sizeof(((struct tp_config *)0)->tls.certificate), 0 },
-	{ "relay.tls.private-key", set_str, CFG(tls.private_key), 0,
-	  sizeof(((struct tp_config *)0)->tls.private_key), 0 },
-	{ "relay.tls.min-version", set_tls_version, CFG(tls.min_13), 0, 0, 0 },
-	{ "relay.tls.ciphers", set_str, CFG(tls.ciphers), 0,
-	  sizeof(((struct tp_config *)0)->tls.ciphers), 0 },
-	{ "relay.tls.ciphersuites", set_str, CFG(tls.ciphersuites), 0,
-	  sizeof(((struct tp_config *)0)->tls.ciphersuites), 0 },
-	{ "relay.ipv4.enabled", set_bool, CFG(fam[0].enabled), 0, 0, 0 },
-	{ "relay.ipv4.bind", set_addr, CFG(fam[0].bind), TP_FAM_V4, 0, 0 },
-	{ "relay.ipv4.public", set_addr, CFG(fam[0].public_), TP_FAM_V4, 0, 0 },
-	{ "relay.ipv6.enabled", set_bool, CFG(fam[1].enabled), 0, 0, 0 },
-	{ "relay.ipv6.bind", set_addr, CFG(fam[1].bind), TP_FAM_V6, 0, 0 },
-	{ "relay.ipv6.public", set_addr, CFG(fam[1].public_), TP_FAM_V6, 0, 0 },
-	{ "relay.software", set_str, CFG(software), 0, sizeof(((struct tp_config *)0)->software),
-	  0 },
-	{ "relay.software-unauthenticated", set_bool, CFG(software_unauthenticated), 0, 0, 0 },
-	{ "auth.realm", set_str, CFG(realm), 0, TP_CFG_NAME_MAX, 0 },
-	INT("auth.nonce-lifetime", nonce_lifetime, 10, 86400),
-	{ "auth.secrets", set_secrets, 0, 0, 0, 0 },
-	{ "auth.users", set_users, 0, 0, 0, 0 },
-	INT("lifetimes.allocation-default", alloc_lifetime_default, 60, 86400),
-	INT("lifetimes.allocation-max", alloc_lifetime_max, 60, 86400),
-	INT("lifetimes.permission", perm_lifetime, 30, 3600),
-	INT("lifetimes.channel", chan_lifetime, 60, 3600),
-	INT("limits.max-allocations", max_allocations, 1, 10000000),
-	INT("limits.max-allocations-per-user", max_allocations_per_user, 0, 10000000),
-	INT("limits.max-permissions-per-allocation", max_permissions, 1, 65536),
-	INT("limits.max-channels-per-allocation", max_channels, 1, 16384),
-	INT("limits.unauthenticated-burst", unauth_burst, 1024, 16777215),
-	INT("limits.unauthenticated-rate", unauth_rate, 0, 16777215),
-	INT("limits.unauthenticated-sources", unauth_sources, 64, 16777216),
-	INT("limits.max-connections", max_connections, 1, 1000000),
-	INT("limits.max-connections-per-source", max_connections_per_source, 1, 1000000),
-	INT("limits.handshake-timeout", handshake_timeout, 1, 300),
-	INT("limits.connection-idle", connection_idle, 1, 3600),
-	{ "peers.deny-private", set_bool, CFG(deny_private), 0, 0, 0 },
-	{ "peers.deny", set_prefixes, CFG(deny), 0, 0, CFG(ndeny) },
-	{ "peers.allow", set_prefixes, CFG(allow), 0, 0, CFG(nallow) },
-	{ "peers.allow-relay-ports", set_bool, CFG(allow_relay_ports), 0, 0, 0 },
-	INT("socket.rcvbuf", socket_rcvbuf, 0, 1 << 30),
-	INT("socket.sndbuf", socket_sndbuf, 0, 1 << 30),
-	{ "xdp.interface", set_ifname, CFG(xdp.interface), 0, 0, 0 },
-	{ "xdp.attach", set_attach, CFG(xdp.generic), 0, 0, 0 },
-	{ "xdp.nexthop", set_nexthop, CFG(xdp.fib), 0, 0, 0 },
-	{ "xdp.nexthop-mac", set_mac, CFG(xdp.nexthop_mac), 0, 0, 0 },
-	INT("xdp.max-bindings", xdp.max_bindings, 1024, 16777216),
-	{ "dpdk.lcores", set_str, CFG(dpdk.lcores), 0, sizeof(((struct tp_config *)0)->dpdk.lcores),
-	  0 },
-	{ "dpdk.file-prefix", set_str, CFG(dpdk.file_prefix), 0,
-	  sizeof(((struct tp_config *)0)->dpdk.file_prefix), 0 },
-	{ "dpdk.eal-args", set_strings, CFG(dpdk.eal_args), 128, TP_CFG_MAX_EAL_ARGS,
-	  CFG(dpdk.neal_args) },
-	{ "dpdk.ports", set_strings, CFG(dpdk.ports), 256, TP_CFG_MAX_PORTS, CFG(dpdk.nports) },
-	INT("dpdk.rx-descriptors", dpdk.rx_desc, 64, 16384),
-	INT("dpdk.tx-descriptors", dpdk.tx_desc, 64, 16384),
-	INT("dpdk.mempool-size", dpdk.mempool_size, 1023, 16777215),
-	INT("dpdk.mtu", dpdk.mtu, 576, 9600),
-	{ "dpdk.rss", set_bool, CFG(dpdk.rss), 0, 0, 0 },
-	{ "dpdk.ipv4.prefix-length", set_prefix_len, CFG(dpdk.prefix_len[0]), 0, 32, 0 },
-	{ "dpdk.ipv4.gateway", set_addr, CFG(dpdk.gateway[0]), TP_FAM_V4, 1, 0 },
-	{ "dpdk.ipv6.prefix-length", set_prefix_len, CFG(dpdk.prefix_len[1]), 0, 128, 0 },
-	{ "dpdk.ipv6.gateway", set_addr, CFG(dpdk.gateway[1]), TP_FAM_V6, 1, 0 },
-	{ "dpdk.nexthop-mac", set_mac, CFG(dpdk.nexthop_mac), 0, 0, 0 },
-	INT("dpdk.max-bindings", dpdk.max_bindings, 1024, 16777216),
-	INT("dpdk.stats-interval", dpdk.stats_interval, 0, 86400),
-	{ "dpdk.kernel-interface", set_ifname, CFG(dpdk.kernel_interface), 0, 0, 0 },
-	{ "flows.output", set_flow_output, CFG(flows.output), 0,
-	  sizeof(((struct tp_config *)0)->flows.output), 0 },
-	INT("flows.interval", flows.interval, 0, 86400),
-	INT("flows.queue", flows.queue, 16, 1048576),
-	{ "metrics.listen", set_endpoint, CFG(metrics.listen), 0, 0, 0 },
-	{ "drain.alternate-servers", set_endpoints, CFG(drain.alternates), 0, TP_CFG_MAX_ALTERNATES,
-	  CFG(drain.nalternates) },
-	{ "drain.alternate-domain", set_str, CFG(drain.alternate_domain), 0,
-	  sizeof(((struct tp_config *)0)->drain.alternate_domain), 0 },
-	INT("drain.deadline", drain.deadline, 0, 604800),
+	KEY("dataplane.mode", set_mode, mode, 0, 0, RESTART),
+	KEY("log.level", set_level, log_level, 0, 0, LIVE),
+	INT("relay.listen-port", listen_port, 1, 65535, RESTART),
+	INT("relay.port-min", port_min, 1024, 65535, RESTART),
+	INT("relay.port-max", port_max, 1024, 65535, RESTART),
+	BOOL("relay.tcp.enabled", tcp.enabled, RESTART),
+	INT("relay.tcp.port", tcp.port, 1, 65535, RESTART),
+	BOOL("relay.dtls.enabled", dtls.enabled, RESTART),
+	INT("relay.dtls.port", dtls.port, 1, 65535, RESTART),
+	BOOL("relay.tls.enabled", tls.enabled, RESTART),
+	INT("relay.tls.port", tls.port, 1, 65535, RESTART),
+	STR("relay.tls.certificate", tls.certificate, LIVE),
+	STR("relay.tls.private-key", tls.private_key, LIVE),
+	KEY("relay.tls.min-version", set_tls_version, tls.min_13, 0, 0, LIVE),
+	STR("relay.tls.ciphers", tls.ciphers, LIVE),
+	STR("relay.tls.ciphersuites", tls.ciphersuites, LIVE),
+	BOOL("relay.ipv4.enabled", fam[0].enabled, RESTART),
+	KEY("relay.ipv4.bind", set_addr, fam[0].bind, TP_FAM_V4, 0, RESTART),
+	KEY("relay.ipv4.public", set_addr, fam[0].public_, TP_FAM_V4, 0, RESTART),
+	BOOL("relay.ipv6.enabled", fam[1].enabled, RESTART),
+	KEY("relay.ipv6.bind", set_addr, fam[1].bind, TP_FAM_V6, 0, RESTART),
+	KEY("relay.ipv6.public", set_addr, fam[1].public_, TP_FAM_V6, 0, RESTART),
+	STR("relay.software", software, LIVE),
+	BOOL("relay.software-unauthenticated", software_unauthenticated, LIVE),
+	KEY("auth.realm", set_str, realm, 0, TP_CFG_NAME_MAX, RESTART),
+	INT("auth.nonce-lifetime", nonce_lifetime, 10, 86400, LIVE),
+	LIST("auth.secrets", set_secrets, secrets, nsecrets, 0, TP_CFG_MAX_SECRETS, LIVE),
+	LIST("auth.users", set_users, users, nusers, 0, TP_CFG_MAX_USERS, LIVE),
+	INT("lifetimes.allocation-default", alloc_lifetime_default, 60, 86400, LIVE),
+	INT("lifetimes.allocation-max", alloc_lifetime_max, 60, 86400, LIVE),
+	INT("lifetimes.permission", perm_lifetime, 30, 3600, LIVE),
+	INT("lifetimes.channel", chan_lifetime, 60, 3600, LIVE),
+	INT("limits.max-allocations", max_allocations, 1, 10000000, LIVE),
+	INT("limits.max-allocations-per-user", max_allocations_per_user, 0, 10000000, LIVE),
+	INT("limits.max-permissions-per-allocation", max_permissions, 1, 65536, LIVE),
+	INT("limits.max-channels-per-allocation", max_channels, 1, 16384, LIVE),
+	INT("limits.unauthenticated-burst", unauth_burst, 1024, 16777215, LIVE),
+	INT("limits.unauthenticated-rate", unauth_rate, 0, 16777215, LIVE),
+	INT("limits.unauthenticated-sources", unauth_sources, 64, 16777216, RESTART),
+	INT("limits.max-connections", max_connections, 1, 1000000, LIVE),
+	INT("limits.max-connections-per-source", max_connections_per_source, 1, 1000000, LIVE),
+	INT("limits.handshake-timeout", handshake_timeout, 1, 300, LIVE),
+	INT("limits.connection-idle", connection_idle, 1, 3600, LIVE),
+	BOOL("peers.deny-private", deny_private, LIVE),
+	LIST("peers.deny", set_prefixes, deny, ndeny, 0, TP_CFG_MAX_PREFIXES, LIVE),
+	LIST("peers.allow", set_prefixes, allow, nallow, 0, TP_CFG_MAX_PREFIXES, LIVE),
+	BOOL("peers.allow-relay-ports", allow_relay_ports, LIVE),
+	INT("socket.rcvbuf", socket_rcvbuf, 0, 1 << 30, RESTART),
+	INT("socket.sndbuf", socket_sndbuf, 0, 1 << 30, RESTART),
+	KEY("xdp.interface", set_ifname, xdp.interface, 0, 0, RESTART),
+	KEY("xdp.attach", set_attach, xdp.generic, 0, 0, RESTART),
+	KEY("xdp.nexthop", set_nexthop, xdp.fib, 0, 0, RESTART),
+	KEY("xdp.nexthop-mac", set_mac, xdp.nexthop_mac, 0, 0, RESTART),
+	INT("xdp.max-bindings", xdp.max_bindings, 1024, 16777216, RESTART),
+	STR("dpdk.lcores", dpdk.lcores, RESTART),
+	STR("dpdk.file-prefix", dpdk.file_prefix, RESTART),
+	LIST("dpdk.eal-args", set_strings, dpdk.eal_args, dpdk.neal_args, 128, TP_CFG_MAX_EAL_ARGS,
+	     RESTART),
+	LIST("dpdk.ports", set_strings, dpdk.ports, dpdk.nports, 256, TP_CFG_MAX_PORTS, RESTART),
+	INT("dpdk.rx-descriptors", dpdk.rx_desc, 64, 16384, RESTART),
+	INT("dpdk.tx-descriptors", dpdk.tx_desc, 64, 16384, RESTART),
+	INT("dpdk.mempool-size", dpdk.mempool_size, 1023, 16777215, RESTART),
+	INT("dpdk.mtu", dpdk.mtu, 576, 9600, RESTART),
+	BOOL("dpdk.rss", dpdk.rss, RESTART),
+	KEY("dpdk.ipv4.prefix-length", set_prefix_len, dpdk.prefix_len[0], 0, 32, RESTART),
+	KEY("dpdk.ipv4.gateway", set_addr, dpdk.gateway[0], TP_FAM_V4, 1, RESTART),
+	KEY("dpdk.ipv6.prefix-length", set_prefix_len, dpdk.prefix_len[1], 0, 128, RESTART),
+	KEY("dpdk.ipv6.gateway", set_addr, dpdk.gateway[1], TP_FAM_V6, 1, RESTART),
+	KEY("dpdk.nexthop-mac", set_mac, dpdk.nexthop_mac, 0, 0, RESTART),
+	INT("dpdk.max-bindings", dpdk.max_bindings, 1024, 16777216, RESTART),
+	INT("dpdk.stats-interval", dpdk.stats_interval, 0, 86400, RESTART),
+	KEY("dpdk.kernel-interface", set_ifname, dpdk.kernel_interface, 0, 0, RESTART),
+	KEY("flows.output", set_flow_output, flows.output, 0, SIZE(flows.output), LIVE),
+	INT("flows.interval", flows.interval, 0, 86400, LIVE),
+	INT("flows.queue", flows.queue, 16, 1048576, LIVE),
+	KEY("metrics.listen", set_endpoint, metrics.listen, 0, 0, LIVE),
+	KEY("admin.socket", set_admin_socket, admin.socket, 0, SIZE(admin.socket), RESTART),
+	KEY("admin.mode", set_file_mode, admin.mode, 0, 0777, RESTART),
+	LIST("drain.alternate-servers", set_endpoints, drain.alternates, drain.nalternates, 0,
+	     TP_CFG_MAX_ALTERNATES, LIVE),
+	STR("drain.alternate-domain", drain.alternate_domain, LIVE),
+	INT("drain.deadline", drain.deadline, 0, 604800, LIVE),
 };
 
 static const struct key_spec *
@@ -898,4 +947,53 @@ tp_config_free(struct tp_config *cfg)
 	free(cfg->users);
 	cfg->users = NULL;
 	cfg->nusers = 0;
+}
+
+/* Reload --------------------------------------------------------------------------------- */
+
+/* Do a and b hold the same value for k? Every setter zeroes what it does not fill, so a
+ * field is compared byte for byte; a list's count goes with it, and users by content. */
+static bool
+same_value(const struct tp_config *a, const struct tp_config *b, const struct key_spec *k)
+{
+	const char *fa = (const char *)a + k->off, *fb = (const char *)b + k->off;
+
+	if (k->set == set_users)
+		return a->nusers == b->nusers &&
+		       (!a->nusers || !memcmp(a->users, b->users, a->nusers * sizeof(*a->users)));
+	if (k->aux && *(const unsigned *)((const char *)a + k->aux) !=
+			      *(const unsigned *)((const char *)b + k->aux))
+		return false;
+	return memcmp(fa, fb, k->size) == 0;
+}
+
+void
+tp_config_reconcile(const struct tp_config *running, struct tp_config *next,
+		    struct tp_config_changes *ch)
+{
+	memset(ch, 0, sizeof(*ch));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const struct key_spec *k = &keys[i];
+
+		if (same_value(running, next, k))
+			continue;
+		if (k->reload == LIVE) {
+			ch->live[ch->nlive++] = k->path;
+			continue;
+		}
+		ch->restart[ch->nrestart++] = k->path;
+		/* No restart key is users, the one field that owns memory. */
+		memcpy((char *)next + k->off, (const char *)running + k->off, k->size);
+		if (k->aux)
+			memcpy((char *)next + k->aux, (const char *)running + k->aux,
+			       sizeof(unsigned));
+	}
+}
+
+bool
+tp_config_key_is_live(const char *key)
+{
+	const struct key_spec *k = find_key(key);
+
+	return k && k->reload == LIVE;
 }

@@ -147,6 +147,12 @@ struct tp_config {
 		struct tp_addr listen; /* family NONE: no metrics endpoint */
 	} metrics;
 
+	/* The admin socket (turnpikectl): a UNIX stream socket, made with this file mode. */
+	struct {
+		char socket[108]; /* sizeof(sun_path); "" for none */
+		unsigned mode;
+	} admin;
+
 	/* Draining (SIGUSR2): new allocations sent to these servers (300) or refused (508);
 	 * turnpike exits when the last allocation ends, or at the deadline (seconds; 0: none). */
 	struct {
@@ -172,6 +178,22 @@ int tp_config_load(struct tp_config *cfg, const char *path, char *err, size_t er
 int tp_config_load_string(struct tp_config *cfg, const char *text, const char *name, char *err,
 			  size_t errlen);
 void tp_config_free(struct tp_config *cfg);
+
+/* A reload: which keys the new file changes, by key name (the table's own strings). */
+#define TP_CFG_MAX_KEYS 96
+struct tp_config_changes {
+	unsigned nlive, nrestart;
+	const char *live[TP_CFG_MAX_KEYS];    /* changed; the reload applies them */
+	const char *restart[TP_CFG_MAX_KEYS]; /* changed; they need a restart, and keep running's */
+};
+
+/* next, read whole for a reload of running: the keys it changes into ch, and those that
+ * cannot change while the relay runs set back to running's values in next (its users stay
+ * next's own to free). */
+void tp_config_reconcile(const struct tp_config *running, struct tp_config *next,
+			 struct tp_config_changes *ch);
+/* Is key one a reload applies (false: it needs a restart; unknown keys are false)? */
+bool tp_config_key_is_live(const char *key);
 
 /* The compiled-in default file. */
 extern const char tp_default_config[];

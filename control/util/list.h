@@ -43,6 +43,8 @@ tp_list_del(struct tp_list *n)
 	n->next = n->prev = n;
 }
 
+#define tp_list_for_each(pos, head) for (pos = (head)->next; pos != (head); pos = pos->next)
+
 /* Safe against removal of the current entry. */
 #define tp_list_for_each_safe(pos, tmp, head) \
 	for (pos = (head)->next, tmp = pos->next; pos != (head); pos = tmp, tmp = pos->next)

@@ -11,6 +11,20 @@
 
 enum tp_log_level tp_log_level = TP_LOG_INFO;
 
+static _Thread_local char last_error[512];
+
+const char *
+tp_log_last_error(void)
+{
+	return last_error;
+}
+
+void
+tp_log_clear_error(void)
+{
+	last_error[0] = '\0';
+}
+
 void
 tp_log(enum tp_log_level level, const char *fmt, ...)
 {
@@ -20,6 +34,11 @@ tp_log(enum tp_log_level level, const char *fmt, ...)
 	struct tm tm;
 	va_list ap;
 
+	if (level == TP_LOG_ERR) {
+		va_start(ap, fmt);
+		vsnprintf(last_error, sizeof(last_error), fmt, ap);
+		va_end(ap);
+	}
 	if (level > tp_log_level)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -17,6 +17,10 @@ extern "C" {
 extern enum tp_log_level tp_log_level;
 
 void tp_log(enum tp_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The last error this thread logged ("" after tp_log_clear_error): what a reload that failed
+ * tells turnpikectl, worded as the log has it. */
+const char *tp_log_last_error(void);
+void tp_log_clear_error(void);
 
 /*
  * Bytes a peer chose (a username, say) as log text: printable ASCII as is, backslash and

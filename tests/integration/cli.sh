@@ -62,6 +62,7 @@ status=0
 # An address this host does not have: a clear error naming the key, and a failing exit.
 cat >"$TP_WORK/nobind.conf" <<CONF
 relay: { listen-port = $TP_LISTEN; ipv4: { bind = "192.0.2.99"; }; ipv6: { enabled = false; }; };
+admin: { socket = "$TP_WORK/admin.sock"; };
 CONF
 status=0
 out=$(timeout 10 "$turnpike" -c "$TP_WORK/nobind.conf" 2>&1) || status=$?
@@ -77,6 +78,7 @@ tls_refused() { # CERTIFICATE KEY WANT
 	cat >"$TP_WORK/tls.conf" <<CONF
 relay: { listen-port = $TP_LISTEN; ipv6: { enabled = false; };
 	tls: { enabled = true; port = $TP_LISTEN; certificate = "$1"; private-key = "$2"; }; };
+admin: { socket = "$TP_WORK/admin.sock"; };
 CONF
 	status=0
 	out=$(timeout 10 "$turnpike" -c "$TP_WORK/tls.conf" 2>&1) || status=$?

@@ -72,6 +72,7 @@ relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
 auth: { realm = "turnpike.test"; secrets = [ "it-secret" ]; };
 flows: { output = "$where"; interval = 1; };
 metrics: { listen = "127.0.0.1:$TP_METRICS_PORT"; };
+admin: { socket = "$TP_WORK/admin.sock"; };
 $TP_PLANE
 CONF
 if [[ $output == stdout ]]; then

@@ -118,10 +118,12 @@ tp_start_peer() {
 # The tests' oracles are what turnpike publishes, as an operator reads it: its metrics (on
 # 127.0.0.1:$TP_METRICS_PORT, in the relay's namespace TP_RELAY_NS where it has one of its own)
 # and its flow records ($TP_WORK/flows.json).
-# tp_observe_conf: the configuration that turns both on.
+# tp_observe_conf: the configuration that turns both on, and turnpikectl's socket in
+# $TP_WORK (TP_ADMIN): each test's turnpike its own.
 tp_observe_conf() {
 	echo "metrics: { listen = \"127.0.0.1:$TP_METRICS_PORT\"; };"
 	echo "flows: { output = \"$TP_WORK/flows.json\"; };"
+	echo "admin: { socket = \"$TP_WORK/admin.sock\"; };"
 }
 
 # tp_metric NAME [LABEL=VALUE ...]: the sample's value as turnpike publishes it now.

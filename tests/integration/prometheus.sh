@@ -25,6 +25,7 @@ auth: { realm = "turnpike.test"; users = ( { name = "alice"; password = "alice-p
 limits: { max-allocations-per-user = 0; max-allocations = 20000;
 	unauthenticated-burst = 16777215; unauthenticated-rate = 16777215; };
 metrics: { listen = "127.0.0.1:$TP_METRICS_PORT"; };
+admin: { socket = "$TP_WORK/admin.sock"; };
 CONF
 timeout -k 10 300 "$turnpike" -c "$TP_WORK/turnpike.conf" >"$TP_WORK/turnpike.log" 2>&1 &
 TP_PID=$!

@@ -34,6 +34,7 @@ cat >"$TP_WORK/turnpike.conf" <<CONF
 relay: { listen-port = $TP_LISTEN; port-min = $TP_PORT_MIN; port-max = $TP_PORT_MAX;
 	ipv4: { bind = "127.0.0.1"; }; ipv6: { enabled = false; }; };
 auth: { realm = "turnpike.test"; users = ( { name = "alice"; password = "alice-pw"; } ); };
+admin: { socket = "$TP_WORK/admin.sock"; };
 CONF
 NOTIFY_SOCKET=$sock WATCHDOG_USEC=400000 timeout -k 10 60 "$turnpike" -c "$TP_WORK/turnpike.conf" \
 	>"$TP_WORK/turnpike.log" 2>&1 &

@@ -32,6 +32,7 @@ expect_failure() {
 	cat >"$TP_WORK/t.conf" <<CONF
 dataplane: { mode = "xdp"; };
 relay: { ipv4: { bind = "192.0.2.1"; }; ipv6: { enabled = false; }; };
+admin: { socket = "$TP_WORK/admin.sock"; };
 $1
 CONF
 	local status=0 out

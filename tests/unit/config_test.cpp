@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 #include <unistd.h>
 
 #include "addr.h"
@@ -441,6 +442,10 @@ const error_case error_cases[] = {
 	  "test.conf:3: xdp.attach: \"offload\" is neither \"native\" nor \"generic\"" },
 	{ "interface name with a slash", "xdp:\n{\n\tinterface = \"eth/0\";\n};",
 	  "test.conf:3: xdp.interface: \"eth/0\" is not an interface name" },
+	{ "admin socket not absolute", "admin:\n{\n\tsocket = \"run/a.sock\";\n};",
+	  "test.conf:3: admin.socket: \"run/a.sock\": expected an absolute path (or \"\": none)" },
+	{ "admin mode not octal", "admin:\n{\n\tmode = \"0689\";\n};",
+	  "test.conf:3: admin.mode: \"0689\": expected an octal file mode (\"0600\")" },
 	{ "unknown log level", "log:\n{\n\tlevel = \"verbose\";\n};",
 	  "test.conf:3: log.level: unknown level \"verbose\" (error, warning, info, debug)" },
 	{ "SOFTWARE of 128 bytes, one more than its field holds",
@@ -569,3 +574,90 @@ TEST(ConfigFiles, EveryShippedConfLoads)
 }
 
 } // namespace
+
+/* Reload ------------------------------------------------------------------------------------ */
+
+/* running as the defaults plus base, next as the defaults plus changed: what a reload sees. */
+struct Reload : ::testing::Test {
+	void SetUp() override
+	{
+		ASSERT_EQ(tp_config_defaults(&running, err, sizeof(err)), 0) << err;
+		ASSERT_EQ(tp_config_defaults(&next, err, sizeof(err)), 0) << err;
+	}
+	void TearDown() override
+	{
+		tp_config_free(&running);
+		tp_config_free(&next);
+	}
+	void load(const char *base, const char *changed)
+	{
+		ASSERT_EQ(tp_config_load_string(&running, base, "a.conf", err, sizeof(err)), 0)
+			<< err;
+		ASSERT_EQ(tp_config_load_string(&next, changed, "b.conf", err, sizeof(err)), 0)
+			<< err;
+		tp_config_reconcile(&running, &next, &ch);
+	}
+	static std::vector<std::string> keys(const char *const *k, unsigned n)
+	{
+		return std::vector<std::string>(k, k + n);
+	}
+	tp_config running, next;
+	tp_config_changes ch;
+	char err[512];
+};
+
+TEST_F(Reload, TheSameFileChangesNothing)
+{
+	const char *text = "auth: { realm = \"r\"; secrets = [ \"s\" ]; users = ( { name = \"a\"; "
+			   "password = \"p\"; } ); }; peers: { deny = [ \"10.0.0.0/8\" ]; };";
+
+	load(text, text);
+	EXPECT_EQ(ch.nlive, 0u);
+	EXPECT_EQ(ch.nrestart, 0u);
+}
+
+TEST_F(Reload, LiveKeysApplyRestartKeysKeepTheirRunningValues)
+{
+	load("relay: { port-max = 60000; software = \"a\"; }; dpdk: { ports = [ \"x\", \"y\" ]; };",
+	     "relay: { port-max = 50000; software = \"b\"; }; dpdk: { ports = [ \"x\" ]; }; "
+	     "limits: { max-allocations = 7; }; log: { level = \"debug\"; };");
+	EXPECT_EQ(keys(ch.live, ch.nlive), (std::vector<std::string>{ "log.level", "relay.software",
+								      "limits.max-allocations" }));
+	EXPECT_EQ(keys(ch.restart, ch.nrestart),
+		  (std::vector<std::string>{ "relay.port-max", "dpdk.ports" }));
+	EXPECT_EQ(next.port_max, 60000u) << "a restart key keeps its running value";
+	EXPECT_EQ(next.dpdk.nports, 2u);
+	EXPECT_STREQ(next.dpdk.ports[1], "y");
+	EXPECT_STREQ(next.software, "b");
+	EXPECT_EQ(next.max_allocations, 7u);
+	EXPECT_EQ(next.log_level, TP_LOG_DEBUG);
+}
+
+TEST_F(Reload, AShorterStringOrListIsAChange)
+{
+	/* Leftovers of a longer value must not hide a change, or make a false one. */
+	load("relay: { software = \"abcdef\"; }; peers: { deny = [ \"10.0.0.0/8\", "
+	     "\"192.168.0.0/16\" ]; };",
+	     "relay: { software = \"abc\"; }; peers: { deny = [ \"10.0.0.0/8\" ]; };");
+	EXPECT_EQ(keys(ch.live, ch.nlive),
+		  (std::vector<std::string>{ "relay.software", "peers.deny" }));
+}
+
+TEST_F(Reload, UsersAreComparedByContent)
+{
+	load("auth: { users = ( { name = \"a\"; password = \"p\"; } ); };",
+	     "auth: { users = ( { name = \"a\"; password = \"q\"; } ); };");
+	EXPECT_EQ(keys(ch.live, ch.nlive), (std::vector<std::string>{ "auth.users" }));
+}
+
+TEST(ConfigKeys, WhatNeedsARestart)
+{
+	for (const char *k : { "dataplane.mode", "relay.listen-port", "relay.ipv4.bind",
+			       "relay.tls.port", "auth.realm", "dpdk.lcores", "xdp.interface",
+			       "admin.socket", "limits.unauthenticated-sources" })
+		EXPECT_FALSE(tp_config_key_is_live(k)) << k;
+	for (const char *k : { "auth.secrets", "auth.users", "peers.deny", "relay.tls.certificate",
+			       "limits.max-allocations", "flows.output", "metrics.listen",
+			       "log.level", "drain.alternate-servers" })
+		EXPECT_TRUE(tp_config_key_is_live(k)) << k;
+}

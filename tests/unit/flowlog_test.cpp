@@ -158,8 +158,14 @@ TEST(FlowJson, TheClientsTransport)
 
 TEST(FlowJson, EveryEndReasonHasItsName)
 {
-	const char *names[] = { "expired", "refreshed-to-zero", "deleted-with-allocation",
-				"connection-closed", "shutdown" };
+	const char *names[] = { "expired",
+				"refreshed-to-zero",
+				"deleted-with-allocation",
+				"connection-closed",
+				"kicked",
+				"user-revoked",
+				"peer-denied",
+				"shutdown" };
 
 	ASSERT_EQ(sizeof(names) / sizeof(names[0]), (size_t)TP_FLOW_END_COUNT);
 	for (int e = 0; e < TP_FLOW_END_COUNT; e++) {

@@ -244,7 +244,8 @@ TEST(Loop, RunsADataplaneInOrderAndFlushesBeforeSending)
 	std::string text = "relay: { listen-port = " + std::to_string(port) +
 			   "; port-min = " + std::to_string(port + 1) +
 			   "; port-max = " + std::to_string(port + 64) +
-			   "; ipv4: { bind = \"127.0.0.1\"; }; ipv6: { enabled = false; }; };";
+			   "; ipv4: { bind = \"127.0.0.1\"; }; ipv6: { enabled = false; }; };"
+			   "admin: { socket = \"\"; };";
 
 	ASSERT_NE(port, 0u) << "no 65 free ports on 127.0.0.1";
 	fake = &f;
@@ -253,7 +254,7 @@ TEST(Loop, RunsADataplaneInOrderAndFlushesBeforeSending)
 	ASSERT_EQ(tp_config_load_string(&cfg, text.c_str(), "test", err, sizeof(err)), 0) << err;
 	const tp_dataplane dp = fake_dataplane();
 	int status = -1;
-	std::thread loop([&] { status = tp_loop_run(&cfg, &dp); });
+	std::thread loop([&] { status = tp_loop_run(&cfg, NULL, &dp); });
 
 	for (int i = 0; i < 400 && !f.started; i++)
 		std::this_thread::sleep_for(std::chrono::milliseconds(5));
