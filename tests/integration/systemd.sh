@@ -4,7 +4,8 @@
 # turnpike as a systemd Type=notify service, without systemd: a listener of our own on
 # $NOTIFY_SOCKET takes what turnpike sends there, with WATCHDOG_USEC set as systemd sets it for
 # WatchdogSec. READY=1 must come once it serves (with a STATUS= line), WATCHDOG=1 every half
-# period, STATUS= each second with the allocations it holds, STOPPING=1 on SIGTERM, and
+# period, STATUS= each second with the allocations it holds, RELOADING=1 and READY=1 around a
+# reload (SIGHUP), STOPPING=1 on SIGTERM, and
 # then a clean exit. And the unit we ship passes systemd-analyze verify without a word, its
 # paths pointed at this build.
 #
@@ -69,6 +70,13 @@ after=$(grep -c " WATCHDOG=1$" "$TP_WORK/notify.log" || true)
 echo "ok   $((after - before)) WATCHDOG=1 in 1.5 s"
 
 TP_RELAY=$(pgrep -P "$TP_PID" -x turnpike || echo "$TP_PID")
+# A reload (SIGHUP): RELOADING=1 with MONOTONIC_USEC=, then READY=1 again.
+kill -HUP "$TP_RELAY"
+reloaded() { grep -A 20 " RELOADING=1$" "$TP_WORK/notify.log" | grep -q " READY=1$"; }
+tp_wait_for "RELOADING=1, then READY=1" "$TP_WORK/notify.log" "" reloaded ||
+	tp_fail "no RELOADING=1 followed by READY=1"
+grep -qE " MONOTONIC_USEC=[0-9]+$" "$TP_WORK/notify.log" || tp_fail "no MONOTONIC_USEC= with RELOADING=1"
+echo "ok   SIGHUP: RELOADING=1 (with MONOTONIC_USEC=), then READY=1"
 tp_stop_turnpike
 grep -q " STOPPING=1$" "$TP_WORK/notify.log" || tp_fail "no STOPPING=1"
 echo "ok   STOPPING=1, then exit 0"
