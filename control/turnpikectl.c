@@ -311,25 +311,28 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
+			json_object_put(req);
 			return 0;
 		default:
 			usage(stderr);
+			json_object_put(req);
 			return 2;
 		}
 	}
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return 2;
-	}
-	cmd = argv[optind];
+	cmd = optind + 1 == argc ? argv[optind] : "";
 	if (strcmp(cmd, "status") && strcmp(cmd, "allocations") && strcmp(cmd, "kick") &&
 	    strcmp(cmd, "reload") && strcmp(cmd, "drain")) {
-		fprintf(stderr, "turnpikectl: unknown command \"%s\"\n", cmd);
+		if (cmd[0])
+			fprintf(stderr, "turnpikectl: unknown command \"%s\"\n", cmd);
 		usage(stderr);
+		json_object_put(req);
 		return 2;
 	}
-	if (config && !(path = socket_of(config, &cfg)))
+	if (config && !(path = socket_of(config, &cfg))) {
+		tp_config_free(&cfg);
+		json_object_put(req);
 		return 2;
+	}
 	json_object_object_add(req, "command", json_object_new_string(cmd));
 	char line[8192];
 

@@ -35,8 +35,9 @@ sed "s|^@LIVE@\$|flows: { output = \"$TP_WORK/flows.json\"; };|" "$TP_WORK/turnp
 tp_relay_start "$relay" "$turnpike"
 
 H timeout 100 "$py" "$here/reload_stream.py" "$ctl" "$TP_WORK/admin.sock" \
-	"$TP_WORK/turnpike.conf" 192.0.2.1 192.0.2.20 "$count" "$rate" "$TP_WORK/flows.json" ||
-	tp_fail "reload_stream.py"
+	"$TP_WORK/turnpike.conf" 192.0.2.1 192.0.2.20 "$count" "$rate" "$TP_WORK/flows.json" \
+	"$TP_WORK/sent" || tp_fail "reload_stream.py"
+count=$(<"$TP_WORK/sent")
 
 # In xdp and dpdk modes the fast path carried the stream, through every reload.
 if [[ $mode != socket ]]; then

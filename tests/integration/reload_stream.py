@@ -2,15 +2,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # A steady stream through a relay while its configuration is reloaded ten times: nothing may be
-# lost. One client (alice) relays COUNT numbered datagrams through a channel to an echo peer of
-# this script's own, at RATE a second, and the peer sends each back; meanwhile turnpikectl
-# reloads the file ten times, each time with other values for live keys (the lifetimes, a
+# lost. One client (alice) relays numbered datagrams through a channel to an echo peer of this
+# script's own, at RATE a second from before the first reload to after the last (COUNT at
+# least; how many went is written to SENT_FILE), and the peer sends each back; meanwhile
+# turnpikectl reloads the file ten times, each time with other values for live keys (the lifetimes, a
 # peers.deny prefix that is not the peer's, flows.interval, which replaces the flow log). Every
 # datagram must arrive, both ways, every reload must be applied while the stream runs, and the
 # allocation must be there after, refreshing, with every packet counted by turnpikectl
 # allocations whichever path carried it.
 #
-# usage: reload_stream.py TURNPIKECTL SOCKET CONFIG SERVER PEER_IP COUNT RATE FLOWS
+# usage: reload_stream.py TURNPIKECTL SOCKET CONFIG SERVER PEER_IP COUNT RATE FLOWS SENT_FILE
 #        (CONFIG.in: the file with a line @LIVE@ where the live keys go)
 import json
 import select
@@ -25,7 +26,7 @@ from turn_client import Client, attr, check, xaddr
 import turn_client
 
 ctl, sock_path, conf, server, peer_ip = sys.argv[1:6]
-count, rate, flows = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
+count, rate, flows, sent_file = int(sys.argv[6]), int(sys.argv[7]), sys.argv[8], sys.argv[9]
 RELOADS = 10
 
 
@@ -74,9 +75,15 @@ at_peer, at_client = set(), set()
 start = time.monotonic()
 worker.start()
 last_io = time.monotonic()
-while (len(at_client) < count or len(at_peer) < count) and time.monotonic() - last_io < 5:
+stream_end = None  # when sending stops: half a second after the last reload, COUNT sent
+while (stream_end is None or len(at_client) < sent or len(at_peer) < sent) and \
+        time.monotonic() - last_io < 5:
     now = time.monotonic()
-    due = min(count, int((now - start) * rate) + 1)
+    if stream_end is None and not worker.is_alive() and sent >= count:
+        stream_end = now + 0.5
+    due = int((now - start) * rate) + 1
+    if stream_end is not None and now >= stream_end:
+        due = sent
     while sent < due:
         client.sock.sendto(struct.pack("!HHI", 0x4000, 8, sent) + b"seq!", client.server)
         sent += 1
@@ -94,8 +101,10 @@ while (len(at_client) < count or len(at_peer) < count) and time.monotonic() - la
                 peer.sendto(data, src)
             elif s is client.sock and data[:4] == b"\x40\x00\x00\x08":
                 at_client.add(struct.unpack("!I", data[4:8])[0])
-end = time.monotonic()
+end = stream_end or time.monotonic()
 worker.join()
+count = sent
+open(sent_file, "w").write("%d\n" % sent)
 client.sock.setblocking(True)
 client.sock.settimeout(2)
 
@@ -105,7 +114,8 @@ check(len(at_client) == count, "alice got %d of %d back" % (len(at_client), coun
 ok = [r for r in reloads if r[1]]
 check(len(ok) == RELOADS, "%d of %d reloads applied (%s)" % (len(ok), RELOADS,
                                                             [r[2] for r in reloads if not r[1]]))
-check(all(start < t < end for t, _, _ in reloads), "every reload while the stream ran")
+check(all(start < t < end for t, _, _ in reloads) and len(reloads) == RELOADS,
+      "every reload while the stream ran")
 _, code, *_ = client.request(0x0004, [attr(0x000D, struct.pack("!I", 600))])
 check(code == 0, "the allocation is still there: it refreshes")
 rc, ans, _ = turnpikectl("allocations", "--user", "alice")
