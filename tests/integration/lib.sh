@@ -181,6 +181,18 @@ tp_uclient_verdict() {
 	((TP_SENT > 0 && received == TP_SENT)) || tp_fail "sent $TP_SENT, received $received"
 }
 
+# tp_expect_exit STATUS SECONDS LINE WHAT: turnpike (TP_PID) ends within SECONDS with STATUS,
+# its log holding LINE (an extended regular expression); WHAT says after what, for failures.
+tp_expect_exit() {
+	local want=$1 seconds=$2 line=$3 what=$4 status=0
+	timeout "$seconds" tail --pid="$TP_PID" -f /dev/null ||
+		tp_fail "still running $seconds s after $what"
+	wait "$TP_PID" || status=$?
+	((status == want)) || tp_fail "exit $status after $what, want $want"
+	grep -qE "$line" "$TP_WORK/turnpike.log" ||
+		tp_fail "no \"$line\" in the log after $what: $(tail -n 5 "$TP_WORK/turnpike.log")"
+}
+
 # Stop turnpike with SIGTERM; it must exit 0 and print its counters. The signal goes to
 # turnpike itself, not through `timeout`: timeout follows a signal it passes on with SIGCONT,
 # which cancels the SIGSTOP LeakSanitizer's exit check stops the process with, and the check
