@@ -189,81 +189,14 @@ add_allocation(void *arg, const struct tp_alloc_view *v)
 	json_object_array_add(list, o);
 }
 
-/* The request's "user" and "client" filters: false, with the answer, when one is wrong. */
-static bool
-filters(struct json_object *req, const char **user, struct tp_addr *client, bool *has_client,
-	struct json_object **error)
-{
-	struct json_object *u = NULL, *c = NULL;
-	const char *text, *port = NULL;
-	char ip[64];
-	size_t n;
-
-	*user = NULL;
-	*has_client = false;
-	if (json_object_object_get_ex(req, "user", &u)) {
-		if (!json_object_is_type(u, json_type_string)) {
-			*error = answer_error("\"user\": expected a string");
-			return false;
-		}
-		*user = json_object_get_string(u);
-	}
-	if (!json_object_object_get_ex(req, "client", &c))
-		return true;
-	text = json_object_is_type(c, json_type_string) ? json_object_get_string(c) : "";
-	/* "address", "address:port", "[v6 address]:port", or a bare IPv6 address. */
-	if (text[0] == '[') {
-		const char *close = strchr(text, ']');
-
-		n = close ? (size_t)(close - text - 1) : 0;
-		memcpy(ip, text + 1, n < sizeof(ip) ? n : 0);
-		port = close && close[1] == ':' ? close + 2 : NULL;
-		if (!close || (close[1] && !port))
-			n = 0;
-	} else if (strchr(text, ':') && strchr(text, ':') == strrchr(text, ':')) {
-		n = (size_t)(strchr(text, ':') - text);
-		memcpy(ip, text, n < sizeof(ip) ? n : 0);
-		port = strchr(text, ':') + 1;
-	} else {
-		n = strlen(text);
-		memcpy(ip, text, n < sizeof(ip) ? n : 0);
-	}
-	if (n == 0 || n >= sizeof(ip))
-		goto bad;
-	ip[n] = '\0';
-	if (tp_addr_parse_ip(client, ip) < 0)
-		goto bad;
-	if (port) {
-		char *end;
-		long p = strtol(port, &end, 10);
-
-		if (!*port || *end || p < 1 || p > 65535)
-			goto bad;
-		client->port = (uint16_t)p;
-	}
-	*has_client = true;
-	return true;
-bad:
-	*error = answer_error("\"client\": \"%s\" is not an address, address:port or "
-			      "[address]:port",
-			      text);
-	return false;
-}
-
 static struct json_object *
-do_allocations(struct tp_admin *a, struct json_object *req)
+do_allocations(struct tp_admin *a, const struct tp_admin_request *req)
 {
-	struct json_object *o = NULL, *list;
-	struct tp_addr client;
-	const char *user;
-	bool has_client;
-	int n;
+	struct json_object *o, *list = json_object_new_array();
+	int n = tp_engine_list_allocations(
+		tp_loop_engine(a->loop), req->has_user ? req->user : NULL,
+		req->has_client ? &req->client : NULL, add_allocation, list);
 
-	if (!filters(req, &user, &client, &has_client, &o))
-		return o;
-	list = json_object_new_array();
-	n = tp_engine_list_allocations(tp_loop_engine(a->loop), user, has_client ? &client : NULL,
-				       add_allocation, list);
 	if (n < 0) {
 		json_object_put(list);
 		return answer_error("out of memory");
@@ -275,19 +208,12 @@ do_allocations(struct tp_admin *a, struct json_object *req)
 }
 
 static struct json_object *
-do_kick(struct tp_admin *a, struct json_object *req)
+do_kick(struct tp_admin *a, const struct tp_admin_request *req)
 {
-	struct json_object *o = NULL;
-	struct tp_addr client;
-	const char *user;
-	bool has_client;
-	unsigned n;
+	struct json_object *o;
+	unsigned n = tp_engine_kick(tp_loop_engine(a->loop), req->has_user ? req->user : NULL,
+				    req->has_client ? &req->client : NULL);
 
-	if (!filters(req, &user, &client, &has_client, &o))
-		return o;
-	if (!user && !has_client)
-		return answer_error("kick needs \"client\" (address or address:port) or \"user\"");
-	n = tp_engine_kick(tp_loop_engine(a->loop), user, has_client ? &client : NULL);
 	if (!n)
 		return answer_error("no allocation matches");
 	TP_INFO("admin: kicked %u allocation(s)", n);
@@ -332,36 +258,156 @@ do_drain(struct tp_admin *a)
 	return o;
 }
 
+/* Requests ------------------------------------------------------------------------------------ */
+
+/* "address", "address:port", "[address]:port", or an IPv6 address alone, into a. */
+static int
+parse_client(const char *text, struct tp_addr *a)
+{
+	const char *port = NULL, *colon = strchr(text, ':');
+	char ip[64];
+	size_t n;
+
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return -1;
+		n = (size_t)(close - text - 1);
+		text++;
+		port = close[1] ? close + 2 : NULL;
+	} else if (colon && colon == strrchr(text, ':')) {
+		n = (size_t)(colon - text);
+		port = colon + 1;
+	} else {
+		n = strlen(text);
+	}
+	if (n == 0 || n >= sizeof(ip))
+		return -1;
+	memcpy(ip, text, n);
+	ip[n] = '\0';
+	if (tp_addr_parse_ip(a, ip) < 0)
+		return -1;
+	if (port) {
+		char *end;
+		long p = strtol(port, &end, 10);
+
+		if (!*port || *end || p < 1 || p > 65535)
+			return -1;
+		a->port = (uint16_t)p;
+	}
+	return 0;
+}
+
+static int parse_fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+parse_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The request's fields, once it is known to be an object with a command. */
+static int
+parse_fields(struct json_object *o, struct tp_admin_request *req, char *err, size_t errlen)
+{
+	static const char *const names[] = {
+#define X(n, s) s,
+		TP_ADMIN_COMMANDS(X)
+#undef X
+	};
+	struct json_object *cmd = NULL, *user = NULL, *client = NULL;
+	const char *name;
+	size_t i;
+
+	if (!json_object_object_get_ex(o, "command", &cmd) ||
+	    !json_object_is_type(cmd, json_type_string))
+		return parse_fail(err, errlen,
+				  "expected a JSON object with a \"command\" on one line: "
+				  "{\"command\": \"status\"}");
+	name = json_object_get_string(cmd);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]) && strcmp(name, names[i]); i++)
+		;
+	if (i == sizeof(names) / sizeof(names[0]))
+		return parse_fail(err, errlen,
+				  "unknown command \"%.64s\" (status, allocations, kick, reload, "
+				  "drain)",
+				  name);
+	req->command = (enum tp_admin_command)i;
+	if (json_object_object_get_ex(o, "user", &user)) {
+		if (!json_object_is_type(user, json_type_string) ||
+		    (size_t)json_object_get_string_len(user) > TP_USERNAME_MAX)
+			return parse_fail(err, errlen,
+					  "\"user\": expected a string of %d bytes "
+					  "at most",
+					  TP_USERNAME_MAX);
+		memcpy(req->user, json_object_get_string(user),
+		       (size_t)json_object_get_string_len(user) + 1);
+		req->has_user = true;
+	}
+	if (json_object_object_get_ex(o, "client", &client)) {
+		const char *text = json_object_is_type(client, json_type_string)
+					   ? json_object_get_string(client)
+					   : "";
+
+		if (parse_client(text, &req->client) < 0)
+			return parse_fail(err, errlen,
+					  "\"client\": \"%.64s\" is not an address, address:port "
+					  "or [address]:port",
+					  text);
+		req->has_client = true;
+	}
+	if (req->command == TP_ADMIN_KICK && !req->has_user && !req->has_client)
+		return parse_fail(err, errlen,
+				  "kick needs \"client\" (address or address:port) or \"user\"");
+	return 0;
+}
+
+int
+tp_admin_parse(const char *line, struct tp_admin_request *req, char *err, size_t errlen)
+{
+	struct json_object *o = json_tokener_parse(line);
+	int ret;
+
+	memset(req, 0, sizeof(*req));
+	if (!o || !json_object_is_type(o, json_type_object))
+		ret = parse_fail(err, errlen,
+				 "expected a JSON object with a \"command\" on one line: "
+				 "{\"command\": \"status\"}");
+	else
+		ret = parse_fields(o, req, err, errlen);
+	json_object_put(o);
+	return ret;
+}
+
 /* The answer to one request line. */
 static struct json_object *
 serve(struct tp_admin *a, const char *line)
 {
-	struct json_object *req = json_tokener_parse(line), *cmd = NULL, *o;
-	const char *name;
+	struct tp_admin_request req;
+	char err[256];
 
-	if (!req || !json_object_is_type(req, json_type_object) ||
-	    !json_object_object_get_ex(req, "command", &cmd) ||
-	    !json_object_is_type(cmd, json_type_string)) {
-		json_object_put(req);
-		return answer_error("expected a JSON object with a \"command\" on one line: "
-				    "{\"command\": \"status\"}");
+	if (tp_admin_parse(line, &req, err, sizeof(err)) < 0)
+		return answer_error("%s", err);
+	switch (req.command) {
+	case TP_ADMIN_STATUS:
+		return do_status(a);
+	case TP_ADMIN_ALLOCATIONS:
+		return do_allocations(a, &req);
+	case TP_ADMIN_KICK:
+		return do_kick(a, &req);
+	case TP_ADMIN_RELOAD:
+		return do_reload(a);
+	case TP_ADMIN_DRAIN:
+		return do_drain(a);
 	}
-	name = json_object_get_string(cmd);
-	if (strcmp(name, "status") == 0)
-		o = do_status(a);
-	else if (strcmp(name, "allocations") == 0)
-		o = do_allocations(a, req);
-	else if (strcmp(name, "kick") == 0)
-		o = do_kick(a, req);
-	else if (strcmp(name, "reload") == 0)
-		o = do_reload(a);
-	else if (strcmp(name, "drain") == 0)
-		o = do_drain(a);
-	else
-		o = answer_error(
-			"unknown command \"%s\" (status, allocations, kick, reload, drain)", name);
-	json_object_put(req);
-	return o;
+	return answer_error("unknown command");
 }
 
 /* Clients ------------------------------------------------------------------------------------ */

@@ -20,14 +20,40 @@
 #ifndef TP_ADMIN_H
 #define TP_ADMIN_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+#include "auth.h"
 #include "config.h"
 #include "loop.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+#define TP_ADMIN_COMMANDS(X) \
+	X(STATUS, "status")  \
+	X(ALLOCATIONS, "allocations") X(KICK, "kick") X(RELOAD, "reload") X(DRAIN, "drain")
+
+enum tp_admin_command {
+#define X(n, s) TP_ADMIN_##n,
+	TP_ADMIN_COMMANDS(X)
+#undef X
+};
+
+/* One request, as parsed. */
+struct tp_admin_request {
+	enum tp_admin_command command;
+	bool has_user, has_client;
+	char user[TP_USERNAME_MAX + 1];
+	struct tp_addr client; /* port 0: any port */
+};
+
+/* line (a NUL-terminated request) into req: 0, or -1 with the answer's error text in err
+ * (what is wrong, naming the field). A kick needs a client or a user. */
+int tp_admin_parse(const char *line, struct tp_admin_request *req, char *err, size_t errlen);
 
 struct tp_admin;
 
