@@ -189,8 +189,9 @@ revoked(const struct tp_engine *eng, const struct tp_config *old, const struct t
 	return was && (!now || memcmp(was, now, sizeof(*was)) != 0);
 }
 
-/* End the permissions of a whose peer the running peers.* refuses, with the channels to
- * that peer. */
+/* End the permissions of a whose peer the running peers.* lists refuse, with the channels to
+ * that peer. A permission is by IP alone: for the relay's own addresses, whose verdict hangs
+ * on the port (tp_peer_self_port_ok), nothing is known to judge, and they stay. */
 static unsigned
 deny_peers(struct tp_engine *eng, struct tp_alloc *a)
 {
@@ -203,7 +204,7 @@ deny_peers(struct tp_engine *eng, struct tp_alloc *a)
 		{
 			struct tp_addr ip = tp_container_of(pos, struct tp_perm, link)->ip;
 
-			if (tp_request_peer_check(eng, a, &ip) == 0)
+			if (tp_peer_check(eng->cfg, &ip) != TP_PEER_DENIED)
 				continue;
 			/* Frees this permission only: tmp, the next, stays. */
 			tp_relay_clear(a, f, &ip);

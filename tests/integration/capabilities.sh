@@ -48,8 +48,8 @@ tp_start_peer "$hosts" 3480 192.0.2.20
 H timeout 60 turnutils_uclient -u alice -w alice-pw -e 192.0.2.20 -r 3480 -n 50 -m 1 -c \
 	-L 192.0.2.10 192.0.2.1 >"$TP_WORK/client.log" 2>&1 || true
 tp_uclient_verdict "$TP_WORK/client.log" "coturn's client under the $mode set"
-# The first datagram may reach the peer through the control thread, while the channel is
-# being written to the fast path's tables.
+# The first datagrams may reach the peer through the control thread, while it resolves the
+# peer's MAC (dpdk: ARP).
 tp_wait_metric 45 turnpike_relayed_packets_total path="$mode" direction=to_peer
 tp_stop_turnpike
 

