@@ -265,6 +265,9 @@ void dp_table_remove(struct dp *dp, const struct tp_chan_key *ck, const struct t
 int dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v);
 int dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v);
 uint32_t dp_slots_reclaim(struct dp *dp, unsigned wait_ms, bool all);
+/* A binding's counters (its slot), summed over the workers: each worker counts what it
+ * relayed in its own copy, so a binding whose packets arrive on several queues is exact. */
+void dp_slot_counts(const struct dp *dp, uint32_t slot, struct tp_binding_stat *sum);
 /* The binding tables' key compare (rte_hash's cmp_eq: 0 when equal), for keys of 17 to 24
  * bytes. */
 int dp_keys_differ(const void *a, const void *b, size_t len);

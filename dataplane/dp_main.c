@@ -365,10 +365,13 @@ eal_init(const struct tp_config *cfg, const char *argv0)
 	if (check_hugepages(cfg) < 0)
 		return -1;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=%s", cfg->dpdk.file_prefix);
-	/* The first core named is the control thread's. */
-	snprintf(main_lcore, sizeof(main_lcore), "%u", (unsigned)atoi(cfg->dpdk.lcores));
+	/* The first lcore named is the control thread's. A list with "@" maps lcores to CPUs
+	 * (EAL's --lcores: "(0-2)@(0-1)", three lcores on two CPUs); otherwise lcores are CPUs
+	 * (-l). */
+	snprintf(main_lcore, sizeof(main_lcore), "%u",
+		 (unsigned)atoi(cfg->dpdk.lcores + strspn(cfg->dpdk.lcores, "(")));
 	argv[argc++] = (char *)argv0;
-	argv[argc++] = "-l";
+	argv[argc++] = strchr(cfg->dpdk.lcores, '@') ? "--lcores" : "-l";
 	argv[argc++] = (char *)cfg->dpdk.lcores;
 	argv[argc++] = "--main-lcore";
 	argv[argc++] = main_lcore;

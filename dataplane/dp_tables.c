@@ -477,13 +477,20 @@ dp_chan_counts(struct dp *dp, const struct tp_channel_binding *c, struct tp_bind
 	if (rte_hash_lookup_data(dp->chans, &ck, &v) < 0)
 		return -ENOENT;
 	slot = ((const struct tp_chan_val *)v)->slot;
+	dp_slot_counts(dp, slot, sum);
+	return 0;
+}
+
+void
+dp_slot_counts(const struct dp *dp, uint32_t slot, struct tp_binding_stat *sum)
+{
+	memset(sum, 0, sizeof(*sum));
 	for (unsigned w = 0; w < dp->nworkers; w++) {
 		for (int d = 0; d < 2; d++) {
 			sum->packets[d] += dp->workers[w]->bindings[slot].packets[d];
 			sum->bytes[d] += dp->workers[w]->bindings[slot].bytes[d];
 		}
 	}
-	return 0;
 }
 
 void

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The DPDK dataplane against the golden vectors, through the real worker loop: EAL without
- * hugepages, a net_ring port whose RX ring the test fills and whose TX ring it empties, one
- * worker lcore running dp_worker_main() exactly as in production, the tables loaded with each
+ * hugepages, a net_ring port whose RX rings the test fills and whose TX rings it empties,
+ * worker lcores running dp_worker_main() exactly as in production (one; TP_DPDK_WORKERS=N for
+ * N, each on a queue of its own: every vector then goes through every worker, and its
+ * binding's counters, summed over the workers, must count each), the tables loaded with each
  * vector's bindings, and the vector's MACs (static next hop). Relayed frames must come out
  * of the TX ring byte for byte as the vector expects; frames for the control thread must
  * reach the punt ring exactly as they went in; dropped frames must be counted under their
@@ -43,7 +45,10 @@ namespace
 
 tp_config cfg;
 rte_mempool *pool;
-rte_ring *rx_ring, *tx_ring;
+#define MAX_QUEUES 8
+unsigned nqueues = 1; /* one a worker */
+rte_ring *rx_rings[MAX_QUEUES], *tx_rings[MAX_QUEUES];
+rte_ring *rx_ring, *tx_ring; /* queue 0's: the tests that drive one worker */
 uint16_t port;
 dp *plane;
 const tp_vector *loaded; /* whose bindings the tables hold */
@@ -66,14 +71,14 @@ reason_count(int r)
 	return sum[r].packets;
 }
 
+/* What the dataplane reports for slot (the sum over the workers, as chan_counts reads it). */
 uint64_t
 binding_count(uint32_t slot, int dir)
 {
-	uint64_t n = 0;
+	tp_binding_stat sum;
 
-	for (unsigned w = 0; w < plane->nworkers; w++)
-		n += plane->workers[w]->bindings[slot].packets[dir];
-	return n;
+	dp_slot_counts(plane, slot, &sum);
+	return sum.packets[dir];
 }
 
 /* Make the dataplane hold v's configuration and bindings. */
@@ -132,9 +137,9 @@ take(rte_ring *r, bool *got)
 	return {};
 }
 
-/* v's input into the port's RX ring, in an mbuf with v's headroom where it names one. */
+/* v's input into RX queue q, in an mbuf with v's headroom where it names one. */
 bool
-receive(const tp_vector &v)
+receive(const tp_vector &v, unsigned q = 0)
 {
 	rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
@@ -143,7 +148,7 @@ receive(const tp_vector &v)
 	if (v.headroom >= 0)
 		m->data_off = (uint16_t)v.headroom;
 	memcpy(rte_pktmbuf_append(m, (uint16_t)v.in_len), v.in, v.in_len);
-	if (rte_ring_enqueue(rx_ring, m) != 0) {
+	if (rte_ring_enqueue(rx_rings[q], m) != 0) {
 		rte_pktmbuf_free(m);
 		return false;
 	}
@@ -173,30 +178,38 @@ TEST_P(DpdkGolden, WorkerLoopGivesTheVectorsVerdictAndBytes)
 									     : TP_DIR_TO_CLIENT)
 		       : 0;
 
-	ASSERT_TRUE(receive(v)) << "no mbuf, or the RX ring full";
+	/* Through each worker in turn: worker q reads RX queue q and sends on TX queue q. */
+	for (unsigned q = 0; q < nqueues; q++) {
+		SCOPED_TRACE("worker " + std::to_string(q));
+		uint64_t was = reason_count(reason);
 
-	std::string action = v.action;
-	if (action == "relayed" || action == "hairpinned") {
-		auto out = take(tx_ring, &got);
-		ASSERT_TRUE(got) << "nothing left by the port";
-		EXPECT_EQ(out, std::vector<uint8_t>(v.out, v.out + v.out_len));
-	} else if (action == "drop") {
-		for (int i = 0; i < 1000 && reason_count(reason) == before; i++)
-			std::this_thread::sleep_for(std::chrono::microseconds(100));
-		EXPECT_EQ(rte_ring_count(tx_ring), 0u);
-		EXPECT_EQ(rte_ring_count(plane->punt), 0u);
-	} else {
-		auto out = take(plane->punt, &got);
-		ASSERT_TRUE(got) << "nothing reached the control thread";
-		EXPECT_EQ(out, std::vector<uint8_t>(v.in, v.in + v.in_len)) << "not as it arrived";
+		ASSERT_TRUE(receive(v, q)) << "no mbuf, or the RX ring full";
+
+		std::string action = v.action;
+		if (action == "relayed" || action == "hairpinned") {
+			auto out = take(tx_rings[q], &got);
+			ASSERT_TRUE(got) << "nothing left by the port";
+			EXPECT_EQ(out, std::vector<uint8_t>(v.out, v.out + v.out_len));
+		} else if (action == "drop") {
+			for (int i = 0; i < 1000 && reason_count(reason) == was; i++)
+				std::this_thread::sleep_for(std::chrono::microseconds(100));
+			EXPECT_EQ(rte_ring_count(tx_rings[q]), 0u);
+			EXPECT_EQ(rte_ring_count(plane->punt), 0u);
+		} else {
+			auto out = take(plane->punt, &got);
+			ASSERT_TRUE(got) << "nothing reached the control thread";
+			EXPECT_EQ(out, std::vector<uint8_t>(v.in, v.in + v.in_len))
+				<< "not as it arrived";
+		}
+		EXPECT_EQ(rte_ring_count(tx_rings[q]), 0u);
 	}
-	EXPECT_EQ(reason_count(reason), before + 1) << "reason " << v.reason;
+	/* Every worker's count: the frame once per worker, under its reason and its binding. */
+	EXPECT_EQ(reason_count(reason), before + nqueues) << "reason " << v.reason;
 	if (v.slot) {
 		EXPECT_EQ(binding_count(v.slot, strcmp(v.reason, "to-client") ? TP_DIR_TO_PEER
 									      : TP_DIR_TO_CLIENT),
-			  bind_before + 1);
+			  bind_before + nqueues);
 	}
-	EXPECT_EQ(rte_ring_count(tx_ring), 0u);
 }
 
 std::string
@@ -586,11 +599,22 @@ TEST(DpdkNeighbours, WorkerFollowsANeighboursNewMac)
 int
 main(int argc, char **argv)
 {
-	char prefix[64], err[512];
-	const char *eal[] = { argv[0], "--no-huge",	     "-m", "512", "--no-pci", "-l", "0,1",
-			      prefix,  "--log-level=*:error" };
+	char prefix[64], lcores[64], err[512];
+	const char *eal[] = { argv[0], "--no-huge", "-m",
+			      "512",   "--no-pci",  "--lcores",
+			      lcores,  prefix,	    "--log-level=*:error" };
+	const char *workers = getenv("TP_DPDK_WORKERS");
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	::testing::InitGoogleTest(&argc, argv);
+	if (workers)
+		nqueues = (unsigned)atoi(workers);
+	if (nqueues < 1 || nqueues > MAX_QUEUES) {
+		fprintf(stderr, "TP_DPDK_WORKERS: 1 to %d\n", MAX_QUEUES);
+		return 2;
+	}
+	/* The main lcore and a worker lcore each; more lcores than CPUs share them. */
+	snprintf(lcores, sizeof(lcores), "(0-%u)@(0-%ld)", nqueues, cpus > 1 ? cpus - 1 : 0);
 	snprintf(prefix, sizeof(prefix), "--file-prefix=tpvec%d", (int)getpid());
 	if (rte_eal_init((int)(sizeof(eal) / sizeof(eal[0])), (char **)eal) < 0) {
 		fprintf(stderr, "EAL: %s\n", rte_strerror(rte_errno));
@@ -603,13 +627,24 @@ main(int argc, char **argv)
 	cfg.dpdk.max_bindings = 1024;
 	pool = rte_pktmbuf_pool_create("tpvec", 4095, 64, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       (int)rte_socket_id());
-	rx_ring = rte_ring_create("tpvec_rx", 1024, (int)rte_socket_id(),
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx_ring = rte_ring_create("tpvec_tx", 1024, (int)rte_socket_id(),
-				  RING_F_SP_ENQ | RING_F_SC_DEQ);
-	int p = rte_eth_from_rings("net_ring_tpvec", &rx_ring, 1, &tx_ring, 1,
+	for (unsigned q = 0; q < nqueues; q++) {
+		std::string rx = "tpvec_rx" + std::to_string(q),
+			    tx = "tpvec_tx" + std::to_string(q);
+
+		rx_rings[q] = rte_ring_create(rx.c_str(), 1024, (int)rte_socket_id(),
+					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		tx_rings[q] = rte_ring_create(tx.c_str(), 1024, (int)rte_socket_id(),
+					      RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (!rx_rings[q] || !tx_rings[q]) {
+			fprintf(stderr, "cannot make ring %u: %s\n", q, rte_strerror(rte_errno));
+			return 1;
+		}
+	}
+	rx_ring = rx_rings[0];
+	tx_ring = tx_rings[0];
+	int p = rte_eth_from_rings("net_ring_tpvec", rx_rings, nqueues, tx_rings, nqueues,
 				   (unsigned)rte_socket_id());
-	if (!pool || !rx_ring || !tx_ring || p < 0) {
+	if (!pool || p < 0) {
 		fprintf(stderr, "cannot make the ring port: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
@@ -628,8 +663,10 @@ main(int argc, char **argv)
 	rte_eth_dev_close(port);
 	dp_free(plane);
 	rte_mempool_free(pool);
-	rte_ring_free(rx_ring);
-	rte_ring_free(tx_ring);
+	for (unsigned q = 0; q < nqueues; q++) {
+		rte_ring_free(rx_rings[q]);
+		rte_ring_free(tx_rings[q]);
+	}
 	/* DPDK 22.11 leaves its run directory behind: this process's own, so it goes too. */
 	std::string run_dir = rte_eal_get_runtime_dir();
 	rte_eal_cleanup();

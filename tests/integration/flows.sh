@@ -16,12 +16,14 @@
 #   MODE    socket | xdp | dpdk
 #   OUTPUT  file (the default: rotated with SIGHUP on the way) | stdout | syslog (read by a
 #           listener on /dev/log in a mount namespace of the test's own, over a /dev of its own)
+#   TP_DPDK_WORKERS=N (dpdk): N workers on N queue pairs of the port (lib.sh's tp_veth_relay)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 tp_need_root "flow records over veth"
 
 turnpike=$1 mode=$2 pass_obj=$3 output=${4:-file}
+ctl=$(dirname "$turnpike")/turnpikectl # beside turnpike in its build
 if [[ $output == syslog && -z ${TP_MNTNS:-} ]]; then
 	TP_MNTNS=1 exec unshare --mount --propagation private bash "$0" "$@"
 fi
@@ -116,8 +118,32 @@ cat "$TP_WORK/client.log"
 # The four flows have ended (both clients refreshed to zero): their records written, none
 # skipped, as the metrics say.
 tp_wait_metric 4 turnpike_flow_records_total result=written
+turnpikectl_json() { "$ctl" -s "$TP_WORK/admin.sock" --json "$@"; }
 [[ $(tp_metric turnpike_flow_records_total result=skipped) == 0 ]] || tp_fail "records were skipped"
 
+# Several workers (TP_DPDK_WORKERS): each of their RX queues took part of the traffic (DPDK
+# telemetry's per-queue counts), and turnpikectl counts them; the records above are exact
+# all the same.
+if ((${TP_DPDK_WORKERS:-1} > 1)); then
+	n=$TP_DPDK_WORKERS
+	got=$(turnpikectl_json status | "$py" -c 'import json,sys; print(json.load(sys.stdin)["workers"])')
+	((got == n)) || tp_fail "turnpikectl status: $got workers, want $n"
+	# A few flows could all hash to fewer queues than there are: 256 more (Binding requests
+	# from 256 source ports) leave a queue empty with odds below 1e-30.
+	H "$py" -c 'import os,socket,struct
+for _ in range(256):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("192.0.2.10", 0))
+    s.sendto(struct.pack("!HHI", 1, 0, 0x2112A442) + os.urandom(12), ("192.0.2.1", 3478))
+    s.close()'
+	sleep 0.5
+	queues=$(echo /ethdev/stats,0 | timeout 10 dpdk-telemetry.py -f "$prefix" 2>&1 |
+		"$py" -c 'import json,sys,re
+t=sys.stdin.read(); d=json.loads(t[t.index("{\"/ethdev"):])
+print(" ".join(str(x) for x in d["/ethdev/stats"]["q_ipackets"][:'"$n"']))')
+	for q in $queues; do ((q > 0)) || tp_fail "a worker's RX queue took nothing: $queues"; done
+	echo "ok   $n workers, each RX queue took part: $queues frames"
+fi
 tp_stop_turnpike
 if [[ $output == syslog ]]; then
 	"$py" -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"drained?", "/dev/log")'

@@ -266,9 +266,15 @@ tp_veth_relay() {
 			nexthop-mac = \"$(H cat /sys/class/net/h0/address)\"; };"
 		;;
 	dpdk)
-		TP_PLANE="dpdk: { lcores = \"0-1\"; file-prefix = \"$prefix\"; stats-interval = 0;
+		# TP_DPDK_WORKERS=N: N workers, on N queue pairs of the port (the kernel's packet
+		# fanout spreads flows over them by their hash), sharing this machine's CPUs.
+		local n=${TP_DPDK_WORKERS:-1} lcores=0-1 qpairs=""
+		if ((n > 1)); then
+			lcores="(0-$n)@(0-$(($(nproc) - 1)))" qpairs=",qpairs=$n"
+		fi
+		TP_PLANE="dpdk: { lcores = \"$lcores\"; file-prefix = \"$prefix\"; stats-interval = 0;
 			eal-args = [ \"--no-huge\", \"-m\", \"1024\" ]; max-bindings = 4096;
-			ports = [ \"net_af_packet0,iface=r0\" ]; };"
+			ports = [ \"net_af_packet0,iface=r0$qpairs\" ]; rss = true; };"
 		;;
 	*) TP_PLANE="" ;;
 	esac
