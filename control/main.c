@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "dataplane.h"
@@ -77,6 +78,22 @@ load(struct tp_config *cfg, const char *path)
 	return NULL;
 }
 
+/* path, absolute: the working directory before it when it is relative (malloc'd; NULL with
+ * errno set). */
+static char *
+absolute(const char *path)
+{
+	char cwd[4096], *out;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof(cwd)))
+		return NULL;
+	if (asprintf(&out, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return out;
+}
+
 /* --version: the release, and the dataplanes built in. */
 static void
 version(void)
@@ -136,8 +153,11 @@ main(int argc, char **argv)
 	}
 	if (!(dp = load(&cfg, path)))
 		return EXIT_FAILURE;
-	/* A reload reads the same file wherever the process is by then. */
-	if (path && !(abs_path = realpath(path, NULL))) {
+	/* A reload reads the same path whatever the working directory is by then: made
+	 * absolute, its symbolic links left as they are (a reload follows the link to wherever it
+	 * points by then, as a configuration swapped by a link, or mounted by Kubernetes, wants).
+	 */
+	if (path && !(abs_path = absolute(path))) {
 		fprintf(stderr, "turnpike: %s: %s\n", path, strerror(errno));
 		tp_config_free(&cfg);
 		return EXIT_FAILURE;

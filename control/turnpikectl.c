@@ -32,8 +32,10 @@ usage(FILE *f)
 		"  status                                 mode, uptime, version, config file, "
 		"allocations,\n"
 		"                                         connections, workers, verdict counters\n"
-		"  allocations [--user U] [--client ADDR] the allocations (ADDR: ip, ip:port, "
-		"[ip6]:port)\n"
+		"  allocations [--user U] [--client ADDR] [--limit N]\n"
+		"                                         the allocations (ADDR: ip, ip:port, "
+		"[ip6]:port;\n"
+		"                                         N: how many to list, 1000 by default)\n"
 		"  kick (--client ADDR | --user U)        end one allocation, or every one of a "
 		"user's\n"
 		"  reload                                 read the configuration file again\n"
@@ -212,7 +214,10 @@ print_allocations(struct json_object *o)
 	size_t n = list ? json_object_array_length(list) : 0;
 	char age[32], left[32];
 
-	printf("%zu allocation(s)\n", n);
+	if ((long long)n < num(o, "count"))
+		printf("%lld allocation(s), the first %zu listed (--limit)\n", num(o, "count"), n);
+	else
+		printf("%zu allocation(s)\n", n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *a = json_object_array_get_idx(list, i);
 		struct json_object *chans = member(a, "channels");
@@ -281,6 +286,7 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "client", required_argument, NULL, 'a' },
+		{ "limit", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -308,6 +314,9 @@ main(int argc, char **argv)
 			break;
 		case 'a':
 			json_object_object_add(req, "client", json_object_new_string(optarg));
+			break;
+		case 'l':
+			json_object_object_add(req, "limit", json_object_new_int64(atoll(optarg)));
 			break;
 		case 'h':
 			usage(stdout);

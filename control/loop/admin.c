@@ -43,6 +43,8 @@ struct client {
 struct tp_admin {
 	struct tp_loop *loop;
 	struct tp_loop_fd w;
+	int fd;	     /* the listening socket */
+	bool paused; /* out of descriptors: not watched until the next tick */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct tp_list clients;
 	unsigned nclients;
@@ -62,6 +64,11 @@ answer_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Bytes of a request quoted back may be anything, and cut anywhere: ASCII alone goes
+	 * out, so that the answer is valid JSON (UTF-8) whatever came in. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+			*p = '?';
 	json_object_object_add(o, "ok", json_object_new_boolean(0));
 	json_object_object_add(o, "error", json_object_new_string(msg));
 	return o;
@@ -195,14 +202,15 @@ do_allocations(struct tp_admin *a, const struct tp_admin_request *req)
 	struct json_object *o, *list = json_object_new_array();
 	int n = tp_engine_list_allocations(
 		tp_loop_engine(a->loop), req->has_user ? req->user : NULL,
-		req->has_client ? &req->client : NULL, add_allocation, list);
+		req->has_client ? &req->client : NULL, req->limit, add_allocation, list);
 
 	if (n < 0) {
 		json_object_put(list);
 		return answer_error("out of memory");
 	}
 	o = answer_ok();
-	add_u64(o, "count", (uint64_t)n);
+	add_u64(o, "count", (uint64_t)n); /* matched; those listed: the first "limit" */
+	add_u64(o, "limit", req->limit);
 	json_object_object_add(o, "allocations", list);
 	return o;
 }
@@ -322,7 +330,7 @@ parse_fields(struct json_object *o, struct tp_admin_request *req, char *err, siz
 		TP_ADMIN_COMMANDS(X)
 #undef X
 	};
-	struct json_object *cmd = NULL, *user = NULL, *client = NULL;
+	struct json_object *cmd = NULL, *user = NULL, *client = NULL, *limit = NULL;
 	const char *name;
 	size_t i;
 
@@ -362,6 +370,15 @@ parse_fields(struct json_object *o, struct tp_admin_request *req, char *err, siz
 					  "or [address]:port",
 					  text);
 		req->has_client = true;
+	}
+	req->limit = TP_ADMIN_LIST_DEFAULT;
+	if (json_object_object_get_ex(o, "limit", &limit)) {
+		int64_t v = json_object_get_int64(limit);
+
+		if (!json_object_is_type(limit, json_type_int) || v < 1 || v > TP_ADMIN_LIST_MAX)
+			return parse_fail(err, errlen, "\"limit\": expected a number from 1 to %d",
+					  TP_ADMIN_LIST_MAX);
+		req->limit = (unsigned)v;
 	}
 	if (req->command == TP_ADMIN_KICK && !req->has_user && !req->has_client)
 		return parse_fail(err, errlen,
@@ -435,12 +452,17 @@ client_write(struct client *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			tp_loop_want_output(c->a->loop, &c->w, true);
+			/* Output alone from now on: input (or its end) would wake the loop for
+			 * nothing while the answer waits. */
+			tp_loop_output_only(c->a->loop, &c->w);
 			return;
 		}
 		if (n <= 0)
 			break;
 		c->sent += (size_t)n;
+		/* The time limit counts from the last progress: a long answer to a client that
+		 * reads it is not cut off. */
+		c->since_ms = tp_loop_now_ms(c->a->loop);
 	}
 	client_close(c);
 }
@@ -502,7 +524,7 @@ listener_event(void *arg, uint32_t events)
 	int fd, err;
 
 	(void)events;
-	while ((fd = accept4(a->w.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while ((fd = accept4(a->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		/* Full: the oldest client goes, so that clients that say nothing cannot keep
 		 * the next one out. */
 		if (a->nclients >= ADMIN_CLIENTS) {
@@ -524,6 +546,13 @@ listener_event(void *arg, uint32_t events)
 		c->since_ms = tp_loop_now_ms(a->loop);
 		tp_list_add_tail(&a->clients, &c->link);
 		a->nclients++;
+	}
+	/* No descriptor for the connection waiting: it would wake the loop at once, every turn.
+	 * The listener rests until the next tick instead. */
+	if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+		TP_WARN("admin: cannot accept: %s; trying again in a moment", strerror(errno));
+		tp_loop_unwatch(a->loop, &a->w);
+		a->paused = true;
 	}
 }
 
@@ -571,7 +600,7 @@ tp_admin_open(const struct tp_config *cfg, struct tp_loop *loop)
 		return NULL;
 	}
 	a->loop = loop;
-	a->w.fd = -1;
+	a->w.fd = a->fd = -1;
 	tp_list_init(&a->clients);
 	snprintf(a->path, sizeof(a->path), "%s", path);
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
@@ -601,6 +630,7 @@ tp_admin_open(const struct tp_config *cfg, struct tp_loop *loop)
 	umask(mask);
 	if (err < 0 || chmod(path, (mode_t)cfg->admin.mode) < 0 || listen(fd, ADMIN_CLIENTS) < 0)
 		goto fail_errno;
+	a->fd = fd;
 	if ((err = tp_loop_watch(loop, &a->w, fd, listener_event, a, 0)) < 0) {
 		errno = -err;
 		goto fail_errno;
@@ -625,6 +655,8 @@ tp_admin_tick(struct tp_admin *a, uint64_t now_ms)
 
 	if (!a)
 		return;
+	if (a->paused && tp_loop_watch(a->loop, &a->w, a->fd, listener_event, a, 0) == 0)
+		a->paused = false;
 	tp_list_for_each_safe(pos, tmp, &a->clients)
 	{
 		struct client *c = tp_container_of(pos, struct client, link);
@@ -644,11 +676,12 @@ tp_admin_close(struct tp_admin *a)
 
 	if (!a)
 		return;
-	int fd = a->w.fd;
+	int fd = a->fd;
 
 	tp_list_for_each_safe(pos, tmp, &a->clients)
 		client_close(tp_container_of(pos, struct client, link));
-	tp_loop_unwatch(a->loop, &a->w);
+	if (!a->paused)
+		tp_loop_unwatch(a->loop, &a->w);
 	close(fd);
 	unlink(a->path);
 	free(a);

@@ -6,7 +6,8 @@
  * closes:
  *
  *   {"command": "status"}
- *   {"command": "allocations", "user": "alice", "client": "192.0.2.7"}    (filters optional)
+ *   {"command": "allocations", "user": "alice", "client": "192.0.2.7", "limit": 100}
+ *                                          (each optional; "count" says how many match)
  *   {"command": "kick", "client": "192.0.2.7:50000"} or {"command": "kick", "user": "alice"}
  *   {"command": "reload"}
  *   {"command": "drain"}
@@ -43,10 +44,16 @@ enum tp_admin_command {
 #undef X
 };
 
+/* allocations: listed at most, unless the request's "limit" says otherwise (up to the max):
+ * the answer is built on the control thread, between packets. */
+#define TP_ADMIN_LIST_DEFAULT 1000
+#define TP_ADMIN_LIST_MAX     100000
+
 /* One request, as parsed. */
 struct tp_admin_request {
 	enum tp_admin_command command;
 	bool has_user, has_client;
+	unsigned limit; /* allocations: how many to list at most */
 	char user[TP_USERNAME_MAX + 1];
 	struct tp_addr client; /* port 0: any port */
 };

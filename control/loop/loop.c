@@ -113,6 +113,14 @@ tp_loop_want_output(struct tp_loop *l, struct tp_loop_fd *w, bool on)
 	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
+int
+tp_loop_output_only(struct tp_loop *l, struct tp_loop_fd *w)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = w };
+
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
 void
 tp_loop_unwatch(struct tp_loop *l, struct tp_loop_fd *w)
 {
@@ -353,7 +361,19 @@ tp_loop_reload(struct tp_loop *l, struct tp_reload_result *r)
 		goto failed;
 	}
 	tp_config_reconcile(l->cfg, &next, &r->changes);
-	if (tp_streams_prepare(l->streams, &next) < 0 || tp_observe_prepare(&l->obs, &next) < 0) {
+	/* The file passed as written; with the running values of the keys that need a restart
+	 * it must pass too (a file for another mode can hold what this one refuses). */
+	if (tp_config_check(&next, l->path ? l->path : "(built-in)", r->error, sizeof(r->error)) <
+	    0) {
+		size_t n = strlen(r->error);
+
+		snprintf(r->error + n, sizeof(r->error) - n,
+			 " (with the running values of the keys that need a restart)");
+		tp_config_free(&next);
+		goto failed;
+	}
+	if (tp_streams_prepare(l->streams, &next) < 0 ||
+	    tp_observe_prepare(&l->obs, &next, l->eng, l->streams) < 0) {
 		snprintf(r->error, sizeof(r->error), "%s", tp_log_last_error());
 		tp_streams_abort(l->streams);
 		tp_observe_abort(&l->obs);
@@ -362,7 +382,8 @@ tp_loop_reload(struct tp_loop *l, struct tp_reload_result *r)
 	}
 	old = *l->cfg;
 	*l->cfg = next;
-	tp_log_level = l->cfg->log_level;
+	/* Read by the flow log's and the metrics' threads too. */
+	__atomic_store_n(&tp_log_level, l->cfg->log_level, __ATOMIC_RELAXED);
 	tp_streams_commit(l->streams);
 	tp_observe_commit(&l->obs, l->eng);
 	tp_engine_reconfigured(l->eng, &old, &r->engine);

@@ -49,6 +49,9 @@ int tp_loop_watch(struct tp_loop *l, struct tp_loop_fd *w, int fd, tp_loop_fn fn
 /* Watch w's fd for output too (EPOLLOUT), or no longer: a connection with bytes the kernel
  * would not take yet. 0, or -errno. */
 int tp_loop_want_output(struct tp_loop *l, struct tp_loop_fd *w, bool on);
+/* Watch w's fd for output alone, no longer for input: a reply waits to leave and what else
+ * the peer sends (or its end of input) must not keep the loop awake. 0, or -errno. */
+int tp_loop_output_only(struct tp_loop *l, struct tp_loop_fd *w);
 /* Stop watching (before fd closes); an event of this turn still pending for it is dropped. */
 void tp_loop_unwatch(struct tp_loop *l, struct tp_loop_fd *w);
 /* fn(arg) at the end of every turn: a transport sends what it has queued. */

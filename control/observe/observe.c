@@ -83,7 +83,8 @@ tp_observe_hup(struct tp_observe *o)
 }
 
 int
-tp_observe_prepare(struct tp_observe *o, const struct tp_config *next)
+tp_observe_prepare(struct tp_observe *o, const struct tp_config *next, const struct tp_engine *eng,
+		   const struct tp_streams *streams)
 {
 	const struct tp_config *cfg = o->cfg;
 
@@ -96,6 +97,16 @@ tp_observe_prepare(struct tp_observe *o, const struct tp_config *next)
 	    (o->new_metrics && tp_metrics_open(next, o->dp->name, &o->next_metrics) < 0)) {
 		tp_observe_abort(o);
 		return -1;
+	}
+	/* Never a scrape of zeros (a counter reset, to Prometheus) from the new endpoint. */
+	if (o->next_metrics) {
+		struct tp_metrics_snapshot *s = malloc(sizeof(*s));
+
+		if (s) {
+			tp_observe_snapshot(o, eng, streams, s);
+			tp_metrics_publish(o->next_metrics, s);
+			free(s);
+		}
 	}
 	return 0;
 }

@@ -51,9 +51,11 @@ void tp_observe_snapshot(const struct tp_observe *o, const struct tp_engine *eng
 void tp_observe_hup(struct tp_observe *o);
 /* A reload, in two steps. prepare opens, beside what runs, what next changes: a flow log with
  * other flows.* settings, a metrics endpoint on another metrics.listen (0, or -1 logged with
- * the key). commit puts them in use (the flow log replaced writes out what it holds first,
- * and eng's records go to the new one), abort drops them. */
-int tp_observe_prepare(struct tp_observe *o, const struct tp_config *next);
+ * the key; a new endpoint serves eng's and streams' figures from the start). commit puts them in
+ * use (the flow log replaced writes out what it holds first, and eng's records go to the new one),
+ * abort drops them. */
+int tp_observe_prepare(struct tp_observe *o, const struct tp_config *next,
+		       const struct tp_engine *eng, const struct tp_streams *streams);
 void tp_observe_commit(struct tp_observe *o, struct tp_engine *eng);
 void tp_observe_abort(struct tp_observe *o);
 /* Before the engine goes: its shutdown records wait for room rather than being skipped. */

@@ -179,9 +179,11 @@ struct tp_alloc_view {
 typedef void (*tp_alloc_view_fn)(void *arg, const struct tp_alloc_view *v);
 
 /* fn for each allocation of user (NULL: any) from client (NULL: any; port 0: any port of its
- * IP; the transport is not compared). How many matched, or -ENOMEM. */
+ * IP; the transport is not compared), the first limit of them. How many matched in all (fn
+ * saw min(that, limit)), or -ENOMEM. */
 int tp_engine_list_allocations(struct tp_engine *eng, const char *user,
-			       const struct tp_addr *client, tp_alloc_view_fn fn, void *arg);
+			       const struct tp_addr *client, unsigned limit, tp_alloc_view_fn fn,
+			       void *arg);
 /* End the allocations of user and client, matched as above (flows: kicked). How many ended. */
 unsigned tp_engine_kick(struct tp_engine *eng, const char *user, const struct tp_addr *client);
 

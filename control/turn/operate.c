@@ -111,7 +111,7 @@ room_for(struct view_room *r, const struct tp_alloc *a)
 
 int
 tp_engine_list_allocations(struct tp_engine *eng, const char *user, const struct tp_addr *client,
-			   tp_alloc_view_fn fn, void *arg)
+			   unsigned limit, tp_alloc_view_fn fn, void *arg)
 {
 	struct view_room room = { 0 };
 	struct tp_alloc_view v;
@@ -124,13 +124,14 @@ tp_engine_list_allocations(struct tp_engine *eng, const char *user, const struct
 
 		if (!matches(a, user, client))
 			continue;
+		if ((unsigned)n++ >= limit)
+			continue;
 		if (room_for(&room, a) < 0) {
 			n = -ENOMEM;
 			break;
 		}
 		view(eng, a, &v, room.peers, room.chans, room.numbers);
 		fn(arg, &v);
-		n++;
 	}
 	free(room.peers);
 	free(room.chans);

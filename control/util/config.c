@@ -990,6 +990,20 @@ tp_config_reconcile(const struct tp_config *running, struct tp_config *next,
 	}
 }
 
+int
+tp_config_check(struct tp_config *cfg, const char *name, char *err, size_t errlen)
+{
+	struct loader ld = { cfg, name, err, errlen };
+	config_t none;
+	int ret;
+
+	/* No file behind it: the messages name the key alone. */
+	config_init(&none);
+	ret = validate(&ld, &none);
+	config_destroy(&none);
+	return ret;
+}
+
 bool
 tp_config_key_is_live(const char *key)
 {

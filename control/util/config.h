@@ -192,6 +192,9 @@ struct tp_config_changes {
  * next's own to free). */
 void tp_config_reconcile(const struct tp_config *running, struct tp_config *next,
 			 struct tp_config_changes *ch);
+/* The rules between keys, on cfg as it stands (a reload's file with the running values of
+ * the keys that need a restart): 0, or -1 with "name: key: problem" in err. */
+int tp_config_check(struct tp_config *cfg, const char *name, char *err, size_t errlen);
 /* Is key one a reload applies (false: it needs a restart; unknown keys are false)? */
 bool tp_config_key_is_live(const char *key);
 

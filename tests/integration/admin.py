@@ -120,7 +120,7 @@ rc, out, _ = turnpikectl("status")
 check(rc == 0 and "socket mode" in out and "allocations   0 of" in out,
       "turnpikectl status: socket mode, no allocations (exit %d)" % rc)
 rc, st, _ = ctl_json("status")
-check(rc == 0 and st["ok"] and st["mode"] == "socket" and st["config"] == os.path.realpath(conf)
+check(rc == 0 and st["ok"] and st["mode"] == "socket" and st["config"] == os.path.abspath(conf)
       and st["allocations"] == 0 and st["draining"] is False and "uptime_s" in st
       and st["version"] and set(st["connections"]) == {"tcp", "tls", "dtls"},
       "status --json: mode, config file, uptime, version, allocations, connections")
@@ -169,6 +169,9 @@ check(rc == 0 and "1 allocation(s)" in out and 'user "alice"' in out and "0x4000
 # kick --------------------------------------------------------------------------------------
 bobs = [allocate("bob", "bob-pw") for _ in range(2)]
 check(all(code == 0 for _, code, _ in bobs), "bob allocates twice")
+rc, ans, _ = ctl_json("allocations", "--user", "bob", "--limit", "1")
+check(rc == 0 and ans["count"] == 2 and len(ans["allocations"]) == 1,
+      "allocations --limit 1: 2 match, 1 listed")
 rc, out, _ = turnpikectl("kick", "--user", "bob")
 check(rc == 0 and "kicked 2" in out, "kick --user bob: kicked 2 (%r)" % out.strip())
 rc, ans, _ = ctl_json("allocations", "--user", "bob")

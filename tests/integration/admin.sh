@@ -32,7 +32,10 @@ for name in a b; do
 done
 cp "$TP_WORK/cert-a.pem" "$TP_WORK/cert.pem"
 cp "$TP_WORK/key-a.pem" "$TP_WORK/key.pem"
-cat >"$TP_WORK/turnpike.conf" <<CONF
+# The file turnpike is given is a symbolic link, as a configuration swapped by a link (or
+# mounted by Kubernetes) is: a reload reads wherever it points by then.
+ln -s site-a.conf "$TP_WORK/turnpike.conf"
+cat >"$TP_WORK/site-a.conf" <<CONF
 log: { level = "info"; };
 relay: { listen-port = $TP_LISTEN; port-min = $TP_PORT_MIN; port-max = $TP_PORT_MAX;
 	ipv4: { bind = "127.0.0.1"; }; ipv6: { enabled = false; };
@@ -56,6 +59,14 @@ echo "ok   the admin socket is there, mode 0600"
 
 ctl() { "$ctl" -s "$TP_WORK/admin.sock" "$@"; }
 
+sed 's|level = "info"|level = "warning"|' "$TP_WORK/site-a.conf" >"$TP_WORK/site-b.conf"
+ln -sfn site-b.conf "$TP_WORK/turnpike.conf"
+out=$(ctl --json reload) || tp_fail "the reload through the swapped link: $out"
+[[ $out == *'"applied":["log.level"]'* ]] || tp_fail "the reload through the link applied: $out"
+ln -sfn site-a.conf "$TP_WORK/turnpike.conf"
+ctl reload >/dev/null || tp_fail "the reload back through the link"
+echo "ok   a reload follows the configuration's link to the file it points at now"
+
 # TLS certificates, rotated in place: a reload reads them again; a bad one is refused and the
 # one in use stays.
 served_cn() {
@@ -76,15 +87,27 @@ out=$(ctl reload 2>&1) && tp_fail "a reload with a broken certificate was applie
 cp "$TP_WORK/cert-b.pem" "$TP_WORK/cert.pem"
 echo "ok   a broken certificate: refused, naming relay.tls.certificate; b still served"
 
+# A file that passes as written but not with the running values of the keys that need a
+# restart: TLS off and no certificate, while TLS (relay.tls.enabled needs a restart) stays on.
+cp "$TP_WORK/turnpike.conf" "$TP_WORK/turnpike.conf.good"
+sed -i --follow-symlinks -e "s|tls: { enabled = true;|tls: { enabled = false;|" \
+	-e 's|certificate = "[^"]*";|certificate = "";|' "$TP_WORK/turnpike.conf"
+out=$(ctl reload 2>&1) && tp_fail "a reload that leaves TLS on without a certificate was applied"
+[[ $out == *"relay.tls.certificate: TLS and DTLS need"*"with the running values of the keys that need a restart"* ]] ||
+	tp_fail "the refusal of a file that fails with the running values: $out"
+cp "$TP_WORK/turnpike.conf.good" "$TP_WORK/turnpike.conf"
+[[ $(served_cn) == b.turnpike.test ]] || tp_fail "TLS after the refused reload: \"$(served_cn)\""
+echo "ok   a file that passes only without the running values of restart keys: refused, said why"
+
 # metrics.listen, moved: the new address serves, the old one no longer.
 moved=$((TP_METRICS_PORT + 1))
-sed -i "s|127.0.0.1:$TP_METRICS_PORT|127.0.0.1:$moved|" "$TP_WORK/turnpike.conf"
+sed -i --follow-symlinks "s|127.0.0.1:$TP_METRICS_PORT|127.0.0.1:$moved|" "$TP_WORK/turnpike.conf"
 ctl reload >/dev/null || tp_fail "the reload that moves the metrics"
 tp_wait_for "metrics on port $moved" "" "" curl -sf -o /dev/null "http://127.0.0.1:$moved/metrics" ||
 	tp_fail "no metrics on the new metrics.listen"
 ! curl -s -o /dev/null "http://127.0.0.1:$TP_METRICS_PORT/metrics" ||
 	tp_fail "the old metrics.listen still answers"
-sed -i "s|127.0.0.1:$moved|127.0.0.1:$TP_METRICS_PORT|" "$TP_WORK/turnpike.conf"
+sed -i --follow-symlinks "s|127.0.0.1:$moved|127.0.0.1:$TP_METRICS_PORT|" "$TP_WORK/turnpike.conf"
 ctl reload >/dev/null || tp_fail "the reload that moves the metrics back"
 echo "ok   metrics.listen moved by a reload, and back"
 

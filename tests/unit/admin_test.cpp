@@ -68,6 +68,11 @@ TEST(AdminRequest, Filters)
 	EXPECT_EQ(p.req.client.family, TP_FAM_V6);
 	EXPECT_EQ(p.req.client.port, 3478);
 
+	EXPECT_EQ(p.req.limit, (unsigned)TP_ADMIN_LIST_DEFAULT);
+	p = parse("{\"command\":\"allocations\",\"limit\":5}");
+	ASSERT_EQ(p.ret, 0) << p.err;
+	EXPECT_EQ(p.req.limit, 5u);
+
 	p = parse("{\"command\":\"allocations\",\"client\":\"2001:db8::7\"}");
 	ASSERT_EQ(p.ret, 0) << p.err;
 	EXPECT_EQ(p.req.client.family, TP_FAM_V6);
@@ -98,6 +103,10 @@ TEST(AdminRequest, RefusalsSayWhy)
 		  "\"client\": \"\" is not an address, address:port or [address]:port" },
 		{ "{\"command\": \"kick\", \"user\": 5}",
 		  "\"user\": expected a string of 512 bytes at most" },
+		{ "{\"command\": \"allocations\", \"limit\": 0}",
+		  "\"limit\": expected a number from 1 to 100000" },
+		{ "{\"command\": \"allocations\", \"limit\": \"all\"}",
+		  "\"limit\": expected a number from 1 to 100000" },
 	};
 
 	for (const auto &c : cases) {

@@ -650,6 +650,20 @@ TEST_F(Reload, UsersAreComparedByContent)
 	EXPECT_EQ(keys(ch.live, ch.nlive), (std::vector<std::string>{ "auth.users" }));
 }
 
+TEST_F(Reload, TheRunningRestartKeysAreCheckedWithTheFile)
+{
+	/* TLS off without a certificate passes alone; with TLS on kept, it cannot run. */
+	load("relay: { tls: { enabled = true; certificate = \"/c.pem\"; private-key = \"/k.pem\"; "
+	     "}; };",
+	     "relay: { tls: { enabled = false; }; };");
+	EXPECT_EQ(keys(ch.restart, ch.nrestart), (std::vector<std::string>{ "relay.tls.enabled" }));
+	EXPECT_EQ(tp_config_check(&next, "b.conf", err, sizeof(err)), -1);
+	EXPECT_STREQ(err,
+		     "b.conf: relay.tls.certificate: TLS and DTLS need the certificate chain and "
+		     "its private key (PEM files)");
+	EXPECT_EQ(tp_config_check(&running, "a.conf", err, sizeof(err)), 0) << err;
+}
+
 TEST(ConfigKeys, WhatNeedsARestart)
 {
 	for (const char *k : { "dataplane.mode", "relay.listen-port", "relay.ipv4.bind",
