@@ -319,8 +319,16 @@ tp_engine_connection_closed(struct tp_engine *eng, const struct tp_addr *client)
 
 	if (!a)
 		return;
-	eng->ending = TP_FLOW_END_CONNECTION;
 	eng->stats.allocations_closed++;
+	tp_alloc_end(a, TP_FLOW_END_CONNECTION);
+}
+
+void
+tp_alloc_end(struct tp_alloc *a, enum tp_flow_end why)
+{
+	struct tp_engine *eng = a->eng;
+
+	eng->ending = why;
 	tp_alloc_free(a);
 	eng->ending = TP_FLOW_END_EXPIRED;
 }

@@ -222,6 +222,8 @@ void tp_handle_refresh(struct tp_engine *eng, struct tp_alloc *a, const struct t
 		       const struct tp_auth_result *auth);
 struct tp_alloc *tp_alloc_find(const struct tp_engine *eng, const struct tp_addr *client);
 void tp_alloc_free(struct tp_alloc *a);
+/* Free a, its flows' records saying why they ended. */
+void tp_alloc_end(struct tp_alloc *a, enum tp_flow_end why);
 void tp_reservation_free(struct tp_reservation *r);
 /* Close and free every reservation (shutdown). */
 void tp_engine_reservations_fini(struct tp_engine *eng);

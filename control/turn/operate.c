@@ -139,17 +139,6 @@ tp_engine_list_allocations(struct tp_engine *eng, const char *user, const struct
 	return n;
 }
 
-/* End a, its flows saying why. */
-static void
-end_allocation(struct tp_alloc *a, enum tp_flow_end why)
-{
-	struct tp_engine *eng = a->eng;
-
-	eng->ending = why;
-	tp_alloc_free(a);
-	eng->ending = TP_FLOW_END_EXPIRED;
-}
-
 unsigned
 tp_engine_kick(struct tp_engine *eng, const char *user, const struct tp_addr *client)
 {
@@ -162,7 +151,7 @@ tp_engine_kick(struct tp_engine *eng, const char *user, const struct tp_addr *cl
 
 		if (!matches(a, user, client))
 			continue;
-		end_allocation(a, TP_FLOW_END_KICKED);
+		tp_alloc_end(a, TP_FLOW_END_KICKED);
 		eng->stats.allocations_kicked++;
 		n++;
 	}
@@ -231,7 +220,7 @@ tp_engine_reconfigured(struct tp_engine *eng, const struct tp_config *old,
 		struct tp_alloc *a = tp_container_of(pos, struct tp_alloc, link);
 
 		if (revoked(eng, old, a)) {
-			end_allocation(a, TP_FLOW_END_REVOKED);
+			tp_alloc_end(a, TP_FLOW_END_REVOKED);
 			out->allocations_revoked++;
 			continue;
 		}

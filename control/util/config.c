@@ -254,25 +254,30 @@ list_length(struct loader *ld, const config_setting_t *s, const char *path, long
 	return 0;
 }
 
-/* A list of at most k->max strings of k->min bytes each, into a char[][k->min] at k->off;
- * the count goes to the unsigned at k->aux. */
+/* One element of a list, e (named path in messages), into dst of size bytes. */
+typedef int (*element_setter)(struct loader *ld, const config_setting_t *e, const char *path,
+			      void *dst, size_t size);
+
+/* A list of at most k->max elements (what they are, and an example, for the messages) set one
+ * by one into the array at k->off, each size bytes; the count goes to the unsigned at k->aux.
+ * The whole array is zeroed first: a reload compares it byte for byte. */
 static int
-set_strings(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+set_list(struct loader *ld, const config_setting_t *s, const struct key_spec *k, const char *what,
+	 const char *example, size_t size, element_setter set)
 {
 	char *arr = field(ld, k), path[128];
-	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
 	int n;
 
-	if (list_length(ld, s, k->path, k->max, "strings", "\"...\"", &n) < 0)
+	if (list_length(ld, s, k->path, k->max, what, example, &n) < 0)
 		return -1;
 	memset(arr, 0, k->size);
 	for (int i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
-		if (copy_str(ld, config_setting_get_elem(s, (unsigned)i), path,
-			     arr + (size_t)i * (size_t)k->min, (size_t)k->min) < 0)
+		if (set(ld, config_setting_get_elem(s, (unsigned)i), path, arr + (size_t)i * size,
+			size) < 0)
 			return -1;
 	}
-	*count = (unsigned)n;
+	*(unsigned *)((char *)ld->cfg + k->aux) = (unsigned)n;
 	return 0;
 }
 
@@ -387,33 +392,6 @@ set_endpoint(struct loader *ld, const config_setting_t *s, const struct key_spec
 		return -1;
 	memset(a, 0, sizeof(*a));
 	return v[0] ? parse_endpoint(ld, s, k->path, v, a) : 0;
-}
-
-/* A list of "address:port", k->max of them at most, its count at k->aux. */
-static int
-set_endpoints(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
-{
-	struct tp_addr *arr = field(ld, k);
-	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
-	char path[128];
-	int n;
-
-	if (list_length(ld, s, k->path, k->max, "addresses", "\"address:port\"", &n) < 0)
-		return -1;
-	memset(arr, 0, k->size);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *v;
-
-		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
-		if (!(v = get_str(ld, e, path)))
-			return -1;
-		memset(&arr[i], 0, sizeof(arr[i]));
-		if (parse_endpoint(ld, e, path, v, &arr[i]) < 0)
-			return -1;
-	}
-	*count = (unsigned)n;
-	return 0;
 }
 
 static int
@@ -540,34 +518,60 @@ set_users(struct loader *ld, const config_setting_t *s, const struct key_spec *k
 	return 0;
 }
 
-/* k->off is the array, k->aux the offset of its count. */
+static int
+string_element(struct loader *ld, const config_setting_t *e, const char *path, void *dst,
+	       size_t size)
+{
+	return copy_str(ld, e, path, dst, size);
+}
+
+static int
+endpoint_element(struct loader *ld, const config_setting_t *e, const char *path, void *dst,
+		 size_t size)
+{
+	const char *v = get_str(ld, e, path);
+
+	(void)size;
+	return v ? parse_endpoint(ld, e, path, v, dst) : -1;
+}
+
+static int
+prefix_element(struct loader *ld, const config_setting_t *e, const char *path, void *dst,
+	       size_t size)
+{
+	const char *v = get_str(ld, e, path);
+
+	(void)size;
+	if (!v)
+		return -1;
+	if (tp_prefix_parse(dst, v) < 0)
+		return fail(ld, e, path,
+			    "\"%s\" is not an address or prefix (a.b.c.d/n, x::y/n; host bits must "
+			    "be zero)",
+			    v);
+	return 0;
+}
+
+/* Strings of k->min bytes each (a char[][k->min]). */
+static int
+set_strings(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	return set_list(ld, s, k, "strings", "\"...\"", (size_t)k->min, string_element);
+}
+
+/* "address:port" each. */
+static int
+set_endpoints(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	return set_list(ld, s, k, "addresses", "\"address:port\"", sizeof(struct tp_addr),
+			endpoint_element);
+}
+
 static int
 set_prefixes(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 {
-	struct tp_prefix *arr = field(ld, k);
-	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
-	char path[64];
-	int n;
-
-	if (list_length(ld, s, k->path, k->max, "prefixes", "\"10.0.0.0/8\"", &n) < 0)
-		return -1;
-	memset(arr, 0, k->size);
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *v;
-
-		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
-		if (!(v = get_str(ld, e, path)))
-			return -1;
-		if (tp_prefix_parse(&arr[i], v) < 0)
-			return fail(
-				ld, e, path,
-				"\"%s\" is not an address or prefix (a.b.c.d/n, x::y/n; host bits "
-				"must be zero)",
-				v);
-	}
-	*count = (unsigned)n;
-	return 0;
+	return set_list(ld, s, k, "prefixes", "\"10.0.0.0/8\"", sizeof(struct tp_prefix),
+			prefix_element);
 }
 
 /* admin.socket: an absolute path that fits a UNIX socket's address. */
