@@ -36,8 +36,8 @@ tp_dataplane_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core)
 }
 
 void
-tp_dataplane_entries(const struct tp_channel_binding *c, struct tp_chan_key *ck,
-		     struct tp_chan_val *cv, struct tp_peer_key *pk, struct tp_peer_val *pv)
+tp_dataplane_entries(const struct tp_binding *c, struct tp_chan_key *ck, struct tp_chan_val *cv,
+		     struct tp_peer_key *pk, struct tp_peer_val *pv)
 {
 	uint8_t family = c->peer.family;
 

@@ -17,8 +17,11 @@
  *
  * A channel is handed to the dataplane only while its peer also holds a permission: the fast
  * path then needs no permission lookup of its own, and both directions stop together when
- * the permission lapses. The table entries themselves are dataplane/core's structs, declared
- * once (tp_binding.h) and filled by tp_dataplane_entries().
+ * the permission lapses. So is a permission's flow (perm_add): a peer transport address
+ * that holds a permission and has exchanged a datagram through the engine, whose further
+ * data the fast path sends to the client as Data indications. The table entries themselves
+ * are dataplane/core's structs, declared once (tp_binding.h) and filled by
+ * tp_dataplane_entries().
  */
 #ifndef TP_DATAPLANE_H
 #define TP_DATAPLANE_H
@@ -40,12 +43,12 @@ struct tp_metrics_snapshot;
 extern "C" {
 #endif
 
-/* A channel binding as the engine hands it to the dataplane. */
-struct tp_channel_binding {
+/* A binding as the engine hands it to the dataplane: a channel, or a permission's flow. */
+struct tp_binding {
 	struct tp_addr client; /* the client's transport address (5-tuple, server side implied) */
 	struct tp_addr relay;  /* the allocation's relayed address: bind address and port */
 	struct tp_addr peer;   /* the bound peer transport address */
-	uint16_t channel;
+	uint16_t channel;      /* 0 for a permission's flow */
 	uint32_t id; /* the engine's number for the binding, unique while it lives (logs) */
 };
 
@@ -76,10 +79,14 @@ struct tp_dataplane {
 	 * Returns 0, or -errno (counts zeroed) when c is not held. */
 	int (*relay_open)(void *ctx, const struct tp_addr *relay);
 	void (*relay_close)(void *ctx, const struct tp_addr *relay);
-	int (*chan_add)(void *ctx, const struct tp_channel_binding *c);
-	void (*chan_del)(void *ctx, const struct tp_channel_binding *c);
-	int (*chan_counts)(void *ctx, const struct tp_channel_binding *c,
-			   struct tp_binding_stat *out);
+	int (*chan_add)(void *ctx, const struct tp_binding *c);
+	void (*chan_del)(void *ctx, const struct tp_binding *c);
+	int (*chan_counts)(void *ctx, const struct tp_binding *c, struct tp_binding_stat *out);
+	/* A permission's flow (channel 0) in the permission table, and out; its counts as
+	 * chan_counts'. NULL: the engine sends every Data indication itself. */
+	int (*perm_add)(void *ctx, const struct tp_binding *b);
+	void (*perm_del)(void *ctx, const struct tp_binding *b);
+	int (*perm_counts)(void *ctx, const struct tp_binding *b, struct tp_binding_stat *out);
 	/* source (an IPv4 address, an IPv6 /64: tp_muted_key) is past its answer budget: the
 	 * fast path may drop its STUN to the listen port for the next ms milliseconds, as the
 	 * engine would drop its answers (NULL: every request reaches the engine). */
@@ -113,10 +120,11 @@ extern const struct tp_dataplane tp_xdp_dataplane;
 extern const struct tp_dataplane tp_dpdk_dataplane;
 
 /* For the table-keeping dataplanes: the fast path's run-time configuration (dataplane/core)
- * from turnpike's, and the entries they write for channel c in dataplane/core's declared
- * layout, the channel table's (client side) and the peer table's (peer side), slots 0. */
+ * from turnpike's, and the entries they write for binding c in dataplane/core's declared
+ * layout, the channel table's (client side) and the peer or permission table's (peer side),
+ * slots 0. */
 void tp_dataplane_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core);
-void tp_dataplane_entries(const struct tp_channel_binding *c, struct tp_chan_key *ck,
+void tp_dataplane_entries(const struct tp_binding *c, struct tp_chan_key *ck,
 			  struct tp_chan_val *cv, struct tp_peer_key *pk, struct tp_peer_val *pv);
 /* The key under which the fast paths hold source muted (mute): its IPv4 address or IPv6 /64. */
 void tp_dataplane_muted_key(const struct tp_addr *source, struct tp_muted_key *k);

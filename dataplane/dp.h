@@ -189,11 +189,12 @@ struct dp {
 	 * zeroed next-hop cache holds nothing; every worker's cache then starts over). */
 	const struct tp_config *cfg;
 	struct tp_core_cfg core;
-	uint16_t port;		   /* the one port (one-armed relay) */
-	struct rte_ether_addr mac; /* the port's */
-	struct rte_hash *chans, *peers, *neigh;
-	uint32_t chans_seed, peers_seed; /* their hashes' (dp_hash.h), for the workers */
-	struct dp_chan_cell *chan_vals;	 /* [max_bindings + 1], by slot */
+	uint16_t port;					/* the one port (one-armed relay) */
+	struct rte_ether_addr mac;			/* the port's */
+	struct rte_hash *chans, *peers, *perms, *neigh; /* perms: permissions' flows */
+	uint32_t chans_seed, peers_seed,
+		perms_seed;		/* their hashes' (dp_hash.h), for the workers */
+	struct dp_chan_cell *chan_vals; /* [max_bindings + 1], by slot */
 	struct dp_peer_cell *peer_vals;
 	struct dp_muted_cell *muted; /* [DP_MUTED] */
 	struct rte_rcu_qsbr *qsbr;
@@ -275,9 +276,15 @@ int dp_neigh_set(struct dp *dp, const uint8_t ip16[16], const struct rte_ether_a
 int dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_addr *mac);
 /* The table ops of tp_dpdk_dataplane: a channel binding into the tables (a counter slot of
  * its own, from zero), its counters summed over the workers, and out again. */
-int dp_chan_add(struct dp *dp, const struct tp_channel_binding *c);
-int dp_chan_counts(struct dp *dp, const struct tp_channel_binding *c, struct tp_binding_stat *sum);
-void dp_chan_del(struct dp *dp, const struct tp_channel_binding *c);
+int dp_chan_add(struct dp *dp, const struct tp_binding *c);
+int dp_chan_counts(struct dp *dp, const struct tp_binding *c, struct tp_binding_stat *sum);
+void dp_chan_del(struct dp *dp, const struct tp_binding *c);
+/* The same for a permission's flow (channel 0): one entry, in the permission table, its value
+ * in the peer cell of its slot (no hairpin's far end). dp_table_put_perm: for the tests. */
+int dp_perm_add(struct dp *dp, const struct tp_binding *b);
+int dp_perm_counts(struct dp *dp, const struct tp_binding *b, struct tp_binding_stat *sum);
+void dp_perm_del(struct dp *dp, const struct tp_binding *b);
+int dp_table_put_perm(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v);
 
 /* Muted sources (struct dp_muted_cell): k's cell, and k muted until until_tsc. */
 struct dp_muted_cell *dp_muted_cell(const struct dp *dp, const struct tp_muted_key *k);

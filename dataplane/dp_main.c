@@ -197,6 +197,7 @@ tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "bindings", telemetry_dp->slots.held);
 	rte_tel_data_add_dict_u64(d, "channels", (uint64_t)rte_hash_count(telemetry_dp->chans));
 	rte_tel_data_add_dict_u64(d, "peers", (uint64_t)rte_hash_count(telemetry_dp->peers));
+	rte_tel_data_add_dict_u64(d, "permissions", (uint64_t)rte_hash_count(telemetry_dp->perms));
 	rte_tel_data_add_dict_u64(d, "neighbours", (uint64_t)rte_hash_count(telemetry_dp->neigh));
 	return 0;
 }
@@ -482,13 +483,13 @@ dpdk_relay_close(void *ctx, const struct tp_addr *relay)
 }
 
 static int
-dpdk_chan_add(void *ctx, const struct tp_channel_binding *c)
+dpdk_chan_add(void *ctx, const struct tp_binding *c)
 {
 	return dp_chan_add(ctx, c);
 }
 
 static void
-dpdk_chan_del(void *ctx, const struct tp_channel_binding *c)
+dpdk_chan_del(void *ctx, const struct tp_binding *c)
 {
 	dp_chan_del(ctx, c);
 }
@@ -504,9 +505,27 @@ dpdk_mute(void *ctx, const struct tp_addr *source, unsigned ms)
 }
 
 static int
-dpdk_chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding_stat *out)
+dpdk_chan_counts(void *ctx, const struct tp_binding *c, struct tp_binding_stat *out)
 {
 	return dp_chan_counts(ctx, c, out);
+}
+
+static int
+dpdk_perm_add(void *ctx, const struct tp_binding *b)
+{
+	return dp_perm_add(ctx, b);
+}
+
+static void
+dpdk_perm_del(void *ctx, const struct tp_binding *b)
+{
+	dp_perm_del(ctx, b);
+}
+
+static int
+dpdk_perm_counts(void *ctx, const struct tp_binding *b, struct tp_binding_stat *out)
+{
+	return dp_perm_counts(ctx, b, out);
 }
 
 /* Lifecycle --------------------------------------------------------------------------------- */
@@ -573,7 +592,8 @@ dpdk_open(const struct tp_config *cfg, struct tp_loop *loop)
 				   "Control thread's ARP, ND, echo and transmit counters");
 	rte_telemetry_register_cmd(
 		"/turnpike/tables", tel_tables,
-		"Bindings, and the keys in the workers' tables (channels, peers, neighbours)");
+		"Bindings, and the keys in the workers' tables (channels, peers, permissions, "
+		"neighbours)");
 	rte_telemetry_register_cmd("/turnpike/restart_port", tel_restart_port,
 				   "Close the port and set it up again (as after a stall)");
 	return dp;
@@ -635,6 +655,9 @@ const struct tp_dataplane tp_dpdk_dataplane = {
 	.chan_add = dpdk_chan_add,
 	.chan_del = dpdk_chan_del,
 	.chan_counts = dpdk_chan_counts,
+	.perm_add = dpdk_perm_add,
+	.perm_del = dpdk_perm_del,
+	.perm_counts = dpdk_perm_counts,
 	.mute = dpdk_mute,
 	.poll = dpdk_poll,
 	.sleep = dpdk_sleep,

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The DPDK dataplane's tables: channel and peer bindings (dataplane/core's keys and values)
- * and neighbours, as rte_hash with lock-free read/write concurrency. The control thread is
- * the only writer; workers read without locks and report quiescent states to the RCU QSBR
- * variable the tables are attached to.
+ * The DPDK dataplane's tables: channel and peer bindings (dataplane/core's keys and values),
+ * permissions' flows (the peer table's key and value, channel 0) and neighbours, as rte_hash with
+ * lock-free read/write concurrency. The control thread is the only writer; workers read without
+ * locks and report quiescent states to the RCU QSBR variable the tables are attached to.
  *
  * A binding's two values live in arrays indexed by its slot (the same index as its counters),
  * in hugepage memory beside the tables, and the keys point at them: no allocation per
@@ -165,10 +165,11 @@ dp_tables_create(struct dp *dp)
 
 	dp->chans = table(dp, "chans", room, sizeof(struct tp_chan_key), &dp->chans_seed);
 	dp->peers = table(dp, "peers", room, sizeof(struct tp_peer_key), &dp->peers_seed);
+	dp->perms = table(dp, "perms", room, sizeof(struct tp_peer_key), &dp->perms_seed);
 	/* Two next hops per binding at most, and rarely more than a handful in practice. */
 	dp->neigh = table(dp, "neigh", 65536, 16, &neigh_seed);
 	dp->neigh_gen = 1;
-	return dp->chans && dp->peers && dp->neigh ? 0 : -1;
+	return dp->chans && dp->peers && dp->perms && dp->neigh ? 0 : -1;
 }
 
 void
@@ -179,13 +180,14 @@ dp_tables_destroy(struct dp *dp)
 		rte_rcu_qsbr_dq_delete(dp->slot_dq);
 	rte_hash_free(dp->chans);
 	rte_hash_free(dp->peers);
+	rte_hash_free(dp->perms);
 	rte_hash_free(dp->neigh);
 	rte_free(dp->qsbr);
 	rte_free(dp->chan_vals);
 	rte_free(dp->peer_vals);
 	rte_free(dp->muted);
 	tp_slots_fini(&dp->slots);
-	dp->chans = dp->peers = dp->neigh = NULL;
+	dp->chans = dp->peers = dp->perms = dp->neigh = NULL;
 	dp->slot_dq = NULL;
 	dp->qsbr = NULL;
 	dp->chan_vals = NULL;
@@ -249,23 +251,24 @@ is_hairpin_key(const struct dp *dp, const struct tp_peer_key *k)
 }
 
 /* A peer cell rewritten under its sequence count: value v under key k, or (v NULL) its key
- * no longer any hairpin's. */
+ * no longer any hairpin's; a permission's flow (perm) is never a hairpin's far end. */
 static void
 peer_cell_write(struct dp *dp, uint32_t slot, const struct tp_peer_key *k,
-		const struct tp_peer_val *v)
+		const struct tp_peer_val *v, bool perm)
 {
 	struct dp_peer_cell *c = &dp->peer_vals[slot];
 
 	rte_seqcount_write_begin(&c->seq);
 	if (v) {
 		c->v = *v;
-		/* What tp_on_peer() sends: ChannelData from the listen address and port. */
+		/* What tp_on_peer() and tp_on_perm() send: ChannelData or a Data indication
+		 * from the listen address and port. */
 		c->flow_label = tp_ip16_family(v->client_ip) == TP_FAM_V6
 					? tp_flow_label(dp->core.bind6, v->client_ip,
 							dp->core.listen_port, v->client_port)
 					: 0;
 	}
-	c->hp_family = v && is_hairpin_key(dp, k) ? k->family : 0;
+	c->hp_family = v && !perm && is_hairpin_key(dp, k) ? k->family : 0;
 	c->hp_peer_port = k->peer_port;
 	c->hp_alloc_port = k->alloc_port;
 	rte_seqcount_write_end(&c->seq);
@@ -336,8 +339,8 @@ dp_table_put_peer(struct dp *dp, const struct tp_peer_key *k, const struct tp_pe
 	/* A value replaced under its key: the old cell is no hairpin's far slot any more. */
 	if (rte_hash_lookup_data(dp->peers, k, &old) >= 0 &&
 	    ((const struct tp_peer_val *)old)->slot != v->slot)
-		peer_cell_write(dp, ((const struct tp_peer_val *)old)->slot, k, NULL);
-	peer_cell_write(dp, v->slot, k, v);
+		peer_cell_write(dp, ((const struct tp_peer_val *)old)->slot, k, NULL, false);
+	peer_cell_write(dp, v->slot, k, v, false);
 	ret = rte_hash_add_key_data(dp->peers, k, &dp->peer_vals[v->slot].v);
 	if (ret >= 0 && is_hairpin_key(dp, k))
 		hairpins_to(dp, k, v->slot);
@@ -354,7 +357,7 @@ unlink_entries(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer
 	       uint32_t pslot)
 {
 	if (pslot)
-		peer_cell_write(dp, pslot, pk, NULL);
+		peer_cell_write(dp, pslot, pk, NULL, false);
 	rte_hash_del_key(dp->chans, ck);
 	rte_hash_del_key(dp->peers, pk);
 }
@@ -437,7 +440,7 @@ dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_addr 
 /* The dataplane's table ops (tp_dpdk_dataplane, dp_main.c) ---------------------------------- */
 
 int
-dp_chan_add(struct dp *dp, const struct tp_channel_binding *c)
+dp_chan_add(struct dp *dp, const struct tp_binding *c)
 {
 	struct tp_chan_key ck;
 	struct tp_chan_val cv;
@@ -463,7 +466,7 @@ dp_chan_add(struct dp *dp, const struct tp_channel_binding *c)
 
 /* Channel c's counters, summed over the workers, found by the slot its entry names. */
 int
-dp_chan_counts(struct dp *dp, const struct tp_channel_binding *c, struct tp_binding_stat *sum)
+dp_chan_counts(struct dp *dp, const struct tp_binding *c, struct tp_binding_stat *sum)
 {
 	struct tp_chan_key ck;
 	struct tp_chan_val cv;
@@ -494,7 +497,7 @@ dp_slot_counts(const struct dp *dp, uint32_t slot, struct tp_binding_stat *sum)
 }
 
 void
-dp_chan_del(struct dp *dp, const struct tp_channel_binding *c)
+dp_chan_del(struct dp *dp, const struct tp_binding *c)
 {
 	struct tp_chan_key ck;
 	struct tp_chan_val cv;
@@ -514,4 +517,80 @@ dp_chan_del(struct dp *dp, const struct tp_channel_binding *c)
 			 (unsigned long long)sum.bytes[TP_DIR_TO_CLIENT]);
 	}
 	retire(dp, &ck, &pk);
+}
+
+/* Permissions' flows: the permission table ---------------------------------------------------- */
+
+int
+dp_table_put_perm(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v)
+{
+	if (v->slot == 0 || v->slot > dp->max_bindings)
+		return -EINVAL;
+	peer_cell_write(dp, v->slot, k, v, true);
+	return rte_hash_add_key_data(dp->perms, k, &dp->peer_vals[v->slot].v);
+}
+
+/* Permission flow k out of the table, its slot (if any) into the defer queue after it. */
+static void
+retire_perm(struct dp *dp, const struct tp_peer_key *k)
+{
+	uint32_t slot = 0;
+	void *v;
+
+	if (rte_hash_lookup_data(dp->perms, k, &v) >= 0)
+		slot = ((const struct tp_peer_val *)v)->slot;
+	rte_hash_del_key(dp->perms, k);
+	if (tp_slots_release(&dp->slots, slot))
+		rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slot);
+}
+
+int
+dp_perm_add(struct dp *dp, const struct tp_binding *b)
+{
+	struct tp_chan_key ck;
+	struct tp_chan_val cv;
+	struct tp_peer_key pk;
+	struct tp_peer_val pv;
+	bool fresh;
+	int ret;
+
+	if (!dp->slots.nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
+		return -ENOSPC;
+	tp_dataplane_entries(b, &ck, &cv, &pk, &pv);
+	retire_perm(dp, &pk); /* a key already present belongs to another slot */
+	pv.slot = tp_slots_take(&dp->slots, &fresh);
+	for (unsigned w = 0; w < dp->nworkers; w++)
+		memset(&dp->workers[w]->bindings[pv.slot], 0, sizeof(struct tp_binding_stat));
+	if ((ret = dp_table_put_perm(dp, &pk, &pv)) < 0)
+		tp_slots_put(&dp->slots, pv.slot);
+	return ret;
+}
+
+int
+dp_perm_counts(struct dp *dp, const struct tp_binding *b, struct tp_binding_stat *sum)
+{
+	struct tp_chan_key ck;
+	struct tp_chan_val cv;
+	struct tp_peer_key pk;
+	struct tp_peer_val pv;
+	void *v;
+
+	memset(sum, 0, sizeof(*sum));
+	tp_dataplane_entries(b, &ck, &cv, &pk, &pv);
+	if (rte_hash_lookup_data(dp->perms, &pk, &v) < 0)
+		return -ENOENT;
+	dp_slot_counts(dp, ((const struct tp_peer_val *)v)->slot, sum);
+	return 0;
+}
+
+void
+dp_perm_del(struct dp *dp, const struct tp_binding *b)
+{
+	struct tp_chan_key ck;
+	struct tp_chan_val cv;
+	struct tp_peer_key pk;
+	struct tp_peer_val pv;
+
+	tp_dataplane_entries(b, &ck, &cv, &pk, &pv);
+	retire_perm(dp, &pk);
 }

@@ -4,10 +4,10 @@
  * dataplane/core in stages (classify every frame, look up the whole burst in each table at
  * once, rewrite in place) with prefetches between them, buffer the output and send it when the
  * buffer fills or its TSC deadline (~100 us) passes, freeing and counting whatever the TX queue
- * refuses. What the core hands on (signalling, permission-only data, frames whose next hop is
- * unresolved) goes to the control thread over the punt ring, untouched. No locks, no logging; one
- * quiescent state report per loop; one system call, only where a burst punted while the control
- * thread sleeps: the eventfd write that wakes it.
+ * refuses. What the core hands on (signalling, the first datagram of a permission's flow, frames
+ * whose next hop is unresolved) goes to the control thread over the punt ring, untouched. No locks,
+ * no logging; one quiescent state report per loop; one system call, only where a burst punted while
+ * the control thread sleeps: the eventfd write that wakes it.
  */
 #include <sys/eventfd.h>
 
@@ -204,17 +204,30 @@ finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step s
 
 	int32_t delta = tp_head_delta(p);
 
+	/* A Data indication may end up to 3 bytes past what came: room for them first. */
+	int32_t grow = (int32_t)tp_out_len(p) - (int32_t)rte_pktmbuf_data_len(m) - delta;
+
+	if (unlikely(grow > 0 && rte_pktmbuf_tailroom(m) < (uint16_t)grow)) {
+		punt(w, m, TP_R_NO_HEADROOM);
+		return;
+	}
 	if (delta > 0 && unlikely(!rte_pktmbuf_prepend(m, (uint16_t)delta))) {
 		punt(w, m, TP_R_NO_HEADROOM);
 		return;
 	}
 	if (delta < 0)
 		rte_pktmbuf_adj(m, (uint16_t)-delta);
-	/* Padding and Ethernet trailers go: the frame ends with the data. */
+	/* Padding and Ethernet trailers go: the frame ends with the data (and a Data
+	 * indication's padding). */
 	if (rte_pktmbuf_data_len(m) > tp_out_len(p))
 		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - tp_out_len(p)));
+	else if (rte_pktmbuf_data_len(m) < tp_out_len(p))
+		rte_pktmbuf_append(m, (uint16_t)(tp_out_len(p) - rte_pktmbuf_data_len(m)));
 
 	data = rte_pktmbuf_mtod(m, uint8_t *);
+	if (p->out_ind)
+		p->ind_seq = (uint32_t)w->bindings[p->hairpin ? p->slot_in : p->slot]
+				     .packets[TP_DIR_TO_CLIENT];
 	p->reason = tp_rewrite(p, data, data + rte_pktmbuf_data_len(m), dp->mac.addr_bytes,
 			       nh_mac.addr_bytes);
 	count(w, p->reason, rte_pktmbuf_pkt_len(m));
@@ -222,11 +235,11 @@ finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step s
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (p->reason == TP_R_TO_CLIENT) {
+	if (p->reason == TP_R_TO_CLIENT || p->reason == TP_R_DATA_INDICATION) {
 		count_binding(w, p->slot, TP_DIR_TO_CLIENT, p->data_len);
 	} else {
 		count_binding(w, p->slot, TP_DIR_TO_PEER, p->data_len);
-		if (p->reason == TP_R_HAIRPIN)
+		if (p->reason == TP_R_HAIRPIN || p->reason == TP_R_HAIRPIN_DATA)
 			count_binding(w, p->slot_in, TP_DIR_TO_CLIENT, p->data_len);
 	}
 	/* The checksums are complete: no offload flags from the RX side may follow it. */
@@ -259,7 +272,8 @@ hairpin_take(const struct dp *dp, const struct tp_pkt *p, uint32_t slot, struct 
  * are hashed here, rte_hash_lookup_with_hash_bulk_data pipelines the bucket and key fetches,
  * and the values are prefetched together before any is read. A channel that makes a hairpin
  * may name its far end's peer cell (far_slot[i], prefetched at once); at the peer step, such
- * frames take that cell if it is still theirs, and only the others are looked up.
+ * frames take that cell if it is still theirs, and only the others are looked up. The
+ * permission step looks up what the peer step missed, by the same key.
  */
 static inline void
 lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp_pkt *p,
@@ -267,7 +281,9 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 {
 	const struct dp *dp = w->dp;
 	const bool chan = at == TP_STEP_LOOKUP_CHAN;
-	const uint32_t seed = chan ? dp->chans_seed : dp->peers_seed;
+	const uint32_t seed = chan			  ? dp->chans_seed
+			      : at == TP_STEP_LOOKUP_PEER ? dp->peers_seed
+							  : dp->perms_seed;
 	const void *keys[DP_BURST];
 	hash_sig_t sigs[DP_BURST];
 	void *vals[DP_BURST];
@@ -278,7 +294,7 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 	for (uint16_t i = 0; i < n; i++) {
 		if (step[i] != at)
 			continue;
-		if (far_slot[i]) {
+		if (far_slot[i] && at == TP_STEP_LOOKUP_PEER) {
 			struct tp_peer_val far;
 			uint32_t label;
 
@@ -310,8 +326,9 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 		uint16_t i = idx[j];
 
 		/* The values sit at the start of their cells, with the flow label beside. */
-		if (at == TP_STEP_LOOKUP_PEER) {
-			step[i] = tp_on_peer(&p[i], &dp->core, v);
+		if (!chan) {
+			step[i] = at == TP_STEP_LOOKUP_PEER ? tp_on_peer(&p[i], &dp->core, v)
+							    : tp_on_perm(&p[i], &dp->core, v);
 			if (step[i] == TP_STEP_REWRITE)
 				p[i].flow_label = ((const struct dp_peer_cell *)v)->flow_label;
 			continue;
@@ -329,7 +346,8 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 /*
  * A burst in stages, as l3fwd does: parse every frame, then the channel lookups of the
  * whole burst, then the peer lookups (peer data and the second half of hairpins), then the
- * rewrites with the bindings' counters already on their far_slot into the cache.
+ * permission lookups (what found no channel), then the rewrites with the bindings' counters already
+ * on their far_slot into the cache.
  */
 void
 dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
@@ -350,6 +368,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 	}
 	lookup(w, dp->chans, TP_STEP_LOOKUP_CHAN, p, step, far_slot, n);
 	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, far_slot, n);
+	lookup(w, dp->perms, TP_STEP_LOOKUP_PERM, p, step, far_slot, n);
 	for (uint16_t i = 0; i < n; i++) {
 		if (step[i] != TP_STEP_REWRITE)
 			continue;

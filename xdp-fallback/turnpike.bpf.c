@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The XDP dataplane: every frame through dataplane/core, the same code the DPDK lcores run.
- * ChannelData and peer data with a binding are rewritten and sent back out (XDP_TX, or
- * XDP_REDIRECT when the route leaves by another interface); everything else goes to the
- * kernel exactly as it arrived, where turnpike's sockets and engine take it (signalling,
- * permission-only data, next hops not yet resolved), or is dropped under its reason.
+ * ChannelData and peer data with a binding (a channel, or a permission's flow: sent as a Data
+ * indication) are rewritten and sent back out (XDP_TX, or XDP_REDIRECT when the route leaves
+ * by another interface); everything else goes to the kernel exactly as it arrived, where
+ * turnpike's sockets and engine take it (signalling, the first datagram of a permission's
+ * flow, next hops not yet resolved), or is dropped under its reason.
  *
  * Next hops come from the kernel: bpf_fib_lookup() (its routes and neighbour table; the
  * kernel answers only where forwarding is on for the ingress interface), or, for tests and
@@ -39,6 +40,14 @@ struct {
 	__type(key, struct tp_peer_key);
 	__type(value, struct tp_peer_val);
 } tp_peers SEC(".maps");
+
+/* Permissions' flows: the peer table's key, a value whose channel is 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tp_peer_key);
+	__type(value, struct tp_peer_val);
+} tp_perms SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -109,6 +118,15 @@ count_binding(__u32 slot, int dir, __u32 bytes)
 		return;
 	st->packets[dir & 1]++;
 	st->bytes[dir & 1] += bytes;
+}
+
+/* What this CPU sent the client of binding slot so far: a Data indication's count. */
+static __always_inline __u32
+sent_to_client(__u32 slot)
+{
+	struct tp_binding_stat *st = bpf_map_lookup_elem(&tp_binding_stats, &slot);
+
+	return st ? (__u32)st->packets[TP_DIR_TO_CLIENT] : 0;
 }
 
 /*
@@ -267,6 +285,8 @@ turnpike_xdp(struct xdp_md *ctx)
 		step = tp_on_chan(&p, &cfg, bpf_map_lookup_elem(&tp_chans, &p.ckey));
 	if (step == TP_STEP_LOOKUP_PEER)
 		step = tp_on_peer(&p, &cfg, bpf_map_lookup_elem(&tp_peers, &p.pkey));
+	if (step == TP_STEP_LOOKUP_PERM)
+		step = tp_on_perm(&p, &cfg, bpf_map_lookup_elem(&tp_perms, &p.pkey));
 	if (step != TP_STEP_REWRITE) {
 		if (p.reason == TP_R_STUN && muted(&p, len))
 			return XDP_DROP;
@@ -291,12 +311,14 @@ turnpike_xdp(struct xdp_md *ctx)
 
 	data = (__u8 *)(long)ctx->data;
 	end = (__u8 *)(long)ctx->data_end;
+	if (p.out_ind)
+		p.ind_seq = sent_to_client(p.hairpin ? p.slot_in : p.slot);
 	p.reason = tp_rewrite(&p, data, end, smac, dmac);
-	if (p.reason == TP_R_TO_PEER || p.reason == TP_R_HAIRPIN)
+	if (p.reason == TP_R_TO_PEER || p.reason == TP_R_HAIRPIN || p.reason == TP_R_HAIRPIN_DATA)
 		count_binding(p.slot, TP_DIR_TO_PEER, p.data_len);
-	if (p.reason == TP_R_TO_CLIENT)
+	if (p.reason == TP_R_TO_CLIENT || p.reason == TP_R_DATA_INDICATION)
 		count_binding(p.slot, TP_DIR_TO_CLIENT, p.data_len);
-	if (p.reason == TP_R_HAIRPIN)
+	if (p.reason == TP_R_HAIRPIN || p.reason == TP_R_HAIRPIN_DATA)
 		count_binding(p.slot_in, TP_DIR_TO_CLIENT, p.data_len);
 	if (verdict(p.reason, (__u32)(end - data)) != XDP_TX)
 		return XDP_DROP; /* rewritten, yet not sendable: never hand a half-made frame on */

@@ -2,8 +2,10 @@
 /*
  * xdp mode: the XDP program relays what it can, the control thread runs the same engine and
  * UDP sockets as socket mode (udp.h) and keeps the program's tables. Relayed addresses are sockets
- * (the kernel path for whatever the program passes on); channel bindings are table entries, each
- * with a counter slot of its own; counters are per CPU in the program and summed here.
+ * (the kernel path for whatever the program passes on); channel bindings and permissions' flows
+ * are table entries, each with a counter slot of its own; counters are per CPU in the program
+ * and summed here. A permission's flow is written at once: it comes with a datagram the
+ * engine relays, and the next may follow before any flush.
  *
  * A ChannelBind's two entries are queued, and the queue goes into the tables with one batch
  * update per table (a system call each, where one per entry cost more than the rest of the
@@ -93,7 +95,7 @@ struct entries {
 };
 
 static void
-entries_of(const struct tp_channel_binding *c, struct entries *e)
+entries_of(const struct tp_binding *c, struct entries *e)
 {
 	tp_dataplane_entries(c, &e->ck, &e->cv, &e->pk, &e->pv);
 }
@@ -150,30 +152,41 @@ xdp_flush(void *ctx)
 	flush_pending(ctx);
 }
 
-static int
-xdp_chan_add(void *ctx, const struct tp_channel_binding *c)
+/* A counter slot for a new binding, zero on every CPU: the slot, or -errno. */
+static int64_t
+take_slot(struct tp_xdp *x)
 {
-	struct tp_xdp *x = ctx;
-	int stats_fd = tp_xdp_binding_stats_fd(x->prog);
-	struct entries e;
 	uint32_t slot;
 	bool fresh;
 
 	if (!(slot = tp_slots_take(&x->slots, &fresh)))
 		return -ENOSPC;
-	entries_of(c, &e);
-	e.cv.slot = e.pv.slot = slot;
 	/*
 	 * A slot starts from zero on every CPU, whoever had it before. The map was created
 	 * zeroed: only a slot handed out before needs zeroing (a system call saved per binding
 	 * while the relay fills up).
 	 */
-	if (!fresh && bpf_map_update_elem(stats_fd, &slot, x->zero, BPF_ANY) < 0) {
+	if (!fresh &&
+	    bpf_map_update_elem(tp_xdp_binding_stats_fd(x->prog), &slot, x->zero, BPF_ANY) < 0) {
 		int err = -errno;
 
 		tp_slots_put(&x->slots, slot);
 		return err;
 	}
+	return slot;
+}
+
+static int
+xdp_chan_add(void *ctx, const struct tp_binding *c)
+{
+	struct tp_xdp *x = ctx;
+	struct entries e;
+	int64_t slot;
+
+	if ((slot = take_slot(x)) < 0)
+		return (int)slot;
+	entries_of(c, &e);
+	e.cv.slot = e.pv.slot = (uint32_t)slot;
 	if (x->npending == PENDING_MAX)
 		flush_pending(x);
 	x->pend_ck[x->npending] = e.ck;
@@ -226,7 +239,7 @@ binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_binding_stat *sum)
 /* The slot of channel c as the tables remember it: both entries name it, so it is found even
  * when one of them is gone (0: neither is there). */
 static uint32_t
-binding_slot(struct tp_xdp *x, const struct tp_channel_binding *c)
+binding_slot(struct tp_xdp *x, const struct tp_binding *c)
 {
 	struct entries e;
 
@@ -240,7 +253,7 @@ binding_slot(struct tp_xdp *x, const struct tp_channel_binding *c)
 
 /* The counters of channel c, found by the slot its table entries name. */
 static int
-xdp_chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding_stat *out)
+xdp_chan_counts(void *ctx, const struct tp_binding *c, struct tp_binding_stat *out)
 {
 	struct tp_xdp *x = ctx;
 	uint32_t slot;
@@ -253,7 +266,7 @@ xdp_chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding
 }
 
 static void
-xdp_chan_del(void *ctx, const struct tp_channel_binding *c)
+xdp_chan_del(void *ctx, const struct tp_binding *c)
 {
 	struct tp_xdp *x = ctx;
 	struct tp_binding_stat st;
@@ -277,6 +290,64 @@ xdp_chan_del(void *ctx, const struct tp_channel_binding *c)
 	}
 	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
 	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &e.pk);
+}
+
+/* Permissions' flows: the permission table, the peer table's twin ------------------------------ */
+
+static int
+xdp_perm_add(void *ctx, const struct tp_binding *b)
+{
+	struct tp_xdp *x = ctx;
+	struct entries e;
+	int64_t slot;
+
+	if ((slot = take_slot(x)) < 0)
+		return (int)slot;
+	entries_of(b, &e);
+	e.pv.slot = (uint32_t)slot;
+	if (bpf_map_update_elem(tp_xdp_perms_fd(x->prog), &e.pk, &e.pv, BPF_ANY) < 0) {
+		int err = -errno;
+
+		x->write_errors++;
+		tp_slots_put(&x->slots, (uint32_t)slot);
+		return err;
+	}
+	return 0;
+}
+
+/* The slot of permission flow b (0: not in the table). */
+static uint32_t
+perm_slot(struct tp_xdp *x, const struct tp_binding *b)
+{
+	struct entries e;
+
+	entries_of(b, &e);
+	return bpf_map_lookup_elem(tp_xdp_perms_fd(x->prog), &e.pk, &e.pv) == 0 ? e.pv.slot : 0;
+}
+
+static int
+xdp_perm_counts(void *ctx, const struct tp_binding *b, struct tp_binding_stat *out)
+{
+	struct tp_xdp *x = ctx;
+	uint32_t slot;
+
+	memset(out, 0, sizeof(*out));
+	if (!(slot = perm_slot(x, b)))
+		return -ENOENT;
+	return binding_counters(x, slot, out);
+}
+
+static void
+xdp_perm_del(void *ctx, const struct tp_binding *b)
+{
+	struct tp_xdp *x = ctx;
+	struct entries e;
+	uint32_t slot;
+
+	entries_of(b, &e);
+	if ((slot = perm_slot(x, b)))
+		tp_slots_put(&x->slots, slot);
+	bpf_map_delete_elem(tp_xdp_perms_fd(x->prog), &e.pk);
 }
 
 /* Counters, summed over CPUs ---------------------------------------------------------------- */
@@ -536,6 +607,9 @@ const struct tp_dataplane tp_xdp_dataplane = {
 	.chan_add = xdp_chan_add,
 	.chan_del = xdp_chan_del,
 	.chan_counts = xdp_chan_counts,
+	.perm_add = xdp_perm_add,
+	.perm_del = xdp_perm_del,
+	.perm_counts = xdp_perm_counts,
 	.mute = xdp_mute,
 	.flush = xdp_flush,
 	.counters = xdp_counters,

@@ -67,9 +67,11 @@ relayed(FILE *f, const struct tp_metrics_snapshot *s, const char *dataplane)
 			"turnpike_relayed_packets_total{path=\"control\",direction=\"%s\"} %llu\n",
 			dirs[d], (unsigned long long)ctl_packets[d]);
 	if (s->fastpath) {
-		uint64_t hairpin = s->reasons[TP_R_HAIRPIN].packets;
+		uint64_t hairpin =
+			s->reasons[TP_R_HAIRPIN].packets + s->reasons[TP_R_HAIRPIN_DATA].packets;
 		uint64_t fast[2] = { s->reasons[TP_R_TO_PEER].packets + hairpin,
-				     s->reasons[TP_R_TO_CLIENT].packets + hairpin };
+				     s->reasons[TP_R_TO_CLIENT].packets +
+					     s->reasons[TP_R_DATA_INDICATION].packets + hairpin };
 
 		for (int d = 0; d < 2; d++)
 			fprintf(f,

@@ -35,12 +35,12 @@ tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, uint16_t port,
 
 /* Channels in the dataplane ---------------------------------------------------------------- */
 
-static struct tp_channel_binding
+static struct tp_binding
 channel_binding(const struct tp_chan *c)
 {
 	struct tp_alloc *a = c->alloc;
 
-	return (struct tp_channel_binding){
+	return (struct tp_binding){
 		.client = a->client,
 		.relay = tp_relay_addr(a->eng, a, TP_FAM_IDX(c->peer.family), false),
 		.peer = c->peer,
@@ -51,8 +51,7 @@ channel_binding(const struct tp_chan *c)
 
 /* What the dataplane relayed for c since it took it (zeros when it keeps no counts). */
 static void
-chan_fast_counts(const struct tp_chan *c, const struct tp_channel_binding *fc,
-		 struct tp_binding_stat *out)
+chan_fast_counts(const struct tp_chan *c, const struct tp_binding *fc, struct tp_binding_stat *out)
 {
 	struct tp_engine *eng = c->alloc->eng;
 
@@ -68,7 +67,7 @@ chan_live_counts(const struct tp_chan *c, struct tp_binding_stat *live)
 {
 	memset(live, 0, sizeof(*live));
 	if (c->in_dataplane) {
-		struct tp_channel_binding fc = channel_binding(c);
+		struct tp_binding fc = channel_binding(c);
 
 		chan_fast_counts(c, &fc, live);
 	}
@@ -76,7 +75,7 @@ chan_live_counts(const struct tp_chan *c, struct tp_binding_stat *live)
 
 /* c out of the dataplane, its counts there folded into its flow first. */
 static void
-chan_leave_dataplane(struct tp_chan *c, const struct tp_channel_binding *fc)
+chan_leave_dataplane(struct tp_chan *c, const struct tp_binding *fc)
 {
 	struct tp_engine *eng = c->alloc->eng;
 	struct tp_binding_stat n;
@@ -107,7 +106,7 @@ chan_sync(struct tp_chan *c)
 	bool held = active && !own_port && !tp_addr_on_connection(&c->alloc->client);
 
 	if (held != c->in_dataplane) {
-		struct tp_channel_binding fc = channel_binding(c);
+		struct tp_binding fc = channel_binding(c);
 
 		if (!held) {
 			chan_leave_dataplane(c, &fc);
@@ -150,7 +149,7 @@ chan_free(struct tp_chan *c)
 	struct tp_engine *eng = a->eng;
 
 	if (c->in_dataplane) {
-		struct tp_channel_binding fc = channel_binding(c);
+		struct tp_binding fc = channel_binding(c);
 
 		chan_leave_dataplane(c, &fc);
 	}

@@ -137,6 +137,11 @@ void tp_engine_set_time(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_s)
 void tp_engine_set_clock(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_ms);
 /* Where flow records go (flow.h); none until this is called. */
 void tp_engine_set_flow_sink(struct tp_engine *eng, const struct tp_flow_sink *sink);
+
+/* Permissions' flows (a permission's conversation with one peer transport address) one relayed
+ * address hands to the dataplane at most: a peer that sends from many ports cannot take the
+ * counter slots the channels need; the engine relays the rest. */
+#define TP_PFLOWS_FAST_MAX 64
 uint64_t tp_engine_now_ms(const struct tp_engine *eng);
 /* Run the timers due at the current time. */
 void tp_engine_tick(struct tp_engine *eng);

@@ -52,6 +52,7 @@ struct tp_pflow {
 	struct tp_alloc *alloc;
 	struct tp_addr peer;
 	struct tp_flow flow;
+	bool in_dataplane; /* the dataplane's permission table holds it (perm_add) */
 };
 
 struct tp_user {
@@ -113,6 +114,7 @@ struct tp_relay {
 	struct tp_timer timer;
 	struct tp_list perms, chans, pflows;
 	unsigned nperms, nchans;
+	unsigned npflows_fast; /* pflows in the dataplane */
 };
 
 struct tp_alloc {
@@ -270,11 +272,14 @@ tp_flow_count(struct tp_flow *fl, enum tp_dir dir, size_t len)
 	fl->packets[dir]++;
 	fl->bytes[dir] += len;
 }
-/* The permission-only flow of relay f of a with peer, made on first use; NULL when flows
- * are not recorded (no sink) or memory is short. */
+/* The permission-only flow of relay f of a with peer, made on first use (and handed to the
+ * dataplane then, where it takes it); NULL when flows are neither recorded (no sink) nor
+ * carried by the dataplane, or memory is short. */
 struct tp_flow *tp_pflow_get(struct tp_engine *eng, struct tp_alloc *a, int f,
 			     const struct tp_addr *peer);
 /* End the permission-only flows of relay f of a with peers at ip (every one when NULL). */
 void tp_pflows_end(struct tp_alloc *a, int f, const struct tp_addr *ip);
+/* A permission-only flow's packets and bytes: the engine's and the dataplane's. */
+void tp_pflow_counts(const struct tp_pflow *p, uint64_t packets[2], uint64_t bytes[2]);
 
 #endif

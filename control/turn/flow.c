@@ -3,11 +3,18 @@
  * The engine's side of flow records (flow.h): a flow's start, its counts, its interim and end
  * records, and the permission-only flows, kept in a table of their own by allocation and peer.
  * Channel flows live in their channel (channel.c), which starts and ends them.
+ *
+ * A permission-only flow is also what the dataplane's permission table holds (perm_add): from
+ * its first datagram that went through the engine until its permission ends, the fast path
+ * sends its peer's data to the client as Data indications, its counts folded in at the end.
+ * The flows are kept for that even where no flow records are written.
  */
 #include "engine_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "peer_filter.h"
 
 const char *
 tp_flow_end_name(enum tp_flow_end e)
@@ -77,12 +84,100 @@ pflow_key(const struct tp_alloc *a, const struct tp_addr *peer)
 	return k;
 }
 
+static struct tp_binding
+pflow_binding(const struct tp_pflow *p)
+{
+	struct tp_alloc *a = p->alloc;
+
+	return (struct tp_binding){
+		.client = a->client,
+		.relay = tp_relay_addr(a->eng, a, TP_FAM_IDX(p->peer.family), false),
+		.peer = p->peer,
+		.channel = 0,
+		.id = (uint32_t)p->flow.id,
+	};
+}
+
+/* What the dataplane relayed for p and the engine has not folded in yet. */
+static void
+pflow_live_counts(const struct tp_pflow *p, struct tp_binding_stat *live)
+{
+	struct tp_engine *eng = p->alloc->eng;
+
+	memset(live, 0, sizeof(*live));
+	if (p->in_dataplane && eng->dp->perm_counts) {
+		struct tp_binding b = pflow_binding(p);
+
+		eng->dp->perm_counts(eng->dp_ctx, &b, live);
+	}
+}
+
+void
+tp_pflow_counts(const struct tp_pflow *p, uint64_t packets[2], uint64_t bytes[2])
+{
+	struct tp_binding_stat live;
+
+	pflow_live_counts(p, &live);
+	for (int d = 0; d < 2; d++) {
+		packets[d] = p->flow.packets[d] + live.packets[d];
+		bytes[d] = p->flow.bytes[d] + live.bytes[d];
+	}
+}
+
+/*
+ * p into the dataplane's permission table, where it has one and may carry p: a client on a
+ * connection is the control thread's to serve, and so are the relay's own ports outside the
+ * allocation range (peers.allow-relay-ports), as for channels (channel.c, chan_sync).
+ */
+static void
+pflow_enter_dataplane(struct tp_engine *eng, struct tp_pflow *p, struct tp_relay *r)
+{
+	const struct tp_config *cfg = eng->cfg;
+	bool own_port = tp_peer_is_own(cfg, &p->peer) &&
+			(p->peer.port < cfg->port_min || p->peer.port > cfg->port_max);
+	struct tp_binding b;
+
+	if (!eng->dp->perm_add || own_port || tp_addr_on_connection(&p->alloc->client) ||
+	    r->npflows_fast >= TP_PFLOWS_FAST_MAX)
+		return;
+	b = pflow_binding(p);
+	if (eng->dp->perm_add(eng->dp_ctx, &b) < 0) {
+		eng->stats.drop_fastpath++;
+		return;
+	}
+	p->in_dataplane = true;
+	r->npflows_fast++;
+}
+
+/* p out of the dataplane, its counts there folded into its flow first. */
+static void
+pflow_leave_dataplane(struct tp_engine *eng, struct tp_pflow *p, struct tp_relay *r)
+{
+	struct tp_binding_stat live;
+	struct tp_binding b;
+
+	if (!p->in_dataplane)
+		return;
+	pflow_live_counts(p, &live);
+	for (int d = 0; d < 2; d++) {
+		p->flow.packets[d] += live.packets[d];
+		p->flow.bytes[d] += live.bytes[d];
+	}
+	b = pflow_binding(p);
+	eng->dp->perm_del(eng->dp_ctx, &b);
+	p->in_dataplane = false;
+	r->npflows_fast--;
+}
+
 static void
 pflow_interim(struct tp_timer *t)
 {
 	struct tp_pflow *p = tp_container_of(t, struct tp_pflow, flow.interim);
+	struct tp_binding_stat live;
 
-	tp_flow_report(p->alloc->eng, &p->flow, p->alloc, &p->peer, 0, NULL, TP_FLOW_EVENT_INTERIM);
+	pflow_live_counts(p, &live);
+	tp_flow_report(p->alloc->eng, &p->flow, p->alloc, &p->peer, 0, &live,
+		       TP_FLOW_EVENT_INTERIM);
 }
 
 struct tp_flow *
@@ -92,7 +187,7 @@ tp_pflow_get(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_a
 	struct tp_hnode *n;
 	struct tp_pflow *p;
 
-	if (!eng->sink.emit)
+	if (!eng->sink.emit && !eng->dp->perm_add)
 		return NULL;
 	if ((n = tp_htab_find(&eng->pflows, &k)))
 		return &tp_container_of(n, struct tp_pflow, node)->flow;
@@ -104,6 +199,7 @@ tp_pflow_get(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_a
 	tp_flow_begin(eng, &p->flow, pflow_interim);
 	tp_htab_insert(&eng->pflows, &p->node);
 	tp_list_add_tail(&a->relay[f].pflows, &p->link);
+	pflow_enter_dataplane(eng, p, &a->relay[f]);
 	return &p->flow;
 }
 
@@ -119,6 +215,7 @@ tp_pflows_end(struct tp_alloc *a, int f, const struct tp_addr *ip)
 
 		if (ip && !tp_addr_ip_eq(&p->peer, ip))
 			continue;
+		pflow_leave_dataplane(eng, p, &a->relay[f]);
 		tp_flow_report(eng, &p->flow, a, &p->peer, 0, NULL, TP_FLOW_EVENT_END);
 		tp_htab_remove(&eng->pflows, &p->node);
 		tp_list_del(&p->link);

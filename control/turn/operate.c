@@ -64,10 +64,12 @@ view(struct tp_engine *eng, const struct tp_alloc *a, struct tp_alloc_view *v,
 		tp_list_for_each(pos, &r->pflows)
 		{
 			const struct tp_pflow *p = tp_container_of(pos, struct tp_pflow, link);
+			uint64_t packets[2], bytes[2];
 
+			tp_pflow_counts(p, packets, bytes);
 			for (int d = 0; d < 2; d++) {
-				v->packets[d] += p->flow.packets[d];
-				v->bytes[d] += p->flow.bytes[d];
+				v->packets[d] += packets[d];
+				v->bytes[d] += bytes[d];
 			}
 		}
 	}

@@ -8,19 +8,24 @@
  *   step = tp_classify(&p, frame, end, cfg);      parse, and say which lookup comes next
  *   TP_STEP_LOOKUP_CHAN: step = tp_on_chan(&p, cfg, value of p.ckey or NULL);
  *   TP_STEP_LOOKUP_PEER: step = tp_on_peer(&p, cfg, value of p.pkey or NULL);
+ *   TP_STEP_LOOKUP_PERM: step = tp_on_perm(&p, cfg, the permission table's value of p.pkey
+ *                        or NULL); a dataplane without that table may stop here: p.reason
+ *                        is already what a miss says;
  *   TP_STEP_REWRITE:     resolve the next hop for p.out_fam and p.out_dst (none yet: hand the
  *                        frame on untouched as no-next-hop); grow the front by
  *                        tp_head_delta(&p) bytes (negative: shrink; no room: untouched, as
  *                        no-headroom) and end the frame tp_out_len(&p) bytes after its new
- *                        start; then
+ *                        start; for a Data indication (p.out_ind), set p.ind_seq (see
+ *                        tp_emit_data_ind); then
  *                        p.reason = tp_rewrite(&p, new_frame, new_end, src_mac, dst_mac).
  *   TP_STEP_DONE:        p.reason says what to do; the frame is untouched.
  *
  * Classification (docs/ARCHITECTURE.md, "The fast path"): UDP to a bind address of the relay
  * and the listen port whose payload begins with the bits 01 is ChannelData; UDP to a port of
- * the allocation range is peer data; everything else goes to the control thread or the
- * kernel, as it came. Listen port, range and addresses are run-time configuration, never
- * constants.
+ * the allocation range is peer data, for the client as ChannelData where a channel is bound
+ * (the peer table), else as a Data indication where the permission table holds the peer's
+ * flow; everything else goes to the control thread or the kernel, as it came. Listen port, range
+ * and addresses are run-time configuration, never constants.
  */
 #ifndef TP_CORE_FASTPATH_H
 #define TP_CORE_FASTPATH_H
@@ -44,6 +49,7 @@ enum tp_step {
 	TP_STEP_DONE,
 	TP_STEP_LOOKUP_CHAN,
 	TP_STEP_LOOKUP_PEER,
+	TP_STEP_LOOKUP_PERM,
 	TP_STEP_REWRITE,
 };
 
@@ -77,6 +83,8 @@ struct tp_pkt {
 	struct tp_peer_key pkey; /* its reserved bytes must be zero */
 
 	tp_u8 out_fam, out_cd, hairpin;
+	tp_u8 out_ind;	/* out to the client as a Data indication (out_cd is 0 then) */
+	tp_u32 ind_seq; /* Data indication: the dataplane's count, for its transaction ID */
 	tp_be16 out_sport, out_dport, out_channel;
 	tp_u32 slot;	   /* the binding (its slot) whose counters this frame adds to */
 	tp_u32 slot_in;	   /* hairpin: the receiving binding as well */
@@ -400,17 +408,10 @@ tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 	return TP_STEP_REWRITE;
 }
 
-/*
- * The peer table's answer, for peer data or the second half of a hairpin: ChannelData to
- * the client, from the relay's listen address in the client's family.
- */
+/* Data for the client of binding v: ChannelData on its channel, or (ind) a Data indication. */
 TP_CORE_INLINE enum tp_step
-tp_on_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer_val *v)
+tp_to_client(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer_val *v, int ind)
 {
-	if (!v) {
-		p->reason = p->hairpin ? TP_R_HAIRPIN_NO_CHANNEL : TP_R_PEER_NO_CHANNEL;
-		return TP_STEP_DONE;
-	}
 	if (!tp_ttl_ok(p))
 		return TP_STEP_DONE;
 	if (p->hairpin)
@@ -425,9 +426,63 @@ tp_on_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer
 	else
 		tp_memcpy(p->out_src, cfg->bind6, 16);
 	p->out_sport = cfg->listen_port;
-	p->out_cd = 1;
+	p->out_cd = (tp_u8)!ind;
+	p->out_ind = (tp_u8)ind;
 	p->out_channel = v->channel;
 	return TP_STEP_REWRITE;
+}
+
+/*
+ * The peer table's answer, for peer data or the second half of a hairpin: ChannelData to
+ * the client, from the relay's listen address in the client's family. Without a channel, the
+ * permission table is next (p.pkey again); its miss is this reason.
+ */
+TP_CORE_INLINE enum tp_step
+tp_on_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer_val *v)
+{
+	if (!v) {
+		p->reason = p->hairpin ? TP_R_HAIRPIN_NO_CHANNEL : TP_R_PEER_NO_CHANNEL;
+		return TP_STEP_LOOKUP_PERM;
+	}
+	return tp_to_client(p, cfg, v, 0);
+}
+
+/*
+ * The permission table's answer: the flow of a peer transport address that holds a
+ * permission at this relayed address (its value's channel is 0), written by the engine once
+ * the flow's first datagram went through it. Its data goes to the client as a Data
+ * indication (RFC 8656 section 11.4); without one, the engine decides (p.reason as the peer
+ * table's miss left it).
+ */
+TP_CORE_INLINE enum tp_step
+tp_on_perm(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer_val *v)
+{
+	if (!v)
+		return TP_STEP_DONE;
+	return tp_to_client(p, cfg, v, 1);
+}
+
+/* A Data indication's bytes in front of the data: the STUN header, XOR-PEER-ADDRESS (the
+ * peer's family: p->pkey's) and DATA's attribute header. */
+TP_CORE_INLINE tp_u16
+tp_ind_hdr_len(const struct tp_pkt *p)
+{
+	return (tp_u16)(TP_STUN_HLEN + TP_STUN_ATTR_HLEN + (p->pkey.family == TP_FAM_V4 ? 8 : 20) +
+			TP_STUN_ATTR_HLEN);
+}
+
+/* What the output's UDP payload carries in front of the data, and the zeros behind it (DATA
+ * padded to 4 bytes). */
+TP_CORE_INLINE tp_u16
+tp_out_l7_hdr_len(const struct tp_pkt *p)
+{
+	return p->out_cd ? TP_CD_HLEN : p->out_ind ? tp_ind_hdr_len(p) : 0;
+}
+
+TP_CORE_INLINE tp_u16
+tp_out_pad(const struct tp_pkt *p)
+{
+	return p->out_ind ? (tp_u16)(-p->data_len & 3) : 0;
 }
 
 /* Header bytes in front of the data, before and after the rewrite. */
@@ -435,7 +490,7 @@ TP_CORE_INLINE tp_u16
 tp_out_hdr_len(const struct tp_pkt *p)
 {
 	return (tp_u16)(p->l3 + (p->out_fam == TP_FAM_V4 ? TP_IPV4_HLEN : TP_IPV6_HLEN) +
-			TP_UDP_HLEN + (p->out_cd ? TP_CD_HLEN : 0));
+			TP_UDP_HLEN + tp_out_l7_hdr_len(p));
 }
 
 /* Bytes to add in front of the frame (negative: to remove). The data never moves. */
@@ -445,11 +500,12 @@ tp_head_delta(const struct tp_pkt *p)
 	return (tp_s32)tp_out_hdr_len(p) - (tp_s32)p->data;
 }
 
-/* Length of the rewritten frame: headers and data; padding and trailers are cut. */
+/* Length of the rewritten frame: headers, data and a Data indication's padding; what came
+ * after the data (ChannelData padding, Ethernet trailers) is cut. */
 TP_CORE_INLINE tp_u32
 tp_out_len(const struct tp_pkt *p)
 {
-	return (tp_u32)tp_out_hdr_len(p) + p->data_len;
+	return (tp_u32)tp_out_hdr_len(p) + p->data_len + tp_out_pad(p);
 }
 
 /* Must the payload be summed: IPv4 without UDP checksum leaving as IPv6 (RFC 8200 wants one). */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The twelve rewrites: client leg (ChannelData over IPv4 or IPv6) by peer leg (UDP over IPv4
- * or IPv6), and the hairpin from one client's ChannelData to another's. Each writes fresh
- * headers in front of the data, which never moves; a cross-family rewrite writes 20 bytes
- * more or less than it read. Included by tp_fastpath.h; see there for the calling sequence.
+ * The rewrites: client leg (ChannelData over IPv4 or IPv6) by peer leg (UDP over IPv4 or
+ * IPv6), the hairpin from one client's ChannelData to another's, and peer data or a hairpin
+ * to a client as a Data indication. Each writes fresh headers in front of the data, which
+ * never moves; a cross-family rewrite writes 20 bytes more or less than it read, a Data
+ * indication up to 3 zero bytes of padding behind it. Included by tp_fastpath.h; see there
+ * for the calling sequence.
  *
  * IP header fields (RFC 8656 sections 13 and 14), the choices made here:
  *   TTL / hop limit  decremented by one, as a router would (section 13.2's preferred
@@ -18,6 +20,12 @@
  *                    header checksum updated incrementally (RFC 1624).
  *   Flow label       never copied (section 13.2): a hash of the outgoing addresses and ports
  *                    (RFC 6437 section 3), the same for every packet of a flow, never 0.
+ *   Data indication  XOR-PEER-ADDRESS and DATA, no FINGERPRINT (as the engine's own); its
+ *                    transaction ID is the binding's slot, the dataplane's count of the
+ *                    binding's Data indications on this lcore or CPU (p->ind_seq), the
+ *                    incoming IPv4 ID and header checksum (zeros from IPv6): unique per
+ *                    binding in practice, and a function of the frame, the tables and that
+ *                    count alone, so that every dataplane writes the same bytes.
  *   UDP checksum     updated incrementally without reading the payload; an IPv4 checksum of
  *                    0 stays 0 to IPv4, and is computed over the payload for IPv6, which
  *                    requires one. A build that defines TP_CORE_NO_PAYLOAD_SUM never
@@ -52,17 +60,18 @@ tp_flow_label(const tp_u8 src[16], const tp_u8 dst[16], tp_be16 sport, tp_be16 d
 TP_CORE_INLINE tp_u16
 tp_out_udp_len(const struct tp_pkt *p)
 {
-	return (tp_u16)(TP_UDP_HLEN + (p->out_cd ? TP_CD_HLEN : 0) + p->data_len);
+	return (tp_u16)(TP_UDP_HLEN + tp_out_l7_hdr_len(p) + p->data_len + tp_out_pad(p));
 }
 
 /*
  * The UDP checksum of the output. Taken from the input's by removing what left (pseudo-
  * header, UDP header, ChannelData header, padding) and adding what came (RFC 1624), so the
  * payload is never read; a corrupt payload stays detectably corrupt. data points at the
- * payload, for the one case that has to sum it.
+ * payload, for the one case that has to sum it; l7sum is the sum of a Data indication's
+ * header bytes (0 otherwise; its padding is zeros).
  */
 TP_CORE_INLINE tp_be16
-tp_udp_csum(const struct tp_pkt *p, const tp_u8 *data)
+tp_udp_csum(const struct tp_pkt *p, const tp_u8 *data, tp_u32 l7sum)
 {
 	tp_u16 out_len = tp_out_udp_len(p);
 	tp_u32 sum;
@@ -89,6 +98,7 @@ tp_udp_csum(const struct tp_pkt *p, const tp_u8 *data)
 		sum = tp_csum_add16(sum, p->out_channel);
 		sum = tp_csum_add16(sum, tp_htons(p->data_len));
 	}
+	sum += l7sum;
 	return tp_csum_udp_final(sum);
 }
 
@@ -203,7 +213,7 @@ tp_emit_udp(const struct tp_pkt *p, tp_u8 *l4)
 	udp->source = p->out_sport;
 	udp->dest = p->out_dport;
 	udp->len = tp_htons(tp_out_udp_len(p));
-	udp->check = tp_udp_csum(p, l4 + TP_UDP_HLEN);
+	udp->check = tp_udp_csum(p, l4 + TP_UDP_HLEN, 0);
 }
 
 /* UDP with a ChannelData header, to a client. */
@@ -218,18 +228,97 @@ tp_emit_cd(const struct tp_pkt *p, tp_u8 *l4)
 	udp->source = p->out_sport;
 	udp->dest = p->out_dport;
 	udp->len = tp_htons(tp_out_udp_len(p));
-	udp->check = tp_udp_csum(p, l4 + TP_UDP_HLEN + TP_CD_HLEN);
+	udp->check = tp_udp_csum(p, l4 + TP_UDP_HLEN + TP_CD_HLEN, 0);
 }
 
-/* The twelve cases ------------------------------------------------------------------------
+/*
+ * The STUN bytes in front of a Data indication's data, written at hdr (alen: the peer's
+ * address length, a constant where it is called): the header with its transaction ID (see
+ * the top of this file), XOR-PEER-ADDRESS for the peer as the receiving allocation sees it
+ * (p->pkey: the peer's address, or this relay's public one for a hairpin), and DATA's
+ * attribute header. Returns their sum, for the UDP checksum.
+ */
+TP_CORE_INLINE tp_u32
+tp_write_ind_hdr(const struct tp_pkt *p, tp_u8 *hdr, tp_u8 alen)
+{
+	struct tp_stun_hdr *h = (struct tp_stun_hdr *)hdr;
+	struct tp_stun_attr_hdr *a = (struct tp_stun_attr_hdr *)(h + 1);
+	tp_u8 *v = (tp_u8 *)(a + 1);
+	tp_u32 slot = tp_htonl(p->hairpin ? p->slot_in : p->slot), seq = tp_htonl(p->ind_seq);
+	tp_be16 xport = (tp_be16)(p->pkey.peer_port ^ tp_htons(TP_STUN_COOKIE >> 16));
+	const tp_u8 *ip = tp_ip_bytes(p->pkey.peer_ip, p->pkey.family);
+	tp_be32 cookie = tp_htonl(TP_STUN_COOKIE);
+	tp_u16 hlen = (tp_u16)(TP_STUN_HLEN + TP_STUN_ATTR_HLEN + 4 + alen + TP_STUN_ATTR_HLEN);
+
+	h->type = tp_htons(TP_STUN_DATA_IND);
+	h->len = tp_htons((tp_u16)(hlen - TP_STUN_HLEN + p->data_len + tp_out_pad(p)));
+	tp_memcpy(h->cookie, &cookie, 4);
+	tp_memcpy(h->tid, &slot, 4);
+	tp_memcpy(h->tid + 4, &seq, 4);
+	tp_memcpy(h->tid + 8, &p->ip_id, 2);
+	tp_memcpy(h->tid + 10, &p->ip_check, 2);
+
+	/* RFC 8489 section 14.2: the port XORed with the cookie's top half, the address with the
+	 * cookie and, for IPv6, the transaction ID after it: the 16 bytes from hdr + 4. */
+	a->type = tp_htons(TP_ATTR_XOR_PEER);
+	a->len = tp_htons((tp_u16)(4 + alen));
+	v[0] = 0;
+	v[1] = p->pkey.family;
+	tp_memcpy(v + 2, &xport, 2);
+	for (tp_u8 i = 0; i < alen; i++)
+		v[4 + i] = ip[i] ^ hdr[4 + i];
+
+	a = (struct tp_stun_attr_hdr *)(v + 4 + alen);
+	a->type = tp_htons(TP_ATTR_DATA);
+	a->len = tp_htons(p->data_len);
+	return tp_csum_words(0, hdr, hlen, 0);
+}
+
+/* UDP with a Data indication, to a client: STUN's bytes in front of the data
+ * (tp_ind_hdr_len()), up to 3 zeros behind it (the frame already ends there: tp_out_len()). */
+TP_CORE_INLINE enum tp_reason
+tp_emit_data_ind(const struct tp_pkt *p, tp_u8 *l4, const tp_u8 *end, enum tp_reason reason)
+{
+	struct tp_udp_hdr *udp = (struct tp_udp_hdr *)l4;
+	tp_u16 hlen = tp_ind_hdr_len(p), pad = tp_out_pad(p);
+	tp_u32 sum;
+	tp_u8 *tail;
+
+	/* Each family's length a constant, for the bounds the BPF verifier checks. */
+	if (p->pkey.family == TP_FAM_V4) {
+		if (l4 + TP_UDP_HLEN + 36 > end)
+			return TP_R_TRUNCATED;
+		sum = tp_write_ind_hdr(p, l4 + TP_UDP_HLEN, 4);
+	} else {
+		if (l4 + TP_UDP_HLEN + 48 > end)
+			return TP_R_TRUNCATED;
+		sum = tp_write_ind_hdr(p, l4 + TP_UDP_HLEN, 16);
+	}
+	tail = l4 + TP_UDP_HLEN + hlen + (p->data_len & TP_MAX_FRAME);
+	for (tp_u16 i = 0; i < 3; i++) {
+		if (i >= pad)
+			break;
+		if (tail + i + 1 > end)
+			return TP_R_TRUNCATED;
+		tail[i] = 0;
+	}
+	udp->source = p->out_sport;
+	udp->dest = p->out_dport;
+	udp->len = tp_htons(tp_out_udp_len(p));
+	udp->check = tp_udp_csum(p, l4 + TP_UDP_HLEN + hlen, sum);
+	return reason;
+}
+
+/* The cases ------------------------------------------------------------------------------
  *
  * Each case is a named function (grep, ctags and a breakpoint find tp_cd4_to_udp6) that says
  * which IP header and which UDP header it writes; tp_write_headers() does the writing, after
  * checking they fit. The family of each leg picks the IP header: IPv4 from IPv4 keeps the
  * incoming header's fields (tp_emit_ipv4_relay), IPv4 from IPv6 is translated
  * (tp_emit_ipv4_translated), IPv6 is written whole (tp_emit_ipv6); the output leg is plain
- * UDP to a peer (tp_emit_udp) or ChannelData to a client (tp_emit_cd). Every argument is a
- * constant where a case calls it, so each compiles to the straight-line code of its own.
+ * UDP to a peer (tp_emit_udp), ChannelData to a client (tp_emit_cd) or a Data indication to
+ * a client (tp_emit_data_ind). Every argument is a constant where a case calls it, so each
+ * compiles to the straight-line code of its own.
  */
 enum tp_ip_out {
 	TP_IP_OUT_V4_RELAY,	 /* IPv4 from IPv4 */
@@ -237,14 +326,20 @@ enum tp_ip_out {
 	TP_IP_OUT_V6,		 /* IPv6, from either */
 };
 
-/* Headers at l3 ending exactly where the data starts: an IP header as ip says, then UDP, with
- * a ChannelData header when the output goes to a client. reason when they fit. */
+enum tp_l7_out {
+	TP_L7_OUT_UDP,	    /* the data alone, to a peer */
+	TP_L7_OUT_CD,	    /* ChannelData, to a client */
+	TP_L7_OUT_DATA_IND, /* a Data indication, to a client */
+};
+
+/* Headers at l3 ending exactly where the data starts: an IP header as ip says, then UDP and
+ * what l7 says. reason when they fit. */
 TP_CORE_INLINE enum tp_reason
 tp_write_headers(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end, enum tp_ip_out ip,
-		 int to_client, enum tp_reason reason)
+		 enum tp_l7_out l7, enum tp_reason reason)
 {
 	tp_u32 ip_hlen = ip == TP_IP_OUT_V6 ? TP_IPV6_HLEN : TP_IPV4_HLEN;
-	tp_u32 l4_hlen = TP_UDP_HLEN + (to_client ? TP_CD_HLEN : 0);
+	tp_u32 l4_hlen = TP_UDP_HLEN + (l7 == TP_L7_OUT_CD ? TP_CD_HLEN : 0);
 
 	if (l3 + ip_hlen + l4_hlen > end)
 		return TP_R_TRUNCATED;
@@ -254,7 +349,9 @@ tp_write_headers(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end, enum tp_ip
 		tp_emit_ipv4_translated(p, l3);
 	else
 		tp_emit_ipv6(p, l3);
-	if (to_client)
+	if (l7 == TP_L7_OUT_DATA_IND)
+		return tp_emit_data_ind(p, l3 + ip_hlen, end, reason);
+	if (l7 == TP_L7_OUT_CD)
 		tp_emit_cd(p, l3 + ip_hlen);
 	else
 		tp_emit_udp(p, l3 + ip_hlen);
@@ -265,75 +362,129 @@ tp_write_headers(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end, enum tp_ip
 TP_CORE_INLINE enum tp_reason
 tp_cd4_to_udp4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, 0, TP_R_TO_PEER);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, TP_L7_OUT_UDP, TP_R_TO_PEER);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_cd4_to_udp6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 0, TP_R_TO_PEER);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_UDP, TP_R_TO_PEER);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_cd6_to_udp4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, 0, TP_R_TO_PEER);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, TP_L7_OUT_UDP, TP_R_TO_PEER);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_cd6_to_udp6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 0, TP_R_TO_PEER);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_UDP, TP_R_TO_PEER);
 }
 
 /* UDP from a peer to ChannelData to its client. */
 TP_CORE_INLINE enum tp_reason
 tp_udp4_to_cd4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, 1, TP_R_TO_CLIENT);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, TP_L7_OUT_CD, TP_R_TO_CLIENT);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_udp4_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 1, TP_R_TO_CLIENT);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_CD, TP_R_TO_CLIENT);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_udp6_to_cd4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, 1, TP_R_TO_CLIENT);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, TP_L7_OUT_CD, TP_R_TO_CLIENT);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_udp6_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 1, TP_R_TO_CLIENT);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_CD, TP_R_TO_CLIENT);
 }
 
 /* The hairpin: one client's ChannelData to another client of the relay, as ChannelData. */
 TP_CORE_INLINE enum tp_reason
 tp_cd4_to_cd4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, 1, TP_R_HAIRPIN);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, TP_L7_OUT_CD, TP_R_HAIRPIN);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_cd4_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 1, TP_R_HAIRPIN);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_CD, TP_R_HAIRPIN);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_cd6_to_cd4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, 1, TP_R_HAIRPIN);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, TP_L7_OUT_CD, TP_R_HAIRPIN);
 }
 
 TP_CORE_INLINE enum tp_reason
 tp_cd6_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 {
-	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, 1, TP_R_HAIRPIN);
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_CD, TP_R_HAIRPIN);
+}
+
+/* UDP from a peer with a permission and no channel, to its client as a Data indication. */
+TP_CORE_INLINE enum tp_reason
+tp_udp4_to_data4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, TP_L7_OUT_DATA_IND,
+				TP_R_DATA_INDICATION);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_udp4_to_data6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_DATA_IND, TP_R_DATA_INDICATION);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_udp6_to_data4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, TP_L7_OUT_DATA_IND,
+				TP_R_DATA_INDICATION);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_udp6_to_data6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_DATA_IND, TP_R_DATA_INDICATION);
+}
+
+/* The hairpin toward an allocation with a permission and no channel back: a Data indication. */
+TP_CORE_INLINE enum tp_reason
+tp_cd4_to_data4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, TP_L7_OUT_DATA_IND,
+				TP_R_HAIRPIN_DATA);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd4_to_data6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_DATA_IND, TP_R_HAIRPIN_DATA);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd6_to_data4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, TP_L7_OUT_DATA_IND,
+				TP_R_HAIRPIN_DATA);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_cd6_to_data6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_DATA_IND, TP_R_HAIRPIN_DATA);
 }
 
 /*
@@ -353,6 +504,12 @@ tp_rewrite(const struct tp_pkt *p, tp_u8 *frame, const tp_u8 *end, const tp_u8 *
 #endif
 	if (frame + tp_out_len(p) > end || !(l3 = tp_emit_l2(p, frame, end, src_mac, dst_mac)))
 		return TP_R_TRUNCATED;
+	if (p->out_ind && !p->in_cd)
+		return in6 ? (out6 ? tp_udp6_to_data6(p, l3, end) : tp_udp6_to_data4(p, l3, end))
+			   : (out6 ? tp_udp4_to_data6(p, l3, end) : tp_udp4_to_data4(p, l3, end));
+	if (p->out_ind)
+		return in6 ? (out6 ? tp_cd6_to_data6(p, l3, end) : tp_cd6_to_data4(p, l3, end))
+			   : (out6 ? tp_cd4_to_data6(p, l3, end) : tp_cd4_to_data4(p, l3, end));
 	if (p->in_cd && !p->out_cd)
 		return in6 ? (out6 ? tp_cd6_to_udp6(p, l3, end) : tp_cd6_to_udp4(p, l3, end))
 			   : (out6 ? tp_cd4_to_udp6(p, l3, end) : tp_cd4_to_udp4(p, l3, end));

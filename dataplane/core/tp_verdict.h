@@ -35,11 +35,18 @@ enum tp_action {
 	X(TO_CLIENT, RELAYED, "to-client", "UDP from a peer, sent to the client as ChannelData")   \
 	X(HAIRPIN, HAIRPINNED, "hairpin",                                                          \
 	  "ChannelData for another allocation of this relay, sent to that client")                 \
+	X(DATA_INDICATION, RELAYED, "data-indication",                                             \
+	  "UDP from a peer with a permission and no channel, sent to the client as Data")          \
+	X(HAIRPIN_DATA, HAIRPINNED, "hairpin-data",                                                \
+	  "ChannelData for another allocation of this relay without a channel back, sent to "      \
+	  "that client as Data")                                                                   \
 	X(STUN, TO_CONTROL, "stun", "not ChannelData on the listen port: STUN for the engine")     \
 	X(PEER_NO_CHANNEL, TO_CONTROL, "peer-no-channel",                                          \
-	  "peer data without a channel: the engine checks permissions, sends Data")                \
+	  "peer data the fast path holds neither a channel nor a permission's flow for: the "      \
+	  "engine checks permissions, sends Data")                                                 \
 	X(HAIRPIN_NO_CHANNEL, TO_CONTROL, "hairpin-no-channel",                                    \
-	  "hairpin toward an allocation without a channel back: the engine sends Data")            \
+	  "hairpin toward an allocation with neither a channel back nor a permission's flow in "   \
+	  "the fast path: the engine sends Data")                                                  \
 	X(NEEDS_FULL_CSUM, TO_CONTROL, "needs-full-checksum",                                      \
 	  "IPv4 without UDP checksum leaving as IPv6, where this dataplane cannot sum it")         \
 	X(NOT_IP, TO_KERNEL, "not-ip", "neither IPv4 nor IPv6 (ARP and the like)")                 \

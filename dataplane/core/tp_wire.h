@@ -76,13 +76,39 @@ struct tp_cd_hdr {
 	tp_be16 len;
 };
 
+/*
+ * A STUN message's header (RFC 8489 section 5) and an attribute's (section 14), as a Data
+ * indication (RFC 8656 section 11.4) needs them: XOR-PEER-ADDRESS, then DATA, nothing else.
+ */
+#define TP_STUN_HLEN	  20
+#define TP_STUN_ATTR_HLEN 4
+#define TP_STUN_COOKIE	  0x2112A442
+#define TP_STUN_DATA_IND  0x0017 /* Data, class indication */
+#define TP_ATTR_XOR_PEER  0x0012
+#define TP_ATTR_DATA	  0x0013
+
+struct tp_stun_hdr {
+	tp_be16 type;
+	tp_be16 len;	 /* of the attributes that follow */
+	tp_u8 cookie[4]; /* bytes: the header sits at offsets only 2-byte aligned */
+	tp_u8 tid[12];
+};
+
+struct tp_stun_attr_hdr {
+	tp_be16 type;
+	tp_be16 len; /* of the value, without its padding to 4 bytes */
+};
+
 TP_STATIC_ASSERT(sizeof(struct tp_eth_hdr) == TP_ETH_HLEN, "Ethernet header");
 TP_STATIC_ASSERT(sizeof(struct tp_vlan_hdr) == TP_VLAN_HLEN, "802.1Q tag");
 TP_STATIC_ASSERT(sizeof(struct tp_ipv4_hdr) == TP_IPV4_HLEN, "IPv4 header");
 TP_STATIC_ASSERT(sizeof(struct tp_ipv6_hdr) == TP_IPV6_HLEN, "IPv6 header");
 TP_STATIC_ASSERT(sizeof(struct tp_udp_hdr) == TP_UDP_HLEN, "UDP header");
 TP_STATIC_ASSERT(sizeof(struct tp_cd_hdr) == TP_CD_HLEN, "ChannelData header");
-TP_STATIC_ASSERT(__alignof__(struct tp_ipv4_hdr) <= 2 && __alignof__(struct tp_ipv6_hdr) <= 2,
+TP_STATIC_ASSERT(sizeof(struct tp_stun_hdr) == TP_STUN_HLEN, "STUN header");
+TP_STATIC_ASSERT(sizeof(struct tp_stun_attr_hdr) == TP_STUN_ATTR_HLEN, "STUN attribute header");
+TP_STATIC_ASSERT(__alignof__(struct tp_ipv4_hdr) <= 2 && __alignof__(struct tp_ipv6_hdr) <= 2 &&
+			 __alignof__(struct tp_stun_hdr) <= 2,
 		 "headers must fit at any even offset");
 
 #endif

@@ -36,3 +36,23 @@ while IFS=, read -r n ipst csum udpst; do
 done <"$work/status.csv"
 ((bad == 0)) || exit 1
 echo "tshark: every checksum in the core's output is good"
+
+# Data indications: tshark's STUN dissector finds XOR-PEER-ADDRESS (XORed with the cookie and,
+# for IPv6, the transaction ID) to be a peer of the vectors, or this relay's public address for
+# a hairpin, and the message well formed.
+tshark -r "$work/core.pcap" -Y "stun.type == 0x0017" -T fields -E separator=, -e frame.number \
+	-e stun.att.ipv4 -e stun.att.ipv6 -e stun.att.port -e _ws.malformed >"$work/data.csv"
+n=$(wc -l <"$work/data.csv")
+((n >= 10)) || { echo "only $n Data indications decoded" >&2; exit 1; }
+while IFS=, read -r f v4 v6 port malformed; do
+	case "$v4$v6:$port" in
+	198.51.100.200:40000 | 2001:db8:f::200:40000 | 203.0.113.1:501?? | 2001:db8::1:501??) ;;
+	*)
+		echo "frame $f: XOR-PEER-ADDRESS decodes to $v4$v6:$port" >&2
+		bad=1
+		;;
+	esac
+	[[ -z $malformed ]] || { echo "frame $f: malformed STUN" >&2; bad=1; }
+done <"$work/data.csv"
+((bad == 0)) || exit 1
+echo "tshark: $n Data indications, each from its peer's address"

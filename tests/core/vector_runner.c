@@ -31,6 +31,15 @@ tp_vec_find_peer(const struct tp_vector *v, const struct tp_peer_key *k)
 	return NULL;
 }
 
+const struct tp_peer_val *
+tp_vec_find_perm(const struct tp_vector *v, const struct tp_peer_key *k)
+{
+	for (unsigned i = 0; i < v->nperms; i++)
+		if (memcmp(&v->perms[i].key, k, sizeof(*k)) == 0)
+			return &v->perms[i].val;
+	return NULL;
+}
+
 const char *const tp_vec_cases[TP_VEC_NCASES] = {
 	"cd4-to-udp4", "cd4-to-udp6", "cd6-to-udp4", "cd6-to-udp6", "udp4-to-cd4", "udp4-to-cd6",
 	"udp6-to-cd4", "udp6-to-cd6", "cd4-to-cd4",  "cd4-to-cd6",  "cd6-to-cd4",  "cd6-to-cd6",
@@ -70,6 +79,7 @@ TP_VEC_RUN_ONE(const struct tp_vector *v, struct tp_vec_result *r)
 		} else {
 			uint8_t *out = frame - delta;
 
+			p.ind_seq = 0; /* the binding's first Data indication: its slot is fresh */
 			p.reason = tp_rewrite(&p, out, out + tp_out_len(&p), v->relay_mac,
 					      v->next_hop_mac);
 			act = tp_reason_action(p.reason);

@@ -81,6 +81,13 @@ binding_count(uint32_t slot, int dir)
 	return sum.packets[dir];
 }
 
+/* Does v count against its slot toward the peer (else toward the client)? */
+bool
+to_peer(const tp_vector &v)
+{
+	return strcmp(v.reason, "to-client") != 0 && strcmp(v.reason, "data-indication") != 0;
+}
+
 /* Make the dataplane hold v's configuration and bindings. */
 void
 load(const tp_vector &v)
@@ -94,6 +101,8 @@ load(const tp_vector &v)
 			tp_chan_key none = {};
 			dp_table_remove(plane, &none, &loaded->peers[i].key);
 		}
+		for (unsigned i = 0; i < loaded->nperms; i++)
+			rte_hash_del_key(plane->perms, &loaded->perms[i].key);
 	}
 	if (memcmp(&plane->core, &v.cfg, sizeof(v.cfg)) != 0) {
 		/* The workers read the configuration: change it only while they are stopped. */
@@ -110,6 +119,8 @@ load(const tp_vector &v)
 	 * takes that far slot (HairpinFarSlotIsTakenOnlyWhileItHolds covers the lookup too). */
 	for (unsigned i = 0; i < v.npeers; i++)
 		ASSERT_GE(dp_table_put_peer(plane, &v.peers[i].key, &v.peers[i].val), 0);
+	for (unsigned i = 0; i < v.nperms; i++)
+		ASSERT_GE(dp_table_put_perm(plane, &v.perms[i].key, &v.perms[i].val), 0);
 	for (unsigned i = 0; i < v.nchans; i++)
 		ASSERT_GE(dp_table_put_chan(plane, &v.chans[i].key, &v.chans[i].val), 0);
 	loaded = &v;
@@ -174,9 +185,7 @@ TEST_P(DpdkGolden, WorkerLoopGivesTheVectorsVerdictAndBytes)
 	load(v);
 	uint64_t before = reason_count(reason);
 	uint64_t bind_before =
-		v.slot ? binding_count(v.slot, strcmp(v.reason, "to-client") ? TP_DIR_TO_PEER
-									     : TP_DIR_TO_CLIENT)
-		       : 0;
+		v.slot ? binding_count(v.slot, to_peer(v) ? TP_DIR_TO_PEER : TP_DIR_TO_CLIENT) : 0;
 
 	/* Through each worker in turn: worker q reads RX queue q and sends on TX queue q. */
 	for (unsigned q = 0; q < nqueues; q++) {
@@ -206,8 +215,7 @@ TEST_P(DpdkGolden, WorkerLoopGivesTheVectorsVerdictAndBytes)
 	/* Every worker's count: the frame once per worker, under its reason and its binding. */
 	EXPECT_EQ(reason_count(reason), before + nqueues) << "reason " << v.reason;
 	if (v.slot) {
-		EXPECT_EQ(binding_count(v.slot, strcmp(v.reason, "to-client") ? TP_DIR_TO_PEER
-									      : TP_DIR_TO_CLIENT),
+		EXPECT_EQ(binding_count(v.slot, to_peer(v) ? TP_DIR_TO_PEER : TP_DIR_TO_CLIENT),
 			  bind_before + nqueues);
 	}
 }
@@ -234,7 +242,7 @@ addr(const char *ip, uint16_t port)
  * quiescent state since the last ones were retired (a starved core: tests share the
  * machine): then once more, after waiting up to 5 s for a slot to come back. */
 int
-add_binding(const tp_channel_binding &c)
+add_binding(const tp_binding &c)
 {
 	int ret = dp_chan_add(plane, &c);
 
@@ -255,9 +263,9 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 	uint32_t nfree = plane->slots.nfree;
 
 	for (uint32_t i = 0; i < rounds; i++) {
-		tp_channel_binding c = { addr("198.51.100.10", (uint16_t)(10000 + i % 50000)),
-					 addr("192.0.2.1", 50000), addr("198.51.100.200", 40000),
-					 (uint16_t)(0x4000 + i % 0x4000), i + 1 };
+		tp_binding c = { addr("198.51.100.10", (uint16_t)(10000 + i % 50000)),
+				 addr("192.0.2.1", 50000), addr("198.51.100.200", 40000),
+				 (uint16_t)(0x4000 + i % 0x4000), i + 1 };
 		tp_chan_key ck;
 		tp_chan_val cv;
 		tp_peer_key pk;
@@ -319,9 +327,9 @@ TEST(DpdkTables, KeyCompareSeesEveryByte)
 TEST(DpdkTables, WorkersHashAsTheTablesDo)
 {
 	for (uint16_t i = 0; i < 64; i++) {
-		tp_channel_binding c = { addr("198.51.100.10", (uint16_t)(20000 + i)),
-					 addr("192.0.2.1", 50000), addr("2001:db8::20", 40000),
-					 (uint16_t)(0x4000 + i), i + 1u };
+		tp_binding c = { addr("198.51.100.10", (uint16_t)(20000 + i)),
+				 addr("192.0.2.1", 50000), addr("2001:db8::20", 40000),
+				 (uint16_t)(0x4000 + i), i + 1u };
 		tp_chan_key ck;
 		tp_chan_val cv;
 		tp_peer_key pk;
@@ -413,16 +421,16 @@ TEST(DpdkTables, HairpinFarSlotIsTakenOnlyWhileItHolds)
 
 	const tp_vec_chan &ac = v->chans[0]; /* A's channel toward B's relayed address */
 	const tp_vec_peer &bp = v->peers[0]; /* B's peer entry for A's relayed address */
-	tp_channel_binding a = { from16(ac.key.client_ip, ac.key.client_port),
-				 {},
-				 from16(ac.val.peer_ip, ac.val.peer_port),
-				 ntohs(ac.key.channel),
-				 1 };
-	tp_channel_binding b = { from16(bp.val.client_ip, bp.val.client_port),
-				 {},
-				 from16(bp.key.peer_ip, bp.key.peer_port),
-				 ntohs(bp.val.channel),
-				 2 };
+	tp_binding a = { from16(ac.key.client_ip, ac.key.client_port),
+			 {},
+			 from16(ac.val.peer_ip, ac.val.peer_port),
+			 ntohs(ac.key.channel),
+			 1 };
+	tp_binding b = { from16(bp.val.client_ip, bp.val.client_port),
+			 {},
+			 from16(bp.key.peer_ip, bp.key.peer_port),
+			 ntohs(bp.val.channel),
+			 2 };
 	/* Each relayed address: the relay's own, as the other's peer is, at its allocation port. */
 	a.relay = a.peer;
 	a.relay.port = ntohs(ac.val.alloc_port);

@@ -5,7 +5,8 @@
  * and bindings the frame meets; the second, the headroom in front of the frame (even, up to
  * 64 bytes); the rest is the frame, in a heap block that ends where it does, so that any
  * read past its end is AddressSanitizer's to report. Whatever the frame, the core must give a
- * reason from its list; a frame it rewrites must fit in what was there plus the headroom, and an
+ * reason from its list; a frame it rewrites must fit in what was there plus the headroom (and a
+ * Data indication's padding, which a dataplane adds behind the frame), and an
  * IPv4 header it writes must carry a valid checksum (its input's was verified).
  */
 #include <stdint.h>
@@ -27,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Even: every dataplane starts a frame 2-byte aligned (mbuf data, XDP data), and the
 	 * core reads its headers as such. */
 	unsigned headroom = data[1] % (MAX_HEADROOM / 2 + 1) * 2, len = (unsigned)size - 2;
-	uint8_t *buf = malloc(headroom + len + 1); /* + 1: a frame may be empty */
+	uint8_t *buf = malloc(headroom + len + 3); /* a frame may be empty; padding may follow */
 	uint8_t *frame = buf + headroom;
 	struct tp_pkt p;
 	enum tp_step step;
@@ -40,11 +41,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned out_len = tp_out_len(&p);
 
 		/* What the worker checks before it rewrites: room in front, and the output
-		 * within what came plus that room. */
+		 * within what came plus that room and the padding it grows. */
 		if (delta <= (int32_t)headroom) {
 			uint8_t *out = frame - delta;
 
-			check(out >= buf && out + out_len <= frame + len);
+			check(out >= buf && out + out_len <= frame + len + tp_out_pad(&p));
 			p.reason =
 				tp_rewrite(&p, out, out + out_len, v->relay_mac, v->next_hop_mac);
 			if (tp_reason_action(p.reason) == TP_ACT_RELAYED ||

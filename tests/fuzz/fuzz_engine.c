@@ -80,7 +80,7 @@ relay_close(void *ctx, const struct tp_addr *relay)
 }
 
 static int
-chan_add(void *ctx, const struct tp_channel_binding *c)
+chan_add(void *ctx, const struct tp_binding *c)
 {
 	(void)ctx;
 	check(c->channel >= 0x4000 && c->channel <= 0x7FFF);
@@ -89,7 +89,7 @@ chan_add(void *ctx, const struct tp_channel_binding *c)
 }
 
 static void
-chan_del(void *ctx, const struct tp_channel_binding *c)
+chan_del(void *ctx, const struct tp_binding *c)
 {
 	(void)ctx, (void)c;
 	check(--chans_held >= 0);
@@ -97,7 +97,7 @@ chan_del(void *ctx, const struct tp_channel_binding *c)
 
 /* The fast path "relayed" one datagram of the channel's number of bytes each time asked. */
 static int
-chan_counts(void *ctx, const struct tp_channel_binding *c, struct tp_binding_stat *out)
+chan_counts(void *ctx, const struct tp_binding *c, struct tp_binding_stat *out)
 {
 	(void)ctx;
 	check(chans_held > 0);

@@ -258,6 +258,11 @@ def metrics(url, dataplane):
         # its next hop is being resolved); the hairpin, between known hosts, is the fast
         # path's.
         checks.append((fast >= N_HAIRPIN, f"the {dataplane} fast path relayed {fast}"))
+        # The permission-only flow began with Send indications through the engine: its peer's
+        # data came after, every datagram a Data indication from the fast path.
+        ind = get("turnpike_dataplane_frames_total", action="relayed",
+                  reason="data-indication") or 0
+        checks.append((ind == N_DATA, f"the {dataplane} fast path sent {ind} Data indications"))
     for good, what in checks:
         print(("ok   " if good else "FAIL ") + "metrics: " + what)
         failures += not good

@@ -18,7 +18,7 @@ namespace
 
 TEST(DataplaneEntries, IPv4ClientWithIPv6Peer)
 {
-	tp_channel_binding c = {};
+	tp_binding c = {};
 	tp_chan_key ck;
 	tp_chan_val cv;
 	tp_peer_key pk;
@@ -60,7 +60,7 @@ TEST(DataplaneEntries, IPv4ClientWithIPv6Peer)
 
 TEST(DataplaneEntries, IPv6ClientWithIPv4Peer)
 {
-	tp_channel_binding c = {};
+	tp_binding c = {};
 	tp_chan_key ck;
 	tp_chan_val cv;
 	tp_peer_key pk;

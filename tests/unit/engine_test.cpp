@@ -201,7 +201,7 @@ class Engine : public ::testing::Test
 	{
 		return str(*relay);
 	}
-	static std::string Chan(const tp_channel_binding *c)
+	static std::string Chan(const tp_binding *c)
 	{
 		return str(c->client) + "#" + std::to_string(c->channel) + "@" + str(c->relay) +
 		       "->" + str(c->peer);
@@ -250,7 +250,7 @@ class Engine : public ::testing::Test
 		EXPECT_EQ(t->relays.erase(Relay(relay)), 1u) << "closed unopened " << Relay(relay);
 		t->events.push_back("close " + Relay(relay));
 	}
-	static int ChanAdd(void *ctx, const tp_channel_binding *c)
+	static int ChanAdd(void *ctx, const tp_binding *c)
 	{
 		auto *t = static_cast<Engine *>(ctx);
 
@@ -258,7 +258,7 @@ class Engine : public ::testing::Test
 		t->events.push_back("chan+ " + Chan(c));
 		return 0;
 	}
-	static void ChanDel(void *ctx, const tp_channel_binding *c)
+	static void ChanDel(void *ctx, const tp_binding *c)
 	{
 		auto *t = static_cast<Engine *>(ctx);
 
@@ -1801,7 +1801,7 @@ class Flows : public Engine
 	{
 		static_cast<Flows *>(ctx)->records.push_back(*r);
 	}
-	static int Counts(void *ctx, const tp_channel_binding *c, tp_binding_stat *out)
+	static int Counts(void *ctx, const tp_binding *c, tp_binding_stat *out)
 	{
 		auto *t = static_cast<Flows *>(ctx);
 		auto it = t->fast.find(Chan(c));
@@ -1963,6 +1963,110 @@ TEST_F(Flows, APermissionOnlyConversationIsAFlowPerPeerPort)
 	EXPECT_EQ(r.packets[TP_DIR_TO_CLIENT], 1u);
 	EXPECT_EQ(r.bytes[TP_DIR_TO_CLIENT], 3u);
 	EXPECT_NE(ends[0].id, ends[1].id);
+}
+
+/* The fake fast path also keeps permissions' flows (perm_add), and counts for them. */
+class PermFlows : public Flows
+{
+      public:
+	std::set<std::string> perms;
+
+	void SetUp() override
+	{
+		ops.perm_add = PermAdd;
+		ops.perm_del = PermDel;
+		ops.perm_counts = PermCounts;
+		Flows::SetUp();
+	}
+	static int PermAdd(void *ctx, const tp_binding *b)
+	{
+		auto *t = static_cast<PermFlows *>(ctx);
+
+		EXPECT_EQ(b->channel, 0);
+		EXPECT_TRUE(t->perms.insert(Chan(b)).second) << Chan(b);
+		t->events.push_back("perm+ " + Chan(b));
+		return 0;
+	}
+	static void PermDel(void *ctx, const tp_binding *b)
+	{
+		auto *t = static_cast<PermFlows *>(ctx);
+
+		EXPECT_EQ(t->perms.erase(Chan(b)), 1u) << Chan(b);
+		t->events.push_back("perm- " + Chan(b));
+	}
+	static int PermCounts(void *ctx, const tp_binding *b, tp_binding_stat *out)
+	{
+		auto *t = static_cast<PermFlows *>(ctx);
+		auto it = t->fast.find(Chan(b));
+
+		EXPECT_TRUE(t->perms.count(Chan(b))) << "counts asked for a flow not held";
+		*out = it == t->fast.end() ? tp_binding_stat{} : it->second;
+		return 0;
+	}
+};
+
+TEST_F(PermFlows, APermissionsFlowEntersTheFastPathAfterItsFirstDatagram)
+{
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr relayed = c.AllocateOk();
+
+	ASSERT_TRUE(c.Permit({ kPeer })->success());
+	EXPECT_TRUE(perms.empty()) << "no flow before a datagram went";
+	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abc", 3);
+	ASSERT_EQ(Take(c.addr).size(), 1u) << "the first one is the engine's Data indication";
+	ASSERT_EQ(perms.size(), 1u);
+	std::string held = *perms.begin();
+	EXPECT_EQ(held,
+		  str(c.addr) + "#0@" + str(addr("192.0.2.1", relayed.port)) + "->" + str(kPeer));
+	c.SendIndication(kPeer, "hello");
+	EXPECT_EQ(perms.size(), 1u) << "one flow, whichever way it began";
+
+	/* The fast path relays the rest; the record adds both. */
+	fast[held] = { { 7, 5 }, { 700, 500 } };
+	Advance(301); /* the permission lapses: the flow leaves the fast path, then ends */
+	EXPECT_TRUE(perms.empty());
+	auto ends = Ends();
+	ASSERT_EQ(ends.size(), 1u);
+	EXPECT_EQ(ends[0].channel, 0);
+	EXPECT_EQ(ends[0].packets[TP_DIR_TO_PEER], 8u);
+	EXPECT_EQ(ends[0].bytes[TP_DIR_TO_PEER], 705u);
+	EXPECT_EQ(ends[0].packets[TP_DIR_TO_CLIENT], 6u);
+	EXPECT_EQ(ends[0].bytes[TP_DIR_TO_CLIENT], 503u);
+}
+
+TEST_F(PermFlows, APeerWithManyPortsTakesAtMostItsShareOfTheFastPath)
+{
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr relayed = c.AllocateOk();
+
+	ASSERT_TRUE(c.Permit({ kPeer })->success());
+	for (int i = 0; i < 100; i++) {
+		tp_addr from = kPeer;
+
+		from.port = (uint16_t)(40000 + i);
+		tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &from, (const uint8_t *)"x", 1);
+	}
+	EXPECT_EQ(Take(c.addr).size(), 100u) << "the engine still relays the rest";
+	EXPECT_EQ(perms.size(), (size_t)TP_PFLOWS_FAST_MAX);
+	ASSERT_TRUE(c.Refresh(0)->success());
+	EXPECT_TRUE(perms.empty()) << "every flow leaves with its allocation";
+	EXPECT_EQ(Ends().size(), 100u);
+}
+
+TEST_F(PermFlows, FlowsAreKeptForTheFastPathWithoutASink)
+{
+	tp_flow_sink none = {};
+
+	tp_engine_set_flow_sink(eng, &none);
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr relayed = c.AllocateOk();
+
+	ASSERT_TRUE(c.Permit({ kPeer })->success());
+	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abc", 3);
+	EXPECT_EQ(perms.size(), 1u);
+	Stop();
+	EXPECT_TRUE(perms.empty());
+	EXPECT_TRUE(records.empty());
 }
 
 TEST_F(Flows, AHairpinCountsInBothAllocationsFlows)

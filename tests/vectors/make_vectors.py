@@ -140,8 +140,31 @@ XDP_SUMS = ("the XDP program sums payloads (a bounded loop over the frame): it r
             "frame, as the vector without the condition says")
 
 
-def add(name, description, inp, action, reason, out=None, chans=(), peers=(), config=None,
-        slot=0, slot_in=0, full_checksum=False, headroom=None,
+def perm(family, alloc_port, peer_ip, peer_port, client, cport=CPORT):
+    """A permission's flow: the peer table's key and value, channel 0."""
+    return peer(family, alloc_port, peer_ip, peer_port, client, 0, cport)
+
+
+def data_ind(slot, inp, peer_ip, peer_port, data):
+    """A Data indication (RFC 8656 section 11.4) as tp_rewrite.h specifies it: XOR-PEER-ADDRESS
+    and DATA, padded to 4 bytes with zeros, no FINGERPRINT; the transaction ID is the receiving
+    binding's slot, the dataplane's count of its Data indications (0: a fresh binding), and the
+    incoming IPv4 ID and header checksum (zeros from IPv6)."""
+    import ipaddress
+    ip = Ether(bytes(inp)).getlayer(IP)
+    tid = struct.pack("!II", slot, 0) + (struct.pack("!HH", ip.id, ip.chksum) if ip else b"\0" * 4)
+    key = struct.pack("!I", 0x2112A442) + tid
+    addr = ipaddress.ip_address(peer_ip).packed
+    xaddr = bytes(a ^ k for a, k in zip(addr, key))
+    xpa = struct.pack("!BBH", 0, 1 if len(addr) == 4 else 2, peer_port ^ 0x2112) + xaddr
+    pad = b"\0" * (-len(data) % 4)
+    attrs = (struct.pack("!HH", 0x0012, len(xpa)) + xpa
+             + struct.pack("!HH", 0x0013, len(data)) + data + pad)
+    return struct.pack("!HHI", 0x0017, len(attrs), 0x2112A442) + tid + attrs
+
+
+def add(name, description, inp, action, reason, out=None, chans=(), peers=(), perms=(),
+        config=None, slot=0, slot_in=0, full_checksum=False, headroom=None,
         next_hop_unresolved=False, cannot_sum_payload=False, unsupported=None):
     """headroom: bytes in front of the frame (None: as much as the dataplane has);
     next_hop_unresolved: the dataplane has no MAC for the output's next hop;
@@ -154,6 +177,7 @@ def add(name, description, inp, action, reason, out=None, chans=(), peers=(), co
         "config": dict(CONFIG, **(config or {})),
         "chans": list(chans),
         "peers": list(peers),
+        "perms": list(perms),
         "input": bytes(inp).hex(),
         "action": action,
         "reason": reason,
@@ -230,6 +254,45 @@ def hairpin(afam, bfam, relay_fam, chan_a, chan_b, data, pad=0, suffix="", confi
         slot=c["slot"], slot_in=p["slot"], full_checksum=zero and bfam == 6)
 
 
+def peer_to_data(pfam, cfam, alloc_port, data, suffix="", vlan=None, zero=False, note=""):
+    """UDP from a peer whose flow holds a permission, no channel: a Data indication."""
+    client = CLIENT4 if cfam == 4 else CLIENT6
+    src = PEER4 if pfam == 4 else PEER6
+    m = perm(pfam, alloc_port, src, PPORT, client)
+    inp = frame(src, bind_addr(pfam), PPORT, alloc_port, data, vlan=vlan,
+                chksum=0 if zero else None)
+    out = relayed(src, bind_addr(cfam), client, 3478, CPORT,
+                  data_ind(m["slot"], inp, src, PPORT, data), vlan=vlan,
+                  zero_csum=zero and cfam == 4)
+    add(f"udp{pfam}-to-data{cfam}{suffix}",
+        f"UDP over IPv{pfam} from a peer with a permission and no channel, {len(data)} bytes"
+        f"{' in VLAN %d' % vlan if vlan else ''}{' with no UDP checksum' if zero else ''}{note}, "
+        f"to its IPv{cfam} client as a Data indication",
+        inp, "relayed", "data-indication", out, perms=[m], slot=m["slot"],
+        full_checksum=zero and cfam == 6)
+
+
+def hairpin_to_data(afam, bfam, relay_fam, chan_a, data, pad=0, suffix="", zero=False):
+    """Client A's channel points at client B's relayed address; B holds a permission for A's
+    relayed address and no channel back: B gets a Data indication from A's public address."""
+    a = CLIENT4 if afam == 4 else CLIENT6
+    b = CLIENT4B if bfam == 4 else CLIENT6B
+    port_a, port_b = 50100 + chan_a % 256, 50600 + chan_a % 256
+    c = chan(a, chan_a, relay_fam, port_a, public_addr(relay_fam), port_b)
+    m = perm(relay_fam, port_b, public_addr(relay_fam), port_a, b)
+    inp = frame(a, bind_addr(afam), CPORT, 3478, cd(chan_a, data, pad), chksum=0 if zero else None)
+    out = relayed(a, bind_addr(bfam), b, 3478, CPORT,
+                  data_ind(m["slot"], inp, public_addr(relay_fam), port_a, data),
+                  zero_csum=zero and bfam == 4)
+    add(f"cd{afam}-to-data{bfam}{suffix}",
+        f"hairpin: ChannelData over IPv{afam} for another allocation of this relay (IPv{relay_fam} "
+        f"relayed addresses) that has a permission and no channel back, delivered to that "
+        f"IPv{bfam} client as a Data indication{f', {pad} bytes of padding stripped' if pad else ''}"
+        f"{' with no UDP checksum' if zero else ''}",
+        inp, "hairpinned", "hairpin-data", out, chans=[c], perms=[m], slot=c["slot"],
+        slot_in=m["slot"], full_checksum=zero and bfam == 6)
+
+
 # Data lengths chosen to hit both parities: the checksum must be right either way.
 client_to_peer(4, 4, 0x4001, 50010, b"turnpike: cd4 to udp4!")
 client_to_peer(4, 6, 0x4002, 50020, b"turnpike: cd4 to udp6")
@@ -257,6 +320,46 @@ hairpin(4, 6, 4, 0x4019, 0x4119, b"padded hairpin", pad=2, suffix="-pad2")
 hairpin(6, 4, 6, 0x401A, 0x411A, b"padded hairpin!", pad=1, suffix="-pad1")
 hairpin(4, 4, 4, 0x401B, 0x411B, b"odd padded", pad=2, suffix="-pad2")
 hairpin(6, 6, 6, 0x401C, 0x411C, b"pad 3 hairpin", pad=3, suffix="-pad3")
+
+# Data indications: peer data for a permission's flow, and hairpins toward one; data lengths
+# needing 0 to 3 bytes of padding.
+peer_to_data(4, 4, 50201, b"turnpike: udp4 to data4")
+peer_to_data(4, 6, 50202, b"turnpike: udp4 to data6!")
+peer_to_data(6, 4, 50203, b"turnpike: udp6 to data4 ..")
+peer_to_data(6, 6, 50204, b"turnpike: udp6 to data6")
+peer_to_data(4, 4, 50205, b"no checksum", suffix="-zero-csum", zero=True)
+peer_to_data(4, 6, 50206, b"no checksum, v6 client", suffix="-zero-csum", zero=True)
+peer_to_data(6, 4, 50207, b"tagged data", suffix="-vlan", vlan=100)
+peer_to_data(4, 6, 50208, bytes((i * 151 + 7) & 0xFF for i in range(1469)), suffix="-zero-csum-mtu", zero=True,
+             note=", a full 1500-byte IPv4 datagram")
+peer_to_data(6, 6, 50209, b"", suffix="-empty")
+hairpin_to_data(4, 4, 4, 0x4201, b"hairpin to data 4")
+hairpin_to_data(4, 6, 4, 0x4202, b"hairpin to data 6", pad=3, suffix="-pad3")
+hairpin_to_data(6, 4, 6, 0x4203, b"hairpin 6 to data 4")
+hairpin_to_data(6, 6, 6, 0x4204, b"hairpin 6 to data 6!", pad=2, suffix="-pad2")
+hairpin_to_data(4, 6, 4, 0x4205, b"zero csum hairpin to data", suffix="-zero-csum", zero=True)
+
+# A channel wins over a permission's flow for the same peer; a flow is one peer transport
+# address, not the peer's every port.
+p = peer(4, 50210, PEER4, PPORT, CLIENT4, 0x4210)
+m = perm(4, 50210, PEER4, PPORT, CLIENT4)
+inp = frame(PEER4, CONFIG["bind4"], PPORT, 50210, b"channel first")
+add("udp4-to-cd4-over-permission",
+    "UDP from a peer with both a channel and a permission's flow: ChannelData, as the engine "
+    "sends it", inp, "relayed", "to-client",
+    relayed(PEER4, CONFIG["bind4"], CLIENT4, 3478, CPORT, cd(0x4210, b"channel first")),
+    peers=[p], perms=[m], slot=p["slot"])
+m = perm(4, 50211, PEER4, PPORT, CLIENT4)
+add("peer-other-port-no-flow",
+    "UDP from another port of a peer whose flow is in the permission table: a flow of its own "
+    "for the engine to begin", frame(PEER4, CONFIG["bind4"], PPORT + 1, 50211, b"new port"),
+    "to-control", "peer-no-channel", perms=[m])
+m = perm(4, 50212, PEER4, PPORT, CLIENT6)
+add("no-headroom-data",
+    "UDP over IPv4 from a peer for an IPv6 client as a Data indication: 56 more header bytes "
+    "than came, with 32 bytes of headroom; to the kernel as it came",
+    frame(PEER4, CONFIG["bind4"], PPORT, 50212, b"no room for STUN"), "to-kernel", "no-headroom",
+    perms=[m], headroom=32, unsupported={"xdp": XDP_HEADROOM})
 
 # IPv4 UDP checksum 0: stays 0 within IPv4, computed in full when the output is IPv6.
 client_to_peer(4, 4, 0x4021, 50021, b"no checksum", suffix="-zero-csum", zero=True)

@@ -34,6 +34,8 @@ struct tp_vector {
 	unsigned nchans;
 	const struct tp_vec_peer *peers;
 	unsigned npeers;
+	const struct tp_vec_peer *perms; /* the permission table: peer entries with channel 0 */
+	unsigned nperms;
 	const uint8_t *in;
 	unsigned in_len;
 	const uint8_t *out; /* the expected frame; the input itself when not relayed */

@@ -59,6 +59,15 @@ for i, v in enumerate(vectors):
             blist(ip16(p["client"])), be16(p["client_port"]), be16(p["channel"]), p["slot"]))
     if v["peers"]:
         out.append("};")
+    if v["perms"]:
+        out.append("static const struct tp_vec_peer perms_%d[] = {" % i)
+    for p in v["perms"]:
+        out.append("\t{ { %s, %s, %s, %d, { 0 } }, { %s, %s, %s, %d } }," % (
+            blist(ip16(p["peer"])), be16(p["peer_port"]), be16(p["alloc_port"]),
+            1 if p["family"] == 4 else 2,
+            blist(ip16(p["client"])), be16(p["client_port"]), be16(p["channel"]), p["slot"]))
+    if v["perms"]:
+        out.append("};")
     out.append("")
 
 out.append("const struct tp_vector tp_vectors[] = {")
@@ -77,6 +86,7 @@ for i, v in enumerate(vectors):
     out.append("\t\t\t.public6 = %s }," % blist(ipaddress.ip_address(c["public6"]).packed))
     out.append("\t\t.chans = %s, .nchans = %d," % ("chans_%d" % i if v["chans"] else "NULL", len(v["chans"])))
     out.append("\t\t.peers = %s, .npeers = %d," % ("peers_%d" % i if v["peers"] else "NULL", len(v["peers"])))
+    out.append("\t\t.perms = %s, .nperms = %d," % ("perms_%d" % i if v["perms"] else "NULL", len(v["perms"])))
     out.append("\t\t.in = in_%d, .in_len = sizeof(in_%d)," % (i, i))
     out.append("\t\t.out = out_%d, .out_len = sizeof(out_%d)," % (i, i))
     out.append("\t\t.action = %s, .reason = %s," % (cstr(v["action"]), cstr(v["reason"])))

@@ -228,7 +228,8 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 
 	ASSERT_NE(p, nullptr) << "the program did not load";
 	Loaded &l = *p;
-	ASSERT_TRUE(l.clear(l.skel->maps.tp_chans) && l.clear(l.skel->maps.tp_peers))
+	ASSERT_TRUE(l.clear(l.skel->maps.tp_chans) && l.clear(l.skel->maps.tp_peers) &&
+		    l.clear(l.skel->maps.tp_perms))
 		<< "the last vector's bindings are still in the tables";
 	for (unsigned i = 0; i < v.nchans; i++)
 		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_chans), &v.chans[i].key,
@@ -237,6 +238,10 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 	for (unsigned i = 0; i < v.npeers; i++)
 		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_peers), &v.peers[i].key,
 					      &v.peers[i].val, BPF_ANY),
+			  0);
+	for (unsigned i = 0; i < v.nperms; i++)
+		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_perms), &v.perms[i].key,
+					      &v.perms[i].val, BPF_ANY),
 			  0);
 
 	/* The program sums a payload where the output needs it (an IPv4 datagram without UDP
@@ -252,7 +257,9 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 		    .data_size_in = v.in_len, .data_size_out = (__u32)out.size(), .repeat = 1);
 	/* Counters are the program's for the whole suite: each vector's are differences. */
 	uint64_t before = sum_reason(l, (uint32_t)reason), fib_before = sum_fib_failures(l);
-	int dir = strcmp(v.reason, "to-client") == 0 ? TP_DIR_TO_CLIENT : TP_DIR_TO_PEER;
+	int dir = strcmp(v.reason, "to-client") == 0 || strcmp(v.reason, "data-indication") == 0
+			  ? TP_DIR_TO_CLIENT
+			  : TP_DIR_TO_PEER;
 	uint64_t counted_before = v.slot ? sum_binding(l, v.slot, dir) : 0;
 	uint64_t counted_in_before = v.slot_in ? sum_binding(l, v.slot_in, TP_DIR_TO_CLIENT) : 0;
 	int prog = bpf_program__fd(l.skel->progs.turnpike_xdp);
