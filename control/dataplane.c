@@ -66,6 +66,16 @@ tp_dataplane_entries(const struct tp_binding *c, struct tp_chan_key *ck, struct 
 }
 
 void
+tp_dataplane_send_key(const struct tp_binding *b, struct tp_send_key *sk)
+{
+	memset(sk, 0, sizeof(*sk));
+	to16(sk->client_ip, &b->client);
+	sk->client_port = htons(b->client.port);
+	to16(sk->peer_ip, &b->peer);
+	sk->peer_port = htons(b->peer.port);
+}
+
+void
 tp_dataplane_muted_key(const struct tp_addr *source, struct tp_muted_key *k)
 {
 	uint8_t ip16[16];

@@ -19,8 +19,9 @@
  * path then needs no permission lookup of its own, and both directions stop together when
  * the permission lapses. So is a permission's flow (perm_add): a peer transport address
  * that holds a permission and has exchanged a datagram through the engine, whose further
- * data the fast path sends to the client as Data indications. The table entries themselves
- * are dataplane/core's structs, declared once (tp_binding.h) and filled by
+ * data the fast path relays both ways: the client's Send indications to the peer (the send
+ * table) and the peer's data to the client as Data indications (the permission table). The table
+ * entries themselves are dataplane/core's structs, declared once (tp_binding.h) and filled by
  * tp_dataplane_entries().
  */
 #ifndef TP_DATAPLANE_H
@@ -82,8 +83,8 @@ struct tp_dataplane {
 	int (*chan_add)(void *ctx, const struct tp_binding *c);
 	void (*chan_del)(void *ctx, const struct tp_binding *c);
 	int (*chan_counts)(void *ctx, const struct tp_binding *c, struct tp_binding_stat *out);
-	/* A permission's flow (channel 0) in the permission table, and out; its counts as
-	 * chan_counts'. NULL: the engine sends every Data indication itself. */
+	/* A permission's flow (channel 0) into the send and permission tables, and out; its
+	 * counts as chan_counts'. NULL: the engine relays every Send and Data indication. */
 	int (*perm_add)(void *ctx, const struct tp_binding *b);
 	void (*perm_del)(void *ctx, const struct tp_binding *b);
 	int (*perm_counts)(void *ctx, const struct tp_binding *b, struct tp_binding_stat *out);
@@ -126,6 +127,9 @@ extern const struct tp_dataplane tp_dpdk_dataplane;
 void tp_dataplane_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core);
 void tp_dataplane_entries(const struct tp_binding *c, struct tp_chan_key *ck,
 			  struct tp_chan_val *cv, struct tp_peer_key *pk, struct tp_peer_val *pv);
+/* The send table's key of permission flow b (channel 0); its value is the channel table's, as
+ * tp_dataplane_entries() fills it. */
+void tp_dataplane_send_key(const struct tp_binding *b, struct tp_send_key *sk);
 /* The key under which the fast paths hold source muted (mute): its IPv4 address or IPv6 /64. */
 void tp_dataplane_muted_key(const struct tp_addr *source, struct tp_muted_key *k);
 

@@ -189,11 +189,12 @@ struct dp {
 	 * zeroed next-hop cache holds nothing; every worker's cache then starts over). */
 	const struct tp_config *cfg;
 	struct tp_core_cfg core;
-	uint16_t port;					/* the one port (one-armed relay) */
-	struct rte_ether_addr mac;			/* the port's */
-	struct rte_hash *chans, *peers, *perms, *neigh; /* perms: permissions' flows */
-	uint32_t chans_seed, peers_seed,
-		perms_seed;		/* their hashes' (dp_hash.h), for the workers */
+	uint16_t port;		   /* the one port (one-armed relay) */
+	struct rte_ether_addr mac; /* the port's */
+	/* sends and perms: permissions' flows, their client and peer sides */
+	struct rte_hash *chans, *peers, *sends, *perms, *neigh;
+	/* their hashes' seeds (dp_hash.h), for the workers */
+	uint32_t chans_seed, peers_seed, sends_seed, perms_seed;
 	struct dp_chan_cell *chan_vals; /* [max_bindings + 1], by slot */
 	struct dp_peer_cell *peer_vals;
 	struct dp_muted_cell *muted; /* [DP_MUTED] */
@@ -279,11 +280,13 @@ int dp_neigh_get(const struct dp *dp, const uint8_t ip16[16], struct rte_ether_a
 int dp_chan_add(struct dp *dp, const struct tp_binding *c);
 int dp_chan_counts(struct dp *dp, const struct tp_binding *c, struct tp_binding_stat *sum);
 void dp_chan_del(struct dp *dp, const struct tp_binding *c);
-/* The same for a permission's flow (channel 0): one entry, in the permission table, its value
- * in the peer cell of its slot (no hairpin's far end). dp_table_put_perm: for the tests. */
+/* The same for a permission's flow (channel 0): its entries in the send table (the value in
+ * the channel cell of its slot) and the permission table (in the peer cell, never a hairpin's
+ * far end). dp_table_put_send and _perm, one entry alone: for the tests. */
 int dp_perm_add(struct dp *dp, const struct tp_binding *b);
 int dp_perm_counts(struct dp *dp, const struct tp_binding *b, struct tp_binding_stat *sum);
 void dp_perm_del(struct dp *dp, const struct tp_binding *b);
+int dp_table_put_send(struct dp *dp, const struct tp_send_key *k, const struct tp_chan_val *v);
 int dp_table_put_perm(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v);
 
 /* Muted sources (struct dp_muted_cell): k's cell, and k muted until until_tsc. */

@@ -197,6 +197,7 @@ tel_tables(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "bindings", telemetry_dp->slots.held);
 	rte_tel_data_add_dict_u64(d, "channels", (uint64_t)rte_hash_count(telemetry_dp->chans));
 	rte_tel_data_add_dict_u64(d, "peers", (uint64_t)rte_hash_count(telemetry_dp->peers));
+	rte_tel_data_add_dict_u64(d, "sends", (uint64_t)rte_hash_count(telemetry_dp->sends));
 	rte_tel_data_add_dict_u64(d, "permissions", (uint64_t)rte_hash_count(telemetry_dp->perms));
 	rte_tel_data_add_dict_u64(d, "neighbours", (uint64_t)rte_hash_count(telemetry_dp->neigh));
 	return 0;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The DPDK dataplane's tables: channel and peer bindings (dataplane/core's keys and values),
- * permissions' flows (the peer table's key and value, channel 0) and neighbours, as rte_hash with
+ * permissions' flows (the send table, by client and peer transport address, and the
+ * permission table: the peer table's key and value, channel 0) and neighbours, as rte_hash with
  * lock-free read/write concurrency. The control thread is the only writer; workers read without
  * locks and report quiescent states to the RCU QSBR variable the tables are attached to.
  *
@@ -165,11 +166,12 @@ dp_tables_create(struct dp *dp)
 
 	dp->chans = table(dp, "chans", room, sizeof(struct tp_chan_key), &dp->chans_seed);
 	dp->peers = table(dp, "peers", room, sizeof(struct tp_peer_key), &dp->peers_seed);
+	dp->sends = table(dp, "sends", room, sizeof(struct tp_send_key), &dp->sends_seed);
 	dp->perms = table(dp, "perms", room, sizeof(struct tp_peer_key), &dp->perms_seed);
 	/* Two next hops per binding at most, and rarely more than a handful in practice. */
 	dp->neigh = table(dp, "neigh", 65536, 16, &neigh_seed);
 	dp->neigh_gen = 1;
-	return dp->chans && dp->peers && dp->perms && dp->neigh ? 0 : -1;
+	return dp->chans && dp->peers && dp->sends && dp->perms && dp->neigh ? 0 : -1;
 }
 
 void
@@ -180,6 +182,7 @@ dp_tables_destroy(struct dp *dp)
 		rte_rcu_qsbr_dq_delete(dp->slot_dq);
 	rte_hash_free(dp->chans);
 	rte_hash_free(dp->peers);
+	rte_hash_free(dp->sends);
 	rte_hash_free(dp->perms);
 	rte_hash_free(dp->neigh);
 	rte_free(dp->qsbr);
@@ -187,7 +190,7 @@ dp_tables_destroy(struct dp *dp)
 	rte_free(dp->peer_vals);
 	rte_free(dp->muted);
 	tp_slots_fini(&dp->slots);
-	dp->chans = dp->peers = dp->perms = dp->neigh = NULL;
+	dp->chans = dp->peers = dp->sends = dp->perms = dp->neigh = NULL;
 	dp->slot_dq = NULL;
 	dp->qsbr = NULL;
 	dp->chan_vals = NULL;
@@ -522,6 +525,22 @@ dp_chan_del(struct dp *dp, const struct tp_binding *c)
 /* Permissions' flows: the permission table ---------------------------------------------------- */
 
 int
+dp_table_put_send(struct dp *dp, const struct tp_send_key *k, const struct tp_chan_val *v)
+{
+	struct dp_chan_cell *c;
+
+	if (v->slot == 0 || v->slot > dp->max_bindings)
+		return -EINVAL;
+	c = &dp->chan_vals[v->slot];
+	c->v = *v;
+	/* What tp_on_send() sends: from the bind address and the allocation's port. */
+	c->flow_label = v->family == TP_FAM_V6 ? tp_flow_label(dp->core.bind6, v->peer_ip,
+							       v->alloc_port, v->peer_port)
+					       : 0;
+	return rte_hash_add_key_data(dp->sends, k, &c->v);
+}
+
+int
 dp_table_put_perm(struct dp *dp, const struct tp_peer_key *k, const struct tp_peer_val *v)
 {
 	if (v->slot == 0 || v->slot > dp->max_bindings)
@@ -530,18 +549,23 @@ dp_table_put_perm(struct dp *dp, const struct tp_peer_key *k, const struct tp_pe
 	return rte_hash_add_key_data(dp->perms, k, &dp->peer_vals[v->slot].v);
 }
 
-/* Permission flow k out of the table, its slot (if any) into the defer queue after it. */
+/* A permission flow's entries (send key sk, permission key pk) out of the tables, their
+ * slots (if any) into the defer queue after them. */
 static void
-retire_perm(struct dp *dp, const struct tp_peer_key *k)
+retire_perm(struct dp *dp, const struct tp_send_key *sk, const struct tp_peer_key *pk)
 {
-	uint32_t slot = 0;
+	uint32_t slots[2] = { 0, 0 };
 	void *v;
 
-	if (rte_hash_lookup_data(dp->perms, k, &v) >= 0)
-		slot = ((const struct tp_peer_val *)v)->slot;
-	rte_hash_del_key(dp->perms, k);
-	if (tp_slots_release(&dp->slots, slot))
-		rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slot);
+	if (rte_hash_lookup_data(dp->sends, sk, &v) >= 0)
+		slots[0] = ((const struct tp_chan_val *)v)->slot;
+	if (rte_hash_lookup_data(dp->perms, pk, &v) >= 0)
+		slots[1] = ((const struct tp_peer_val *)v)->slot;
+	rte_hash_del_key(dp->sends, sk);
+	rte_hash_del_key(dp->perms, pk);
+	for (int i = 0; i < 2; i++)
+		if (tp_slots_release(&dp->slots, slots[i]))
+			rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slots[i]);
 }
 
 int
@@ -551,18 +575,27 @@ dp_perm_add(struct dp *dp, const struct tp_binding *b)
 	struct tp_chan_val cv;
 	struct tp_peer_key pk;
 	struct tp_peer_val pv;
+	struct tp_send_key sk;
 	bool fresh;
 	int ret;
 
 	if (!dp->slots.nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
 		return -ENOSPC;
 	tp_dataplane_entries(b, &ck, &cv, &pk, &pv);
-	retire_perm(dp, &pk); /* a key already present belongs to another slot */
-	pv.slot = tp_slots_take(&dp->slots, &fresh);
+	tp_dataplane_send_key(b, &sk);
+	retire_perm(dp, &sk, &pk); /* a key already present belongs to another slot */
+	cv.slot = pv.slot = tp_slots_take(&dp->slots, &fresh);
 	for (unsigned w = 0; w < dp->nworkers; w++)
 		memset(&dp->workers[w]->bindings[pv.slot], 0, sizeof(struct tp_binding_stat));
-	if ((ret = dp_table_put_perm(dp, &pk, &pv)) < 0)
-		tp_slots_put(&dp->slots, pv.slot);
+	if ((ret = dp_table_put_send(dp, &sk, &cv)) < 0)
+		goto fail;
+	if ((ret = dp_table_put_perm(dp, &pk, &pv)) < 0) {
+		rte_hash_del_key(dp->sends, &sk);
+		goto fail;
+	}
+	return 0;
+fail:
+	tp_slots_put(&dp->slots, pv.slot);
 	return ret;
 }
 
@@ -590,7 +623,9 @@ dp_perm_del(struct dp *dp, const struct tp_binding *b)
 	struct tp_chan_val cv;
 	struct tp_peer_key pk;
 	struct tp_peer_val pv;
+	struct tp_send_key sk;
 
 	tp_dataplane_entries(b, &ck, &cv, &pk, &pv);
-	retire_perm(dp, &pk);
+	tp_dataplane_send_key(b, &sk);
+	retire_perm(dp, &sk, &pk);
 }

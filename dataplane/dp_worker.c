@@ -281,7 +281,9 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 {
 	const struct dp *dp = w->dp;
 	const bool chan = at == TP_STEP_LOOKUP_CHAN;
+	const bool send = at == TP_STEP_LOOKUP_SEND;
 	const uint32_t seed = chan			  ? dp->chans_seed
+			      : send			  ? dp->sends_seed
 			      : at == TP_STEP_LOOKUP_PEER ? dp->peers_seed
 							  : dp->perms_seed;
 	const void *keys[DP_BURST];
@@ -310,6 +312,9 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 		if (chan) {
 			keys[k] = &p[i].ckey;
 			sigs[k++] = dp_key_hash(&p[i].ckey, sizeof(p[i].ckey), seed);
+		} else if (send) {
+			keys[k] = &p[i].skey;
+			sigs[k++] = dp_key_hash(&p[i].skey, sizeof(p[i].skey), seed);
 		} else {
 			keys[k] = &p[i].pkey;
 			sigs[k++] = dp_key_hash(&p[i].pkey, sizeof(p[i].pkey), seed);
@@ -326,6 +331,12 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 		uint16_t i = idx[j];
 
 		/* The values sit at the start of their cells, with the flow label beside. */
+		if (send) {
+			step[i] = tp_on_send(&p[i], &dp->core, v);
+			if (step[i] == TP_STEP_REWRITE)
+				p[i].flow_label = ((const struct dp_chan_cell *)v)->flow_label;
+			continue;
+		}
 		if (!chan) {
 			step[i] = at == TP_STEP_LOOKUP_PEER ? tp_on_peer(&p[i], &dp->core, v)
 							    : tp_on_perm(&p[i], &dp->core, v);
@@ -345,9 +356,9 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 
 /*
  * A burst in stages, as l3fwd does: parse every frame, then the channel lookups of the
- * whole burst, then the peer lookups (peer data and the second half of hairpins), then the
- * permission lookups (what found no channel), then the rewrites with the bindings' counters already
- * on their far_slot into the cache.
+ * whole burst, then the Send indications', then the peer lookups (peer data and the second half of
+ * hairpins), then the permission lookups (what found no channel), then the rewrites with the
+ * bindings' counters already on their far_slot into the cache.
  */
 void
 dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
@@ -367,6 +378,7 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 		far_slot[i] = 0;
 	}
 	lookup(w, dp->chans, TP_STEP_LOOKUP_CHAN, p, step, far_slot, n);
+	lookup(w, dp->sends, TP_STEP_LOOKUP_SEND, p, step, far_slot, n);
 	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, far_slot, n);
 	lookup(w, dp->perms, TP_STEP_LOOKUP_PERM, p, step, far_slot, n);
 	for (uint16_t i = 0; i < n; i++) {

@@ -41,7 +41,15 @@ struct {
 	__type(value, struct tp_peer_val);
 } tp_peers SEC(".maps");
 
-/* Permissions' flows: the peer table's key, a value whose channel is 0. */
+/* Permissions' flows: Send indications from the client (the channel table's value), and the
+ * peer's data (the peer table's key, a value whose channel is 0). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct tp_send_key);
+	__type(value, struct tp_chan_val);
+} tp_sends SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -79,6 +87,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct tp_xdp_reason_stat);
 } tp_muted_stats SEC(".maps");
+
+/* The frame on its way through and the configuration the core reads: more than the 512-byte
+ * stack holds beside what the core's calls need. One per CPU: XDP runs one frame at a time
+ * on a CPU. */
+struct tp_xdp_scratch {
+	struct tp_pkt p;
+	struct tp_core_cfg cfg;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tp_xdp_scratch);
+} tp_scratch SEC(".maps");
 
 /* bpf_fib_lookup() answers, by return code, so "no-next-hop" can be explained. */
 struct {
@@ -231,6 +254,44 @@ payload_sum(const __u8 *frame, const __u8 *end, __u32 at, __u32 len, __u32 *out)
 }
 
 /*
+ * The longest STUN message whose FINGERPRINT the program checks: a Send indication in a
+ * 1500-byte IPv6 datagram and then some. A longer one (a jumbo frame's) goes to the engine,
+ * which checks it; the bound keeps the verifier's walk of the loop short.
+ */
+#define TP_XDP_CRC_MAX 2048
+
+/*
+ * A Send indication's FINGERPRINT (tp_fingerprint_ok()): the CRC-32 of the message up to it,
+ * through the core's table, four bytes an iteration and the rest one at a time. The
+ * FINGERPRINT is at a multiple of 4 bytes into the message, so there is no rest. A BPF
+ * subprogram of its own: its frame is not the decision's.
+ */
+static __noinline int
+fingerprint_holds(const __u8 *frame, const __u8 *end, const struct tp_pkt *p)
+{
+	__u32 at = tp_stun_at(p), len = p->fp_at, crc = 0xFFFFFFFFu;
+	const __u8 *pos;
+
+	if (at > TP_XDP_SUM_AT || len > TP_XDP_CRC_MAX || (len & 3))
+		return 0;
+	barrier_var(at); /* so that clang keeps the mask, the bound the verifier sees */
+	pos = frame + (at & (2 * TP_XDP_SUM_AT - 1));
+	for (__u32 i = 0; i < TP_XDP_CRC_MAX / 4; i++) {
+		if (i >= len / 4)
+			break;
+		barrier_var(pos);
+		if (pos + 4 > end)
+			return 0;
+		crc = tp_crc32_byte(crc, pos[0]);
+		crc = tp_crc32_byte(crc, pos[1]);
+		crc = tp_crc32_byte(crc, pos[2]);
+		crc = tp_crc32_byte(crc, pos[3]);
+		pos += 4;
+	}
+	return tp_fingerprint_ok(p, ~crc);
+}
+
+/*
  * The core reads its configuration through a plain pointer. Handing it &tp_cfg would let the
  * compiler fold the zeros .rodata holds at compile time; volatile reads into a copy see what
  * the loader wrote (and the verifier, which knows .rodata, still prunes what it rules out).
@@ -267,6 +328,37 @@ muted(const struct tp_pkt *p, __u32 len)
 	return 1;
 }
 
+/*
+ * The parse, the lookups and the rewrite: each a BPF subprogram of its own (the core is
+ * inlined into each), so that their stack frames do not add up to one over the 512 bytes a
+ * program has.
+ */
+static __noinline int
+classify(struct tp_pkt *p, const __u8 *data, const __u8 *end, const struct tp_core_cfg *cfg)
+{
+	return tp_classify(p, data, end, cfg);
+}
+
+static __noinline int
+look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
+{
+	if (step == TP_STEP_LOOKUP_CHAN)
+		step = tp_on_chan(p, cfg, bpf_map_lookup_elem(&tp_chans, &p->ckey));
+	if (step == TP_STEP_LOOKUP_SEND)
+		step = tp_on_send(p, cfg, bpf_map_lookup_elem(&tp_sends, &p->skey));
+	if (step == TP_STEP_LOOKUP_PEER)
+		step = tp_on_peer(p, cfg, bpf_map_lookup_elem(&tp_peers, &p->pkey));
+	if (step == TP_STEP_LOOKUP_PERM)
+		step = tp_on_perm(p, cfg, bpf_map_lookup_elem(&tp_perms, &p->pkey));
+	return step;
+}
+
+static __noinline int
+rewrite(struct tp_pkt *p, __u8 *data, const __u8 *end, const __u8 *smac, const __u8 *dmac)
+{
+	return tp_rewrite(p, data, end, smac, dmac);
+}
+
 SEC("xdp")
 int
 turnpike_xdp(struct xdp_md *ctx)
@@ -274,53 +366,57 @@ turnpike_xdp(struct xdp_md *ctx)
 	__u8 *data = (__u8 *)(long)ctx->data, *end = (__u8 *)(long)ctx->data_end;
 	__u32 len = (__u32)(end - data), ifindex, sum;
 	__u8 smac[6], dmac[6];
-	struct tp_core_cfg cfg;
-	struct tp_pkt p;
+	struct tp_xdp_scratch *scratch;
+	struct tp_core_cfg *cfg;
+	struct tp_pkt *p;
 	enum tp_step step;
+	__u32 zero = 0;
 	int delta, trim;
 
-	load_cfg(&cfg);
-	step = tp_classify(&p, data, end, &cfg);
-	if (step == TP_STEP_LOOKUP_CHAN)
-		step = tp_on_chan(&p, &cfg, bpf_map_lookup_elem(&tp_chans, &p.ckey));
-	if (step == TP_STEP_LOOKUP_PEER)
-		step = tp_on_peer(&p, &cfg, bpf_map_lookup_elem(&tp_peers, &p.pkey));
-	if (step == TP_STEP_LOOKUP_PERM)
-		step = tp_on_perm(&p, &cfg, bpf_map_lookup_elem(&tp_perms, &p.pkey));
+	if (!(scratch = bpf_map_lookup_elem(&tp_scratch, &zero)))
+		return XDP_PASS; /* never: the array has its one entry on every CPU */
+	p = &scratch->p;
+	cfg = &scratch->cfg;
+	load_cfg(cfg);
+	step = classify(p, data, end, cfg);
+	if (step == TP_STEP_LOOKUP_SEND && p->fp_at && !fingerprint_holds(data, end, p))
+		step = TP_STEP_DONE; /* the engine's: p->reason is stun */
+	step = look_up(p, cfg, step);
 	if (step != TP_STEP_REWRITE) {
-		if (p.reason == TP_R_STUN && muted(&p, len))
+		if (p->reason == TP_R_STUN && muted(p, len))
 			return XDP_DROP;
-		return verdict(p.reason, len);
+		return verdict(p->reason, len);
 	}
 
 	/* Everything that may still hand the frame to the kernel happens before it changes. */
-	if (tp_needs_full_csum(&p)) {
-		if (payload_sum(data, end, p.data, p.data_len, &sum) < 0)
+	if (tp_needs_full_csum(p)) {
+		if (payload_sum(data, end, p->data, p->data_len, &sum) < 0)
 			return verdict(TP_R_NEEDS_FULL_CSUM, len);
-		tp_set_payload_sum(&p, sum);
+		tp_set_payload_sum(p, sum);
 	}
-	if (next_hop(ctx, &p, smac, dmac, &ifindex) < 0)
+	if (next_hop(ctx, p, smac, dmac, &ifindex) < 0)
 		return verdict(TP_R_NO_NEXT_HOP, len);
-	delta = tp_head_delta(&p);
+	delta = tp_head_delta(p);
 	if (bpf_xdp_adjust_head(ctx, -delta))
 		return verdict(TP_R_NO_HEADROOM, len);
 	/* Padding and Ethernet trailers go: the frame ends with the data. */
-	trim = (int)tp_out_len(&p) - (int)(len + delta);
+	trim = (int)tp_out_len(p) - (int)(len + delta);
 	if (trim && bpf_xdp_adjust_tail(ctx, trim))
 		return verdict(TP_R_TRUNCATED, len);
 
 	data = (__u8 *)(long)ctx->data;
 	end = (__u8 *)(long)ctx->data_end;
-	if (p.out_ind)
-		p.ind_seq = sent_to_client(p.hairpin ? p.slot_in : p.slot);
-	p.reason = tp_rewrite(&p, data, end, smac, dmac);
-	if (p.reason == TP_R_TO_PEER || p.reason == TP_R_HAIRPIN || p.reason == TP_R_HAIRPIN_DATA)
-		count_binding(p.slot, TP_DIR_TO_PEER, p.data_len);
-	if (p.reason == TP_R_TO_CLIENT || p.reason == TP_R_DATA_INDICATION)
-		count_binding(p.slot, TP_DIR_TO_CLIENT, p.data_len);
-	if (p.reason == TP_R_HAIRPIN || p.reason == TP_R_HAIRPIN_DATA)
-		count_binding(p.slot_in, TP_DIR_TO_CLIENT, p.data_len);
-	if (verdict(p.reason, (__u32)(end - data)) != XDP_TX)
+	if (p->out_ind)
+		p->ind_seq = sent_to_client(p->hairpin ? p->slot_in : p->slot);
+	p->reason = rewrite(p, data, end, smac, dmac);
+	if (p->reason == TP_R_TO_PEER || p->reason == TP_R_SEND_TO_PEER ||
+	    p->reason == TP_R_HAIRPIN || p->reason == TP_R_HAIRPIN_DATA)
+		count_binding(p->slot, TP_DIR_TO_PEER, p->data_len);
+	if (p->reason == TP_R_TO_CLIENT || p->reason == TP_R_DATA_INDICATION)
+		count_binding(p->slot, TP_DIR_TO_CLIENT, p->data_len);
+	if (p->reason == TP_R_HAIRPIN || p->reason == TP_R_HAIRPIN_DATA)
+		count_binding(p->slot_in, TP_DIR_TO_CLIENT, p->data_len);
+	if (verdict(p->reason, (__u32)(end - data)) != XDP_TX)
 		return XDP_DROP; /* rewritten, yet not sendable: never hand a half-made frame on */
 	if (ifindex != ctx->ingress_ifindex)
 		return bpf_redirect(ifindex, 0);

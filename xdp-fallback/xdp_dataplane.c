@@ -4,8 +4,8 @@
  * UDP sockets as socket mode (udp.h) and keeps the program's tables. Relayed addresses are sockets
  * (the kernel path for whatever the program passes on); channel bindings and permissions' flows
  * are table entries, each with a counter slot of its own; counters are per CPU in the program
- * and summed here. A permission's flow is written at once: it comes with a datagram the
- * engine relays, and the next may follow before any flush.
+ * and summed here. A permission's flow (its send and permission entries) is written at once:
+ * it comes with a datagram the engine relays, and the next may follow before any flush.
  *
  * A ChannelBind's two entries are queued, and the queue goes into the tables with one batch
  * update per table (a system call each, where one per entry cost more than the rest of the
@@ -298,17 +298,21 @@ static int
 xdp_perm_add(void *ctx, const struct tp_binding *b)
 {
 	struct tp_xdp *x = ctx;
+	struct tp_send_key sk;
 	struct entries e;
 	int64_t slot;
 
 	if ((slot = take_slot(x)) < 0)
 		return (int)slot;
 	entries_of(b, &e);
-	e.pv.slot = (uint32_t)slot;
-	if (bpf_map_update_elem(tp_xdp_perms_fd(x->prog), &e.pk, &e.pv, BPF_ANY) < 0) {
+	tp_dataplane_send_key(b, &sk);
+	e.cv.slot = e.pv.slot = (uint32_t)slot;
+	if (bpf_map_update_elem(tp_xdp_sends_fd(x->prog), &sk, &e.cv, BPF_ANY) < 0 ||
+	    bpf_map_update_elem(tp_xdp_perms_fd(x->prog), &e.pk, &e.pv, BPF_ANY) < 0) {
 		int err = -errno;
 
 		x->write_errors++;
+		bpf_map_delete_elem(tp_xdp_sends_fd(x->prog), &sk);
 		tp_slots_put(&x->slots, (uint32_t)slot);
 		return err;
 	}
@@ -341,12 +345,15 @@ static void
 xdp_perm_del(void *ctx, const struct tp_binding *b)
 {
 	struct tp_xdp *x = ctx;
+	struct tp_send_key sk;
 	struct entries e;
 	uint32_t slot;
 
 	entries_of(b, &e);
+	tp_dataplane_send_key(b, &sk);
 	if ((slot = perm_slot(x, b)))
 		tp_slots_put(&x->slots, slot);
+	bpf_map_delete_elem(tp_xdp_sends_fd(x->prog), &sk);
 	bpf_map_delete_elem(tp_xdp_perms_fd(x->prog), &e.pk);
 }
 

@@ -62,6 +62,7 @@ tp_xdp_prog_load(const struct tp_xdp_cfg *cfg, unsigned max_bindings, char *err,
 	if ((ret = bpf_map__set_max_entries(x->skel->maps.tp_chans, max_bindings)) ||
 	    (ret = bpf_map__set_max_entries(x->skel->maps.tp_peers, max_bindings)) ||
 	    (ret = bpf_map__set_max_entries(x->skel->maps.tp_perms, max_bindings)) ||
+	    (ret = bpf_map__set_max_entries(x->skel->maps.tp_sends, max_bindings)) ||
 	    (ret = bpf_map__set_max_entries(x->skel->maps.tp_binding_stats, max_bindings + 1))) {
 		snprintf(err, errlen, "cannot size the XDP tables: %s", strerror(-ret));
 		goto fail;
@@ -162,6 +163,12 @@ int
 tp_xdp_perms_fd(const struct tp_xdp_prog *x)
 {
 	return bpf_map__fd(x->skel->maps.tp_perms);
+}
+
+int
+tp_xdp_sends_fd(const struct tp_xdp_prog *x)
+{
+	return bpf_map__fd(x->skel->maps.tp_sends);
 }
 
 int

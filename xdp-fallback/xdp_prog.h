@@ -31,6 +31,7 @@ int tp_xdp_prog_fd(const struct tp_xdp_prog *x);
 int tp_xdp_chans_fd(const struct tp_xdp_prog *x);
 int tp_xdp_peers_fd(const struct tp_xdp_prog *x);
 int tp_xdp_perms_fd(const struct tp_xdp_prog *x);
+int tp_xdp_sends_fd(const struct tp_xdp_prog *x);
 int tp_xdp_reason_stats_fd(const struct tp_xdp_prog *x);
 int tp_xdp_binding_stats_fd(const struct tp_xdp_prog *x);
 int tp_xdp_fib_stats_fd(const struct tp_xdp_prog *x);

@@ -69,7 +69,8 @@ relayed(FILE *f, const struct tp_metrics_snapshot *s, const char *dataplane)
 	if (s->fastpath) {
 		uint64_t hairpin =
 			s->reasons[TP_R_HAIRPIN].packets + s->reasons[TP_R_HAIRPIN_DATA].packets;
-		uint64_t fast[2] = { s->reasons[TP_R_TO_PEER].packets + hairpin,
+		uint64_t fast[2] = { s->reasons[TP_R_TO_PEER].packets +
+					     s->reasons[TP_R_SEND_TO_PEER].packets + hairpin,
 				     s->reasons[TP_R_TO_CLIENT].packets +
 					     s->reasons[TP_R_DATA_INDICATION].packets + hairpin };
 

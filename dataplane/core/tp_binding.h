@@ -10,6 +10,13 @@
  *   peer table:    (family, allocation port, peer address, peer port) -> (client address,
  *                  client port, channel)           UDP from a peer to a relayed address
  *
+ * and for a permission's flow (a peer transport address holding a permission, without a
+ * channel), the same pair of directions:
+ *
+ *   send table:    (client address, client port, peer port, peer address) -> the channel
+ *                  table's value                   Send indications from a client
+ *   permission table: the peer table's key -> its value, channel 0   UDP from the peer
+ *
  * Each value carries the binding's slot: the index of its per-lcore (per-CPU) counters
  * (struct tp_binding_stat) and, in the DPDK tables, of its values; the same for both
  * directions of a binding, given by the dataplane that writes the entries.
@@ -49,7 +56,15 @@ struct tp_peer_val {
 	tp_u32 slot;
 };
 
+struct tp_send_key {
+	tp_u8 client_ip[16];
+	tp_be16 client_port;
+	tp_be16 peer_port;
+	tp_u8 peer_ip[16];
+};
+
 TP_STATIC_ASSERT(sizeof(struct tp_chan_key) == 20, "channel key is padding-free");
+TP_STATIC_ASSERT(sizeof(struct tp_send_key) == 36, "send key is padding-free");
 TP_STATIC_ASSERT(sizeof(struct tp_chan_val) == 28, "channel value is padding-free");
 TP_STATIC_ASSERT(sizeof(struct tp_peer_key) == 24, "peer key is padding-free");
 TP_STATIC_ASSERT(sizeof(struct tp_peer_val) == 24, "peer value is padding-free");

@@ -7,6 +7,9 @@
  *
  *   step = tp_classify(&p, frame, end, cfg);      parse, and say which lookup comes next
  *   TP_STEP_LOOKUP_CHAN: step = tp_on_chan(&p, cfg, value of p.ckey or NULL);
+ *   TP_STEP_LOOKUP_SEND: step = tp_on_send(&p, cfg, the send table's value of p.skey or
+ *                        NULL); a dataplane without that table may stop here: p.reason is
+ *                        already what a miss says (stun, for the engine);
  *   TP_STEP_LOOKUP_PEER: step = tp_on_peer(&p, cfg, value of p.pkey or NULL);
  *   TP_STEP_LOOKUP_PERM: step = tp_on_perm(&p, cfg, the permission table's value of p.pkey
  *                        or NULL); a dataplane without that table may stop here: p.reason
@@ -21,7 +24,9 @@
  *   TP_STEP_DONE:        p.reason says what to do; the frame is untouched.
  *
  * Classification (docs/ARCHITECTURE.md, "The fast path"): UDP to a bind address of the relay
- * and the listen port whose payload begins with the bits 01 is ChannelData; UDP to a port of
+ * and the listen port whose payload begins with the bits 01 is ChannelData, a Send indication
+ * of the plain form the fast path takes (below) looks up the send table, anything else there
+ * is the engine's; UDP to a port of
  * the allocation range is peer data, for the client as ChannelData where a channel is bound
  * (the peer table), else as a Data indication where the permission table holds the peer's
  * flow; everything else goes to the control thread or the kernel, as it came. Listen port, range
@@ -31,6 +36,7 @@
 #define TP_CORE_FASTPATH_H
 
 #include "tp_binding.h"
+#include "tp_crc.h"
 #include "tp_csum.h"
 #include "tp_types.h"
 #include "tp_verdict.h"
@@ -48,6 +54,7 @@ struct tp_core_cfg {
 enum tp_step {
 	TP_STEP_DONE,
 	TP_STEP_LOOKUP_CHAN,
+	TP_STEP_LOOKUP_SEND,
 	TP_STEP_LOOKUP_PEER,
 	TP_STEP_LOOKUP_PERM,
 	TP_STEP_REWRITE,
@@ -63,6 +70,7 @@ struct tp_pkt {
 	 * at an IPv4 address's offset still inside the struct. */
 	tp_u8 src[16], dst[16]; /* 16-byte forms: IPv4-mapped for IPv4 */
 	struct tp_chan_key ckey;
+	struct tp_send_key skey;
 	tp_u8 out_src[16], out_dst[16];
 
 	/* Zeroed by tp_classify: everything from here on. */
@@ -74,11 +82,16 @@ struct tp_pkt {
 	tp_be16 vlan_tci;
 
 	tp_u8 in_fam, in_cd; /* family; ChannelData (1) or peer UDP (0) */
+	tp_u8 in_send;	     /* a Send indication (in_cd 0) */
+	tp_u16 fp_at; /* its FINGERPRINT's offset in the message (what the CRC covers); 0: none */
+	tp_be32 fp;   /* and value */
+	tp_u8 out_df; /* IPv4 out: DF set (a Send indication's DONT-FRAGMENT) */
 	tp_u8 ttl, tos;
 	tp_be16 ip_frag; /* IPv4 flags as they came: DF, perhaps the reserved bit; offset 0 */
 	tp_be16 ip_id, ip_check, ip_len, udp_check, udp_len;
 	tp_be16 sport, dport, channel, cd_len;
-	tp_u32 pad_fix; /* checksum words of the ChannelData padding to strip (removal sum) */
+	tp_u32 pad_fix; /* checksum words of what the UDP payload carries besides the data and
+			 * the ChannelData header: its padding, or a Send indication's STUN bytes */
 
 	struct tp_peer_key pkey; /* its reserved bytes must be zero */
 
@@ -269,6 +282,139 @@ tp_classify_cd(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, tp_u16 ud
 	return TP_STEP_LOOKUP_CHAN;
 }
 
+/* Attributes a Send indication the fast path takes may carry: XOR-PEER-ADDRESS, DATA and
+ * DONT-FRAGMENT, each once, and FINGERPRINT last. */
+#define TP_SEND_MAX_ATTRS 4
+
+/* Where a STUN message on the listen port starts: the UDP payload. */
+TP_CORE_INLINE tp_u16
+tp_stun_at(const struct tp_pkt *p)
+{
+	return (tp_u16)(p->l3 + (p->in_fam == TP_FAM_V4 ? TP_IPV4_HLEN : TP_IPV6_HLEN) +
+			TP_UDP_HLEN);
+}
+
+/* Does a Send indication's FINGERPRINT hold, crc being the CRC-32 of the message's first
+ * p->fp_at bytes? (RFC 8489 section 14.7.) A dataplane built without payload loops
+ * (TP_CORE_NO_PAYLOAD_SUM: the XDP program) computes crc itself and asks before the send
+ * table's lookup; the core asks itself otherwise. */
+TP_CORE_INLINE int
+tp_fingerprint_ok(const struct tp_pkt *p, tp_u32 crc)
+{
+	return (crc ^ TP_STUN_FINGERPRINT_XOR) == tp_ntohl(p->fp);
+}
+
+/*
+ * STUN on the listen port (p->reason stun): a Send indication (RFC 8656 section 11.2) of the
+ * plain form the fast path takes, exactly as the engine would: the whole datagram one
+ * message, XOR-PEER-ADDRESS for a peer other than this relay, DATA, perhaps DONT-FRAGMENT,
+ * perhaps a FINGERPRINT (last, and verified, as the engine verifies it), nothing else (no
+ * MESSAGE-INTEGRITY, nothing unknown, not even comprehension-optional). Its key for the send
+ * table; anything else stays the engine's. What the datagram
+ * carries besides the data (the STUN bytes, DATA's padding) is summed for the checksum, as
+ * ChannelData's padding is.
+ */
+TP_CORE_INLINE enum tp_step
+tp_classify_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *frame,
+		 const tp_u8 *end)
+{
+	const tp_u8 *m = frame + (p->data & TP_MAX_FRAME);
+	const struct tp_stun_hdr *h = (const struct tp_stun_hdr *)m;
+	tp_be32 cookie = tp_htonl(TP_STUN_COOKIE);
+	tp_u16 off = TP_STUN_HLEN, data_at = 0, dlen = 0, mlen;
+	tp_u8 fam = 0, df = 0;
+	tp_be16 xport = 0;
+	tp_u8 key[16]; /* XOR-PEER-ADDRESS's: the cookie and transaction ID, bytes 4 to 19 */
+	tp_u32 sum;
+
+	if (m + TP_STUN_HLEN > end || p->data_len < TP_STUN_HLEN)
+		return TP_STEP_DONE;
+	tp_memcpy(key, m + 4, 16);
+	mlen = tp_ntohs(h->len);
+	if (h->type != tp_htons(TP_STUN_SEND_IND) ||
+	    !tp_bytes_eq(h->cookie, (const tp_u8 *)&cookie, 4) || (mlen & 3) ||
+	    mlen + TP_STUN_HLEN != p->data_len)
+		return TP_STEP_DONE;
+	sum = tp_csum_words(0, m, TP_STUN_HLEN, 0);
+	for (int i = 0; i < TP_SEND_MAX_ATTRS; i++) {
+		const tp_u8 *a = m + (off & TP_MAX_FRAME);
+		tp_u16 type, alen, pad;
+
+		if (off >= p->data_len)
+			break;
+		if (a + TP_STUN_ATTR_HLEN > end)
+			return TP_STEP_DONE;
+		type = (tp_u16)(a[0] << 8 | a[1]);
+		alen = (tp_u16)(a[2] << 8 | a[3]);
+		pad = (tp_u16)(-alen & 3);
+		if ((tp_u32)off + TP_STUN_ATTR_HLEN + alen + pad > p->data_len)
+			return TP_STEP_DONE;
+		sum = tp_csum_words(sum, a, TP_STUN_ATTR_HLEN, 0);
+		if (type == TP_STUN_ATTR_XOR_PEER && !fam) {
+			/* RFC 8489 section 14.2: XORed with the cookie, for IPv6 and the
+			 * transaction ID after it. */
+			if (alen == 8 && a + 12 <= end && a[5] == TP_FAM_V4) {
+				fam = TP_FAM_V4;
+				sum = tp_csum_words(sum, a + 4, 8, 0);
+				tp_memset(p->skey.peer_ip, 0, 10);
+				p->skey.peer_ip[10] = p->skey.peer_ip[11] = 0xff;
+				for (int k = 0; k < 4; k++)
+					p->skey.peer_ip[12 + k] = a[8 + k] ^ key[k];
+			} else if (alen == 20 && a + 24 <= end && a[5] == TP_FAM_V6) {
+				fam = TP_FAM_V6;
+				sum = tp_csum_words(sum, a + 4, 20, 0);
+				for (int k = 0; k < 16; k++)
+					p->skey.peer_ip[k] = a[8 + k] ^ key[k];
+			} else {
+				return TP_STEP_DONE;
+			}
+			tp_memcpy(&xport, a + 6, 2);
+		} else if (type == TP_STUN_ATTR_DATA && !data_at) {
+			data_at = (tp_u16)(off + TP_STUN_ATTR_HLEN);
+			dlen = alen;
+			for (tp_u16 j = 0; j < 3; j++) {
+				const tp_u8 *b = a + TP_STUN_ATTR_HLEN + (alen & TP_MAX_FRAME) + j;
+
+				if (j >= pad)
+					break;
+				if (b + 1 > end)
+					return TP_STEP_DONE;
+				/* DATA's value starts 4-byte aligned: parity is alen + j's. */
+				sum += tp_csum_byte(*b, (alen + j) & 1);
+			}
+		} else if (type == TP_STUN_ATTR_DONT_FRAG && alen == 0 && !df) {
+			df = 1;
+		} else if (type == TP_STUN_ATTR_FINGERPRINT && alen == 4 &&
+			   off + 8 == p->data_len && a + 8 <= end) {
+			p->fp_at = off;
+			tp_memcpy(&p->fp, a + 4, 4);
+			sum = tp_csum_words(sum, a + 4, 4, 0);
+		} else {
+			return TP_STEP_DONE;
+		}
+		off = (tp_u16)(off + TP_STUN_ATTR_HLEN + alen + pad);
+	}
+	if (off != p->data_len || !fam || !data_at)
+		return TP_STEP_DONE;
+#ifndef TP_CORE_NO_PAYLOAD_SUM
+	if (p->fp_at && !tp_fingerprint_ok(p, tp_crc32(m, p->fp_at)))
+		return TP_STEP_DONE;
+#endif
+	/* Toward this relay itself: the engine's hairpin. */
+	if (tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 0) ||
+	    tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 1))
+		return TP_STEP_DONE;
+	p->in_send = 1;
+	p->out_df = df;
+	p->pad_fix = tp_csum_fold(sum);
+	p->data = (tp_u16)(p->data + data_at);
+	p->data_len = dlen;
+	tp_memcpy(p->skey.client_ip, p->src, 16);
+	p->skey.client_port = p->sport;
+	p->skey.peer_port = (tp_be16)(xport ^ tp_htons(TP_STUN_COOKIE >> 16));
+	return TP_STEP_LOOKUP_SEND;
+}
+
 /* Parse a frame and decide which table it needs, if any. */
 TP_CORE_INLINE enum tp_step
 tp_classify(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, const struct tp_core_cfg *cfg)
@@ -338,6 +484,8 @@ tp_classify(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, const struct
 		 * (The bound is known from the lengths; the BPF verifier wants to see it.) */
 		if (p->data_len < TP_CD_HLEN || first + 1 > end || (*first & 0xc0) != 0x40) {
 			p->reason = TP_R_STUN;
+			if (first + 1 <= end && (*first & 0xc0) == 0)
+				return tp_classify_send(p, cfg, frame, end);
 			return TP_STEP_DONE;
 		}
 		return tp_classify_cd(p, frame, end, p->data_len);
@@ -361,6 +509,31 @@ tp_ttl_ok(struct tp_pkt *p)
 		return 1;
 	p->reason = TP_R_TTL_EXPIRED;
 	return 0;
+}
+
+/*
+ * The send table's answer for a Send indication: the permission's flow of that client and
+ * peer transport address, written by the engine once the flow's first datagram went through
+ * it, leaves as UDP from the relayed address. Without one, the engine decides (stun).
+ */
+TP_CORE_INLINE enum tp_step
+tp_on_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
+{
+	if (!v)
+		return TP_STEP_DONE;
+	if (!tp_ttl_ok(p))
+		return TP_STEP_DONE;
+	p->slot = v->slot;
+	p->out_fam = v->family;
+	p->out_dport = v->peer_port;
+	tp_memcpy(p->out_dst, v->peer_ip, 16);
+	p->out_sport = v->alloc_port;
+	if (v->family == TP_FAM_V4)
+		tp_ip_to16(p->out_src, cfg->bind4, TP_FAM_V4);
+	else
+		tp_memcpy(p->out_src, cfg->bind6, 16);
+	p->out_cd = 0;
+	return TP_STEP_REWRITE;
 }
 
 /*
@@ -530,8 +703,9 @@ tp_csum_in_headers(tp_u32 sum, const struct tp_pkt *p, int sub)
 	if (p->in_cd) {
 		sum = tp_csum_word(sum, p->channel, sub);
 		sum = tp_csum_word(sum, p->cd_len, sub);
-		sum = tp_csum_word(sum, (tp_u16)p->pad_fix, sub);
 	}
+	if (p->in_cd || p->in_send)
+		sum = tp_csum_word(sum, (tp_u16)p->pad_fix, sub);
 	return sum;
 }
 

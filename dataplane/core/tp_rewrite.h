@@ -12,8 +12,9 @@
  *                    behaviour, and section 21.1.7's loop mitigation); a frame that would
  *                    leave with 0 is dropped (ttl-expired) before any rewrite.
  *   DSCP and ECN     copied (the preferred behaviour): IPv4 TOS <-> IPv6 traffic class.
- *   IPv4 DF          IPv4 to IPv4: copied from the incoming packet (preferred). IPv6 to
- *                    IPv4: set, with Identification 0, an atomic datagram (RFC 6864).
+ *   IPv4 DF          IPv4 to IPv4: copied from the incoming packet (preferred), and set
+ *                    for a Send indication with DONT-FRAGMENT. IPv6 to IPv4: set, with
+ *                    Identification 0, an atomic datagram (RFC 6864).
  *   IPv4 reserved    the flag bit RFC 791 says must be zero: cleared, as the relay's own
  *   flag             sockets would send it, with the header checksum updated to match.
  *   IPv4 ID          IPv4 to IPv4: copied, like every field not named here; with the
@@ -147,7 +148,8 @@ tp_emit_ipv4_relay(const struct tp_pkt *p, tp_u8 *l3)
 	ip->tos = p->tos;
 	ip->tot_len = tp_htons(TP_IPV4_HLEN + tp_out_udp_len(p));
 	ip->id = p->ip_id;
-	ip->frag_off = (tp_be16)(p->ip_frag & tp_htons(TP_IPV4_DF));
+	ip->frag_off = (tp_be16)((p->ip_frag | (p->out_df ? tp_htons(TP_IPV4_DF) : 0)) &
+				 tp_htons(TP_IPV4_DF));
 	ip->ttl = ttl_out[0];
 	ip->protocol = TP_IPPROTO_UDP;
 	tp_memcpy(ip->saddr, p->out_src + 12, 4);
@@ -260,7 +262,7 @@ tp_write_ind_hdr(const struct tp_pkt *p, tp_u8 *hdr, tp_u8 alen)
 
 	/* RFC 8489 section 14.2: the port XORed with the cookie's top half, the address with the
 	 * cookie and, for IPv6, the transaction ID after it: the 16 bytes from hdr + 4. */
-	a->type = tp_htons(TP_ATTR_XOR_PEER);
+	a->type = tp_htons(TP_STUN_ATTR_XOR_PEER);
 	a->len = tp_htons((tp_u16)(4 + alen));
 	v[0] = 0;
 	v[1] = p->pkey.family;
@@ -269,7 +271,7 @@ tp_write_ind_hdr(const struct tp_pkt *p, tp_u8 *hdr, tp_u8 alen)
 		v[4 + i] = ip[i] ^ hdr[4 + i];
 
 	a = (struct tp_stun_attr_hdr *)(v + 4 + alen);
-	a->type = tp_htons(TP_ATTR_DATA);
+	a->type = tp_htons(TP_STUN_ATTR_DATA);
 	a->len = tp_htons(p->data_len);
 	return tp_csum_words(0, hdr, hlen, 0);
 }
@@ -433,6 +435,32 @@ tp_cd6_to_cd6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
 	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_CD, TP_R_HAIRPIN);
 }
 
+/* A Send indication from a client, for a permission's flow, to its peer as UDP. */
+TP_CORE_INLINE enum tp_reason
+tp_send4_to_udp4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_RELAY, TP_L7_OUT_UDP, TP_R_SEND_TO_PEER);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_send4_to_udp6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_UDP, TP_R_SEND_TO_PEER);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_send6_to_udp4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V4_TRANSLATED, TP_L7_OUT_UDP,
+				TP_R_SEND_TO_PEER);
+}
+
+TP_CORE_INLINE enum tp_reason
+tp_send6_to_udp6(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
+{
+	return tp_write_headers(p, l3, end, TP_IP_OUT_V6, TP_L7_OUT_UDP, TP_R_SEND_TO_PEER);
+}
+
 /* UDP from a peer with a permission and no channel, to its client as a Data indication. */
 TP_CORE_INLINE enum tp_reason
 tp_udp4_to_data4(const struct tp_pkt *p, tp_u8 *l3, const tp_u8 *end)
@@ -504,6 +532,9 @@ tp_rewrite(const struct tp_pkt *p, tp_u8 *frame, const tp_u8 *end, const tp_u8 *
 #endif
 	if (frame + tp_out_len(p) > end || !(l3 = tp_emit_l2(p, frame, end, src_mac, dst_mac)))
 		return TP_R_TRUNCATED;
+	if (p->in_send)
+		return in6 ? (out6 ? tp_send6_to_udp6(p, l3, end) : tp_send6_to_udp4(p, l3, end))
+			   : (out6 ? tp_send4_to_udp6(p, l3, end) : tp_send4_to_udp4(p, l3, end));
 	if (p->out_ind && !p->in_cd)
 		return in6 ? (out6 ? tp_udp6_to_data6(p, l3, end) : tp_udp6_to_data4(p, l3, end))
 			   : (out6 ? tp_udp4_to_data6(p, l3, end) : tp_udp4_to_data4(p, l3, end));

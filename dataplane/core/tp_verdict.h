@@ -33,6 +33,8 @@ enum tp_action {
 #define TP_REASONS(X)                                                                              \
 	X(TO_PEER, RELAYED, "to-peer", "ChannelData from a client, sent to its peer as UDP")       \
 	X(TO_CLIENT, RELAYED, "to-client", "UDP from a peer, sent to the client as ChannelData")   \
+	X(SEND_TO_PEER, RELAYED, "send-to-peer",                                                   \
+	  "a Send indication for a permission's flow, sent to the peer as UDP")                    \
 	X(HAIRPIN, HAIRPINNED, "hairpin",                                                          \
 	  "ChannelData for another allocation of this relay, sent to that client")                 \
 	X(DATA_INDICATION, RELAYED, "data-indication",                                             \
@@ -40,7 +42,10 @@ enum tp_action {
 	X(HAIRPIN_DATA, HAIRPINNED, "hairpin-data",                                                \
 	  "ChannelData for another allocation of this relay without a channel back, sent to "      \
 	  "that client as Data")                                                                   \
-	X(STUN, TO_CONTROL, "stun", "not ChannelData on the listen port: STUN for the engine")     \
+	X(STUN, TO_CONTROL, "stun",                                                                \
+	  "not ChannelData on the listen port: STUN for the engine (a Send indication too, where " \
+	  "the fast path holds no flow for it or it is more than XOR-PEER-ADDRESS, DATA and "      \
+	  "DONT-FRAGMENT)")                                                                        \
 	X(PEER_NO_CHANNEL, TO_CONTROL, "peer-no-channel",                                          \
 	  "peer data the fast path holds neither a channel nor a permission's flow for: the "      \
 	  "engine checks permissions, sends Data")                                                 \

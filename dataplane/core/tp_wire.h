@@ -77,15 +77,19 @@ struct tp_cd_hdr {
 };
 
 /*
- * A STUN message's header (RFC 8489 section 5) and an attribute's (section 14), as a Data
- * indication (RFC 8656 section 11.4) needs them: XOR-PEER-ADDRESS, then DATA, nothing else.
+ * A STUN message's header (RFC 8489 section 5) and an attribute's (section 14), as Send and
+ * Data indications (RFC 8656 sections 11.2 and 11.4) need them: XOR-PEER-ADDRESS, DATA and
+ * DONT-FRAGMENT.
  */
-#define TP_STUN_HLEN	  20
-#define TP_STUN_ATTR_HLEN 4
-#define TP_STUN_COOKIE	  0x2112A442
-#define TP_STUN_DATA_IND  0x0017 /* Data, class indication */
-#define TP_ATTR_XOR_PEER  0x0012
-#define TP_ATTR_DATA	  0x0013
+#define TP_STUN_HLEN		 20
+#define TP_STUN_ATTR_HLEN	 4
+#define TP_STUN_COOKIE		 0x2112A442
+#define TP_STUN_SEND_IND	 0x0016 /* Send, class indication */
+#define TP_STUN_DATA_IND	 0x0017 /* Data, class indication */
+#define TP_STUN_ATTR_DONT_FRAG	 0x001A
+#define TP_STUN_ATTR_FINGERPRINT 0x8028
+#define TP_STUN_ATTR_XOR_PEER	 0x0012
+#define TP_STUN_ATTR_DATA	 0x0013
 
 struct tp_stun_hdr {
 	tp_be16 type;

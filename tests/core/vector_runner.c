@@ -40,6 +40,15 @@ tp_vec_find_perm(const struct tp_vector *v, const struct tp_peer_key *k)
 	return NULL;
 }
 
+const struct tp_chan_val *
+tp_vec_find_send(const struct tp_vector *v, const struct tp_send_key *k)
+{
+	for (unsigned i = 0; i < v->nsends; i++)
+		if (memcmp(&v->sends[i].key, k, sizeof(*k)) == 0)
+			return &v->sends[i].val;
+	return NULL;
+}
+
 const char *const tp_vec_cases[TP_VEC_NCASES] = {
 	"cd4-to-udp4", "cd4-to-udp6", "cd6-to-udp4", "cd6-to-udp6", "udp4-to-cd4", "udp4-to-cd6",
 	"udp6-to-cd4", "udp6-to-cd6", "cd4-to-cd4",  "cd4-to-cd6",  "cd6-to-cd4",  "cd6-to-cd6",

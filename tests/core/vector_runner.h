@@ -33,6 +33,7 @@ void tp_vec_run(const struct tp_vector *v, struct tp_vec_result *r);
 const struct tp_chan_val *tp_vec_find_chan(const struct tp_vector *v, const struct tp_chan_key *k);
 const struct tp_peer_val *tp_vec_find_peer(const struct tp_vector *v, const struct tp_peer_key *k);
 const struct tp_peer_val *tp_vec_find_perm(const struct tp_vector *v, const struct tp_peer_key *k);
+const struct tp_chan_val *tp_vec_find_send(const struct tp_vector *v, const struct tp_send_key *k);
 /* Frame [frame, frame + len) classified with v's configuration and its lookups answered from
  * v's bindings, as a dataplane's tables would: the step it ends at (TP_STEP_REWRITE: ready to
  * be rewritten). Inline: each includer gets the core as it compiles it. */
@@ -43,6 +44,8 @@ tp_vec_decide(const struct tp_vector *v, struct tp_pkt *p, const uint8_t *frame,
 
 	if (step == TP_STEP_LOOKUP_CHAN)
 		step = tp_on_chan(p, &v->cfg, tp_vec_find_chan(v, &p->ckey));
+	if (step == TP_STEP_LOOKUP_SEND)
+		step = tp_on_send(p, &v->cfg, tp_vec_find_send(v, &p->skey));
 	if (step == TP_STEP_LOOKUP_PEER)
 		step = tp_on_peer(p, &v->cfg, tp_vec_find_peer(v, &p->pkey));
 	if (step == TP_STEP_LOOKUP_PERM)

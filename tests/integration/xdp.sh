@@ -11,7 +11,7 @@
 # the relay sent, and once turnpike is gone no XDP program may remain on r0 — after SIGTERM,
 # and after SIGKILL too (the program hangs on a BPF link that dies with the process).
 #
-# usage: xdp.sh TURNPIKE XDP_PASS_OBJECT VARIANT      (plain | hairpin | ipv6 | static)
+# usage: xdp.sh TURNPIKE XDP_PASS_OBJECT VARIANT      (plain | hairpin | ipv6 | static | send)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -54,6 +54,7 @@ tshark_pid=$TP_TSHARK
 
 case $variant in
 plain | static) args=(-c -e 192.0.2.20) ;;
+send) args=(-s -c -e 192.0.2.20) ;;
 hairpin) args=(-y -c) ;;
 ipv6) args=(-x -c -e 2001:db8::20) ;;
 *) tp_fail "unknown variant $variant" ;;
@@ -68,11 +69,11 @@ tp_uclient_verdict "$TP_WORK/uclient.log" "xdp $variant"
 # The client has refreshed its allocations to zero: their bindings must have left both tables
 # (this relay's own, found through its program: another relay may run beside this one).
 tables_empty() {
-	[[ $(xdp_table_len "$prog" tp_chans) == 0 && $(xdp_table_len "$prog" tp_peers) == 0 ]]
+	[[ $(xdp_table_len "$prog" tp_chans) == 0 && $(xdp_table_len "$prog" tp_peers) == 0 &&
+		$(xdp_table_len "$prog" tp_sends) == 0 && $(xdp_table_len "$prog" tp_perms) == 0 ]]
 }
-tp_wait_for "the clients' bindings to leave tp_chans and tp_peers" "" "$TP_PID" tables_empty ||
-	true
-for table in tp_chans tp_peers; do
+tp_wait_for "the clients' bindings to leave the tables" "" "$TP_PID" tables_empty || true
+for table in tp_chans tp_peers tp_sends tp_perms; do
 	entries=$(xdp_table_len "$prog" "$table" || true)
 	echo "$table entries after the clients left: ${entries:-?}"
 	[[ ${entries:-} == 0 ]] || tp_fail "$table still holds ${entries:-?} entries"
@@ -80,6 +81,12 @@ done
 # The program, not only the sockets, relayed (the metrics, by verdict).
 case $variant in
 hairpin) tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=hairpinned reason=hairpin ;;
+send)
+	# Send indications out, the peer's echo back as Data indications: the program's, after
+	# each flow's first datagram (the engine's, which hands the flow over).
+	tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=send-to-peer
+	tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=data-indication
+	;;
 *) tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=to-peer ;;
 esac
 kill -INT "$tshark_pid"

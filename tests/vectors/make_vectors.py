@@ -145,6 +145,35 @@ def perm(family, alloc_port, peer_ip, peer_port, client, cport=CPORT):
     return peer(family, alloc_port, peer_ip, peer_port, client, 0, cport)
 
 
+def send_entry(client, family, alloc_port, peer_ip, peer_port, slot, cport=CPORT):
+    """A permission's flow, client side: the send table's key and the channel table's value."""
+    return {"client": client, "client_port": cport, "family": family, "alloc_port": alloc_port,
+            "peer": peer_ip, "peer_port": peer_port, "slot": slot}
+
+
+def stun_attr(t, value, pad_byte=b"\xAA"):
+    return struct.pack("!HH", t, len(value)) + value + pad_byte * (-len(value) % 4)
+
+
+def send_ind(peer_ip, peer_port, data, tid=bytes(range(0xA1, 0xAD)), df=False, data_first=False,
+             extra=b"", fingerprint=False, fp_xor=0x5354554E):
+    """A Send indication (RFC 8656 section 11.2): XOR-PEER-ADDRESS, DATA (its padding not
+    zeros: what it holds is not data, and not checksum either), perhaps DONT-FRAGMENT, extra
+    attributes as given, and a FINGERPRINT (RFC 8489 section 14.7, zlib's CRC-32) last."""
+    import zlib
+    import ipaddress
+    key = struct.pack("!I", 0x2112A442) + tid
+    addr = ipaddress.ip_address(peer_ip).packed
+    xpa = stun_attr(0x0012, struct.pack("!BBH", 0, 1 if len(addr) == 4 else 2, peer_port ^ 0x2112)
+                    + bytes(a ^ k for a, k in zip(addr, key)))
+    dat = stun_attr(0x0013, data)
+    attrs = (dat + xpa if data_first else xpa + dat) + (stun_attr(0x001A, b"") if df else b"") + extra
+    if fingerprint:
+        head = struct.pack("!HHI", 0x0016, len(attrs) + 8, 0x2112A442) + tid
+        attrs += stun_attr(0x8028, struct.pack("!I", (zlib.crc32(head + attrs) ^ fp_xor) & 0xFFFFFFFF))
+    return struct.pack("!HHI", 0x0016, len(attrs), 0x2112A442) + tid + attrs
+
+
 def data_ind(slot, inp, peer_ip, peer_port, data):
     """A Data indication (RFC 8656 section 11.4) as tp_rewrite.h specifies it: XOR-PEER-ADDRESS
     and DATA, padded to 4 bytes with zeros, no FINGERPRINT; the transaction ID is the receiving
@@ -164,7 +193,7 @@ def data_ind(slot, inp, peer_ip, peer_port, data):
 
 
 def add(name, description, inp, action, reason, out=None, chans=(), peers=(), perms=(),
-        config=None, slot=0, slot_in=0, full_checksum=False, headroom=None,
+        sends=(), config=None, slot=0, slot_in=0, full_checksum=False, headroom=None,
         next_hop_unresolved=False, cannot_sum_payload=False, unsupported=None):
     """headroom: bytes in front of the frame (None: as much as the dataplane has);
     next_hop_unresolved: the dataplane has no MAC for the output's next hop;
@@ -178,6 +207,7 @@ def add(name, description, inp, action, reason, out=None, chans=(), peers=(), pe
         "chans": list(chans),
         "peers": list(peers),
         "perms": list(perms),
+        "sends": list(sends),
         "input": bytes(inp).hex(),
         "action": action,
         "reason": reason,
@@ -272,6 +302,26 @@ def peer_to_data(pfam, cfam, alloc_port, data, suffix="", vlan=None, zero=False,
         full_checksum=zero and cfam == 6)
 
 
+def send_to_peer(cfam, pfam, alloc_port, data, suffix="", zero=False, df=True, df_attr=False,
+                 data_first=False, fingerprint=False, note=""):
+    """A Send indication from a client whose flow with the peer is in the send table: the data
+    to the peer as UDP from the relayed address."""
+    client = CLIENT4 if cfam == 4 else CLIENT6
+    dst = PEER4 if pfam == 4 else PEER6
+    s = send_entry(client, pfam, alloc_port, dst, PPORT, next(slots))
+    inp = frame(client, bind_addr(cfam), CPORT, 3478,
+                send_ind(dst, PPORT, data, df=df_attr, data_first=data_first,
+                         fingerprint=fingerprint),
+                chksum=0 if zero else None, df=df)
+    out = relayed(client, bind_addr(pfam), dst, alloc_port, PPORT, data,
+                  zero_csum=zero and pfam == 4, df=df or df_attr)
+    add(f"send{cfam}-to-udp{pfam}{suffix}",
+        f"a Send indication over IPv{cfam} from a client, {len(data)} data bytes"
+        f"{' with no UDP checksum' if zero else ''}{note}, to its IPv{pfam} peer as UDP",
+        inp, "relayed", "send-to-peer", out, sends=[s], slot=s["slot"],
+        full_checksum=zero and pfam == 6)
+
+
 def hairpin_to_data(afam, bfam, relay_fam, chan_a, data, pad=0, suffix="", zero=False):
     """Client A's channel points at client B's relayed address; B holds a permission for A's
     relayed address and no channel back: B gets a Data indication from A's public address."""
@@ -338,6 +388,57 @@ hairpin_to_data(4, 6, 4, 0x4202, b"hairpin to data 6", pad=3, suffix="-pad3")
 hairpin_to_data(6, 4, 6, 0x4203, b"hairpin 6 to data 4")
 hairpin_to_data(6, 6, 6, 0x4204, b"hairpin 6 to data 6!", pad=2, suffix="-pad2")
 hairpin_to_data(4, 6, 4, 0x4205, b"zero csum hairpin to data", suffix="-zero-csum", zero=True)
+
+# Send indications: each family pair; DONT-FRAGMENT sets DF; attributes in another order; an
+# IPv4 datagram without checksum to an IPv6 peer.
+send_to_peer(4, 4, 50301, b"turnpike: send4 to udp4")
+send_to_peer(4, 6, 50302, b"turnpike: send4 to udp6!")
+send_to_peer(6, 4, 50303, b"turnpike: send6 to udp4 ..")
+send_to_peer(6, 6, 50304, b"turnpike: send6 to udp6")
+send_to_peer(4, 4, 50305, b"do not fragment", suffix="-dont-fragment", df=False, df_attr=True,
+             note=" without DF and with DONT-FRAGMENT (DF set)")
+send_to_peer(4, 4, 50306, b"DF clear stays", suffix="-df-clear", df=False, note=" without DF")
+send_to_peer(6, 4, 50307, b"data first", suffix="-data-first", data_first=True, df_attr=True,
+             note=", DATA before XOR-PEER-ADDRESS, DONT-FRAGMENT last")
+send_to_peer(4, 6, 50308, b"no checksum, v6 peer", suffix="-zero-csum", zero=True)
+send_to_peer(6, 6, 50309, b"", suffix="-empty")
+send_to_peer(4, 4, 50312, b"with a fingerprint", suffix="-fingerprint", fingerprint=True,
+             note=" and a FINGERPRINT")
+send_to_peer(6, 4, 50313, b"fingerprint, don't fragment", suffix="-fingerprint", df_attr=True,
+             fingerprint=True, note=", DONT-FRAGMENT and a FINGERPRINT")
+send_to_peer(4, 6, 50314, bytes((i * 151 + 7) & 0xFF for i in range(1429)),
+             suffix="-fingerprint-mtu", zero=True, fingerprint=True,
+             note=" and a FINGERPRINT, a full 1500-byte IPv4 datagram")
+
+# What the engine takes: a Send indication beyond the plain form, or without a flow.
+def send_for_engine(name, description, payload, entry=True, **kw):
+    s = send_entry(CLIENT4, 4, 50310, PEER4, PPORT, next(slots))
+    add(name, description, frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, payload, **kw),
+        "to-control", "stun", sends=[s] if entry else [])
+
+
+send_for_engine("send-no-flow", "a Send indication for a peer whose flow the fast path holds "
+                "not (yet): the engine's", send_ind(PEER4, PPORT, b"first"), entry=False)
+send_for_engine("send-bad-fingerprint", "a Send indication whose FINGERPRINT is wrong: the "
+                "engine drops it", send_ind(PEER4, PPORT, b"fp", fingerprint=True, fp_xor=0))
+send_for_engine("send-fingerprint-not-last", "a Send indication with DONT-FRAGMENT after its "
+                "FINGERPRINT: malformed, the engine's", send_ind(
+                    PEER4, PPORT, b"fp", extra=stun_attr(0x8028, b"\0" * 4) + stun_attr(0x001A, b"")))
+send_for_engine("send-unknown-required", "a Send indication with an unknown "
+                "comprehension-required attribute: the engine drops it",
+                send_ind(PEER4, PPORT, b"?", extra=stun_attr(0x0030, b"\1\2\3\4")))
+send_for_engine("send-software", "a Send indication with SOFTWARE (comprehension-optional): "
+                "more than the fast path takes", send_ind(PEER4, PPORT, b"sw",
+                                                          extra=stun_attr(0x8022, b"tp")))
+send_for_engine("send-to-relay", "a Send indication for this relay's own public address: the "
+                "engine's hairpin", send_ind(CONFIG["public4"], 50311, b"to myself"))
+bad = bytearray(send_ind(PEER4, PPORT, b"length"))
+bad[3] += 4
+send_for_engine("send-bad-length", "a Send indication whose STUN length is not the datagram's",
+                bytes(bad))
+send_for_engine("send-two-peers", "a Send indication with two XOR-PEER-ADDRESS attributes",
+                send_ind(PEER4, PPORT, b"which?",
+                         extra=stun_attr(0x0012, bytes(send_ind(PEER4, PPORT + 1, b"")[24:32]))))
 
 # A channel wins over a permission's flow for the same peer; a flow is one peer transport
 # address, not the peer's every port.

@@ -25,6 +25,11 @@ struct tp_vec_peer {
 	struct tp_peer_val val;
 };
 
+struct tp_vec_send {
+	struct tp_send_key key;
+	struct tp_chan_val val;
+};
+
 struct tp_vector {
 	const char *name;
 	const char *ident; /* the name as an identifier (test names) */
@@ -36,6 +41,8 @@ struct tp_vector {
 	unsigned npeers;
 	const struct tp_vec_peer *perms; /* the permission table: peer entries with channel 0 */
 	unsigned nperms;
+	const struct tp_vec_send *sends; /* the send table */
+	unsigned nsends;
 	const uint8_t *in;
 	unsigned in_len;
 	const uint8_t *out; /* the expected frame; the input itself when not relayed */

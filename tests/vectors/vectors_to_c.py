@@ -68,6 +68,16 @@ for i, v in enumerate(vectors):
             blist(ip16(p["client"])), be16(p["client_port"]), be16(p["channel"]), p["slot"]))
     if v["perms"]:
         out.append("};")
+    if v["sends"]:
+        out.append("static const struct tp_vec_send sends_%d[] = {" % i)
+    for e in v["sends"]:
+        out.append("\t{ { %s, %s, %s, %s }, { %s, %s, %s, %d, { 0 }, %d } }," % (
+            blist(ip16(e["client"])), be16(e["client_port"]), be16(e["peer_port"]),
+            blist(ip16(e["peer"])),
+            blist(ip16(e["peer"])), be16(e["peer_port"]), be16(e["alloc_port"]),
+            1 if e["family"] == 4 else 2, e["slot"]))
+    if v["sends"]:
+        out.append("};")
     out.append("")
 
 out.append("const struct tp_vector tp_vectors[] = {")
@@ -87,6 +97,7 @@ for i, v in enumerate(vectors):
     out.append("\t\t.chans = %s, .nchans = %d," % ("chans_%d" % i if v["chans"] else "NULL", len(v["chans"])))
     out.append("\t\t.peers = %s, .npeers = %d," % ("peers_%d" % i if v["peers"] else "NULL", len(v["peers"])))
     out.append("\t\t.perms = %s, .nperms = %d," % ("perms_%d" % i if v["perms"] else "NULL", len(v["perms"])))
+    out.append("\t\t.sends = %s, .nsends = %d," % ("sends_%d" % i if v["sends"] else "NULL", len(v["sends"])))
     out.append("\t\t.in = in_%d, .in_len = sizeof(in_%d)," % (i, i))
     out.append("\t\t.out = out_%d, .out_len = sizeof(out_%d)," % (i, i))
     out.append("\t\t.action = %s, .reason = %s," % (cstr(v["action"]), cstr(v["reason"])))

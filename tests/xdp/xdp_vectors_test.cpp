@@ -229,7 +229,7 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 	ASSERT_NE(p, nullptr) << "the program did not load";
 	Loaded &l = *p;
 	ASSERT_TRUE(l.clear(l.skel->maps.tp_chans) && l.clear(l.skel->maps.tp_peers) &&
-		    l.clear(l.skel->maps.tp_perms))
+		    l.clear(l.skel->maps.tp_perms) && l.clear(l.skel->maps.tp_sends))
 		<< "the last vector's bindings are still in the tables";
 	for (unsigned i = 0; i < v.nchans; i++)
 		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_chans), &v.chans[i].key,
@@ -238,6 +238,10 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 	for (unsigned i = 0; i < v.npeers; i++)
 		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_peers), &v.peers[i].key,
 					      &v.peers[i].val, BPF_ANY),
+			  0);
+	for (unsigned i = 0; i < v.nsends; i++)
+		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_sends), &v.sends[i].key,
+					      &v.sends[i].val, BPF_ANY),
 			  0);
 	for (unsigned i = 0; i < v.nperms; i++)
 		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_perms), &v.perms[i].key,
