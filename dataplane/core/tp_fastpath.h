@@ -307,7 +307,8 @@ tp_fingerprint_ok(const struct tp_pkt *p, tp_u32 crc)
 /*
  * STUN on the listen port (p->reason stun): a Send indication (RFC 8656 section 11.2) of the
  * plain form the fast path takes, exactly as the engine would: the whole datagram one
- * message, XOR-PEER-ADDRESS for a peer other than this relay, DATA, perhaps DONT-FRAGMENT,
+ * message, XOR-PEER-ADDRESS (this relay's own address only in the allocation range: a
+ * hairpin), DATA, perhaps DONT-FRAGMENT,
  * perhaps a FINGERPRINT (last, and verified, as the engine verifies it), nothing else (no
  * MESSAGE-INTEGRITY, nothing unknown, not even comprehension-optional). Its key for the send
  * table; anything else stays the engine's. What the datagram
@@ -396,14 +397,17 @@ tp_classify_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *f
 	}
 	if (off != p->data_len || !fam || !data_at)
 		return TP_STEP_DONE;
+	p->skey.peer_port = (tp_be16)(xport ^ tp_htons(TP_STUN_COOKIE >> 16));
+	/* This relay itself outside the allocation range: the engine's (peers.allow-relay-ports);
+	 * in it, a hairpin like a channel's. */
+	if ((tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 0) ||
+	     tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 1)) &&
+	    !tp_in_range(cfg, p->skey.peer_port))
+		return TP_STEP_DONE;
 #ifndef TP_CORE_NO_PAYLOAD_SUM
 	if (p->fp_at && !tp_fingerprint_ok(p, tp_crc32(m, p->fp_at)))
 		return TP_STEP_DONE;
 #endif
-	/* Toward this relay itself: the engine's hairpin. */
-	if (tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 0) ||
-	    tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 1))
-		return TP_STEP_DONE;
 	p->in_send = 1;
 	p->out_df = df;
 	p->pad_fix = tp_csum_fold(sum);
@@ -411,7 +415,6 @@ tp_classify_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *f
 	p->data_len = dlen;
 	tp_memcpy(p->skey.client_ip, p->src, 16);
 	p->skey.client_port = p->sport;
-	p->skey.peer_port = (tp_be16)(xport ^ tp_htons(TP_STUN_COOKIE >> 16));
 	return TP_STEP_LOOKUP_SEND;
 }
 
@@ -512,43 +515,15 @@ tp_ttl_ok(struct tp_pkt *p)
 }
 
 /*
- * The send table's answer for a Send indication: the permission's flow of that client and
- * peer transport address, written by the engine once the flow's first datagram went through
- * it, leaves as UDP from the relayed address. Without one, the engine decides (stun).
+ * Data from a client for the peer of binding v (the channel table's value, or the send
+ * table's). The peer is a peer on the network, or one of this relay's own public addresses in
+ * the allocation range: a hairpin, which one more lookup (the receiving allocation's peer
+ * table, then its permission table) completes. Nothing is delivered twice: the far side of a
+ * hairpin is a client, never another relay hop.
  */
 TP_CORE_INLINE enum tp_step
-tp_on_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
+tp_to_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
 {
-	if (!v)
-		return TP_STEP_DONE;
-	if (!tp_ttl_ok(p))
-		return TP_STEP_DONE;
-	p->slot = v->slot;
-	p->out_fam = v->family;
-	p->out_dport = v->peer_port;
-	tp_memcpy(p->out_dst, v->peer_ip, 16);
-	p->out_sport = v->alloc_port;
-	if (v->family == TP_FAM_V4)
-		tp_ip_to16(p->out_src, cfg->bind4, TP_FAM_V4);
-	else
-		tp_memcpy(p->out_src, cfg->bind6, 16);
-	p->out_cd = 0;
-	return TP_STEP_REWRITE;
-}
-
-/*
- * The channel table's answer for ChannelData. The peer is a peer on the network, or one of
- * this relay's own public addresses in the allocation range: a hairpin, which one more
- * lookup (the receiving allocation's peer table) completes. Nothing is delivered twice: the
- * far side of a hairpin is a client, never another relay hop.
- */
-TP_CORE_INLINE enum tp_step
-tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
-{
-	if (!v) {
-		p->reason = TP_R_NO_CHANNEL;
-		return TP_STEP_DONE;
-	}
 	p->slot = v->slot;
 	p->out_fam = v->family;
 	p->out_dport = v->peer_port;
@@ -579,6 +554,31 @@ tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 		tp_memcpy(p->out_src, cfg->bind6, 16);
 	p->out_cd = 0;
 	return TP_STEP_REWRITE;
+}
+
+/* The channel table's answer for ChannelData. */
+TP_CORE_INLINE enum tp_step
+tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
+{
+	if (!v) {
+		p->reason = TP_R_NO_CHANNEL;
+		return TP_STEP_DONE;
+	}
+	return tp_to_peer(p, cfg, v);
+}
+
+/*
+ * The send table's answer for a Send indication: the permission's flow of that client and
+ * peer transport address, written by the engine once the flow's first datagram went through
+ * it, to the peer as UDP from the relayed address (or, a hairpin, to another client of this
+ * relay). Without one, the engine decides (stun).
+ */
+TP_CORE_INLINE enum tp_step
+tp_on_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
+{
+	if (!v)
+		return TP_STEP_DONE;
+	return tp_to_peer(p, cfg, v);
 }
 
 /* Data for the client of binding v: ChannelData on its channel, or (ind) a Data indication. */

@@ -532,21 +532,26 @@ tp_rewrite(const struct tp_pkt *p, tp_u8 *frame, const tp_u8 *end, const tp_u8 *
 #endif
 	if (frame + tp_out_len(p) > end || !(l3 = tp_emit_l2(p, frame, end, src_mac, dst_mac)))
 		return TP_R_TRUNCATED;
-	if (p->in_send)
+	if (!p->in_cd && !p->in_send)
+		return p->out_ind ? (in6 ? (out6 ? tp_udp6_to_data6(p, l3, end)
+						 : tp_udp6_to_data4(p, l3, end))
+					 : (out6 ? tp_udp4_to_data6(p, l3, end)
+						 : tp_udp4_to_data4(p, l3, end)))
+				  : (in6 ? (out6 ? tp_udp6_to_cd6(p, l3, end)
+						 : tp_udp6_to_cd4(p, l3, end))
+					 : (out6 ? tp_udp4_to_cd6(p, l3, end)
+						 : tp_udp4_to_cd4(p, l3, end)));
+	if (!p->hairpin && p->in_send)
 		return in6 ? (out6 ? tp_send6_to_udp6(p, l3, end) : tp_send6_to_udp4(p, l3, end))
 			   : (out6 ? tp_send4_to_udp6(p, l3, end) : tp_send4_to_udp4(p, l3, end));
-	if (p->out_ind && !p->in_cd)
-		return in6 ? (out6 ? tp_udp6_to_data6(p, l3, end) : tp_udp6_to_data4(p, l3, end))
-			   : (out6 ? tp_udp4_to_data6(p, l3, end) : tp_udp4_to_data4(p, l3, end));
+	if (!p->hairpin)
+		return in6 ? (out6 ? tp_cd6_to_udp6(p, l3, end) : tp_cd6_to_udp4(p, l3, end))
+			   : (out6 ? tp_cd4_to_udp6(p, l3, end) : tp_cd4_to_udp4(p, l3, end));
+	/* A hairpin: from a client's ChannelData or Send indication alike (tp_csum_in_headers()
+	 * takes out what came with the data), to another client. */
 	if (p->out_ind)
 		return in6 ? (out6 ? tp_cd6_to_data6(p, l3, end) : tp_cd6_to_data4(p, l3, end))
 			   : (out6 ? tp_cd4_to_data6(p, l3, end) : tp_cd4_to_data4(p, l3, end));
-	if (p->in_cd && !p->out_cd)
-		return in6 ? (out6 ? tp_cd6_to_udp6(p, l3, end) : tp_cd6_to_udp4(p, l3, end))
-			   : (out6 ? tp_cd4_to_udp6(p, l3, end) : tp_cd4_to_udp4(p, l3, end));
-	if (!p->in_cd)
-		return in6 ? (out6 ? tp_udp6_to_cd6(p, l3, end) : tp_udp6_to_cd4(p, l3, end))
-			   : (out6 ? tp_udp4_to_cd6(p, l3, end) : tp_udp4_to_cd4(p, l3, end));
 	return in6 ? (out6 ? tp_cd6_to_cd6(p, l3, end) : tp_cd6_to_cd4(p, l3, end))
 		   : (out6 ? tp_cd4_to_cd6(p, l3, end) : tp_cd4_to_cd4(p, l3, end));
 }

@@ -36,12 +36,13 @@ enum tp_action {
 	X(SEND_TO_PEER, RELAYED, "send-to-peer",                                                   \
 	  "a Send indication for a permission's flow, sent to the peer as UDP")                    \
 	X(HAIRPIN, HAIRPINNED, "hairpin",                                                          \
-	  "ChannelData for another allocation of this relay, sent to that client")                 \
+	  "ChannelData or a Send indication for another allocation of this relay, sent to that "   \
+	  "client as ChannelData")                                                                 \
 	X(DATA_INDICATION, RELAYED, "data-indication",                                             \
 	  "UDP from a peer with a permission and no channel, sent to the client as Data")          \
 	X(HAIRPIN_DATA, HAIRPINNED, "hairpin-data",                                                \
-	  "ChannelData for another allocation of this relay without a channel back, sent to "      \
-	  "that client as Data")                                                                   \
+	  "ChannelData or a Send indication for another allocation of this relay without a "       \
+	  "channel back, sent to that client as Data")                                             \
 	X(STUN, TO_CONTROL, "stun",                                                                \
 	  "not ChannelData on the listen port: STUN for the engine (a Send indication too, where " \
 	  "the fast path holds no flow for it or it is more than XOR-PEER-ADDRESS, DATA and "      \

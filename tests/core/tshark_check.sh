@@ -46,7 +46,7 @@ n=$(wc -l <"$work/data.csv")
 ((n >= 10)) || { echo "only $n Data indications decoded" >&2; exit 1; }
 while IFS=, read -r f v4 v6 port malformed; do
 	case "$v4$v6:$port" in
-	198.51.100.200:40000 | 2001:db8:f::200:40000 | 203.0.113.1:501?? | 2001:db8::1:501??) ;;
+	198.51.100.200:40000 | 2001:db8:f::200:40000 | 203.0.113.1:5???? | 2001:db8::1:5????) ;;
 	*)
 		echo "frame $f: XOR-PEER-ADDRESS decodes to $v4$v6:$port" >&2
 		bad=1

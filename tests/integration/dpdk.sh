@@ -14,7 +14,7 @@
 # tshark on the hosts' side must find no bad checksum in what the relay sent; SIGTERM must
 # end it with status 0.
 #
-# usage: dpdk.sh TURNPIKE VARIANT     (plain | hairpin | ipv6 | v6client | send)
+# usage: dpdk.sh TURNPIKE VARIANT     (plain | hairpin | ipv6 | v6client | send | send-hairpin)
 #   plain     IPv4 client, IPv4 peer
 #   hairpin   -y: two clients through their allocations on this relay
 #   ipv6      IPv4 client, IPv6 relayed address and peer (-x)
@@ -62,6 +62,7 @@ server=192.0.2.1
 case $variant in
 plain) args=(-c -L 192.0.2.10 -e 192.0.2.20) ;;
 send) args=(-s -c -L 192.0.2.10 -e 192.0.2.20) ;;
+send-hairpin) args=(-y -s -c -L 192.0.2.10) ;;
 hairpin) args=(-y -c -L 192.0.2.10) ;;
 ipv6) args=(-x -c -L 192.0.2.10 -e 2001:db8::20) ;;
 v6client) args=(-c -L 2001:db8::10 -e 192.0.2.20) server=2001:db8::1 ;;
@@ -95,6 +96,11 @@ send)
 	# each flow's first datagram (the engine's, which hands the flow over).
 	tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=send-to-peer
 	tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=data-indication
+	;;
+send-hairpin)
+	# Each client's Send indications for the other's relayed address: to the other as Data
+	# indications, the workers' after each flow's first datagram.
+	tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=hairpinned reason=hairpin-data
 	;;
 *) tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=to-peer ;;
 esac

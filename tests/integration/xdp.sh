@@ -11,7 +11,8 @@
 # the relay sent, and once turnpike is gone no XDP program may remain on r0 — after SIGTERM,
 # and after SIGKILL too (the program hangs on a BPF link that dies with the process).
 #
-# usage: xdp.sh TURNPIKE XDP_PASS_OBJECT VARIANT      (plain | hairpin | ipv6 | static | send)
+# usage: xdp.sh TURNPIKE XDP_PASS_OBJECT VARIANT      (plain | hairpin | ipv6 | static | send |
+#                                                       send-hairpin)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -55,6 +56,7 @@ tshark_pid=$TP_TSHARK
 case $variant in
 plain | static) args=(-c -e 192.0.2.20) ;;
 send) args=(-s -c -e 192.0.2.20) ;;
+send-hairpin) args=(-y -s -c) ;;
 hairpin) args=(-y -c) ;;
 ipv6) args=(-x -c -e 2001:db8::20) ;;
 *) tp_fail "unknown variant $variant" ;;
@@ -86,6 +88,11 @@ send)
 	# each flow's first datagram (the engine's, which hands the flow over).
 	tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=send-to-peer
 	tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=data-indication
+	;;
+send-hairpin)
+	# Each client's Send indications for the other's relayed address: to the other as Data
+	# indications, the program's after each flow's first datagram.
+	tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=hairpinned reason=hairpin-data
 	;;
 *) tp_wait_metric $((messages / 2)) turnpike_dataplane_frames_total action=relayed reason=to-peer ;;
 esac

@@ -410,6 +410,41 @@ send_to_peer(4, 6, 50314, bytes((i * 151 + 7) & 0xFF for i in range(1429)),
              suffix="-fingerprint-mtu", zero=True, fingerprint=True,
              note=" and a FINGERPRINT, a full 1500-byte IPv4 datagram")
 
+def send_hairpin(afam, bfam, relay_fam, data, to_data=False, suffix=""):
+    """Client A's Send indication for the relayed address of client B's allocation on this same
+    relay (A's flow with it in the send table): to B as ChannelData on B's channel back, or as
+    a Data indication for B's permission's flow."""
+    a = CLIENT4 if afam == 4 else CLIENT6
+    b = CLIENT4B if bfam == 4 else CLIENT6B
+    base = 50400 + 10 * afam + bfam + (100 if to_data else 0)
+    port_a, port_b = base, base + 500
+    s = send_entry(a, relay_fam, port_a, public_addr(relay_fam), port_b, next(slots))
+    inp = frame(a, bind_addr(afam), CPORT, 3478, send_ind(public_addr(relay_fam), port_b, data))
+    if to_data:
+        m = perm(relay_fam, port_b, public_addr(relay_fam), port_a, b)
+        out = relayed(a, bind_addr(bfam), b, 3478, CPORT,
+                      data_ind(m["slot"], inp, public_addr(relay_fam), port_a, data))
+        add(f"send{afam}-to-data{bfam}{suffix}",
+            f"hairpin: a Send indication over IPv{afam} for another allocation of this relay "
+            f"(IPv{relay_fam} relayed addresses) that has a permission and no channel back, "
+            f"delivered to that IPv{bfam} client as a Data indication",
+            inp, "hairpinned", "hairpin-data", out, sends=[s], perms=[m], slot=s["slot"],
+            slot_in=m["slot"])
+        return
+    p = peer(relay_fam, port_b, public_addr(relay_fam), port_a, b, 0x4300 + base % 256)
+    out = relayed(a, bind_addr(bfam), b, 3478, CPORT, cd(p["channel"], data))
+    add(f"send{afam}-to-cd{bfam}{suffix}",
+        f"hairpin: a Send indication over IPv{afam} for another allocation of this relay "
+        f"(IPv{relay_fam} relayed addresses), delivered to that IPv{bfam} client as ChannelData",
+        inp, "hairpinned", "hairpin", out, sends=[s], peers=[p], slot=s["slot"],
+        slot_in=p["slot"])
+
+
+send_hairpin(4, 4, 4, b"send hairpin 4 to 4")
+send_hairpin(4, 6, 4, b"send hairpin 4 to 6!")
+send_hairpin(6, 4, 6, b"send hairpin 6 to 4..", to_data=True)
+send_hairpin(6, 6, 6, b"send hairpin 6 to data 6", to_data=True)
+
 # What the engine takes: a Send indication beyond the plain form, or without a flow.
 def send_for_engine(name, description, payload, entry=True, **kw):
     s = send_entry(CLIENT4, 4, 50310, PEER4, PPORT, next(slots))
@@ -430,8 +465,9 @@ send_for_engine("send-unknown-required", "a Send indication with an unknown "
 send_for_engine("send-software", "a Send indication with SOFTWARE (comprehension-optional): "
                 "more than the fast path takes", send_ind(PEER4, PPORT, b"sw",
                                                           extra=stun_attr(0x8022, b"tp")))
-send_for_engine("send-to-relay", "a Send indication for this relay's own public address: the "
-                "engine's hairpin", send_ind(CONFIG["public4"], 50311, b"to myself"))
+send_for_engine("send-to-relay", "a Send indication for this relay's own public address "
+                "outside the allocation range: the engine's (peers.allow-relay-ports)",
+                send_ind(CONFIG["public4"], 3478, b"to myself"))
 bad = bytearray(send_ind(PEER4, PPORT, b"length"))
 bad[3] += 4
 send_for_engine("send-bad-length", "a Send indication whose STUN length is not the datagram's",
