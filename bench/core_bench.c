@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Core micro-bench: nanoseconds per frame that dataplane/core takes on the CPU for each of the
- * twelve rewrites (parse, the two lookups' decisions, the rewrite), the part of a DPDK
+ * twelve rewrites and the permission flows' eight (peer data to a Data indication, a Send
+ * indication to UDP) (parse, the lookups' decisions, the rewrite), the part of a DPDK
  * worker's time that is turnpike's own beside the port and the hash tables. One thread, no
  * port: each iteration copies the case's golden input frame into place and runs it through
- * tp_classify, tp_on_chan / tp_on_peer (the values found by a compare over the vector's one to
- * three bindings, as the table's key compare would) and tp_rewrite; a baseline loop does
+ * tp_classify, the tp_on_* of its lookups (the values found by a compare over the vector's one
+ * to three bindings, as the table's key compare would) and tp_rewrite; a baseline loop does
  * only the copy. Both are timed by the TSC in batches; the medians of the batches are reported
  * and their difference, in ns and in TSC cycles. Every case's output is checked once against
  * the golden vector's expected frame first.
@@ -112,25 +113,26 @@ main(int argc, char **argv)
 		return 2;
 	}
 	printf("TSC %.2f GHz, %u batches of %u frames\n", ghz, batches, PER_BATCH);
-	printf("%-12s %6s %10s %10s %12s %12s\n", "case", "bytes", "median ns", "copy ns",
+	printf("%-13s %6s %10s %10s %12s %12s\n", "case", "bytes", "median ns", "copy ns",
 	       "core ns", "core cycles");
-	for (size_t i = 0; i < TP_VEC_NCASES; i++) {
-		const struct tp_vector *v = tp_vec_by_name(tp_vec_cases[i]);
+	for (size_t i = 0; i < TP_VEC_NCASES + TP_VEC_NPERM_CASES; i++) {
+		const char *name =
+			i < TP_VEC_NCASES ? tp_vec_cases[i] : tp_vec_perm_cases[i - TP_VEC_NCASES];
+		const struct tp_vector *v = tp_vec_by_name(name);
 		const uint8_t *out;
 		unsigned len = 0;
 
 		if (!v || !(out = run_one(v, &len)) || len != v->out_len ||
 		    memcmp(out, v->out, len) != 0) {
-			fprintf(stderr, "%s: not relayed as the golden vector says\n",
-				tp_vec_cases[i]);
+			fprintf(stderr, "%s: not relayed as the golden vector says\n", name);
 			failed = 1;
 			continue;
 		}
 
 		double all = median_cycles(v, batches, 0), copy = median_cycles(v, batches, 1);
 
-		printf("%-12s %6u %10.1f %10.1f %12.1f %12.0f\n", tp_vec_cases[i], v->in_len,
-		       all / ghz, copy / ghz, (all - copy) / ghz, all - copy);
+		printf("%-13s %6u %10.1f %10.1f %12.1f %12.0f\n", name, v->in_len, all / ghz,
+		       copy / ghz, (all - copy) / ghz, all - copy);
 	}
 	return failed;
 }

@@ -94,6 +94,7 @@ struct {
 struct tp_xdp_scratch {
 	struct tp_pkt p;
 	struct tp_core_cfg cfg;
+	__u32 cfg_loaded; /* cfg holds .rodata's: copied once a CPU (it never changes) */
 };
 
 struct {
@@ -377,7 +378,10 @@ turnpike_xdp(struct xdp_md *ctx)
 		return XDP_PASS; /* never: the array has its one entry on every CPU */
 	p = &scratch->p;
 	cfg = &scratch->cfg;
-	load_cfg(cfg);
+	if (!scratch->cfg_loaded) {
+		load_cfg(cfg);
+		scratch->cfg_loaded = 1;
+	}
 	step = classify(p, data, end, cfg);
 	if (step == TP_STEP_LOOKUP_SEND && p->fp_at && !fingerprint_holds(data, end, p))
 		step = TP_STEP_DONE; /* the engine's: p->reason is stun */

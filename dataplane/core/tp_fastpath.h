@@ -69,8 +69,10 @@ struct tp_pkt {
 	 * verifier, which cannot tie an address's length to its family, sees any 16-byte read
 	 * at an IPv4 address's offset still inside the struct. */
 	tp_u8 src[16], dst[16]; /* 16-byte forms: IPv4-mapped for IPv4 */
-	struct tp_chan_key ckey;
-	struct tp_send_key skey;
+	union {			/* the client table's key: a frame looks up one of them at most */
+		struct tp_chan_key ckey;
+		struct tp_send_key skey;
+	};
 	tp_u8 out_src[16], out_dst[16];
 
 	/* Zeroed by tp_classify: everything from here on. */
@@ -96,8 +98,11 @@ struct tp_pkt {
 	struct tp_peer_key pkey; /* its reserved bytes must be zero */
 
 	tp_u8 out_fam, out_cd, hairpin;
-	tp_u8 out_ind;	/* out to the client as a Data indication (out_cd is 0 then) */
-	tp_u32 ind_seq; /* Data indication: the dataplane's count, for its transaction ID */
+	tp_u8 out_ind;	   /* out to the client as a Data indication (out_cd is 0 then) */
+	tp_u8 out_pad;	   /* zeros after the data: a Data indication's DATA padding */
+	tp_u16 out_l7_len; /* bytes in front of the data in the UDP payload: 0, ChannelData's
+			    * header, a Data indication's STUN bytes */
+	tp_u32 ind_seq;	   /* Data indication: the dataplane's count, for its transaction ID */
 	tp_be16 out_sport, out_dport, out_channel;
 	tp_u32 slot;	   /* the binding (its slot) whose counters this frame adds to */
 	tp_u32 slot_in;	   /* hairpin: the receiving binding as well */
@@ -581,6 +586,15 @@ tp_on_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 	return tp_to_peer(p, cfg, v);
 }
 
+/* A Data indication's bytes in front of the data: the STUN header, XOR-PEER-ADDRESS (the
+ * peer's family: p->pkey's) and DATA's attribute header. */
+TP_CORE_INLINE tp_u16
+tp_ind_hdr_len(const struct tp_pkt *p)
+{
+	return (tp_u16)(TP_STUN_HLEN + TP_STUN_ATTR_HLEN + (p->pkey.family == TP_FAM_V4 ? 8 : 20) +
+			TP_STUN_ATTR_HLEN);
+}
+
 /* Data for the client of binding v: ChannelData on its channel, or (ind) a Data indication. */
 TP_CORE_INLINE enum tp_step
 tp_to_client(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer_val *v, int ind)
@@ -601,6 +615,8 @@ tp_to_client(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_pe
 	p->out_sport = cfg->listen_port;
 	p->out_cd = (tp_u8)!ind;
 	p->out_ind = (tp_u8)ind;
+	p->out_l7_len = ind ? tp_ind_hdr_len(p) : TP_CD_HLEN;
+	p->out_pad = ind ? (tp_u8)(-p->data_len & 3) : 0;
 	p->out_channel = v->channel;
 	return TP_STEP_REWRITE;
 }
@@ -635,27 +651,18 @@ tp_on_perm(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_peer
 	return tp_to_client(p, cfg, v, 1);
 }
 
-/* A Data indication's bytes in front of the data: the STUN header, XOR-PEER-ADDRESS (the
- * peer's family: p->pkey's) and DATA's attribute header. */
-TP_CORE_INLINE tp_u16
-tp_ind_hdr_len(const struct tp_pkt *p)
-{
-	return (tp_u16)(TP_STUN_HLEN + TP_STUN_ATTR_HLEN + (p->pkey.family == TP_FAM_V4 ? 8 : 20) +
-			TP_STUN_ATTR_HLEN);
-}
-
 /* What the output's UDP payload carries in front of the data, and the zeros behind it (DATA
  * padded to 4 bytes). */
 TP_CORE_INLINE tp_u16
 tp_out_l7_hdr_len(const struct tp_pkt *p)
 {
-	return p->out_cd ? TP_CD_HLEN : p->out_ind ? tp_ind_hdr_len(p) : 0;
+	return p->out_l7_len;
 }
 
 TP_CORE_INLINE tp_u16
 tp_out_pad(const struct tp_pkt *p)
 {
-	return p->out_ind ? (tp_u16)(-p->data_len & 3) : 0;
+	return p->out_pad;
 }
 
 /* Header bytes in front of the data, before and after the rewrite. */

@@ -54,6 +54,11 @@ const char *const tp_vec_cases[TP_VEC_NCASES] = {
 	"udp6-to-cd4", "udp6-to-cd6", "cd4-to-cd4",  "cd4-to-cd6",  "cd6-to-cd4",  "cd6-to-cd6",
 };
 
+const char *const tp_vec_perm_cases[TP_VEC_NPERM_CASES] = {
+	"udp4-to-data4", "udp4-to-data6", "udp6-to-data4", "udp6-to-data6",
+	"send4-to-udp4", "send4-to-udp6", "send6-to-udp4", "send6-to-udp6",
+};
+
 const struct tp_vector *
 tp_vec_by_name(const char *name)
 {

@@ -71,6 +71,9 @@ tp_vec_ones_sum(const uint8_t *p, unsigned n, uint32_t sum)
  * the benches. */
 #define TP_VEC_NCASES 12
 extern const char *const tp_vec_cases[TP_VEC_NCASES];
+/* And the permission flows' cases: peer data to Data indications, Send indications to UDP. */
+#define TP_VEC_NPERM_CASES 8
+extern const char *const tp_vec_perm_cases[TP_VEC_NPERM_CASES];
 /* The vector named name, or NULL. */
 const struct tp_vector *tp_vec_by_name(const char *name);
 
