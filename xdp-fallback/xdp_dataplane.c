@@ -251,18 +251,24 @@ binding_slot(struct tp_xdp *x, const struct tp_binding *c)
 	return 0;
 }
 
+/* The counters of the binding at slot, summed over CPUs (0: none held: -ENOENT, zeros). */
+static int
+slot_counts(struct tp_xdp *x, uint32_t slot, struct tp_binding_stat *out)
+{
+	if (slot)
+		return binding_counters(x, slot, out);
+	memset(out, 0, sizeof(*out));
+	return -ENOENT;
+}
+
 /* The counters of channel c, found by the slot its table entries name. */
 static int
 xdp_chan_counts(void *ctx, const struct tp_binding *c, struct tp_binding_stat *out)
 {
 	struct tp_xdp *x = ctx;
-	uint32_t slot;
 
-	memset(out, 0, sizeof(*out));
 	flush_pending(x);
-	if (!(slot = binding_slot(x, c)))
-		return -ENOENT;
-	return binding_counters(x, slot, out);
+	return slot_counts(x, binding_slot(x, c), out);
 }
 
 static void
@@ -332,13 +338,7 @@ perm_slot(struct tp_xdp *x, const struct tp_binding *b)
 static int
 xdp_perm_counts(void *ctx, const struct tp_binding *b, struct tp_binding_stat *out)
 {
-	struct tp_xdp *x = ctx;
-	uint32_t slot;
-
-	memset(out, 0, sizeof(*out));
-	if (!(slot = perm_slot(x, b)))
-		return -ENOENT;
-	return binding_counters(x, slot, out);
+	return slot_counts(ctx, perm_slot(ctx, b), out);
 }
 
 static void

@@ -197,6 +197,17 @@ reason_by_name(const char *name)
 	return -1;
 }
 
+/* A vector's entries (key and value each) into table m; false when the kernel refuses one. */
+template <class Entry>
+bool
+put_entries(Loaded &l, bpf_map *m, const Entry *e, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (bpf_map_update_elem(l.fd(m), &e[i].key, &e[i].val, BPF_ANY) != 0)
+			return false;
+	return true;
+}
+
 class XdpGolden : public ::testing::TestWithParam<unsigned>
 {
       protected:
@@ -231,22 +242,10 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 	ASSERT_TRUE(l.clear(l.skel->maps.tp_chans) && l.clear(l.skel->maps.tp_peers) &&
 		    l.clear(l.skel->maps.tp_perms) && l.clear(l.skel->maps.tp_sends))
 		<< "the last vector's bindings are still in the tables";
-	for (unsigned i = 0; i < v.nchans; i++)
-		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_chans), &v.chans[i].key,
-					      &v.chans[i].val, BPF_ANY),
-			  0);
-	for (unsigned i = 0; i < v.npeers; i++)
-		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_peers), &v.peers[i].key,
-					      &v.peers[i].val, BPF_ANY),
-			  0);
-	for (unsigned i = 0; i < v.nsends; i++)
-		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_sends), &v.sends[i].key,
-					      &v.sends[i].val, BPF_ANY),
-			  0);
-	for (unsigned i = 0; i < v.nperms; i++)
-		ASSERT_EQ(bpf_map_update_elem(l.fd(l.skel->maps.tp_perms), &v.perms[i].key,
-					      &v.perms[i].val, BPF_ANY),
-			  0);
+	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_chans, v.chans, v.nchans));
+	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_peers, v.peers, v.npeers));
+	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_sends, v.sends, v.nsends));
+	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_perms, v.perms, v.nperms));
 
 	/* The program sums a payload where the output needs it (an IPv4 datagram without UDP
 	 * checksum leaving as IPv6): those frames are relayed, byte for byte as expected. */
