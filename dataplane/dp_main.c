@@ -561,6 +561,7 @@ dpdk_open(const struct tp_config *cfg, struct tp_loop *loop)
 		return NULL;
 	}
 	tp_dataplane_core_cfg(cfg, &core);
+	core.mtu = (uint16_t)cfg->dpdk.mtu; /* what the port sends at most (dp_port.c sets it) */
 	if (!(dp = dp_new(cfg, port, &core))) {
 		rte_mempool_free(pool);
 		rte_eal_cleanup();

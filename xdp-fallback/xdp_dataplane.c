@@ -450,20 +450,30 @@ xdp_log_stats(void *ctx)
 
 /* Set-up ------------------------------------------------------------------------------------ */
 
+/* An interface's ioctl request (SIOCGIFHWADDR, SIOCGIFMTU) into ifr: 0, or -errno. */
 static int
-interface_mac(const char *ifname, uint8_t mac[6])
+interface_ioctl(const char *ifname, unsigned long request, struct ifreq *ifr)
 {
-	struct ifreq ifr = { 0 };
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = 0;
 
 	if (fd < 0)
 		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	if (ioctl(fd, request, ifr) < 0)
 		ret = -errno;
-	else
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	close(fd);
+	return ret;
+}
+
+static int
+interface_mac(const char *ifname, uint8_t mac[6])
+{
+	struct ifreq ifr;
+	int ret = interface_ioctl(ifname, SIOCGIFHWADDR, &ifr);
+
+	if (ret == 0)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	return ret;
 }
 
@@ -519,6 +529,17 @@ xdp_setup(struct tp_xdp *x, const struct tp_config *cfg)
 	}
 
 	tp_dataplane_core_cfg(cfg, &xcfg.core);
+	/* The program relays nothing larger than the interface sends, as it is when the program
+	 * loads (bpf_fib_lookup() checks the route's too); the kernel path takes the rest. */
+	struct ifreq ifr;
+	int mret = interface_ioctl(cfg->xdp.interface, SIOCGIFMTU, &ifr);
+
+	if (mret < 0) {
+		TP_ERR("xdp.interface: cannot read the MTU of %s: %s", cfg->xdp.interface,
+		       strerror(-mret));
+		return -1;
+	}
+	xcfg.core.mtu = (uint16_t)(ifr.ifr_mtu > 0xFFFF ? 0xFFFF : ifr.ifr_mtu);
 	if (cfg->xdp.fib) {
 		if (check_forwarding(cfg) < 0)
 			return -1;

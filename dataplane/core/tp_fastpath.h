@@ -49,6 +49,8 @@ struct tp_core_cfg {
 	tp_u8 v4_enabled, v6_enabled;
 	tp_u8 bind4[4], public4[4]; /* bind: on the wire; public: what clients see */
 	tp_u8 bind6[16], public6[16];
+	tp_u16 mtu; /* the egress interface's: the largest IP packet out (0: no limit) */
+	tp_u8 reserved[2];
 };
 
 enum tp_step {
@@ -519,6 +521,11 @@ tp_ttl_ok(struct tp_pkt *p)
 	return 0;
 }
 
+/* Does the output fit the egress MTU (cfg->mtu)? TP_STEP_REWRITE, or the engine's (too-big):
+ * its own sending fragments where IP lets it, the fast path never does. Defined below, with
+ * the output's lengths. */
+TP_CORE_INLINE enum tp_step tp_fits(struct tp_pkt *p, const struct tp_core_cfg *cfg);
+
 /*
  * Data from a client for the peer of binding v (the channel table's value, or the send
  * table's). The peer is a peer on the network, or one of this relay's own public addresses in
@@ -558,7 +565,7 @@ tp_to_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 	else
 		tp_memcpy(p->out_src, cfg->bind6, 16);
 	p->out_cd = 0;
-	return TP_STEP_REWRITE;
+	return tp_fits(p, cfg);
 }
 
 /* The channel table's answer for ChannelData. */
@@ -618,7 +625,7 @@ tp_to_client(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_pe
 	p->out_l7_len = ind ? tp_ind_hdr_len(p) : TP_CD_HLEN;
 	p->out_pad = ind ? (tp_u8)(-p->data_len & 3) : 0;
 	p->out_channel = v->channel;
-	return TP_STEP_REWRITE;
+	return tp_fits(p, cfg);
 }
 
 /*
@@ -686,6 +693,16 @@ TP_CORE_INLINE tp_u32
 tp_out_len(const struct tp_pkt *p)
 {
 	return (tp_u32)tp_out_hdr_len(p) + p->data_len + tp_out_pad(p);
+}
+
+TP_CORE_INLINE enum tp_step
+tp_fits(struct tp_pkt *p, const struct tp_core_cfg *cfg)
+{
+	if (cfg->mtu && tp_out_len(p) - p->l3 > cfg->mtu) {
+		p->reason = TP_R_TOO_BIG;
+		return TP_STEP_DONE;
+	}
+	return TP_STEP_REWRITE;
 }
 
 /* Must the payload be summed: IPv4 without UDP checksum leaving as IPv6 (RFC 8200 wants one). */

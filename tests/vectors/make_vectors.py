@@ -39,7 +39,9 @@ CONFIG = {
     "public4": "203.0.113.1",  # behind 1:1 NAT: clients see this one
     "bind6": "2001:db8::1",
     "public6": "2001:db8::1",
+    "mtu": 1500,  # the egress interface's: the largest IP packet out
 }
+JUMBO = {"mtu": 9000}  # an egress with room for what a 1500-byte datagram grows into
 
 CLIENT4, CLIENT4B = "198.51.100.10", "198.51.100.11"
 CLIENT6, CLIENT6B = "2001:db8:c::10", "2001:db8:c::11"
@@ -231,7 +233,7 @@ def add(name, description, inp, action, reason, out=None, chans=(), peers=(), pe
 # odd and even length (the pad is stripped toward the peer and before a hairpinned client).
 
 def client_to_peer(cfam, pfam, channel, alloc_port, data, pad=0, suffix="", vlan=None,
-                   zero=False, df=True, flags=None, note=""):
+                   zero=False, df=True, flags=None, note="", config=None):
     client = CLIENT4 if cfam == 4 else CLIENT6
     dst = PEER4 if pfam == 4 else PEER6
     c = chan(client, channel, pfam, alloc_port, dst, PPORT)
@@ -243,12 +245,12 @@ def client_to_peer(cfam, pfam, channel, alloc_port, data, pad=0, suffix="", vlan
         f"ChannelData over IPv{cfam} from a client, {len(data)} data bytes"
         f"{f' padded with {pad}' if pad else ''}{' in VLAN %d' % vlan if vlan else ''}"
         f"{' with no UDP checksum' if zero else ''}{note}, to its IPv{pfam} peer as UDP",
-        inp, "relayed", "to-peer", out, chans=[c], slot=c["slot"],
+        inp, "relayed", "to-peer", out, chans=[c], slot=c["slot"], config=config,
         full_checksum=zero and pfam == 6)
 
 
 def peer_to_client(pfam, cfam, channel, alloc_port, data, suffix="", vlan=None, zero=False,
-                   df=True, flags=None, note=""):
+                   df=True, flags=None, note="", config=None):
     client = CLIENT4 if cfam == 4 else CLIENT6
     src = PEER4 if pfam == 4 else PEER6
     p = peer(pfam, alloc_port, src, PPORT, client, channel)
@@ -259,7 +261,7 @@ def peer_to_client(pfam, cfam, channel, alloc_port, data, suffix="", vlan=None, 
     add(f"udp{pfam}-to-cd{cfam}{suffix}",
         f"UDP over IPv{pfam} from a peer, {len(data)} bytes{' in VLAN %d' % vlan if vlan else ''}"
         f"{' with no UDP checksum' if zero else ''}{note}, to its IPv{cfam} client as ChannelData",
-        inp, "relayed", "to-client", out, peers=[p], slot=p["slot"],
+        inp, "relayed", "to-client", out, peers=[p], slot=p["slot"], config=config,
         full_checksum=zero and cfam == 6)
 
 
@@ -284,7 +286,8 @@ def hairpin(afam, bfam, relay_fam, chan_a, chan_b, data, pad=0, suffix="", confi
         slot=c["slot"], slot_in=p["slot"], full_checksum=zero and bfam == 6)
 
 
-def peer_to_data(pfam, cfam, alloc_port, data, suffix="", vlan=None, zero=False, note=""):
+def peer_to_data(pfam, cfam, alloc_port, data, suffix="", vlan=None, zero=False, note="",
+                 config=None):
     """UDP from a peer whose flow holds a permission, no channel: a Data indication."""
     client = CLIENT4 if cfam == 4 else CLIENT6
     src = PEER4 if pfam == 4 else PEER6
@@ -298,7 +301,7 @@ def peer_to_data(pfam, cfam, alloc_port, data, suffix="", vlan=None, zero=False,
         f"UDP over IPv{pfam} from a peer with a permission and no channel, {len(data)} bytes"
         f"{' in VLAN %d' % vlan if vlan else ''}{' with no UDP checksum' if zero else ''}{note}, "
         f"to its IPv{cfam} client as a Data indication",
-        inp, "relayed", "data-indication", out, perms=[m], slot=m["slot"],
+        inp, "relayed", "data-indication", out, perms=[m], slot=m["slot"], config=config,
         full_checksum=zero and cfam == 6)
 
 
@@ -380,7 +383,8 @@ peer_to_data(6, 6, 50204, b"turnpike: udp6 to data6")
 peer_to_data(4, 4, 50205, b"no checksum", suffix="-zero-csum", zero=True)
 peer_to_data(4, 6, 50206, b"no checksum, v6 client", suffix="-zero-csum", zero=True)
 peer_to_data(6, 4, 50207, b"tagged data", suffix="-vlan", vlan=100)
-peer_to_data(4, 6, 50208, bytes((i * 151 + 7) & 0xFF for i in range(1469)), suffix="-zero-csum-mtu", zero=True,
+peer_to_data(4, 6, 50208, bytes((i * 151 + 7) & 0xFF for i in range(1469)), suffix="-zero-csum-mtu",
+             zero=True, config=JUMBO,
              note=", a full 1500-byte IPv4 datagram")
 peer_to_data(6, 6, 50209, b"", suffix="-empty")
 hairpin_to_data(4, 4, 4, 0x4201, b"hairpin to data 4")
@@ -514,9 +518,29 @@ def pattern(n):
 
 
 client_to_peer(4, 6, 0x4027, 50027, pattern(1465), pad=3, suffix="-zero-csum-mtu", zero=True,
+               config=JUMBO,
                note=", a full 1500-byte IPv4 datagram")
 peer_to_client(4, 6, 0x4028, 50028, pattern(1471), suffix="-zero-csum-mtu", zero=True,
+               config=JUMBO,
                note=", a full 1500-byte IPv4 datagram")
+
+# What would leave larger than the egress MTU (1500 here) is the engine's, as it came: the
+# kernel path fragments where IP lets it, the fast path never does.
+c = chan(CLIENT4, 0x4029, 6, 50029, PEER6, PPORT)
+add("too-big-udp", "ChannelData over IPv4 in a full 1500-byte datagram for an IPv6 peer: 1513 "
+    "bytes of IPv6 out, over the MTU", frame(CLIENT4, CONFIG["bind4"], CPORT, 3478,
+                                            cd(0x4029, pattern(1465), 3)),
+    "to-control", "too-big", chans=[c])
+p = peer(4, 50030, PEER4, PPORT, CLIENT6, 0x4030)
+add("too-big-cd", "UDP over IPv4 in a full 1500-byte datagram for an IPv6 client: 1523 bytes "
+    "of IPv6 out, over the MTU", frame(PEER4, CONFIG["bind4"], PPORT, 50030, pattern(1471)),
+    "to-control", "too-big", peers=[p])
+m = perm(4, 50213, PEER4, PPORT, CLIENT4)
+add("too-big-data", "UDP over IPv4, 1464 bytes, as a Data indication to an IPv4 client: 1528 "
+    "bytes out, over the MTU", frame(PEER4, CONFIG["bind4"], PPORT, 50213, pattern(1464)),
+    "to-control", "too-big", perms=[m])
+peer_to_data(4, 4, 50214, pattern(1436), suffix="-fits-mtu",
+             note=", the largest whose Data indication fits a 1500-byte MTU")
 
 # An 802.1Q tag stays as it came.
 client_to_peer(4, 6, 0x4031, 50031, b"tagged", suffix="-vlan", vlan=100)

@@ -93,7 +93,8 @@ for i, v in enumerate(vectors):
     out.append("\t\t\t.bind4 = %s, .public4 = %s," % (
         blist(ipaddress.ip_address(c["bind4"]).packed), blist(ipaddress.ip_address(c["public4"]).packed)))
     out.append("\t\t\t.bind6 = %s," % blist(ipaddress.ip_address(c["bind6"]).packed))
-    out.append("\t\t\t.public6 = %s }," % blist(ipaddress.ip_address(c["public6"]).packed))
+    out.append("\t\t\t.public6 = %s," % blist(ipaddress.ip_address(c["public6"]).packed))
+    out.append("\t\t\t.mtu = %d }," % c["mtu"])
     out.append("\t\t.chans = %s, .nchans = %d," % ("chans_%d" % i if v["chans"] else "NULL", len(v["chans"])))
     out.append("\t\t.peers = %s, .npeers = %d," % ("peers_%d" % i if v["peers"] else "NULL", len(v["peers"])))
     out.append("\t\t.perms = %s, .nperms = %d," % ("perms_%d" % i if v["perms"] else "NULL", len(v["perms"])))
