@@ -560,8 +560,9 @@ dpdk_open(const struct tp_config *cfg, struct tp_loop *loop)
 		rte_eal_cleanup();
 		return NULL;
 	}
+	/* No MTU check (core.mtu 0): the control thread's path in this mode fragments nothing
+	 * either, so a frame handed to it for its size would leave as large, at a cost. */
 	tp_dataplane_core_cfg(cfg, &core);
-	core.mtu = (uint16_t)cfg->dpdk.mtu; /* what the port sends at most (dp_port.c sets it) */
 	if (!(dp = dp_new(cfg, port, &core))) {
 		rte_mempool_free(pool);
 		rte_eal_cleanup();

@@ -401,11 +401,18 @@ turnpike_xdp(struct xdp_md *ctx)
 	if (next_hop(ctx, p, smac, dmac, &ifindex) < 0)
 		return verdict(TP_R_NO_NEXT_HOP, len);
 	delta = tp_head_delta(p);
-	if (bpf_xdp_adjust_head(ctx, -delta))
-		return verdict(TP_R_NO_HEADROOM, len);
-	/* Padding and Ethernet trailers go: the frame ends with the data. */
+	/* The frame ends with the data: padding and Ethernet trailers go, a Data indication's
+	 * padding comes. Room at the tail first, so that a frame that cannot have it goes to the
+	 * kernel as it came; then the head, giving the tail back where that fails. */
 	trim = (int)tp_out_len(p) - (int)(len + delta);
-	if (trim && bpf_xdp_adjust_tail(ctx, trim))
+	if (trim > 0 && bpf_xdp_adjust_tail(ctx, trim))
+		return verdict(TP_R_NO_HEADROOM, len);
+	if (bpf_xdp_adjust_head(ctx, -delta)) {
+		if (trim > 0)
+			bpf_xdp_adjust_tail(ctx, -trim);
+		return verdict(TP_R_NO_HEADROOM, len);
+	}
+	if (trim < 0 && bpf_xdp_adjust_tail(ctx, trim))
 		return verdict(TP_R_TRUNCATED, len);
 
 	data = (__u8 *)(long)ctx->data;

@@ -204,6 +204,14 @@ tp_metrics_format(const struct tp_metrics_snapshot *s, const char *dataplane)
 	fprintf(f, "turnpike_permissions %llu\n", (unsigned long long)g->permissions);
 	family(f, "turnpike_channels", "gauge", "Channel bindings.");
 	fprintf(f, "turnpike_channels %llu\n", (unsigned long long)g->channels);
+	family(f, "turnpike_permission_flows", "gauge",
+	       "Permission-only conversations with one peer transport address kept, by where their "
+	       "data is relayed (the dataplane's fast path after the first datagram, or the "
+	       "engine).");
+	fprintf(f, "turnpike_permission_flows{path=\"fastpath\"} %llu\n",
+		(unsigned long long)g->permission_flows_fast);
+	fprintf(f, "turnpike_permission_flows{path=\"control\"} %llu\n",
+		(unsigned long long)(g->permission_flows - g->permission_flows_fast));
 
 	family(f, "turnpike_requests_total", "counter",
 	       "Requests answered, by method and result (success or the error code).");

@@ -214,6 +214,8 @@ tp_engine_gauges(const struct tp_engine *eng, struct tp_engine_gauges *g)
 	g->permissions = eng->npermissions;
 	g->channels = eng->nchannels;
 	g->reservations = eng->reservations.count;
+	g->permission_flows = eng->pflows.count;
+	g->permission_flows_fast = eng->npflows_fast;
 	g->users = eng->users.count;
 	memcpy(g->allocations_by_transport, eng->nallocs_by_transport,
 	       sizeof(g->allocations_by_transport));

@@ -120,6 +120,9 @@ const char *tp_request_result_name(enum tp_request_result r);
 /* Current table sizes. */
 struct tp_engine_gauges {
 	uint64_t allocations, relays, permissions, channels, reservations, users;
+	/* Permission-only flows kept (for flow records, or the fast path), and those of them the
+	 * dataplane carries. */
+	uint64_t permission_flows, permission_flows_fast;
 	uint64_t allocations_by_transport[TP_TRANSPORT_COUNT]; /* by the client's */
 };
 
@@ -139,8 +142,9 @@ void tp_engine_set_clock(struct tp_engine *eng, uint64_t mono_ms, int64_t unix_m
 void tp_engine_set_flow_sink(struct tp_engine *eng, const struct tp_flow_sink *sink);
 
 /* Permissions' flows (a permission's conversation with one peer transport address) one relayed
- * address hands to the dataplane at most: a peer that sends from many ports cannot take the
- * counter slots the channels need; the engine relays the rest. */
+ * address hands to the dataplane at most: a peer that sends from many ports takes no more of
+ * the counter slots than this; the engine relays the rest. (The slots are the dataplane's,
+ * for channels and flows alike: many allocations can still fill them.) */
 #define TP_PFLOWS_FAST_MAX 64
 uint64_t tp_engine_now_ms(const struct tp_engine *eng);
 /* Run the timers due at the current time. */

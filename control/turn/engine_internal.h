@@ -53,6 +53,7 @@ struct tp_pflow {
 	struct tp_addr peer;
 	struct tp_flow flow;
 	bool in_dataplane; /* the dataplane's permission table holds it (perm_add) */
+	bool refused;	   /* the dataplane refused it (perm_add failed): not asked again */
 };
 
 struct tp_user {
@@ -172,6 +173,7 @@ struct tp_engine {
 	struct tp_htab reservations;
 	uint32_t next_alloc_id, next_chan_id;
 	uint64_t nallocs, nrelays, npermissions, nchannels;
+	uint64_t npflows_fast; /* permission-only flows in the dataplane */
 	uint64_t nallocs_by_transport[TP_TRANSPORT_COUNT];
 	bool draining;
 	unsigned next_alternate; /* drain.alternate-servers, taken in turn */

@@ -125,28 +125,37 @@ tp_pflow_counts(const struct tp_pflow *p, uint64_t packets[2], uint64_t bytes[2]
 }
 
 /*
- * p into the dataplane's permission table, where it has one and may carry p: a client on a
- * connection is the control thread's to serve, and so are the relay's own ports outside the
- * allocation range (peers.allow-relay-ports), as for channels (channel.c, chan_sync).
+ * May a flow of a's with peer enter the dataplane's tables now? Where the dataplane has them
+ * and may carry it (a client on a connection is the control thread's to serve, and so are the
+ * relay's own ports outside the allocation range, peers.allow-relay-ports, as for channels:
+ * channel.c, chan_sync), and relay r has room (TP_PFLOWS_FAST_MAX).
  */
+static bool
+pflow_may_enter(const struct tp_engine *eng, const struct tp_alloc *a, const struct tp_relay *r,
+		const struct tp_addr *peer)
+{
+	const struct tp_config *cfg = eng->cfg;
+	bool own_port = tp_peer_is_own(cfg, peer) &&
+			(peer->port < cfg->port_min || peer->port > cfg->port_max);
+
+	return eng->dp->perm_add && !own_port && !tp_addr_on_connection(&a->client) &&
+	       r->npflows_fast < TP_PFLOWS_FAST_MAX;
+}
+
+/* p into the dataplane's tables; a refusal (no slot left, say) is counted and not retried. */
 static void
 pflow_enter_dataplane(struct tp_engine *eng, struct tp_pflow *p, struct tp_relay *r)
 {
-	const struct tp_config *cfg = eng->cfg;
-	bool own_port = tp_peer_is_own(cfg, &p->peer) &&
-			(p->peer.port < cfg->port_min || p->peer.port > cfg->port_max);
-	struct tp_binding b;
+	struct tp_binding b = pflow_binding(p);
 
-	if (!eng->dp->perm_add || own_port || tp_addr_on_connection(&p->alloc->client) ||
-	    r->npflows_fast >= TP_PFLOWS_FAST_MAX)
-		return;
-	b = pflow_binding(p);
 	if (eng->dp->perm_add(eng->dp_ctx, &b) < 0) {
 		eng->stats.drop_fastpath++;
+		p->refused = true;
 		return;
 	}
 	p->in_dataplane = true;
 	r->npflows_fast++;
+	eng->npflows_fast++;
 }
 
 /* p out of the dataplane, its counts there folded into its flow first. */
@@ -167,6 +176,7 @@ pflow_leave_dataplane(struct tp_engine *eng, struct tp_pflow *p, struct tp_relay
 	eng->dp->perm_del(eng->dp_ctx, &b);
 	p->in_dataplane = false;
 	r->npflows_fast--;
+	eng->npflows_fast--;
 }
 
 static void
@@ -180,26 +190,42 @@ pflow_interim(struct tp_timer *t)
 		       TP_FLOW_EVENT_INTERIM);
 }
 
+/*
+ * Without a flow sink, a flow is kept only while the dataplane carries it: a peer spraying
+ * ports costs the engine no memory beyond the dataplane's room. A flow the relay had no room
+ * for enters once it has (its next datagram through the engine).
+ */
 struct tp_flow *
 tp_pflow_get(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_addr *peer)
 {
 	struct tp_pflow_key k = pflow_key(a, peer);
+	struct tp_relay *r = &a->relay[f];
+	bool may_enter = pflow_may_enter(eng, a, r, peer);
 	struct tp_hnode *n;
 	struct tp_pflow *p;
 
-	if (!eng->sink.emit && !eng->dp->perm_add)
+	if ((n = tp_htab_find(&eng->pflows, &k))) {
+		p = tp_container_of(n, struct tp_pflow, node);
+		if (!p->in_dataplane && !p->refused && may_enter)
+			pflow_enter_dataplane(eng, p, r);
+		return &p->flow;
+	}
+	if (!eng->sink.emit && !may_enter)
 		return NULL;
-	if ((n = tp_htab_find(&eng->pflows, &k)))
-		return &tp_container_of(n, struct tp_pflow, node)->flow;
 	if (!(p = calloc(1, sizeof(*p))))
 		return NULL;
 	p->key = k;
 	p->alloc = a;
 	p->peer = *peer;
+	if (may_enter)
+		pflow_enter_dataplane(eng, p, r);
+	if (!eng->sink.emit && !p->in_dataplane) {
+		free(p);
+		return NULL;
+	}
 	tp_flow_begin(eng, &p->flow, pflow_interim);
 	tp_htab_insert(&eng->pflows, &p->node);
-	tp_list_add_tail(&a->relay[f].pflows, &p->link);
-	pflow_enter_dataplane(eng, p, &a->relay[f]);
+	tp_list_add_tail(&r->pflows, &p->link);
 	return &p->flow;
 }
 

@@ -404,6 +404,10 @@ tp_classify_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *f
 	}
 	if (off != p->data_len || !fam || !data_at)
 		return TP_STEP_DONE;
+	/* An IPv4-mapped IPv6 XOR-PEER-ADDRESS would meet the IPv4 peer's key: the engine's (it
+	 * holds IPv6 permissions apart, and refuses the relay's own addresses so spelt). */
+	if (fam == TP_FAM_V6 && tp_ip16_family(p->skey.peer_ip) == TP_FAM_V4)
+		return TP_STEP_DONE;
 	p->skey.peer_port = (tp_be16)(xport ^ tp_htons(TP_STUN_COOKIE >> 16));
 	/* This relay itself outside the allocation range: the engine's (peers.allow-relay-ports);
 	 * in it, a hairpin like a channel's. */

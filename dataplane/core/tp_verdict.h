@@ -55,7 +55,7 @@ enum tp_action {
 	  "the fast path: the engine sends Data")                                                  \
 	X(TOO_BIG, TO_CONTROL, "too-big",                                                          \
 	  "the output would exceed the egress MTU (it grows: a Data indication, IPv4 to IPv6): "   \
-	  "the engine sends it, fragmented where IP allows")                                       \
+	  "the kernel path sends it, fragmented where IP allows (xdp mode)")                       \
 	X(NEEDS_FULL_CSUM, TO_CONTROL, "needs-full-checksum",                                      \
 	  "IPv4 without UDP checksum leaving as IPv6, where this dataplane cannot sum it")         \
 	X(NOT_IP, TO_KERNEL, "not-ip", "neither IPv4 nor IPv6 (ARP and the like)")                 \

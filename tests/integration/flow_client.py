@@ -256,6 +256,9 @@ def metrics(url, dataplane):
                       if n == "turnpike_relayed_packets_total" and ("direction", "to_peer") in l)
     checks.append((relayed_out >= N_TO_PEER + N_SEND + N_HAIRPIN,
                    f"relayed to peers {relayed_out}"))
+    if dataplane == "socket":
+        kept = get("turnpike_permission_flows", path="control")
+        checks.append((kept == 1, f"permission flows the engine keeps: {kept}"))
     if dataplane != "socket":
         fast = get("turnpike_relayed_packets_total", path=dataplane, direction="to_peer") or 0
         # The first burst to the fresh peer may go through the control thread (dpdk mode:
@@ -267,6 +270,8 @@ def metrics(url, dataplane):
         ind = get("turnpike_dataplane_frames_total", action="relayed",
                   reason="data-indication") or 0
         checks.append((ind == N_DATA, f"the {dataplane} fast path sent {ind} Data indications"))
+        kept = get("turnpike_permission_flows", path="fastpath")
+        checks.append((kept == 1, f"permission flows in the {dataplane} fast path: {kept}"))
         sends = get("turnpike_dataplane_frames_total", action="relayed",
                     reason="send-to-peer") or 0
         checks.append((sends == N_SEND - 1,

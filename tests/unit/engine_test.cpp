@@ -2053,6 +2053,52 @@ TEST_F(PermFlows, APeerWithManyPortsTakesAtMostItsShareOfTheFastPath)
 	EXPECT_EQ(Ends().size(), 100u);
 }
 
+TEST_F(PermFlows, AFlowTheRelayHadNoRoomForEntersOnceItHas)
+{
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr relayed = c.AllocateOk();
+	tp_addr other = addr("198.51.100.8", 40000);
+
+	ASSERT_TRUE(c.Permit({ kPeer, other })->success());
+	for (int i = 0; i < TP_PFLOWS_FAST_MAX; i++) {
+		tp_addr from = kPeer;
+
+		from.port = (uint16_t)(40000 + i);
+		tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &from, (const uint8_t *)"x", 1);
+	}
+	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &other, (const uint8_t *)"y", 1);
+	EXPECT_EQ(perms.size(), (size_t)TP_PFLOWS_FAST_MAX) << "no room for the other peer";
+	EXPECT_EQ(Take(c.addr).size(), TP_PFLOWS_FAST_MAX + 1u) << "all relayed by the engine";
+	Advance(200);
+	ASSERT_TRUE(c.Permit({ other })->success()); /* its permission lives on */
+	Advance(150);				     /* kPeer's lapses: its 64 flows leave */
+	EXPECT_TRUE(perms.empty());
+	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &other, (const uint8_t *)"z", 1);
+	EXPECT_EQ(perms.size(), 1u) << "the other peer's flow, with room now";
+}
+
+TEST_F(PermFlows, WithoutASinkOnlyFlowsInTheFastPathAreKept)
+{
+	tp_flow_sink none = {};
+
+	tp_engine_set_flow_sink(eng, &none);
+	Client c(this, "203.0.113.10", 5000);
+	tp_addr relayed = c.AllocateOk();
+
+	ASSERT_TRUE(c.Permit({ kPeer })->success());
+	for (int i = 0; i < 3 * TP_PFLOWS_FAST_MAX; i++) {
+		tp_addr from = kPeer;
+
+		from.port = (uint16_t)(40000 + i);
+		tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &from, (const uint8_t *)"x", 1);
+	}
+	EXPECT_EQ(perms.size(), (size_t)TP_PFLOWS_FAST_MAX);
+	EXPECT_EQ(Take(c.addr).size(), 3u * TP_PFLOWS_FAST_MAX) << "every datagram still relayed";
+	EXPECT_EQ(Gauges().permission_flows, (uint64_t)TP_PFLOWS_FAST_MAX)
+		<< "no flow kept for the ones the fast path cannot carry";
+	EXPECT_EQ(Gauges().permission_flows_fast, (uint64_t)TP_PFLOWS_FAST_MAX);
+}
+
 TEST_F(PermFlows, FlowsAreKeptForTheFastPathWithoutASink)
 {
 	tp_flow_sink none = {};

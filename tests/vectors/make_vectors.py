@@ -472,6 +472,11 @@ send_for_engine("send-software", "a Send indication with SOFTWARE (comprehension
 send_for_engine("send-to-relay", "a Send indication for this relay's own public address "
                 "outside the allocation range: the engine's (peers.allow-relay-ports)",
                 send_ind(CONFIG["public4"], 3478, b"to myself"))
+s6m = send_entry(CLIENT4, 4, 50315, PEER4, PPORT, next(slots))
+add("send-v4-mapped", "a Send indication whose XOR-PEER-ADDRESS is IPv6 ::ffff:" + PEER4 +
+    ", with a flow for the IPv4 peer " + PEER4 + ": the engine's (IPv6 permissions apart)",
+    frame(CLIENT4, CONFIG["bind4"], CPORT, 3478, send_ind("::ffff:" + PEER4, PPORT, b"mapped")),
+    "to-control", "stun", sends=[s6m])
 bad = bytearray(send_ind(PEER4, PPORT, b"length"))
 bad[3] += 4
 send_for_engine("send-bad-length", "a Send indication whose STUN length is not the datagram's",
