@@ -379,6 +379,14 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 	}
 	lookup(w, dp->chans, TP_STEP_LOOKUP_CHAN, p, step, far_slot, n);
 	lookup(w, dp->sends, TP_STEP_LOOKUP_SEND, p, step, far_slot, n);
+	/* A Send indication with a flow and a FINGERPRINT: the CRC over its message now, once the
+	 * flow is known (classify left the frame's bounds checked). */
+	for (uint16_t i = 0; i < n; i++)
+		if (unlikely(step[i] == TP_STEP_CHECK_FINGERPRINT))
+			step[i] = tp_on_fingerprint(
+				&p[i],
+				tp_crc32(rte_pktmbuf_mtod(ms[i], uint8_t *) + tp_stun_at(&p[i]),
+					 p[i].fp_at));
 	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, far_slot, n);
 	lookup(w, dp->perms, TP_STEP_LOOKUP_PERM, p, step, far_slot, n);
 	for (uint16_t i = 0; i < n; i++) {

@@ -262,19 +262,20 @@ payload_sum(const __u8 *frame, const __u8 *end, __u32 at, __u32 len, __u32 *out)
 #define TP_XDP_CRC_MAX 2048
 
 /*
- * A Send indication's FINGERPRINT (tp_fingerprint_ok()): the CRC-32 of the message up to it,
- * through the core's table, four bytes an iteration and the rest one at a time. The
- * FINGERPRINT is at a multiple of 4 bytes into the message, so there is no rest. A BPF
- * subprogram of its own: its frame is not the decision's.
+ * A Send indication's FINGERPRINT, once the send table has its flow (tp_on_fingerprint()):
+ * the CRC-32 of the message up to it, through the core's table, four bytes an iteration (the
+ * FINGERPRINT is at a multiple of 4 bytes into the message). The next step; a message past
+ * the bounds above is the engine's. A BPF subprogram of its own: its frame is not the
+ * decision's.
  */
 static __noinline int
-fingerprint_holds(const __u8 *frame, const __u8 *end, const struct tp_pkt *p)
+check_fingerprint(const __u8 *frame, const __u8 *end, struct tp_pkt *p)
 {
 	__u32 at = tp_stun_at(p), len = p->fp_at, crc = 0xFFFFFFFFu;
 	const __u8 *pos;
 
 	if (at > TP_XDP_SUM_AT || len > TP_XDP_CRC_MAX || (len & 3))
-		return 0;
+		goto engines;
 	barrier_var(at); /* so that clang keeps the mask, the bound the verifier sees */
 	pos = frame + (at & (2 * TP_XDP_SUM_AT - 1));
 	for (__u32 i = 0; i < TP_XDP_CRC_MAX / 4; i++) {
@@ -282,14 +283,17 @@ fingerprint_holds(const __u8 *frame, const __u8 *end, const struct tp_pkt *p)
 			break;
 		barrier_var(pos);
 		if (pos + 4 > end)
-			return 0;
+			goto engines;
 		crc = tp_crc32_byte(crc, pos[0]);
 		crc = tp_crc32_byte(crc, pos[1]);
 		crc = tp_crc32_byte(crc, pos[2]);
 		crc = tp_crc32_byte(crc, pos[3]);
 		pos += 4;
 	}
-	return tp_fingerprint_ok(p, ~crc);
+	return tp_on_fingerprint(p, ~crc);
+engines:
+	p->reason = TP_R_STUN;
+	return TP_STEP_DONE;
 }
 
 /*
@@ -382,10 +386,9 @@ turnpike_xdp(struct xdp_md *ctx)
 		load_cfg(cfg);
 		scratch->cfg_loaded = 1;
 	}
-	step = classify(p, data, end, cfg);
-	if (step == TP_STEP_LOOKUP_SEND && p->fp_at && !fingerprint_holds(data, end, p))
-		step = TP_STEP_DONE; /* the engine's: p->reason is stun */
-	step = look_up(p, cfg, step);
+	step = look_up(p, cfg, classify(p, data, end, cfg));
+	if (step == TP_STEP_CHECK_FINGERPRINT) /* then on, a hairpin's lookups too */
+		step = look_up(p, cfg, check_fingerprint(data, end, p));
 	if (step != TP_STEP_REWRITE) {
 		if (p->reason == TP_R_STUN && muted(p, len))
 			return XDP_DROP;

@@ -10,6 +10,10 @@
  *   TP_STEP_LOOKUP_SEND: step = tp_on_send(&p, cfg, the send table's value of p.skey or
  *                        NULL); a dataplane without that table may stop here: p.reason is
  *                        already what a miss says (stun, for the engine);
+ *   TP_STEP_CHECK_FINGERPRINT: a Send indication the send table holds a flow for carries a
+ *                        FINGERPRINT: step = tp_on_fingerprint(&p, the CRC-32 of the p.fp_at
+ *                        bytes at tp_stun_at(&p)) (tp_crc32() does it; after the lookup, so
+ *                        that what has no flow costs no CRC);
  *   TP_STEP_LOOKUP_PEER: step = tp_on_peer(&p, cfg, value of p.pkey or NULL);
  *   TP_STEP_LOOKUP_PERM: step = tp_on_perm(&p, cfg, the permission table's value of p.pkey
  *                        or NULL); a dataplane without that table may stop here: p.reason
@@ -57,6 +61,7 @@ enum tp_step {
 	TP_STEP_DONE,
 	TP_STEP_LOOKUP_CHAN,
 	TP_STEP_LOOKUP_SEND,
+	TP_STEP_CHECK_FINGERPRINT,
 	TP_STEP_LOOKUP_PEER,
 	TP_STEP_LOOKUP_PERM,
 	TP_STEP_REWRITE,
@@ -87,9 +92,10 @@ struct tp_pkt {
 
 	tp_u8 in_fam, in_cd; /* family; ChannelData (1) or peer UDP (0) */
 	tp_u8 in_send;	     /* a Send indication (in_cd 0) */
-	tp_u16 fp_at; /* its FINGERPRINT's offset in the message (what the CRC covers); 0: none */
-	tp_be32 fp;   /* and value */
-	tp_u8 out_df; /* IPv4 out: DF set (a Send indication's DONT-FRAGMENT) */
+	tp_u16 fp_at;  /* its FINGERPRINT's offset in the message (what the CRC covers); 0: none */
+	tp_u8 fp_next; /* the step after the FINGERPRINT holds (enum tp_step) */
+	tp_be32 fp;    /* and value */
+	tp_u8 out_df;  /* IPv4 out: DF set (a Send indication's DONT-FRAGMENT) */
 	tp_u8 ttl, tos;
 	tp_be16 ip_frag; /* IPv4 flags as they came: DF, perhaps the reserved bit; offset 0 */
 	tp_be16 ip_id, ip_check, ip_len, udp_check, udp_len;
@@ -302,9 +308,7 @@ tp_stun_at(const struct tp_pkt *p)
 }
 
 /* Does a Send indication's FINGERPRINT hold, crc being the CRC-32 of the message's first
- * p->fp_at bytes? (RFC 8489 section 14.7.) A dataplane built without payload loops
- * (TP_CORE_NO_PAYLOAD_SUM: the XDP program) computes crc itself and asks before the send
- * table's lookup; the core asks itself otherwise. */
+ * p->fp_at bytes? (RFC 8489 section 14.7.) */
 TP_CORE_INLINE int
 tp_fingerprint_ok(const struct tp_pkt *p, tp_u32 crc)
 {
@@ -415,10 +419,6 @@ tp_classify_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *f
 	     tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 1)) &&
 	    !tp_in_range(cfg, p->skey.peer_port))
 		return TP_STEP_DONE;
-#ifndef TP_CORE_NO_PAYLOAD_SUM
-	if (p->fp_at && !tp_fingerprint_ok(p, tp_crc32(m, p->fp_at)))
-		return TP_STEP_DONE;
-#endif
 	p->in_send = 1;
 	p->out_df = df;
 	p->pad_fix = tp_csum_fold(sum);
@@ -592,9 +592,26 @@ tp_on_chan(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 TP_CORE_INLINE enum tp_step
 tp_on_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
 {
+	enum tp_step next;
+
 	if (!v)
 		return TP_STEP_DONE;
-	return tp_to_peer(p, cfg, v);
+	next = tp_to_peer(p, cfg, v);
+	if (!p->fp_at || next == TP_STEP_DONE)
+		return next;
+	p->fp_next = (tp_u8)next;
+	return TP_STEP_CHECK_FINGERPRINT;
+}
+
+/* The FINGERPRINT's verdict, crc being the CRC-32 of the message up to it: on as the send
+ * table's answer said, or (wrong) the engine's, which drops it (stun). */
+TP_CORE_INLINE enum tp_step
+tp_on_fingerprint(struct tp_pkt *p, tp_u32 crc)
+{
+	if (tp_fingerprint_ok(p, crc))
+		return (enum tp_step)p->fp_next;
+	p->reason = TP_R_STUN;
+	return TP_STEP_DONE;
 }
 
 /* A Data indication's bytes in front of the data: the STUN header, XOR-PEER-ADDRESS (the

@@ -46,6 +46,8 @@ tp_vec_decide(const struct tp_vector *v, struct tp_pkt *p, const uint8_t *frame,
 		step = tp_on_chan(p, &v->cfg, tp_vec_find_chan(v, &p->ckey));
 	if (step == TP_STEP_LOOKUP_SEND)
 		step = tp_on_send(p, &v->cfg, tp_vec_find_send(v, &p->skey));
+	if (step == TP_STEP_CHECK_FINGERPRINT)
+		step = tp_on_fingerprint(p, tp_crc32(frame + tp_stun_at(p), p->fp_at));
 	if (step == TP_STEP_LOOKUP_PEER)
 		step = tp_on_peer(p, &v->cfg, tp_vec_find_peer(v, &p->pkey));
 	if (step == TP_STEP_LOOKUP_PERM)

@@ -68,12 +68,12 @@ decide(struct tp_pkt *p, const tp_u8 *data, const tp_u8 *end)
 {
 	enum tp_step step = tp_classify(p, data, end, &cfg);
 
-	if (step == TP_STEP_LOOKUP_SEND && p->fp_at)
-		step = TP_STEP_DONE; /* the real program sums the CRC (a loop of its own) */
 	if (step == TP_STEP_LOOKUP_CHAN)
 		step = tp_on_chan(p, &cfg, bpf_map_lookup_elem(&chans, &p->ckey));
 	if (step == TP_STEP_LOOKUP_SEND)
 		step = tp_on_send(p, &cfg, bpf_map_lookup_elem(&sends, &p->skey));
+	if (step == TP_STEP_CHECK_FINGERPRINT)
+		step = TP_STEP_DONE; /* the real program sums the CRC (a loop of its own) */
 	if (step == TP_STEP_LOOKUP_PEER)
 		step = tp_on_peer(p, &cfg, bpf_map_lookup_elem(&peers, &p->pkey));
 	if (step == TP_STEP_LOOKUP_PERM)
