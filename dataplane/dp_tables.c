@@ -308,15 +308,17 @@ hairpins_to(struct dp *dp, const struct tp_peer_key *k, uint32_t slot)
 }
 
 /* A value into its slot's place in the array, and its key pointing there. */
-int
-dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v)
+/* Value v (a channel's, or a permission flow's send entry) into its slot's channel cell: the
+ * cell, or NULL for a slot out of range. */
+static struct dp_chan_cell *
+chan_cell_write(struct dp *dp, const struct tp_chan_val *v)
 {
 	struct dp_chan_cell *c;
 	struct tp_peer_key hk;
 	void *far;
 
 	if (v->slot == 0 || v->slot > dp->max_bindings)
-		return -EINVAL;
+		return NULL;
 	c = &dp->chan_vals[v->slot];
 	c->v = *v;
 	c->flow_label = 0; /* and no far slot: the same word */
@@ -324,11 +326,19 @@ dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_ch
 		if (rte_hash_lookup_data(dp->peers, &hk, &far) >= 0)
 			c->far_slot = ((const struct tp_peer_val *)far)->slot;
 	} else if (v->family == TP_FAM_V6) {
-		/* What tp_on_chan() sends: from the bind address and the allocation's port. */
+		/* What tp_to_peer() sends: from the bind address and the allocation's port. */
 		c->flow_label =
 			tp_flow_label(dp->core.bind6, v->peer_ip, v->alloc_port, v->peer_port);
 	}
-	return rte_hash_add_key_data(dp->chans, k, &c->v);
+	return c;
+}
+
+int
+dp_table_put_chan(struct dp *dp, const struct tp_chan_key *k, const struct tp_chan_val *v)
+{
+	struct dp_chan_cell *c = chan_cell_write(dp, v);
+
+	return c ? rte_hash_add_key_data(dp->chans, k, &c->v) : -EINVAL;
 }
 
 int
@@ -365,6 +375,32 @@ unlink_entries(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer
 	rte_hash_del_key(dp->peers, pk);
 }
 
+/* A binding's two slots (0: none) into the defer queue, once its entries have left the tables:
+ * they come back only when no worker can hold either value. */
+static void
+defer_slots(struct dp *dp, uint32_t slots[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (tp_slots_release(&dp->slots, slots[i]))
+			rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slots[i]);
+}
+
+/* A fresh slot for a binding, zero on every worker (the workers only ever add to it):
+ * 0 when every slot is held or still deferred. */
+static uint32_t
+take_slot(struct dp *dp)
+{
+	uint32_t slot;
+	bool fresh;
+
+	if (!dp->slots.nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
+		return 0;
+	slot = tp_slots_take(&dp->slots, &fresh);
+	for (unsigned w = 0; w < dp->nworkers; w++)
+		memset(&dp->workers[w]->bindings[slot], 0, sizeof(struct tp_binding_stat));
+	return slot;
+}
+
 /*
  * A binding's entries out of the tables; the slot taken for it, if any, into the defer queue
  * after them, so that it comes back only when no worker can hold either value.
@@ -380,9 +416,7 @@ retire(struct dp *dp, const struct tp_chan_key *ck, const struct tp_peer_key *pk
 	if (rte_hash_lookup_data(dp->peers, pk, &v) >= 0)
 		slots[1] = ((const struct tp_peer_val *)v)->slot;
 	unlink_entries(dp, ck, pk, slots[1]);
-	for (int i = 0; i < 2; i++)
-		if (tp_slots_release(&dp->slots, slots[i]))
-			rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slots[i]);
+	defer_slots(dp, slots);
 }
 
 int
@@ -450,17 +484,12 @@ dp_chan_add(struct dp *dp, const struct tp_binding *c)
 	struct tp_peer_key pk;
 	struct tp_peer_val pv;
 	uint32_t slot;
-	bool fresh;
 	int ret;
 
-	if (!dp->slots.nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
+	if (!(slot = take_slot(dp)))
 		return -ENOSPC;
 	tp_dataplane_entries(c, &ck, &cv, &pk, &pv);
-	slot = tp_slots_take(&dp->slots, &fresh);
 	cv.slot = pv.slot = slot;
-	/* A slot starts from zero on every worker; the workers only ever add to it. */
-	for (unsigned w = 0; w < dp->nworkers; w++)
-		memset(&dp->workers[w]->bindings[slot], 0, sizeof(struct tp_binding_stat));
 	if ((ret = dp_table_put(dp, &ck, &cv, &pk, &pv)) < 0) {
 		tp_slots_put(&dp->slots, slot);
 	}
@@ -527,17 +556,9 @@ dp_chan_del(struct dp *dp, const struct tp_binding *c)
 int
 dp_table_put_send(struct dp *dp, const struct tp_send_key *k, const struct tp_chan_val *v)
 {
-	struct dp_chan_cell *c;
+	struct dp_chan_cell *c = chan_cell_write(dp, v);
 
-	if (v->slot == 0 || v->slot > dp->max_bindings)
-		return -EINVAL;
-	c = &dp->chan_vals[v->slot];
-	c->v = *v;
-	/* What tp_on_send() sends: from the bind address and the allocation's port. */
-	c->flow_label = v->family == TP_FAM_V6 ? tp_flow_label(dp->core.bind6, v->peer_ip,
-							       v->alloc_port, v->peer_port)
-					       : 0;
-	return rte_hash_add_key_data(dp->sends, k, &c->v);
+	return c ? rte_hash_add_key_data(dp->sends, k, &c->v) : -EINVAL;
 }
 
 int
@@ -563,9 +584,7 @@ retire_perm(struct dp *dp, const struct tp_send_key *sk, const struct tp_peer_ke
 		slots[1] = ((const struct tp_peer_val *)v)->slot;
 	rte_hash_del_key(dp->sends, sk);
 	rte_hash_del_key(dp->perms, pk);
-	for (int i = 0; i < 2; i++)
-		if (tp_slots_release(&dp->slots, slots[i]))
-			rte_rcu_qsbr_dq_enqueue(dp->slot_dq, &slots[i]);
+	defer_slots(dp, slots);
 }
 
 int
@@ -576,17 +595,15 @@ dp_perm_add(struct dp *dp, const struct tp_binding *b)
 	struct tp_peer_key pk;
 	struct tp_peer_val pv;
 	struct tp_send_key sk;
-	bool fresh;
+	uint32_t slot;
 	int ret;
 
-	if (!dp->slots.nfree && !dp_slots_reclaim(dp, SLOT_WAIT_MS, false))
+	if (!(slot = take_slot(dp)))
 		return -ENOSPC;
 	tp_dataplane_entries(b, &ck, &cv, &pk, &pv);
 	tp_dataplane_send_key(b, &sk);
 	retire_perm(dp, &sk, &pk); /* a key already present belongs to another slot */
-	cv.slot = pv.slot = tp_slots_take(&dp->slots, &fresh);
-	for (unsigned w = 0; w < dp->nworkers; w++)
-		memset(&dp->workers[w]->bindings[pv.slot], 0, sizeof(struct tp_binding_stat));
+	cv.slot = pv.slot = slot;
 	if ((ret = dp_table_put_send(dp, &sk, &cv)) < 0)
 		goto fail;
 	if ((ret = dp_table_put_perm(dp, &pk, &pv)) < 0) {

@@ -325,20 +325,21 @@ xdp_perm_add(void *ctx, const struct tp_binding *b)
 	return 0;
 }
 
-/* The slot of permission flow b (0: not in the table). */
+/* The slot of the permission flow whose entries are e (0: not in the table); e->pv is
+ * overwritten with the table's value. */
 static uint32_t
-perm_slot(struct tp_xdp *x, const struct tp_binding *b)
+perm_slot(struct tp_xdp *x, struct entries *e)
 {
-	struct entries e;
-
-	entries_of(b, &e);
-	return bpf_map_lookup_elem(tp_xdp_perms_fd(x->prog), &e.pk, &e.pv) == 0 ? e.pv.slot : 0;
+	return bpf_map_lookup_elem(tp_xdp_perms_fd(x->prog), &e->pk, &e->pv) == 0 ? e->pv.slot : 0;
 }
 
 static int
 xdp_perm_counts(void *ctx, const struct tp_binding *b, struct tp_binding_stat *out)
 {
-	return slot_counts(ctx, perm_slot(ctx, b), out);
+	struct entries e;
+
+	entries_of(b, &e);
+	return slot_counts(ctx, perm_slot(ctx, &e), out);
 }
 
 static void
@@ -351,7 +352,7 @@ xdp_perm_del(void *ctx, const struct tp_binding *b)
 
 	entries_of(b, &e);
 	tp_dataplane_send_key(b, &sk);
-	if ((slot = perm_slot(x, b)))
+	if ((slot = perm_slot(x, &e)))
 		tp_slots_put(&x->slots, slot);
 	bpf_map_delete_elem(tp_xdp_sends_fd(x->prog), &sk);
 	bpf_map_delete_elem(tp_xdp_perms_fd(x->prog), &e.pk);

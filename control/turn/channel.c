@@ -81,10 +81,7 @@ chan_leave_dataplane(struct tp_chan *c, const struct tp_binding *fc)
 	struct tp_binding_stat n;
 
 	chan_fast_counts(c, fc, &n);
-	for (int d = 0; d < 2; d++) {
-		c->flow.packets[d] += n.packets[d];
-		c->flow.bytes[d] += n.bytes[d];
-	}
+	tp_flow_fold(&c->flow, &n);
 	if (eng->dp->chan_del)
 		eng->dp->chan_del(eng->dp_ctx, fc);
 	c->in_dataplane = false;
@@ -189,10 +186,7 @@ tp_chan_counts(const struct tp_chan *c, uint64_t packets[2], uint64_t bytes[2])
 	struct tp_binding_stat live;
 
 	chan_live_counts(c, &live);
-	for (int d = 0; d < 2; d++) {
-		packets[d] = c->flow.packets[d] + live.packets[d];
-		bytes[d] = c->flow.bytes[d] + live.bytes[d];
-	}
+	tp_flow_totals(&c->flow, &live, packets, bytes);
 }
 
 static struct tp_chan *

@@ -274,6 +274,11 @@ tp_flow_count(struct tp_flow *fl, enum tp_dir dir, size_t len)
 	fl->packets[dir]++;
 	fl->bytes[dir] += len;
 }
+/* A flow's totals: its own counts and what the dataplane relayed and it has not folded in yet
+ * (live, or NULL); and live folded in, when the flow leaves the dataplane. */
+void tp_flow_totals(const struct tp_flow *fl, const struct tp_binding_stat *live,
+		    uint64_t packets[2], uint64_t bytes[2]);
+void tp_flow_fold(struct tp_flow *fl, const struct tp_binding_stat *live);
 /* The permission-only flow of relay f of a with peer, made on first use (and handed to the
  * dataplane then, where it takes it); NULL when flows are neither recorded (no sink) nor
  * carried by the dataplane, or memory is short. */

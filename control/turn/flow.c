@@ -42,6 +42,22 @@ tp_flow_begin(struct tp_engine *eng, struct tp_flow *fl, tp_timer_fn interim)
 }
 
 void
+tp_flow_totals(const struct tp_flow *fl, const struct tp_binding_stat *live, uint64_t packets[2],
+	       uint64_t bytes[2])
+{
+	for (int d = 0; d < 2; d++) {
+		packets[d] = fl->packets[d] + (live ? live->packets[d] : 0);
+		bytes[d] = fl->bytes[d] + (live ? live->bytes[d] : 0);
+	}
+}
+
+void
+tp_flow_fold(struct tp_flow *fl, const struct tp_binding_stat *live)
+{
+	tp_flow_totals(fl, live, fl->packets, fl->bytes);
+}
+
+void
 tp_flow_report(struct tp_engine *eng, struct tp_flow *fl, const struct tp_alloc *a,
 	       const struct tp_addr *peer, uint16_t channel, const struct tp_binding_stat *live,
 	       enum tp_flow_event ev)
@@ -63,10 +79,7 @@ tp_flow_report(struct tp_engine *eng, struct tp_flow *fl, const struct tp_alloc 
 	r.peer = *peer;
 	r.start_ms = fl->start_ms;
 	r.time_ms = eng->unix_ms;
-	for (int d = 0; d < 2; d++) {
-		r.packets[d] = fl->packets[d] + (live ? live->packets[d] : 0);
-		r.bytes[d] = fl->bytes[d] + (live ? live->bytes[d] : 0);
-	}
+	tp_flow_totals(fl, live, r.packets, r.bytes);
 	r.username_len = a->username_len;
 	memcpy(r.username, a->username, a->username_len);
 	r.username[a->username_len] = '\0';
@@ -118,10 +131,7 @@ tp_pflow_counts(const struct tp_pflow *p, uint64_t packets[2], uint64_t bytes[2]
 	struct tp_binding_stat live;
 
 	pflow_live_counts(p, &live);
-	for (int d = 0; d < 2; d++) {
-		packets[d] = p->flow.packets[d] + live.packets[d];
-		bytes[d] = p->flow.bytes[d] + live.bytes[d];
-	}
+	tp_flow_totals(&p->flow, &live, packets, bytes);
 }
 
 /*
@@ -168,10 +178,7 @@ pflow_leave_dataplane(struct tp_engine *eng, struct tp_pflow *p, struct tp_relay
 	if (!p->in_dataplane)
 		return;
 	pflow_live_counts(p, &live);
-	for (int d = 0; d < 2; d++) {
-		p->flow.packets[d] += live.packets[d];
-		p->flow.bytes[d] += live.bytes[d];
-	}
+	tp_flow_fold(&p->flow, &live);
 	b = pflow_binding(p);
 	eng->dp->perm_del(eng->dp_ctx, &b);
 	p->in_dataplane = false;
