@@ -10,6 +10,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+_Static_assert(TP_CFG_MAX_RELAY_ADDRS == TP_RELAY_ADDRS_MAX,
+	       "relay.ipv4.bind takes as many addresses as the fast path holds");
+
 static void
 to16(uint8_t out[16], const struct tp_addr *a)
 {
@@ -23,15 +26,17 @@ tp_dataplane_core_cfg(const struct tp_config *cfg, struct tp_core_cfg *core)
 	core->listen_port = htons(cfg->listen_port);
 	core->port_min = cfg->port_min;
 	core->port_max = cfg->port_max;
-	core->v4_enabled = cfg->fam[0].enabled;
-	core->v6_enabled = cfg->fam[1].enabled;
-	if (core->v4_enabled) {
-		memcpy(core->bind4, cfg->fam[0].bind.ip, 4);
-		memcpy(core->public4, tp_cfg_public(cfg, 0)->ip, 4);
+	if (cfg->fam[0].enabled)
+		core->naddr4 = (uint8_t)cfg->fam[0].naddrs;
+	if (cfg->fam[1].enabled)
+		core->naddr6 = (uint8_t)cfg->fam[1].naddrs;
+	for (unsigned i = 0; i < core->naddr4; i++) {
+		memcpy(core->bind4[i], cfg->fam[0].bind[i].ip, 4);
+		memcpy(core->public4[i], tp_cfg_public(cfg, 0, i)->ip, 4);
 	}
-	if (core->v6_enabled) {
-		memcpy(core->bind6, cfg->fam[1].bind.ip, 16);
-		memcpy(core->public6, tp_cfg_public(cfg, 1)->ip, 16);
+	for (unsigned i = 0; i < core->naddr6; i++) {
+		memcpy(core->bind6[i], cfg->fam[1].bind[i].ip, 16);
+		memcpy(core->public6[i], tp_cfg_public(cfg, 1, i)->ip, 16);
 	}
 }
 
@@ -54,11 +59,13 @@ tp_dataplane_entries(const struct tp_binding *c, struct tp_chan_key *ck, struct 
 	cv->peer_port = htons(c->peer.port);
 	cv->alloc_port = htons(c->relay.port);
 	cv->family = family;
+	cv->relay_index = c->relay_index;
 
 	memcpy(pk->peer_ip, cv->peer_ip, sizeof(pk->peer_ip));
 	pk->peer_port = cv->peer_port;
 	pk->alloc_port = cv->alloc_port;
 	pk->family = family;
+	pk->relay_index = c->relay_index;
 
 	memcpy(pv->client_ip, ck->client_ip, sizeof(pv->client_ip));
 	pv->client_port = ck->client_port;

@@ -50,7 +50,9 @@ struct tp_binding {
 	struct tp_addr relay;  /* the allocation's relayed address: bind address and port */
 	struct tp_addr peer;   /* the bound peer transport address */
 	uint16_t channel;      /* 0 for a permission's flow */
-	uint32_t id; /* the engine's number for the binding, unique while it lives (logs) */
+	uint32_t id;	     /* the engine's number for the binding, unique while it lives (logs) */
+	uint8_t relay_index; /* which of the family's relayed addresses relay is (the tables key
+			      * on it: relay.ipv4.bind's order) */
 };
 
 struct tp_dataplane {

@@ -74,7 +74,7 @@ struct dp_reason_stat {
  * A hairpin's second lookup (the receiving allocation's peer entry, under the key
  * tp_on_chan() makes) is skipped where the control thread has found that entry already:
  * `far_slot` in the sending channel's cell names its slot. The worker takes the peer cell only
- * if the cell still holds the entry under that very key (hp_* fields, 0 family when its key
+ * if the cell still holds the entry under that very key (hp_key, 0 family when its key
  * is no hairpin's or it has left the table), read under the cell's sequence count; anything
  * else, and it looks the key up as before. So the shortcut can be late, never wrong.
  */
@@ -88,10 +88,9 @@ struct dp_chan_cell {
 
 struct dp_peer_cell {
 	struct tp_peer_val v;
-	uint32_t flow_label; /* to an IPv6 client: the output's (tp_flow_label); 0: none */
-	rte_seqcount_t seq;  /* odd while the control thread rewrites the cell */
-	tp_be16 hp_peer_port, hp_alloc_port; /* its key, where the key is a hairpin's */
-	uint8_t hp_family;		     /* that key's family; 0: none */
+	uint32_t flow_label;	   /* to an IPv6 client: the output's (tp_flow_label); 0: none */
+	rte_seqcount_t seq;	   /* odd while the control thread rewrites the cell */
+	struct tp_peer_key hp_key; /* its key, where the key is a hairpin's; family 0: none */
 } __rte_aligned(64);
 
 static_assert(sizeof(struct dp_chan_cell) == 32, "one channel cell, half a cache line");

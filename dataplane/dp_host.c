@@ -97,7 +97,7 @@ solicit(struct dp *dp, uint8_t family, const uint8_t ip16[16])
 		arp->arp_plen = 4;
 		arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
 		arp->arp_data.arp_sha = dp->mac;
-		memcpy(&arp->arp_data.arp_sip, dp->core.bind4, 4);
+		memcpy(&arp->arp_data.arp_sip, dp->core.bind4[0], 4);
 		memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
 		memcpy(&arp->arp_data.arp_tip, ip16 + 12, 4);
 		dp_host_send(dp, m);
@@ -118,7 +118,7 @@ solicit(struct dp *dp, uint8_t family, const uint8_t ip16[16])
 	ip->payload_len = rte_cpu_to_be_16(icmp_len);
 	ip->proto = IPPROTO_ICMPV6;
 	ip->hop_limits = 255;
-	memcpy(ip->src_addr, dp->core.bind6, 16);
+	memcpy(ip->src_addr, dp->core.bind6[0], 16);
 	memcpy(ip->dst_addr, (const uint8_t[16]){ 0xff, 0x02, [11] = 1, [12] = 0xff }, 13);
 	memcpy(ip->dst_addr + 13, ip16 + 13, 3);
 	icmp = (uint8_t *)(ip + 1);
@@ -315,7 +315,7 @@ dp_host_to_client(void *ctx, const struct tp_addr *client, const void *buf, size
 {
 	struct dp *dp = ctx;
 	int f = TP_FAM_IDX(client->family);
-	struct tp_addr src = dp->cfg->fam[f].bind;
+	struct tp_addr src = dp->cfg->fam[f].bind[0];
 
 	src.port = dp->cfg->listen_port;
 	return send_udp(dp, &src, client, buf, len, false);
@@ -329,6 +329,16 @@ dp_host_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *pe
 }
 
 /* Frames in -------------------------------------------------------------------------------- */
+
+/* Which of the relay's bind addresses of family fam is ip (4 or 16 bytes)? Its index, or -1. */
+static int
+own_index(const struct dp *dp, uint8_t fam, const void *ip)
+{
+	uint8_t ip16[16];
+
+	tp_ip_to16(ip16, ip, fam);
+	return tp_relay_index(&dp->core, fam, ip16, 0);
+}
 
 /* A frame nobody here takes: counted, freed. */
 static void
@@ -352,6 +362,7 @@ arp_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 {
 	struct rte_arp_hdr *arp = (struct rte_arp_hdr *)(eth + 1);
 	uint8_t spa16[16];
+	int own;
 
 	if (rte_pktmbuf_data_len(m) < sizeof(*eth) + sizeof(*arp) ||
 	    arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
@@ -361,7 +372,7 @@ arp_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (!dp->core.v4_enabled || memcmp(&arp->arp_data.arp_tip, dp->core.bind4, 4) != 0) {
+	if ((own = own_index(dp, TP_FAM_V4, &arp->arp_data.arp_tip)) < 0) {
 		drop_frame(dp, m);
 		return;
 	}
@@ -378,23 +389,27 @@ arp_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 	arp->arp_data.arp_tha = arp->arp_data.arp_sha;
 	arp->arp_data.arp_tip = arp->arp_data.arp_sip;
 	arp->arp_data.arp_sha = dp->mac;
-	memcpy(&arp->arp_data.arp_sip, dp->core.bind4, 4);
+	memcpy(&arp->arp_data.arp_sip, dp->core.bind4[own], 4);
 	eth->dst_addr = arp->arp_data.arp_tha;
 	eth->src_addr = dp->mac;
 	dp->host.arp_replies++;
 	dp_host_send(dp, m);
 }
 
-/* The engine's input: the payload of a UDP datagram from src to the relay. false when the
- * port is neither the listen port nor in the allocation range (the kernel's). */
+/* The engine's input: the payload of a UDP datagram from src to the relay's bind address dst
+ * (its own index of them). false when the port is neither the listen port (of the first
+ * address) nor in the allocation range: the kernel's. */
 static bool
-udp_to_engine(struct dp *dp, const struct tp_addr *src, uint16_t dport, const uint8_t *payload,
-	      size_t len)
+udp_to_engine(struct dp *dp, const struct tp_addr *src, int own, const uint8_t *dst, uint16_t dport,
+	      const uint8_t *payload, size_t len)
 {
-	if (dport == dp->cfg->listen_port)
+	struct tp_addr relay = { .family = src->family, .port = dport };
+
+	memcpy(relay.ip, dst, src->family == TP_FAM_V4 ? 4 : 16);
+	if (dport == dp->cfg->listen_port && own == 0)
 		tp_loop_client_input(dp->loop, src, payload, len);
 	else if (dport >= dp->cfg->port_min && dport <= dp->cfg->port_max)
-		tp_loop_peer_input(dp->loop, src->family, dport, src, payload, len);
+		tp_loop_peer_input(dp->loop, &relay, src, payload, len);
 	else
 		return false;
 	return true;
@@ -414,6 +429,7 @@ ipv4_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	size_t avail = rte_pktmbuf_data_len(m) - sizeof(*eth), hl, tot;
 	struct tp_addr src = { .family = TP_FAM_V4 };
+	int own;
 
 	if (avail < sizeof(*ip) || (ip->version_ihl >> 4) != 4 ||
 	    (hl = (size_t)(ip->version_ihl & 0xf) * 4) < sizeof(*ip) ||
@@ -422,7 +438,7 @@ ipv4_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		dp->host.malformed++;
 		goto out;
 	}
-	if (!dp->core.v4_enabled || memcmp(&ip->dst_addr, dp->core.bind4, 4) != 0 ||
+	if ((own = own_index(dp, TP_FAM_V4, &ip->dst_addr)) < 0 ||
 	    (rte_be_to_cpu_16(ip->fragment_offset) &
 	     (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
 		dp->host.not_for_us++;
@@ -440,7 +456,7 @@ ipv4_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		icmp->icmp_cksum = 0;
 		icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, tot - hl);
 		ip->dst_addr = ip->src_addr;
-		memcpy(&ip->src_addr, dp->core.bind4, 4);
+		memcpy(&ip->src_addr, dp->core.bind4[own], 4);
 		ip->time_to_live = 64;
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -460,7 +476,8 @@ ipv4_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 			goto out;
 		}
 		src.port = rte_be_to_cpu_16(udp->src_port);
-		if (!udp_to_engine(dp, &src, rte_be_to_cpu_16(udp->dst_port), (uint8_t *)(udp + 1),
+		if (!udp_to_engine(dp, &src, own, (const uint8_t *)&ip->dst_addr,
+				   rte_be_to_cpu_16(udp->dst_port), (uint8_t *)(udp + 1),
 				   ulen - sizeof(*udp))) {
 			to_kernel(dp, m);
 			return;
@@ -473,12 +490,16 @@ out:
 	rte_pktmbuf_free(m);
 }
 
+/* Is dst the solicited-node group of one of the relay's IPv6 bind addresses? */
 static bool
-is_solicited_node_of(const uint8_t dst[16], const uint8_t own[16])
+is_solicited_node_of_own(const struct dp *dp, const uint8_t dst[16])
 {
 	static const uint8_t prefix[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
 
-	return memcmp(dst, prefix, 13) == 0 && memcmp(dst + 13, own + 13, 3) == 0;
+	for (unsigned i = 0; i < dp->core.naddr6 && memcmp(dst, prefix, 13) == 0; i++)
+		if (memcmp(dst + 13, dp->core.bind6[i] + 13, 3) == 0)
+			return true;
+	return false;
 }
 
 static void
@@ -486,16 +507,18 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 	    uint8_t *icmp, size_t len)
 {
 	uint8_t target[16];
+	int own;
 
 	if (len < 8)
 		goto drop;
 	switch (icmp[0]) {
 	case ICMP6_ECHO_REQUEST:
-		if (memcmp(ip->dst_addr, dp->core.bind6, 16) != 0)
+		if (own_index(dp, TP_FAM_V6, ip->dst_addr) < 0)
 			goto drop;
 		icmp[0] = ICMP6_ECHO_REPLY;
+		memcpy(target, ip->dst_addr, 16);
 		memcpy(ip->dst_addr, ip->src_addr, 16);
-		memcpy(ip->src_addr, dp->core.bind6, 16);
+		memcpy(ip->src_addr, target, 16);
 		ip->hop_limits = 64;
 		*(uint16_t *)(icmp + 2) = 0;
 		*(uint16_t *)(icmp + 2) = rte_ipv6_udptcp_cksum(ip, icmp);
@@ -510,7 +533,7 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 		if (len < 24 || ip->hop_limits != 255)
 			goto drop;
 		/* For another of the interface's addresses (the kernel's link-local one). */
-		if (memcmp(icmp + 8, dp->core.bind6, 16) != 0) {
+		if ((own = own_index(dp, TP_FAM_V6, icmp + 8)) < 0) {
 			to_kernel(dp, m);
 			return;
 		}
@@ -521,13 +544,13 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 		/* Advertise, with our link-layer address: solicited (S) and override (O), or
 		 * to all nodes, unsolicited, for a duplicate address check (RFC 4861 7.2.4). */
 		memcpy(ip->dst_addr, dad ? all_nodes : ip->src_addr, 16);
-		memcpy(ip->src_addr, dp->core.bind6, 16);
+		memcpy(ip->src_addr, dp->core.bind6[own], 16);
 		ip->payload_len = rte_cpu_to_be_16(32);
 		icmp[0] = ND_ADVERT;
 		icmp[1] = 0;
 		memset(icmp + 4, 0, 4);
 		icmp[4] = dad ? 0x20 : 0x60;
-		memcpy(icmp + 8, dp->core.bind6, 16);
+		memcpy(icmp + 8, dp->core.bind6[own], 16);
 		icmp[24] = ND_OPT_TGT_LL;
 		icmp[25] = 1;
 		memcpy(icmp + 26, dp->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
@@ -556,7 +579,7 @@ icmp6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct
 		return;
 	default:
 		/* Anything else for the relay itself (echo replies, errors): the kernel's. */
-		if (memcmp(ip->dst_addr, dp->core.bind6, 16) == 0) {
+		if (own_index(dp, TP_FAM_V6, ip->dst_addr) >= 0) {
 			to_kernel(dp, m);
 			return;
 		}
@@ -572,6 +595,7 @@ ipv6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 	size_t avail = rte_pktmbuf_data_len(m) - sizeof(*eth), plen;
 	struct tp_addr src = { .family = TP_FAM_V6 };
 	uint8_t *l4 = (uint8_t *)(ip + 1);
+	int own;
 
 	if (avail < sizeof(*ip) || (rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 ||
 	    (plen = rte_be_to_cpu_16(ip->payload_len)) > avail - sizeof(*ip)) {
@@ -579,8 +603,8 @@ ipv6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (!dp->core.v6_enabled || (memcmp(ip->dst_addr, dp->core.bind6, 16) != 0 &&
-				     !is_solicited_node_of(ip->dst_addr, dp->core.bind6))) {
+	if ((own = own_index(dp, TP_FAM_V6, ip->dst_addr)) < 0 &&
+	    !is_solicited_node_of_own(dp, ip->dst_addr)) {
 		/* Link-local and multicast: the kernel interface's own (its neighbour discovery
 		 * answered to its link-local address, say). */
 		if (ip->dst_addr[0] == 0xff ||
@@ -601,15 +625,16 @@ ipv6_input(struct dp *dp, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		if (ulen >= 8 && ulen <= plen) {
 			memcpy(src.ip, ip->src_addr, 16);
 			src.port = rte_be_to_cpu_16(udp->src_port);
-			if (!udp_to_engine(dp, &src, rte_be_to_cpu_16(udp->dst_port),
-					   l4 + sizeof(*udp), ulen - sizeof(*udp))) {
+			if (own < 0 || !udp_to_engine(dp, &src, own, ip->dst_addr,
+						      rte_be_to_cpu_16(udp->dst_port),
+						      l4 + sizeof(*udp), ulen - sizeof(*udp))) {
 				to_kernel(dp, m);
 				return;
 			}
 		} else {
 			dp->host.malformed++;
 		}
-	} else if (memcmp(ip->dst_addr, dp->core.bind6, 16) == 0) {
+	} else if (own >= 0) {
 		to_kernel(dp, m); /* TCP, and any other protocol to the relay */
 		return;
 	} else {

@@ -110,7 +110,7 @@ ipv4_address(int sock, const char *name, const struct tp_config *cfg)
 	struct ifreq ifr = { 0 };
 
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	memcpy(&sin.sin_addr, cfg->fam[0].bind.ip, 4);
+	memcpy(&sin.sin_addr, cfg->fam[0].bind[0].ip, 4);
 	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
 	if (if_ioctl(sock, SIOCSIFADDR, &ifr, "set its IPv4 address") < 0)
 		return -1;
@@ -155,7 +155,7 @@ ipv6_address(int sock6, const char *name, int ifindex, const struct tp_config *c
 			close(fd);
 		}
 	}
-	memcpy(&ifr6.ifr6_addr, cfg->fam[1].bind.ip, 16);
+	memcpy(&ifr6.ifr6_addr, cfg->fam[1].bind[0].ip, 16);
 	return if_ioctl(sock6, SIOCSIFADDR, &ifr6, "set its IPv6 address");
 }
 

@@ -224,33 +224,24 @@ static bool
 hairpin_key(const struct dp *dp, const struct tp_chan_val *v, struct tp_peer_key *k)
 {
 	const struct tp_core_cfg *core = &dp->core;
+	int far = tp_relay_own(core, v->family, v->peer_ip);
 
-	if ((!tp_is_relay_addr(core, v->family, v->peer_ip, 1) &&
-	     !tp_is_relay_addr(core, v->family, v->peer_ip, 0)) ||
-	    !tp_in_range(core, v->peer_port))
+	if (far < 0 || !tp_in_range(core, v->peer_port))
 		return false;
 	memset(k, 0, sizeof(*k));
-	if (v->family == TP_FAM_V4)
-		tp_ip_to16(k->peer_ip, core->public4, TP_FAM_V4);
-	else
-		memcpy(k->peer_ip, core->public6, 16);
+	tp_relay_ip16(k->peer_ip, core, v->family, v->relay_index, 1);
 	k->peer_port = v->alloc_port;
 	k->alloc_port = v->peer_port;
 	k->family = v->family;
+	k->relay_index = (uint8_t)far;
 	return true;
 }
 
-/* Is k a key that hairpin_key() makes (from the relay's public address)? */
+/* Is k a key that hairpin_key() makes (from one of the relay's public addresses)? */
 static bool
 is_hairpin_key(const struct dp *dp, const struct tp_peer_key *k)
 {
-	uint8_t pub[16];
-
-	if (k->family == TP_FAM_V4)
-		tp_ip_to16(pub, dp->core.public4, TP_FAM_V4);
-	else
-		memcpy(pub, dp->core.public6, 16);
-	return memcmp(k->peer_ip, pub, 16) == 0;
+	return tp_relay_index(&dp->core, k->family, k->peer_ip, 1) >= 0;
 }
 
 /* A peer cell rewritten under its sequence count: value v under key k, or (v NULL) its key
@@ -267,13 +258,13 @@ peer_cell_write(struct dp *dp, uint32_t slot, const struct tp_peer_key *k,
 		/* What tp_on_peer() and tp_on_perm() send: ChannelData or a Data indication
 		 * from the listen address and port. */
 		c->flow_label = tp_ip16_family(v->client_ip) == TP_FAM_V6
-					? tp_flow_label(dp->core.bind6, v->client_ip,
+					? tp_flow_label(dp->core.bind6[0], v->client_ip,
 							dp->core.listen_port, v->client_port)
 					: 0;
 	}
-	c->hp_family = v && !perm && is_hairpin_key(dp, k) ? k->family : 0;
-	c->hp_peer_port = k->peer_port;
-	c->hp_alloc_port = k->alloc_port;
+	c->hp_key = *k;
+	if (!v || perm || !is_hairpin_key(dp, k))
+		c->hp_key.family = 0;
 	rte_seqcount_write_end(&c->seq);
 }
 
@@ -288,15 +279,17 @@ hairpins_to(struct dp *dp, const struct tp_peer_key *k, uint32_t slot)
 {
 	struct tp_peer_key rev = *k;
 	struct tp_peer_key want;
+	int from = tp_relay_index(&dp->core, k->family, k->peer_ip, 1);
 	void *v;
 
+	if (from < 0)
+		return;
 	rev.peer_port = k->alloc_port;
 	rev.alloc_port = k->peer_port;
+	rev.relay_index = (uint8_t)from; /* the sending allocation's address */
 	for (int pub = 1; pub >= 0; pub--) {
-		if (k->family == TP_FAM_V4)
-			tp_ip_to16(rev.peer_ip, pub ? dp->core.public4 : dp->core.bind4, TP_FAM_V4);
-		else
-			memcpy(rev.peer_ip, pub ? dp->core.public6 : dp->core.bind6, 16);
+		/* It sent to the receiving allocation's address, public or bind. */
+		tp_relay_ip16(rev.peer_ip, &dp->core, k->family, k->relay_index, pub);
 		if (rte_hash_lookup_data(dp->peers, &rev, &v) < 0)
 			continue;
 
@@ -328,7 +321,8 @@ chan_cell_write(struct dp *dp, const struct tp_chan_val *v)
 	} else if (v->family == TP_FAM_V6) {
 		/* What tp_to_peer() sends: from the bind address and the allocation's port. */
 		c->flow_label =
-			tp_flow_label(dp->core.bind6, v->peer_ip, v->alloc_port, v->peer_port);
+			tp_flow_label(dp->core.bind6[v->relay_index & (TP_RELAY_ADDRS_MAX - 1)],
+				      v->peer_ip, v->alloc_port, v->peer_port);
 	}
 	return c;
 }

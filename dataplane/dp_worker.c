@@ -25,7 +25,7 @@ dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_
 {
 	const struct tp_config *cfg = dp->cfg;
 	int f = fam == TP_FAM_V4 ? 0 : 1;
-	const uint8_t *own = fam == TP_FAM_V4 ? dp->core.bind4 : dp->core.bind6;
+	const uint8_t *own = tp_relay_ip(&dp->core, fam, 0, 0);
 	const uint8_t *dst = fam == TP_FAM_V4 ? dst16 + 12 : dst16;
 	unsigned bits = cfg->dpdk.prefix_len[f], full = bits / 8, rest = bits % 8;
 	int onlink = memcmp(own, dst, full) == 0 &&
@@ -259,8 +259,7 @@ hairpin_take(const struct dp *dp, const struct tp_pkt *p, uint32_t slot, struct 
 	const struct dp_peer_cell *c = &dp->peer_vals[slot];
 	uint32_t sn = rte_seqcount_read_begin(&c->seq);
 
-	if (c->hp_family != p->pkey.family || c->hp_peer_port != p->pkey.peer_port ||
-	    c->hp_alloc_port != p->pkey.alloc_port)
+	if (memcmp(&c->hp_key, &p->pkey, sizeof(c->hp_key)) != 0)
 		return false;
 	*out = c->v;
 	*flow_label = c->flow_label;

@@ -88,13 +88,10 @@ struct {
 	__type(value, struct tp_xdp_reason_stat);
 } tp_muted_stats SEC(".maps");
 
-/* The frame on its way through and the configuration the core reads: more than the 512-byte
- * stack holds beside what the core's calls need. One per CPU: XDP runs one frame at a time
- * on a CPU. */
+/* The frame on its way through: more than the 512-byte stack holds beside what the core's
+ * calls need. One per CPU: XDP runs one frame at a time on a CPU. */
 struct tp_xdp_scratch {
 	struct tp_pkt p;
-	struct tp_core_cfg cfg;
-	__u32 cfg_loaded; /* cfg holds .rodata's: copied once a CPU (it never changes) */
 };
 
 struct {
@@ -297,18 +294,20 @@ engines:
 }
 
 /*
- * The core reads its configuration through a plain pointer. Handing it &tp_cfg would let the
- * compiler fold the zeros .rodata holds at compile time; volatile reads into a copy see what
- * the loader wrote (and the verifier, which knows .rodata, still prunes what it rules out).
+ * The core reads its configuration through a plain pointer to .rodata itself. The pointer
+ * passes through an empty asm first: handed &tp_cfg.core directly, the compiler would fold the
+ * zeros .rodata holds at compile time, where the loader writes the real values. The verifier
+ * knows .rodata (frozen before load): every read at a constant offset is a known value, so
+ * the loops over the relayed addresses run as many times as the configuration has them, and
+ * what the configuration rules out is never explored.
  */
-static __always_inline void
-load_cfg(struct tp_core_cfg *c)
+static __always_inline const struct tp_core_cfg *
+core_cfg(void)
 {
-	const volatile __u8 *src = (const volatile __u8 *)&tp_cfg.core;
-	__u8 *dst = (__u8 *)c;
+	const struct tp_core_cfg *c = (const struct tp_core_cfg *)&tp_cfg.core;
 
-	for (unsigned i = 0; i < sizeof(*c); i++)
-		dst[i] = src[i];
+	asm volatile("" : "+r"(c));
+	return c;
 }
 
 /* STUN from a source the control thread muted, its time not yet over: counted, to be dropped.
@@ -372,7 +371,7 @@ turnpike_xdp(struct xdp_md *ctx)
 	__u32 len = (__u32)(end - data), ifindex, sum;
 	__u8 smac[6], dmac[6];
 	struct tp_xdp_scratch *scratch;
-	struct tp_core_cfg *cfg;
+	const struct tp_core_cfg *cfg;
 	struct tp_pkt *p;
 	enum tp_step step;
 	__u32 zero = 0;
@@ -381,11 +380,7 @@ turnpike_xdp(struct xdp_md *ctx)
 	if (!(scratch = bpf_map_lookup_elem(&tp_scratch, &zero)))
 		return XDP_PASS; /* never: the array has its one entry on every CPU */
 	p = &scratch->p;
-	cfg = &scratch->cfg;
-	if (!scratch->cfg_loaded) {
-		load_cfg(cfg);
-		scratch->cfg_loaded = 1;
-	}
+	cfg = core_cfg();
 	step = look_up(p, cfg, classify(p, data, end, cfg));
 	if (step == TP_STEP_CHECK_FINGERPRINT) /* then on, a hairpin's lookups too */
 		step = look_up(p, cfg, check_fingerprint(data, end, p));

@@ -164,10 +164,10 @@ tp_loop_client_input(struct tp_loop *l, const struct tp_addr *client, const uint
 }
 
 void
-tp_loop_peer_input(struct tp_loop *l, uint8_t family, uint16_t port, const struct tp_addr *peer,
+tp_loop_peer_input(struct tp_loop *l, const struct tp_addr *relay, const struct tp_addr *peer,
 		   const uint8_t *buf, size_t len)
 {
-	tp_engine_peer_input(l->eng, family, port, peer, buf, len);
+	tp_engine_peer_input(l->eng, relay, peer, buf, len);
 }
 
 /* Signals ----------------------------------------------------------------------------------- */

@@ -63,11 +63,11 @@ void tp_loop_before_send(struct tp_loop *l);
 
 /* What a transport received, into the engine: a datagram from client on the listen port
  * (timed: a request's time to its response goes into the latency histogram), and one from
- * peer on the relayed address (family, port). */
+ * peer on relayed address relay (bind address and port). */
 void tp_loop_client_input(struct tp_loop *l, const struct tp_addr *client, const uint8_t *buf,
 			  size_t len);
-void tp_loop_peer_input(struct tp_loop *l, uint8_t family, uint16_t port,
-			const struct tp_addr *peer, const uint8_t *buf, size_t len);
+void tp_loop_peer_input(struct tp_loop *l, const struct tp_addr *relay, const struct tp_addr *peer,
+			const uint8_t *buf, size_t len);
 
 /* The engine's clock, monotonic milliseconds, as of this turn. */
 uint64_t tp_loop_now_ms(const struct tp_loop *l);

@@ -839,11 +839,11 @@ tp_streams_open(const struct tp_config *cfg, struct tp_loop *loop)
 		if (!cfg->fam[f].enabled)
 			continue;
 		if ((cfg->tcp.enabled &&
-		     listen_on(s, TP_TRANSPORT_TCP, &cfg->fam[f].bind, cfg->tcp.port) < 0) ||
+		     listen_on(s, TP_TRANSPORT_TCP, &cfg->fam[f].bind[0], cfg->tcp.port) < 0) ||
 		    (cfg->tls.enabled &&
-		     listen_on(s, TP_TRANSPORT_TLS, &cfg->fam[f].bind, cfg->tls.port) < 0) ||
+		     listen_on(s, TP_TRANSPORT_TLS, &cfg->fam[f].bind[0], cfg->tls.port) < 0) ||
 		    (cfg->dtls.enabled &&
-		     listen_on(s, TP_TRANSPORT_DTLS, &cfg->fam[f].bind, cfg->dtls.port) < 0))
+		     listen_on(s, TP_TRANSPORT_DTLS, &cfg->fam[f].bind[0], cfg->dtls.port) < 0))
 			goto fail;
 	}
 	return s;

@@ -35,8 +35,7 @@ struct tx_queue {
 struct udp_sock {
 	struct tp_loop_fd w; /* w.fd: -1 when closed */
 	struct tp_udp *u;
-	uint8_t family;
-	uint16_t port;
+	struct tp_addr addr; /* what it is bound to */
 	bool relay;
 };
 
@@ -50,7 +49,7 @@ struct tp_udp {
 	const struct tp_config *cfg;
 	struct tp_loop *loop;
 	struct udp_sock listen[TP_NFAM];
-	struct udp_sock *relays[TP_NFAM]; /* by port - port_min */
+	struct udp_sock *relays[TP_NFAM]; /* by relayed address, then port - port_min */
 	uint64_t rx_truncated, tx_errors;
 	struct muted_source muted[TP_NFAM][TP_UDP_MUTED];
 	unsigned nmuted[TP_NFAM];
@@ -163,10 +162,14 @@ send_from(struct tp_udp *u, int fd, const struct tp_addr *to, const void *buf, s
 	return true;
 }
 
+/* The socket of relayed address relay (a bind address and port of the relay's), open or not. */
 static struct udp_sock *
 relay_sock(struct tp_udp *u, const struct tp_addr *relay)
 {
-	return &u->relays[TP_FAM_IDX(relay->family)][relay->port - u->cfg->port_min];
+	int f = TP_FAM_IDX(relay->family), at = tp_cfg_relay_index(u->cfg, f, relay);
+	size_t nports = (size_t)u->cfg->port_max - u->cfg->port_min + 1;
+
+	return &u->relays[f][(size_t)(at < 0 ? 0 : at) * nports + relay->port - u->cfg->port_min];
 }
 
 bool
@@ -239,7 +242,7 @@ drain(void *arg, uint32_t events)
 				tp_loop_client_input(u->loop, &from, u->bufs[i],
 						     u->msgs[i].msg_len);
 			else
-				tp_loop_peer_input(u->loop, s->family, s->port, &from, u->bufs[i],
+				tp_loop_peer_input(u->loop, &s->addr, &from, u->bufs[i],
 						   u->msgs[i].msg_len);
 		}
 		tx_flush(u);
@@ -262,8 +265,7 @@ tp_udp_relay_open(struct tp_udp *u, const struct tp_addr *relay)
 	if (fd < 0)
 		return fd;
 	s->u = u;
-	s->family = relay->family;
-	s->port = relay->port;
+	s->addr = *relay;
 	s->relay = true;
 	if ((err = tp_loop_watch(u->loop, &s->w, fd, drain, s, 0)) < 0) {
 		close(fd);
@@ -294,7 +296,7 @@ listen_on(struct tp_udp *u, int f)
 {
 	const struct tp_config *cfg = u->cfg;
 	struct udp_sock *s = &u->listen[f];
-	struct tp_addr a = cfg->fam[f].bind;
+	struct tp_addr a = cfg->fam[f].bind[0];
 	char text[TP_ADDR_STRLEN], pub[TP_ADDR_STRLEN];
 	int fd, err;
 
@@ -304,23 +306,25 @@ listen_on(struct tp_udp *u, int f)
 		       tp_addr_str(&a, text, sizeof(text)), strerror(-fd));
 		return -1;
 	}
-	*s = (struct udp_sock){ .u = u, .family = a.family, .port = a.port };
+	*s = (struct udp_sock){ .u = u, .addr = a };
 	if ((err = tp_loop_watch(u->loop, &s->w, fd, drain, s, TP_LOOP_PRIORITY)) < 0) {
 		TP_ERR("epoll_ctl (listen socket): %s", strerror(-err));
 		close(fd);
 		s->w.fd = -1;
 		return -1;
 	}
-	TP_INFO("listening on %s, relaying from %s ports %u-%u",
-		tp_addr_str(&a, text, sizeof(text)),
-		tp_addr_str(tp_cfg_public(cfg, f), pub, sizeof(pub)), cfg->port_min, cfg->port_max);
+	tp_addr_str(&a, text, sizeof(text));
+	for (unsigned i = 0; i < cfg->fam[f].naddrs; i++)
+		TP_INFO("listening on %s, relaying from %s ports %u-%u", text,
+			tp_addr_str(tp_cfg_public(cfg, f, i), pub, sizeof(pub)), cfg->port_min,
+			cfg->port_max);
 	return 0;
 }
 
 struct tp_udp *
 tp_udp_open(const struct tp_config *cfg, struct tp_loop *loop)
 {
-	size_t nports = (size_t)cfg->port_max - cfg->port_min + 1;
+	size_t nports = (size_t)cfg->port_max - cfg->port_min + 1, n;
 	struct tp_udp *u = calloc(1, sizeof(*u));
 
 	if (!u) {
@@ -333,9 +337,10 @@ tp_udp_open(const struct tp_config *cfg, struct tp_loop *loop)
 		u->listen[f].w.fd = -1;
 	u->bufs = malloc(sizeof(*u->bufs) * BATCH);
 	for (int f = 0; f < TP_NFAM; f++) {
-		if (!(u->relays[f] = calloc(nports, sizeof(*u->relays[f]))))
+		n = nports * (cfg->fam[f].naddrs ? cfg->fam[f].naddrs : 1);
+		if (!(u->relays[f] = calloc(n, sizeof(*u->relays[f]))))
 			break;
-		for (size_t i = 0; i < nports; i++)
+		for (size_t i = 0; i < n; i++)
 			u->relays[f][i].w.fd = -1;
 	}
 	if (!u->bufs || !u->relays[0] || !u->relays[1]) {

@@ -21,8 +21,10 @@ int
 tp_engine_ports_init(struct tp_engine *eng)
 {
 	for (int f = 0; f < TP_NFAM; f++) {
-		eng->port_state[f] = calloc(NPORTS, sizeof(*eng->port_state[f]));
-		eng->port_alloc[f] = calloc(NPORTS, sizeof(*eng->port_alloc[f]));
+		size_t n = (size_t)eng->cfg->fam[f].naddrs * NPORTS;
+
+		eng->port_state[f] = calloc(n ? n : 1, sizeof(*eng->port_state[f]));
+		eng->port_alloc[f] = calloc(n ? n : 1, sizeof(*eng->port_alloc[f]));
 		if (!eng->port_state[f] || !eng->port_alloc[f])
 			return -ENOMEM;
 	}
@@ -48,60 +50,119 @@ tp_alloc_find(const struct tp_engine *eng, const struct tp_addr *client)
 
 /* Ports ------------------------------------------------------------------------------------ */
 
-static int
-open_port(struct tp_engine *eng, int f, uint16_t port)
+/* Where relayed address (index, port) of a family is in port_state and port_alloc. */
+size_t
+tp_port_at(unsigned index, uint16_t port)
 {
-	struct tp_addr relay = eng->cfg->fam[f].bind;
+	return (size_t)index * NPORTS + port;
+}
 
-	relay.port = port;
+static int
+open_port(struct tp_engine *eng, int f, struct tp_port at)
+{
+	struct tp_addr relay = eng->cfg->fam[f].bind[at.relay_index];
+
+	relay.port = at.port;
 	return eng->dp->relay_open(eng->dp_ctx, &relay);
 }
 
 static void
-close_port(struct tp_engine *eng, int f, uint16_t port)
+close_port(struct tp_engine *eng, int f, struct tp_port at)
 {
-	struct tp_addr relay = eng->cfg->fam[f].bind;
+	struct tp_addr relay = eng->cfg->fam[f].bind[at.relay_index];
+	size_t i = tp_port_at(at.relay_index, at.port);
 
-	relay.port = port;
+	relay.port = at.port;
 	eng->dp->relay_close(eng->dp_ctx, &relay);
-	eng->port_state[f][port] = TP_PORT_FREE;
-	eng->port_alloc[f][port] = NULL;
+	if (eng->port_state[f][i] != TP_PORT_FREE)
+		eng->ports_held[f][at.relay_index]--;
+	eng->port_state[f][i] = TP_PORT_FREE;
+	eng->port_alloc[f][i] = NULL;
+}
+
+static void
+hold_port(struct tp_engine *eng, int f, struct tp_port at, enum tp_port_state state)
+{
+	size_t i = tp_port_at(at.relay_index, at.port);
+
+	if (eng->port_state[f][i] == TP_PORT_FREE)
+		eng->ports_held[f][at.relay_index]++;
+	eng->port_state[f][i] = (uint8_t)state;
 }
 
 /*
- * Claim a free port in family f, starting at a random point of the range (RFC 8656 section
- * 7.2 recommends randomized ports). even: an even port; pair: port+1 free too, claimed as
- * reserved. Returns 0 and the port, or -ENOSPC.
+ * Claim a free port at family f's relayed address index, starting at a random point of the
+ * range (RFC 8656 section 7.2 recommends randomized ports). even: an even port; pair: port+1
+ * free too, claimed as reserved. Returns 0 and the port, or -ENOSPC.
  */
 static int
-claim_port(struct tp_engine *eng, int f, bool even, bool pair, uint16_t *out)
+claim_port_at(struct tp_engine *eng, int f, uint8_t index, bool even, bool pair,
+	      struct tp_port *out)
 {
 	uint32_t min = eng->cfg->port_min, range = eng->cfg->port_max - min + 1u;
 	uint32_t start = tp_random_u32();
-	uint8_t *state = eng->port_state[f];
+	const uint8_t *state = eng->port_state[f] + tp_port_at(index, 0);
 	unsigned refused = 0;
 
 	for (uint32_t i = 0; i < range && refused < MAX_PORT_REFUSALS; i++) {
 		uint32_t p = min + (start + i) % range;
+		struct tp_port at = { index, (uint16_t)p }, next = { index, (uint16_t)(p + 1) };
 
 		if ((even && p % 2) || state[p] != TP_PORT_FREE)
 			continue;
 		if (pair && (p + 1 > eng->cfg->port_max || state[p + 1] != TP_PORT_FREE))
 			continue;
-		if (open_port(eng, f, (uint16_t)p) < 0) {
+		if (open_port(eng, f, at) < 0) {
 			refused++;
 			continue;
 		}
-		if (pair && open_port(eng, f, (uint16_t)(p + 1)) < 0) {
-			close_port(eng, f, (uint16_t)p);
+		if (pair && open_port(eng, f, next) < 0) {
+			close_port(eng, f, at);
 			refused++;
 			continue;
 		}
-		state[p] = TP_PORT_ALLOC;
+		hold_port(eng, f, at, TP_PORT_ALLOC);
 		if (pair)
-			state[p + 1] = TP_PORT_RESERVED;
-		*out = (uint16_t)p;
+			hold_port(eng, f, next, TP_PORT_RESERVED);
+		*out = at;
 		return 0;
+	}
+	return -ENOSPC;
+}
+
+/*
+ * Claim a relayed address in family f: a port at the address that holds the fewest, so that
+ * allocations spread evenly over all of them. Among addresses that hold as few, the next in
+ * turn after the last such tie's: a client that makes its allocations in twos (coturn's,
+ * say), using only the second, still finds the ones it uses at every address. Where that
+ * address has no port to give, the next-fewest. Returns 0 and the address, or -ENOSPC.
+ */
+static int
+claim_port(struct tp_engine *eng, int f, bool even, bool pair, struct tp_port *out)
+{
+	unsigned n = eng->cfg->fam[f].naddrs;
+	bool tried[TP_CFG_MAX_RELAY_ADDRS] = { false };
+
+	for (unsigned round = 0; round < n; round++) {
+		unsigned best = n, ties = 0;
+
+		for (unsigned k = 0; k < n; k++) {
+			unsigned i = (eng->next_relay_addr[f] + k) % n;
+
+			if (tried[i])
+				continue;
+			if (best == n || eng->ports_held[f][i] < eng->ports_held[f][best]) {
+				best = i;
+				ties = 0;
+			} else if (eng->ports_held[f][i] == eng->ports_held[f][best]) {
+				ties++;
+			}
+		}
+		if (ties)
+			eng->next_relay_addr[f] = (uint8_t)((best + 1) % n);
+		tried[best] = true;
+		if (claim_port_at(eng, f, (uint8_t)best, even, pair, out) == 0)
+			return 0;
 	}
 	return -ENOSPC;
 }
@@ -123,12 +184,12 @@ reservation_expired(struct tp_timer *t)
 {
 	struct tp_reservation *r = tp_container_of(t, struct tp_reservation, timer);
 
-	close_port(r->eng, TP_FAM_IDX(r->family), r->port);
+	close_port(r->eng, TP_FAM_IDX(r->family), r->at);
 	tp_reservation_free(r);
 }
 
 static int
-reserve(struct tp_engine *eng, int f, uint16_t port, uint8_t token[TP_TOKEN_LEN])
+reserve(struct tp_engine *eng, int f, struct tp_port at, uint8_t token[TP_TOKEN_LEN])
 {
 	struct tp_reservation *r = calloc(1, sizeof(*r));
 
@@ -140,7 +201,7 @@ reserve(struct tp_engine *eng, int f, uint16_t port, uint8_t token[TP_TOKEN_LEN]
 	while (tp_htab_find(&eng->reservations, r->token));
 	r->eng = eng;
 	r->family = (uint8_t)(f + 1);
-	r->port = port;
+	r->at = at;
 	tp_timer_init(&r->timer, reservation_expired);
 	tp_timer_arm(&eng->wheel, &r->timer, eng->now_ms + TP_RESERVATION_MS);
 	tp_htab_insert(&eng->reservations, &r->node);
@@ -156,7 +217,7 @@ tp_engine_reservations_fini(struct tp_engine *eng)
 			struct tp_reservation *r = tp_container_of(eng->reservations.buckets[i],
 								   struct tp_reservation, node);
 
-			close_port(eng, TP_FAM_IDX(r->family), r->port);
+			close_port(eng, TP_FAM_IDX(r->family), r->at);
 			tp_reservation_free(r);
 		}
 	}
@@ -236,7 +297,7 @@ relay_release(struct tp_alloc *a, int f)
 
 	tp_relay_clear(a, f, NULL);
 	tp_timer_cancel(&eng->wheel, &r->timer);
-	close_port(eng, f, r->port);
+	close_port(eng, f, (struct tp_port){ r->relay_index, r->port });
 	r->port = 0;
 	eng->nrelays--;
 }
@@ -355,13 +416,14 @@ relay_set_lifetime(struct tp_alloc *a, int f, unsigned seconds)
 }
 
 static void
-relay_take(struct tp_alloc *a, int f, uint16_t port)
+relay_take(struct tp_alloc *a, int f, struct tp_port at)
 {
 	struct tp_engine *eng = a->eng;
 
-	a->relay[f].port = port;
-	eng->port_state[f][port] = TP_PORT_ALLOC;
-	eng->port_alloc[f][port] = a;
+	a->relay[f].relay_index = at.relay_index;
+	a->relay[f].port = at.port;
+	hold_port(eng, f, at, TP_PORT_ALLOC);
+	eng->port_alloc[f][tp_port_at(at.relay_index, at.port)] = a;
 	eng->nrelays++;
 }
 
@@ -553,27 +615,29 @@ allocate_check(struct tp_engine *eng, const struct tp_stun_msg *m, struct alloc_
 static int
 allocate_ports(struct tp_engine *eng, struct tp_alloc *a, const struct alloc_req *q)
 {
-	uint16_t port;
+	struct tp_port at;
 
 	if (q->res) {
-		relay_take(a, q->family, q->res->port);
+		relay_take(a, q->family, q->res->at);
 		tp_reservation_free(q->res);
 		return 0;
 	}
-	if (claim_port(eng, q->family, q->even, q->pair, &port) == 0) {
-		relay_take(a, q->family, port);
-		if (q->pair && reserve(eng, q->family, port + 1, a->token) == 0)
+	if (claim_port(eng, q->family, q->even, q->pair, &at) == 0) {
+		struct tp_port next = { at.relay_index, (uint16_t)(at.port + 1) };
+
+		relay_take(a, q->family, at);
+		if (q->pair && reserve(eng, q->family, next, a->token) == 0)
 			a->has_token = true;
 		else if (q->pair)
-			close_port(eng, q->family, port + 1);
+			close_port(eng, q->family, next);
 	}
 	if (q->dual) {
 		int v6 = TP_FAM_IDX(TP_FAM_V6);
 
 		if (!eng->cfg->fam[v6].enabled)
 			a->address_error = TP_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
-		else if (claim_port(eng, v6, false, false, &port) == 0)
-			relay_take(a, v6, port);
+		else if (claim_port(eng, v6, false, false, &at) == 0)
+			relay_take(a, v6, at);
 		else
 			a->address_error = TP_ERR_INSUFFICIENT_CAPACITY;
 		if (!a->relay[q->family].port) {

@@ -43,6 +43,7 @@ channel_binding(const struct tp_chan *c)
 	return (struct tp_binding){
 		.client = a->client,
 		.relay = tp_relay_addr(a->eng, a, TP_FAM_IDX(c->peer.family), false),
+		.relay_index = a->relay[TP_FAM_IDX(c->peer.family)].relay_index,
 		.peer = c->peer,
 		.channel = c->channel,
 		.id = c->id,

@@ -331,7 +331,8 @@ tp_reply_error(struct tp_engine *eng, const struct tp_stun_msg *req,
 struct tp_addr
 tp_relay_addr(const struct tp_engine *eng, const struct tp_alloc *a, int f, bool public_)
 {
-	struct tp_addr addr = public_ ? *tp_cfg_public(eng->cfg, f) : eng->cfg->fam[f].bind;
+	unsigned i = a->relay[f].relay_index;
+	struct tp_addr addr = public_ ? *tp_cfg_public(eng->cfg, f, i) : eng->cfg->fam[f].bind[i];
 
 	addr.port = a->relay[f].port;
 	return addr;
@@ -497,7 +498,8 @@ relay_to_peer(struct tp_engine *eng, struct tp_alloc *a, int f, const struct tp_
 		return false;
 	}
 	if (tp_peer_is_own(cfg, peer) && in_range) {
-		struct tp_alloc *dst = eng->port_alloc[f][peer->port];
+		unsigned at = (unsigned)tp_cfg_relay_index(cfg, f, peer);
+		struct tp_alloc *dst = eng->port_alloc[f][tp_port_at(at, peer->port)];
 
 		if (!dst) {
 			eng->stats.drop_hairpin++;
@@ -646,19 +648,18 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 }
 
 void
-tp_engine_peer_input(struct tp_engine *eng, uint8_t family, uint16_t port,
-		     const struct tp_addr *peer, const uint8_t *buf, size_t len)
+tp_engine_peer_input(struct tp_engine *eng, const struct tp_addr *relay, const struct tp_addr *peer,
+		     const uint8_t *buf, size_t len)
 {
 	struct tp_alloc *a;
+	int f, at;
 
 	eng->stats.rx_peer++;
-	if (family != TP_FAM_V4 && family != TP_FAM_V6) {
+	if ((relay->family != TP_FAM_V4 && relay->family != TP_FAM_V6) ||
+	    (at = tp_cfg_relay_index(eng->cfg, f = TP_FAM_IDX(relay->family), relay)) < 0 ||
+	    !(a = eng->port_alloc[f][tp_port_at((unsigned)at, relay->port)])) {
 		eng->stats.drop_no_allocation++;
 		return;
 	}
-	if (!(a = eng->port_alloc[TP_FAM_IDX(family)][port])) {
-		eng->stats.drop_no_allocation++;
-		return;
-	}
-	deliver_to_client(eng, a, TP_FAM_IDX(family), peer, buf, len);
+	deliver_to_client(eng, a, f, peer, buf, len);
 }

@@ -216,8 +216,9 @@ void tp_engine_reconfigured(struct tp_engine *eng, const struct tp_config *old,
  * that got its response (the caller's clock around this call is its latency). */
 bool tp_engine_client_input(struct tp_engine *eng, const struct tp_addr *client, const uint8_t *buf,
 			    size_t len);
-/* A datagram from peer on the relayed address with the given family and port. */
-void tp_engine_peer_input(struct tp_engine *eng, uint8_t family, uint16_t port,
+/* A datagram from peer to relayed address relay (a bind address and port, or its public
+ * address). */
+void tp_engine_peer_input(struct tp_engine *eng, const struct tp_addr *relay,
 			  const struct tp_addr *peer, const uint8_t *buf, size_t len);
 
 const struct tp_engine_stats *tp_engine_stats(const struct tp_engine *eng);

@@ -109,9 +109,16 @@ struct tp_chan {
 	struct tp_flow flow;
 };
 
+/* A relayed transport address: which of the family's addresses (relay.ipvX.bind), and port. */
+struct tp_port {
+	uint8_t relay_index;
+	uint16_t port;
+};
+
 struct tp_relay {
 	struct tp_alloc *alloc;
-	uint16_t port; /* 0 when the allocation holds no address in this family */
+	uint8_t relay_index; /* which of the family's relayed addresses */
+	uint16_t port;	     /* 0 when the allocation holds no address in this family */
 	struct tp_timer timer;
 	struct tp_list perms, chans, pflows;
 	unsigned nperms, nchans;
@@ -143,7 +150,7 @@ struct tp_reservation {
 	struct tp_engine *eng;
 	struct tp_timer timer;
 	uint8_t family;
-	uint16_t port;
+	struct tp_port at;
 };
 
 enum tp_port_state {
@@ -178,9 +185,13 @@ struct tp_engine {
 	bool draining;
 	unsigned next_alternate; /* drain.alternate-servers, taken in turn */
 
-	/* Per family, per port: who holds it. Lookups by relayed address are one index. */
+	/* Per family, per relayed address and port (tp_port_at): who holds it. Lookups by
+	 * relayed address are one index. ports_held: the ports each address holds, allocated or
+	 * reserved (claim_port spreads allocations by it). */
 	uint8_t *port_state[TP_NFAM];
 	struct tp_alloc **port_alloc[TP_NFAM];
+	unsigned ports_held[TP_NFAM][TP_CFG_MAX_RELAY_ADDRS];
+	uint8_t next_relay_addr[TP_NFAM]; /* claim_port's turn among addresses that tie */
 
 	struct tp_engine_stats stats;
 	struct tp_engine_requests requests;
@@ -220,6 +231,7 @@ struct tp_addr tp_relay_addr(const struct tp_engine *eng, const struct tp_alloc 
 			     bool public_);
 
 /* alloc.c */
+size_t tp_port_at(unsigned index, uint16_t port);
 void tp_handle_allocate(struct tp_engine *eng, const struct tp_stun_msg *m,
 			const struct tp_auth_result *auth, const struct tp_addr *client);
 void tp_handle_refresh(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg *m,

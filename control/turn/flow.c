@@ -105,6 +105,7 @@ pflow_binding(const struct tp_pflow *p)
 	return (struct tp_binding){
 		.client = a->client,
 		.relay = tp_relay_addr(a->eng, a, TP_FAM_IDX(p->peer.family), false),
+		.relay_index = a->relay[TP_FAM_IDX(p->peer.family)].relay_index,
 		.peer = p->peer,
 		.channel = 0,
 		.id = (uint32_t)p->flow.id,

@@ -83,17 +83,8 @@ denied(const struct tp_config *cfg, const struct tp_addr *a)
 bool
 tp_peer_is_own(const struct tp_config *cfg, const struct tp_addr *a)
 {
-	for (int f = 0; f < TP_NFAM; f++) {
-		const struct tp_cfg_family *fam = &cfg->fam[f];
-
-		if (!fam->enabled)
-			continue;
-		/* A wildcard bind is no address of ours: the unspecified address stays denied. */
-		if ((!tp_addr_is_unspecified(&fam->bind) && tp_addr_ip_eq(&fam->bind, a)) ||
-		    tp_addr_ip_eq(tp_cfg_public(cfg, f), a))
-			return true;
-	}
-	return false;
+	return (a->family == TP_FAM_V4 || a->family == TP_FAM_V6) &&
+	       tp_cfg_relay_index(cfg, TP_FAM_IDX(a->family), a) >= 0;
 }
 
 bool

@@ -327,6 +327,63 @@ set_addr(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
 	return 0;
 }
 
+/* One address of family fam (a relayed address, path names it) into a. */
+static int
+parse_relay_addr(struct loader *ld, const config_setting_t *e, const char *path, int fam,
+		 struct tp_addr *a)
+{
+	const char *v = get_str(ld, e, path);
+
+	if (!v)
+		return -1;
+	if (tp_addr_parse_ip(a, v) < 0)
+		return fail(ld, e, path, "\"%s\" is not a numeric IP address", v);
+	if (a->family != fam)
+		return fail(ld, e, path, "\"%s\" is not an %s address", v,
+			    fam == TP_FAM_V4 ? "IPv4" : "IPv6");
+	return 0;
+}
+
+/*
+ * relay.ipv4.bind and .public, relay.ipv6's: one address (a string), or several (a list of
+ * strings), of family k->min, k->max at most; "" is none. The count goes to the unsigned at
+ * k->aux. Whole-configuration rules (bind and public pair up) are config_check's.
+ */
+static int
+set_relay_addrs(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
+{
+	struct tp_addr *arr = field(ld, k);
+	unsigned *count = (unsigned *)((char *)ld->cfg + k->aux);
+	char path[128];
+	int n;
+
+	memset(arr, 0, k->size);
+	*count = 0;
+	if (config_setting_type(s) == CONFIG_TYPE_STRING) {
+		const char *v = get_str(ld, s, k->path);
+
+		if (!v)
+			return -1;
+		if (v[0] == '\0')
+			return 0;
+		if (parse_relay_addr(ld, s, k->path, (int)k->min, &arr[0]) < 0)
+			return -1;
+		*count = 1;
+		return 0;
+	}
+	if (list_length(ld, s, k->path, k->max, "addresses", "\"192.0.2.1\", \"192.0.2.2\"", &n) <
+	    0)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s[%d]", k->path, i);
+		if (parse_relay_addr(ld, config_setting_get_elem(s, (unsigned)i), path, (int)k->min,
+				     &arr[i]) < 0)
+			return -1;
+	}
+	*count = (unsigned)n;
+	return 0;
+}
+
 /* flows.output: off, one of the two streams, or a file. */
 static int
 set_flow_output(struct loader *ld, const config_setting_t *s, const struct key_spec *k)
@@ -639,11 +696,15 @@ static const struct key_spec keys[] = {
 	STR("relay.tls.ciphers", tls.ciphers, LIVE),
 	STR("relay.tls.ciphersuites", tls.ciphersuites, LIVE),
 	BOOL("relay.ipv4.enabled", fam[0].enabled, RESTART),
-	KEY("relay.ipv4.bind", set_addr, fam[0].bind, TP_FAM_V4, 0, RESTART),
-	KEY("relay.ipv4.public", set_addr, fam[0].public_, TP_FAM_V4, 0, RESTART),
+	LIST("relay.ipv4.bind", set_relay_addrs, fam[0].bind, fam[0].naddrs, TP_FAM_V4,
+	     TP_CFG_MAX_RELAY_ADDRS, RESTART),
+	LIST("relay.ipv4.public", set_relay_addrs, fam[0].public_, fam[0].npublic, TP_FAM_V4,
+	     TP_CFG_MAX_RELAY_ADDRS, RESTART),
 	BOOL("relay.ipv6.enabled", fam[1].enabled, RESTART),
-	KEY("relay.ipv6.bind", set_addr, fam[1].bind, TP_FAM_V6, 0, RESTART),
-	KEY("relay.ipv6.public", set_addr, fam[1].public_, TP_FAM_V6, 0, RESTART),
+	LIST("relay.ipv6.bind", set_relay_addrs, fam[1].bind, fam[1].naddrs, TP_FAM_V6,
+	     TP_CFG_MAX_RELAY_ADDRS, RESTART),
+	LIST("relay.ipv6.public", set_relay_addrs, fam[1].public_, fam[1].npublic, TP_FAM_V6,
+	     TP_CFG_MAX_RELAY_ADDRS, RESTART),
 	STR("relay.software", software, LIVE),
 	BOOL("relay.software-unauthenticated", software_unauthenticated, LIVE),
 	KEY("auth.realm", set_str, realm, 0, TP_CFG_NAME_MAX, RESTART),
@@ -787,6 +848,52 @@ check_order(struct loader *ld, const config_t *c, const char *lo_key, unsigned l
 	return fail(ld, s, hi_key, "%u is below %s %u", hi, lo_key, lo);
 }
 
+/* Two of list's n addresses the same? The later one's index, or -1. */
+static int
+repeated_addr(const struct tp_addr *list, unsigned n)
+{
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = 0; j < i; j++)
+			if (tp_addr_ip_eq(&list[i], &list[j]))
+				return (int)i;
+	return -1;
+}
+
+/* A family's relayed addresses: bind (named bind) and public (pub) pair up. */
+static int
+check_relay_addrs(struct loader *ld, const config_t *c, const struct tp_cfg_family *fam,
+		  const char *bind, const char *pub)
+{
+	int dup;
+
+	if (fam->naddrs == 0)
+		return fail(ld, config_lookup(c, bind), bind, "needs an address");
+	if (fam->npublic && fam->npublic != fam->naddrs)
+		return fail(ld, config_lookup(c, pub), pub,
+			    "has %u addresses and %s %u: one public address per bind address",
+			    fam->npublic, bind, fam->naddrs);
+	for (unsigned i = 0; i < fam->naddrs; i++) {
+		if (!tp_addr_is_unspecified(&fam->bind[i]))
+			continue;
+		if (fam->naddrs > 1)
+			return fail(ld, config_lookup(c, bind), bind,
+				    "the unspecified address is no relayed address among several");
+		if (!fam->npublic)
+			return fail(ld, config_lookup(c, bind), bind,
+				    "the unspecified address needs %s, the address clients reach",
+				    pub);
+	}
+	for (unsigned i = 0; i < fam->npublic; i++)
+		if (tp_addr_is_unspecified(&fam->public_[i]))
+			return fail(ld, config_lookup(c, pub), pub,
+				    "must be the address clients reach, not the unspecified one");
+	if ((dup = repeated_addr(fam->bind, fam->naddrs)) >= 0)
+		return fail(ld, config_lookup(c, bind), bind, "address %d is there twice", dup);
+	if ((dup = repeated_addr(fam->public_, fam->npublic)) >= 0)
+		return fail(ld, config_lookup(c, pub), pub, "address %d is there twice", dup);
+	return 0;
+}
+
 /* Checks that span keys, made once the file is read, pointing at the line to change. */
 static int
 validate(struct loader *ld, const config_t *c)
@@ -820,13 +927,8 @@ validate(struct loader *ld, const config_t *c)
 
 		if (!fam->enabled)
 			continue;
-		if (fam->public_.family == TP_FAM_NONE && tp_addr_is_unspecified(&fam->bind))
-			return fail(ld, config_lookup(c, bind), bind,
-				    "the unspecified address needs %s, the address clients reach",
-				    pub);
-		if (fam->public_.family != TP_FAM_NONE && tp_addr_is_unspecified(&fam->public_))
-			return fail(ld, config_lookup(c, pub), pub,
-				    "must be the address clients reach, not the unspecified one");
+		if (check_relay_addrs(ld, c, fam, bind, pub) < 0)
+			return -1;
 	}
 	if (cfg->tcp.enabled && cfg->tls.enabled && cfg->tcp.port == cfg->tls.port) {
 		s = first_set(c, KEYS("relay.tls.port", "relay.tcp.port"), &path);
@@ -943,6 +1045,21 @@ tp_config_defaults(struct tp_config *cfg, char *err, size_t errlen)
 	memset(cfg, 0, sizeof(*cfg));
 	return tp_config_load_string(cfg, tp_default_config, "(built-in conf/turnpike.conf)", err,
 				     errlen);
+}
+
+int
+tp_cfg_relay_index(const struct tp_config *cfg, int f, const struct tp_addr *ip)
+{
+	const struct tp_cfg_family *fam = &cfg->fam[f];
+
+	if (!fam->enabled)
+		return -1;
+	/* A wildcard bind is no address of ours: the unspecified address stays denied. */
+	for (unsigned i = 0; i < fam->naddrs; i++)
+		if ((!tp_addr_is_unspecified(&fam->bind[i]) && tp_addr_ip_eq(&fam->bind[i], ip)) ||
+		    (fam->npublic && tp_addr_ip_eq(&fam->public_[i], ip)))
+			return (int)i;
+	return -1;
 }
 
 void

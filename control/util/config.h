@@ -45,10 +45,18 @@ enum tp_log_level {
 	TP_LOG_DEBUG,
 };
 
+/* Relayed addresses per family (relay.ipv4.bind): dataplane/core's TP_RELAY_ADDRS_MAX. */
+#define TP_CFG_MAX_RELAY_ADDRS 16
+
+/* A family's relayed addresses, bind and public pairs; the first is also where the relay
+ * listens (UDP, TCP, TLS, DTLS). Allocations are spread over all of them. */
 struct tp_cfg_family {
 	bool enabled;
-	struct tp_addr bind;	/* where sockets bind / the NIC's address */
-	struct tp_addr public_; /* what clients see: XOR-RELAYED-ADDRESS, hairpin test */
+	unsigned naddrs;  /* bind addresses: 1 at least */
+	unsigned npublic; /* 0: clients see the bind addresses; else naddrs */
+	struct tp_addr bind[TP_CFG_MAX_RELAY_ADDRS]; /* where sockets bind / the NIC's addresses */
+	struct tp_addr public_[TP_CFG_MAX_RELAY_ADDRS]; /* what clients see: XOR-RELAYED-ADDRESS,
+							 * the hairpin test */
 };
 
 struct tp_cfg_user {
@@ -163,12 +171,17 @@ struct tp_config {
 	} drain;
 };
 
-/* The address clients see for family index f: public when set, else bind. */
+/* The address clients see for family index f's relayed address i: public when set, else
+ * bind. */
 static inline const struct tp_addr *
-tp_cfg_public(const struct tp_config *cfg, int f)
+tp_cfg_public(const struct tp_config *cfg, int f, unsigned i)
 {
-	return cfg->fam[f].public_.family ? &cfg->fam[f].public_ : &cfg->fam[f].bind;
+	return cfg->fam[f].npublic ? &cfg->fam[f].public_[i] : &cfg->fam[f].bind[i];
 }
+
+/* Which of family index f's relayed addresses is ip (bind or public)? Its index, or -1 (none,
+ * or the family is off). */
+int tp_cfg_relay_index(const struct tp_config *cfg, int f, const struct tp_addr *ip);
 
 /* The built-in defaults (conf/turnpike.conf as compiled in). Returns 0 or -1 with a message. */
 int tp_config_defaults(struct tp_config *cfg, char *err, size_t errlen);

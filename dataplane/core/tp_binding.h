@@ -5,10 +5,11 @@
  * address 16 bytes: IPv6, or IPv4 in its IPv4-mapped form (::ffff:a.b.c.d), so one key
  * serves both families and compares as bytes.
  *
- *   channel table: (client address, client port, channel) -> (family, allocation port,
- *                  peer address, peer port)        ChannelData from a client
- *   peer table:    (family, allocation port, peer address, peer port) -> (client address,
- *                  client port, channel)           UDP from a peer to a relayed address
+ *   channel table: (client address, client port, channel) -> (family, relayed address,
+ *                  allocation port, peer address, peer port)   ChannelData from a client
+ *   peer table:    (family, relayed address, allocation port, peer address, peer port) ->
+ *                  (client address, client port, channel)      UDP from a peer to a relayed
+ *                                                               address
  *
  * and for a permission's flow (a peer transport address holding a permission, without a
  * channel), the same pair of directions:
@@ -16,6 +17,9 @@
  *   send table:    (client address, client port, peer port, peer address) -> the channel
  *                  table's value                   Send indications from a client
  *   permission table: the peer table's key -> its value, channel 0   UDP from the peer
+ *
+ * A relayed address is its index among the family's (struct tp_core_cfg, relay_index), so
+ * that a relay with several addresses per family holds as many allocations per port.
  *
  * Each value carries the binding's slot: the index of its per-lcore (per-CPU) counters
  * (struct tp_binding_stat) and, in the DPDK tables, of its values; the same for both
@@ -37,7 +41,8 @@ struct tp_chan_val {
 	tp_be16 peer_port;
 	tp_be16 alloc_port; /* the relayed address's port */
 	tp_u8 family;	    /* of the relayed address and the peer: TP_FAM_V4 or _V6 */
-	tp_u8 reserved[3];
+	tp_u8 relay_index;  /* the relayed address: its index among the family's */
+	tp_u8 reserved[2];
 	tp_u32 slot; /* host order: an index, never on the wire */
 };
 
@@ -46,7 +51,8 @@ struct tp_peer_key {
 	tp_be16 peer_port;
 	tp_be16 alloc_port;
 	tp_u8 family;
-	tp_u8 reserved[3];
+	tp_u8 relay_index; /* where the peer sent it: the relayed address's index */
+	tp_u8 reserved[2];
 };
 
 struct tp_peer_val {

@@ -46,15 +46,24 @@
 #include "tp_verdict.h"
 #include "tp_wire.h"
 
-/* What the relay is, set at run time (the XDP program gets it before load, in .rodata). */
+/* Relayed addresses per family, at most (relay.ipv4.bind, relay.ipv6.bind): a power of two, so
+ * that an index masked with it is one the BPF verifier sees in bounds. */
+#define TP_RELAY_ADDRS_MAX 16
+
+/*
+ * What the relay is, set at run time (the XDP program gets it before load, in .rodata). Each
+ * family has naddr relayed addresses, as bind (on the wire) and public (what clients see)
+ * pairs; the first is also the one the relay listens on. A binding's relayed address is its
+ * index there (relay_index in the tables' entries).
+ */
 struct tp_core_cfg {
 	tp_be16 listen_port;
 	tp_u16 port_min, port_max; /* allocation range, host order, inclusive */
-	tp_u8 v4_enabled, v6_enabled;
-	tp_u8 bind4[4], public4[4]; /* bind: on the wire; public: what clients see */
-	tp_u8 bind6[16], public6[16];
+	tp_u8 naddr4, naddr6;	   /* 0: the family is off */
 	tp_u16 mtu; /* the egress interface's: the largest IP packet out (0: no limit) */
 	tp_u8 reserved[2];
+	tp_u8 bind4[TP_RELAY_ADDRS_MAX][4], public4[TP_RELAY_ADDRS_MAX][4];
+	tp_u8 bind6[TP_RELAY_ADDRS_MAX][16], public6[TP_RELAY_ADDRS_MAX][16];
 };
 
 enum tp_step {
@@ -91,6 +100,7 @@ struct tp_pkt {
 	tp_be16 vlan_tci;
 
 	tp_u8 in_fam, in_cd; /* family; ChannelData (1) or peer UDP (0) */
+	tp_u8 relay_index;   /* which of the relay's bind addresses it came to */
 	tp_u8 in_send;	     /* a Send indication (in_cd 0) */
 	tp_u16 fp_at;  /* its FINGERPRINT's offset in the message (what the CRC covers); 0: none */
 	tp_u8 fp_next; /* the step after the FINGERPRINT holds (enum tp_step) */
@@ -140,14 +150,48 @@ tp_bytes_eq(const tp_u8 *a, const tp_u8 *b, unsigned n)
 	return diff == 0;
 }
 
-/* Is ip (16-byte form, family fam) the relay's bind (public 0) or public (1) address? */
-TP_CORE_INLINE int
-tp_is_relay_addr(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16], int public_)
+/* The relay's relayed address index i of family fam, bind (public 0) or public (1): its bytes
+ * (4 or 16). */
+TP_CORE_INLINE const tp_u8 *
+tp_relay_ip(const struct tp_core_cfg *cfg, tp_u8 fam, tp_u8 i, int public_)
 {
+	i &= TP_RELAY_ADDRS_MAX - 1;
 	if (fam == TP_FAM_V4)
-		return cfg->v4_enabled &&
-		       tp_bytes_eq(ip + 12, public_ ? cfg->public4 : cfg->bind4, 4);
-	return cfg->v6_enabled && tp_bytes_eq(ip, public_ ? cfg->public6 : cfg->bind6, 16);
+		return public_ ? cfg->public4[i] : cfg->bind4[i];
+	return public_ ? cfg->public6[i] : cfg->bind6[i];
+}
+
+/* The same in 16-byte form. */
+TP_CORE_INLINE void
+tp_relay_ip16(tp_u8 out[16], const struct tp_core_cfg *cfg, tp_u8 fam, tp_u8 i, int public_)
+{
+	tp_ip_to16(out, tp_relay_ip(cfg, fam, i, public_), fam);
+}
+
+/* Which of the relay's bind (public 0) or public (1) addresses is ip (16-byte form, family
+ * fam)? Its index, or -1. */
+TP_CORE_INLINE int
+tp_relay_index(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16], int public_)
+{
+	tp_u8 n = fam == TP_FAM_V4 ? cfg->naddr4 : cfg->naddr6;
+
+	for (int i = 0; i < TP_RELAY_ADDRS_MAX; i++) {
+		if (i >= n)
+			break;
+		if (tp_bytes_eq(tp_ip_bytes(ip, fam), tp_relay_ip(cfg, fam, (tp_u8)i, public_),
+				tp_core_iplen(fam)))
+			return i;
+	}
+	return -1;
+}
+
+/* Is ip one of the relay's own addresses, public or bind? Its index, or -1. */
+TP_CORE_INLINE int
+tp_relay_own(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16])
+{
+	int i = tp_relay_index(cfg, fam, ip, 1);
+
+	return i >= 0 ? i : tp_relay_index(cfg, fam, ip, 0);
 }
 
 TP_CORE_INLINE int
@@ -173,6 +217,7 @@ tp_parse_ipv4(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 {
 	const struct tp_ipv4_hdr *ip = (const struct tp_ipv4_hdr *)(frame + p->l3);
 	tp_u16 tot, frag;
+	int at;
 
 	if ((const tp_u8 *)(ip + 1) > end)
 		return tp_stop(p, TP_R_TRUNCATED);
@@ -181,8 +226,9 @@ tp_parse_ipv4(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 	p->in_fam = TP_FAM_V4;
 	tp_ip_to16(p->src, ip->saddr, TP_FAM_V4);
 	tp_ip_to16(p->dst, ip->daddr, TP_FAM_V4);
-	if (!tp_is_relay_addr(cfg, TP_FAM_V4, p->dst, 0))
+	if ((at = tp_relay_index(cfg, TP_FAM_V4, p->dst, 0)) < 0)
 		return tp_stop(p, TP_R_NOT_FOR_RELAY);
+	p->relay_index = (tp_u8)at;
 	if ((ip->ver_ihl & 0xf) != 5)
 		return tp_stop(p, TP_R_IPV4_OPTIONS);
 	frag = tp_ntohs(ip->frag_off);
@@ -214,6 +260,7 @@ tp_parse_ipv6(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 {
 	const struct tp_ipv6_hdr *ip = (const struct tp_ipv6_hdr *)(frame + p->l3);
 	tp_u16 plen;
+	int at;
 
 	if ((const tp_u8 *)(ip + 1) > end)
 		return tp_stop(p, TP_R_TRUNCATED);
@@ -222,8 +269,9 @@ tp_parse_ipv6(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 	p->in_fam = TP_FAM_V6;
 	tp_memcpy(p->src, ip->saddr, 16);
 	tp_memcpy(p->dst, ip->daddr, 16);
-	if (!tp_is_relay_addr(cfg, TP_FAM_V6, p->dst, 0))
+	if ((at = tp_relay_index(cfg, TP_FAM_V6, p->dst, 0)) < 0)
 		return tp_stop(p, TP_R_NOT_FOR_RELAY);
+	p->relay_index = (tp_u8)at;
 	switch (ip->nexthdr) {
 	case TP_IPPROTO_UDP:
 		break;
@@ -415,9 +463,7 @@ tp_classify_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *f
 	p->skey.peer_port = (tp_be16)(xport ^ tp_htons(TP_STUN_COOKIE >> 16));
 	/* This relay itself outside the allocation range: the engine's (peers.allow-relay-ports);
 	 * in it, a hairpin like a channel's. */
-	if ((tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 0) ||
-	     tp_is_relay_addr(cfg, fam, p->skey.peer_ip, 1)) &&
-	    !tp_in_range(cfg, p->skey.peer_port))
+	if (tp_relay_own(cfg, fam, p->skey.peer_ip) >= 0 && !tp_in_range(cfg, p->skey.peer_port))
 		return TP_STEP_DONE;
 	p->in_send = 1;
 	p->out_df = df;
@@ -487,11 +533,12 @@ tp_classify(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, const struct
 	p->data_len = (tp_u16)(ulen - TP_UDP_HLEN);
 
 	if (p->in_fam == TP_FAM_V6 && p->udp_check == 0 &&
-	    (udp->dest == cfg->listen_port || tp_in_range(cfg, udp->dest))) {
+	    ((udp->dest == cfg->listen_port && !p->relay_index) || tp_in_range(cfg, udp->dest))) {
 		p->reason = TP_R_UDP6_NO_CHECKSUM;
 		return TP_STEP_DONE;
 	}
-	if (udp->dest == cfg->listen_port) {
+	/* The relay listens on its first address alone; the others only relay. */
+	if (udp->dest == cfg->listen_port && !p->relay_index) {
 		const tp_u8 *first = frame + p->data;
 
 		/* RFC 7983 demultiplexing: 0x40-0x7F is a channel number, the rest the engine's.
@@ -509,6 +556,7 @@ tp_classify(struct tp_pkt *p, const tp_u8 *frame, const tp_u8 *end, const struct
 		p->pkey.peer_port = p->sport;
 		p->pkey.alloc_port = p->dport;
 		p->pkey.family = p->in_fam;
+		p->pkey.relay_index = p->relay_index;
 		return TP_STEP_LOOKUP_PEER;
 	}
 	p->reason = TP_R_OTHER_PORT;
@@ -540,34 +588,31 @@ TP_CORE_INLINE enum tp_step tp_fits(struct tp_pkt *p, const struct tp_core_cfg *
 TP_CORE_INLINE enum tp_step
 tp_to_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
 {
+	int far;
+
 	p->slot = v->slot;
 	p->out_fam = v->family;
 	p->out_dport = v->peer_port;
 	tp_memcpy(p->out_dst, v->peer_ip, 16);
 	p->out_sport = v->alloc_port;
-	if (tp_is_relay_addr(cfg, v->family, v->peer_ip, 1) ||
-	    tp_is_relay_addr(cfg, v->family, v->peer_ip, 0)) {
+	if ((far = tp_relay_own(cfg, v->family, v->peer_ip)) >= 0) {
 		if (!tp_in_range(cfg, v->peer_port)) {
 			p->reason = TP_R_PEER_IS_RELAY;
 			return TP_STEP_DONE;
 		}
-		/* Seen by the receiving allocation as from our public relayed address. */
+		/* Seen by the receiving allocation (at its relayed address, far) as from this
+		 * one's public relayed address. */
 		p->hairpin = 1;
-		if (v->family == TP_FAM_V4)
-			tp_ip_to16(p->pkey.peer_ip, cfg->public4, TP_FAM_V4);
-		else
-			tp_memcpy(p->pkey.peer_ip, cfg->public6, 16);
+		tp_relay_ip16(p->pkey.peer_ip, cfg, v->family, v->relay_index, 1);
 		p->pkey.peer_port = v->alloc_port;
 		p->pkey.alloc_port = v->peer_port;
 		p->pkey.family = v->family;
+		p->pkey.relay_index = (tp_u8)far;
 		return TP_STEP_LOOKUP_PEER;
 	}
 	if (!tp_ttl_ok(p))
 		return TP_STEP_DONE;
-	if (v->family == TP_FAM_V4)
-		tp_ip_to16(p->out_src, cfg->bind4, TP_FAM_V4);
-	else
-		tp_memcpy(p->out_src, cfg->bind6, 16);
+	tp_relay_ip16(p->out_src, cfg, v->family, v->relay_index, 0);
 	p->out_cd = 0;
 	return tp_fits(p, cfg);
 }
@@ -636,10 +681,7 @@ tp_to_client(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_pe
 	p->out_fam = tp_ip16_family(v->client_ip);
 	tp_memcpy(p->out_dst, v->client_ip, 16);
 	p->out_dport = v->client_port;
-	if (p->out_fam == TP_FAM_V4)
-		tp_ip_to16(p->out_src, cfg->bind4, TP_FAM_V4);
-	else
-		tp_memcpy(p->out_src, cfg->bind6, 16);
+	tp_relay_ip16(p->out_src, cfg, p->out_fam, 0, 0); /* the listen address */
 	p->out_sport = cfg->listen_port;
 	p->out_cd = (tp_u8)!ind;
 	p->out_ind = (tp_u8)ind;

@@ -306,8 +306,11 @@ TEST(DpdkTables, SlotsComeBackAndStartFromZero)
 
 	for (uint32_t i = 0; i < rounds; i++) {
 		tp_binding c = { addr("198.51.100.10", (uint16_t)(10000 + i % 50000)),
-				 addr("192.0.2.1", 50000), addr("198.51.100.200", 40000),
-				 (uint16_t)(0x4000 + i % 0x4000), i + 1 };
+				 addr("192.0.2.1", 50000),
+				 addr("198.51.100.200", 40000),
+				 (uint16_t)(0x4000 + i % 0x4000),
+				 i + 1,
+				 0 };
 		tp_chan_key ck;
 		tp_chan_val cv;
 		tp_peer_key pk;
@@ -370,8 +373,11 @@ TEST(DpdkTables, WorkersHashAsTheTablesDo)
 {
 	for (uint16_t i = 0; i < 64; i++) {
 		tp_binding c = { addr("198.51.100.10", (uint16_t)(20000 + i)),
-				 addr("192.0.2.1", 50000), addr("2001:db8::20", 40000),
-				 (uint16_t)(0x4000 + i), i + 1u };
+				 addr("192.0.2.1", 50000),
+				 addr("2001:db8::20", 40000),
+				 (uint16_t)(0x4000 + i),
+				 i + 1u,
+				 0 };
 		tp_chan_key ck;
 		tp_chan_val cv;
 		tp_peer_key pk;
@@ -467,12 +473,14 @@ TEST(DpdkTables, HairpinFarSlotIsTakenOnlyWhileItHolds)
 			 {},
 			 from16(ac.val.peer_ip, ac.val.peer_port),
 			 ntohs(ac.key.channel),
-			 1 };
+			 1,
+			 ac.val.relay_index };
 	tp_binding b = { from16(bp.val.client_ip, bp.val.client_port),
 			 {},
 			 from16(bp.key.peer_ip, bp.key.peer_port),
 			 ntohs(bp.val.channel),
-			 2 };
+			 2,
+			 bp.key.relay_index };
 	/* Each relayed address: the relay's own, as the other's peer is, at its allocation port. */
 	a.relay = a.peer;
 	a.relay.port = ntohs(ac.val.alloc_port);

@@ -201,9 +201,10 @@ peer_datagram(struct tp_engine *eng, const uint8_t *p, size_t n)
 	peer.ip[0] = 198;
 	peer.port = 40000;
 	/* Mostly the port the engine last opened, so the datagram finds an allocation. */
-	uint16_t port = p[0] & 2 ? (uint16_t)(cfg.port_min + p[1]) : last_port;
+	struct tp_addr relay = cfg.fam[TP_FAM_IDX(peer.family)].bind[p[0] & 4 ? 1 : 0];
 
-	tp_engine_peer_input(eng, peer.family, port, &peer, p + 4, n - 4);
+	relay.port = p[0] & 2 ? (uint16_t)(cfg.port_min + p[1]) : last_port;
+	tp_engine_peer_input(eng, &relay, &peer, p + 4, n - 4);
 }
 
 static void
@@ -245,7 +246,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char conf[] =
 		"relay: { port-min = 50000; port-max = 50063;"
-		"  ipv4: { bind = \"192.0.2.1\"; }; ipv6: { bind = \"2001:db8::1\"; }; };"
+		"  ipv4: { bind = [ \"192.0.2.1\", \"192.0.2.2\" ]; };"
+		"  ipv6: { bind = [ \"2001:db8::1\", \"2001:db8::2\" ]; }; };"
 		"auth: { realm = \"fuzz.realm\"; users = ( { name = \"alice\"; password = "
 		"\"alice-pw\"; } ); };"
 		"limits: { max-allocations = 16; max-permissions-per-allocation = 8;"

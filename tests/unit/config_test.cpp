@@ -111,12 +111,14 @@ TEST_F(Config, DefaultsAreTheDocumentedValues)
 	EXPECT_EQ(cfg.port_min, 49152);
 	EXPECT_EQ(cfg.port_max, 65535);
 	EXPECT_TRUE(cfg.fam[0].enabled);
-	EXPECT_EQ(addr_text(cfg.fam[0].bind), "127.0.0.1");
-	EXPECT_EQ(cfg.fam[0].public_.family, TP_FAM_NONE);
+	EXPECT_EQ(cfg.fam[0].naddrs, 1u);
+	EXPECT_EQ(addr_text(cfg.fam[0].bind[0]), "127.0.0.1");
+	EXPECT_EQ(cfg.fam[0].npublic, 0u);
 	EXPECT_TRUE(cfg.fam[1].enabled);
-	EXPECT_EQ(addr_text(cfg.fam[1].bind), "::1");
-	EXPECT_EQ(cfg.fam[1].public_.family, TP_FAM_NONE);
-	EXPECT_EQ(addr_text(*tp_cfg_public(&cfg, 0)), "127.0.0.1"); /* public defaults to bind */
+	EXPECT_EQ(cfg.fam[1].naddrs, 1u);
+	EXPECT_EQ(addr_text(cfg.fam[1].bind[0]), "::1");
+	EXPECT_EQ(cfg.fam[1].npublic, 0u);
+	EXPECT_EQ(addr_text(*tp_cfg_public(&cfg, 0, 0)), "127.0.0.1"); /* public defaults to bind */
 
 	EXPECT_STREQ(cfg.realm, "turnpike");
 	EXPECT_EQ(cfg.nonce_lifetime, 600u);
@@ -180,8 +182,8 @@ socket: { rcvbuf = 0; };
 		<< err;
 
 	EXPECT_EQ(cfg.listen_port, 3479);
-	EXPECT_EQ(addr_text(cfg.fam[0].bind), "192.0.2.10");
-	EXPECT_EQ(addr_text(*tp_cfg_public(&cfg, 0)), "203.0.113.10");
+	EXPECT_EQ(addr_text(cfg.fam[0].bind[0]), "192.0.2.10");
+	EXPECT_EQ(addr_text(*tp_cfg_public(&cfg, 0, 0)), "203.0.113.10");
 	EXPECT_FALSE(cfg.fam[1].enabled);
 	EXPECT_STREQ(cfg.realm, "example.org");
 	ASSERT_EQ(cfg.nsecrets, 2u);
@@ -242,8 +244,34 @@ TEST_F(Config, UnspecifiedBindNeedsPublicOnlyWhereTheFamilyIsEnabled)
 	EXPECT_EQ(load("relay: { ipv4: { bind = \"0.0.0.0\"; public = \"203.0.113.10\"; }; };"), 0)
 		<< err;
 	EXPECT_EQ(load("relay: { ipv6: { enabled = false; bind = \"::\"; }; };"), 0) << err;
-	EXPECT_TRUE(tp_addr_is_unspecified(&cfg.fam[1].bind));
-	EXPECT_EQ(cfg.fam[1].public_.family, TP_FAM_NONE);
+	EXPECT_TRUE(tp_addr_is_unspecified(&cfg.fam[1].bind[0]));
+	EXPECT_EQ(cfg.fam[1].npublic, 0u);
+}
+
+TEST_F(Config, SeveralRelayedAddressesPairUp)
+{
+	ASSERT_EQ(
+		load("relay: { ipv4: { bind = [ \"192.0.2.10\", \"192.0.2.11\", \"192.0.2.12\" ];\n"
+		     "public = [ \"203.0.113.10\", \"203.0.113.11\", \"203.0.113.12\" ]; };\n"
+		     "ipv6: { bind = [ \"2001:db8::10\", \"2001:db8::11\" ]; }; };"),
+		0)
+		<< err;
+	EXPECT_EQ(cfg.fam[0].naddrs, 3u);
+	EXPECT_EQ(cfg.fam[0].npublic, 3u);
+	EXPECT_EQ(addr_text(cfg.fam[0].bind[2]), "192.0.2.12");
+	EXPECT_EQ(addr_text(*tp_cfg_public(&cfg, 0, 1)), "203.0.113.11");
+	EXPECT_EQ(cfg.fam[1].naddrs, 2u);
+	EXPECT_EQ(addr_text(*tp_cfg_public(&cfg, 1, 1)), "2001:db8::11"); /* bind, as no public */
+
+	tp_addr a;
+	ASSERT_EQ(tp_addr_parse_ip(&a, "203.0.113.12"), 0);
+	EXPECT_EQ(tp_cfg_relay_index(&cfg, 0, &a), 2);
+	ASSERT_EQ(tp_addr_parse_ip(&a, "192.0.2.11"), 0);
+	EXPECT_EQ(tp_cfg_relay_index(&cfg, 0, &a), 1);
+	ASSERT_EQ(tp_addr_parse_ip(&a, "192.0.2.13"), 0);
+	EXPECT_EQ(tp_cfg_relay_index(&cfg, 0, &a), -1);
+	ASSERT_EQ(tp_addr_parse_ip(&a, "2001:db8::11"), 0);
+	EXPECT_EQ(tp_cfg_relay_index(&cfg, 1, &a), 1);
 }
 
 /* Errors: "file:line: key.path: problem" ------------------------------------------------------- */
@@ -377,6 +405,30 @@ const error_case error_cases[] = {
 	  "relay:\n{\n\tipv6:\n\t{\n\t\tbind = \"::\";\n\t};\n};",
 	  "test.conf:5: relay.ipv6.bind: the unspecified address needs relay.ipv6.public, the "
 	  "address clients reach" },
+	{ "more public than bind addresses",
+	  "relay:\n{\n\tipv4:\n\t{\n\t\tbind = \"192.0.2.1\";\n\t\tpublic = [ \"203.0.113.1\", "
+	  "\"203.0.113.2\" ];\n\t};\n};",
+	  "test.conf:6: relay.ipv4.public: has 2 addresses and relay.ipv4.bind 1: one public "
+	  "address per bind address" },
+	{ "a bind address twice",
+	  "relay:\n{\n\tipv4:\n\t{\n\t\tbind = [ \"192.0.2.1\", \"192.0.2.2\", \"192.0.2.1\" "
+	  "];\n\t};\n};",
+	  "test.conf:5: relay.ipv4.bind: address 2 is there twice" },
+	{ "the unspecified address among several",
+	  "relay:\n{\n\tipv6:\n\t{\n\t\tbind = [ \"2001:db8::1\", \"::\" ];\n\t};\n};",
+	  "test.conf:5: relay.ipv6.bind: the unspecified address is no relayed address among "
+	  "several" },
+	{ "no bind address", "relay:\n{\n\tipv4:\n\t{\n\t\tbind = [ ];\n\t};\n};",
+	  "test.conf:5: relay.ipv4.bind: needs an address" },
+	{ "an IPv6 address in ipv4.bind's list",
+	  "relay:\n{\n\tipv4:\n\t{\n\t\tbind = [ \"192.0.2.1\", \"::1\" ];\n\t};\n};",
+	  "test.conf:5: relay.ipv4.bind[1]: \"::1\" is not an IPv4 address" },
+	{ "seventeen bind addresses",
+	  "relay:\n{\n\tipv4:\n\t{\n\t\tbind = [ \"10.0.0.1\", \"10.0.0.2\", \"10.0.0.3\", "
+	  "\"10.0.0.4\", \"10.0.0.5\", \"10.0.0.6\", \"10.0.0.7\", \"10.0.0.8\", \"10.0.0.9\", "
+	  "\"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\", \"10.0.0.13\", \"10.0.0.14\", "
+	  "\"10.0.0.15\", \"10.0.0.16\", \"10.0.0.17\" ];\n\t};\n};",
+	  "test.conf:5: relay.ipv4.bind: at most 16 addresses" },
 	{ "unspecified public address",
 	  "relay:\n{\n\tipv4:\n\t{\n\t\tbind = \"0.0.0.0\";\n\t\tpublic = \"0.0.0.0\";\n\t};\n};",
 	  "test.conf:6: relay.ipv4.public: must be the address clients reach, not the unspecified "

@@ -1308,7 +1308,7 @@ TEST_F(Engine, CreatePermissionInstallsByIpOnly)
 
 	/* Any port of the permitted IP may send. */
 	tp_addr other_port = addr("198.51.100.7", 1234);
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &other_port, (const uint8_t *)"hi", 2);
+	tp_engine_peer_input(eng, &relayed, &other_port, (const uint8_t *)"hi", 2);
 	auto got = Take(c.addr);
 	ASSERT_EQ(got.size(), 1u);
 	Relayed d = decode(got[0]);
@@ -1317,7 +1317,7 @@ TEST_F(Engine, CreatePermissionInstallsByIpOnly)
 	EXPECT_EQ(d.data, "hi");
 
 	tp_addr stranger = addr("198.51.100.8", 40000);
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &stranger, (const uint8_t *)"x", 1);
+	tp_engine_peer_input(eng, &relayed, &stranger, (const uint8_t *)"x", 1);
 	EXPECT_TRUE(Take(c.addr).empty());
 	EXPECT_EQ(Stats().drop_no_permission, 1u);
 }
@@ -1358,7 +1358,7 @@ TEST_F(Engine, PermissionExpiresAfter300SecondsUnlessRefreshed)
 	EXPECT_EQ(Gauges().permissions, 1u) << "refreshed at 200 s";
 	Advance(101);
 	EXPECT_EQ(Gauges().permissions, 0u);
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"x", 1);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"x", 1);
 	EXPECT_TRUE(Take(c.addr).empty());
 }
 
@@ -1434,7 +1434,7 @@ TEST_F(Engine, ChannelBindPutsBothDirectionsInTheDataplaneBeforeAnswering)
 	EXPECT_EQ(str(out[0].relay), str(addr("192.0.2.1", relayed.port)));
 	EXPECT_EQ(payload(out[0]), "to peer");
 
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"back", 4);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"back", 4);
 	auto got = Take(c.addr);
 	ASSERT_EQ(got.size(), 1u);
 	Relayed d = decode(got[0]);
@@ -1443,7 +1443,7 @@ TEST_F(Engine, ChannelBindPutsBothDirectionsInTheDataplaneBeforeAnswering)
 
 	/* Another port of the same peer IP has no channel: Data indication. */
 	tp_addr other = addr("198.51.100.7", 40001);
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &other, (const uint8_t *)"di", 2);
+	tp_engine_peer_input(eng, &relayed, &other, (const uint8_t *)"di", 2);
 	got = Take(c.addr);
 	ASSERT_EQ(got.size(), 1u);
 	EXPECT_EQ(decode(got[0]).channel, 0);
@@ -1507,7 +1507,7 @@ TEST_F(Engine, ChannelLeavesTheDataplaneWithItsPermissionAndComesBack)
 	EXPECT_EQ(Gauges().permissions, 0u);
 	EXPECT_EQ(Gauges().channels, 1u);
 	c.ChannelData(0x4000, "x");
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"y", 1);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"y", 1);
 	EXPECT_TRUE(Take(kPeer).empty());
 	EXPECT_TRUE(Take(c.addr).empty());
 
@@ -1611,6 +1611,69 @@ TEST_F(Engine, HairpinBetweenTwoAllocationsOfThisRelayNeverLeavesIt)
 	for (auto &s : sent)
 		EXPECT_FALSE(s.to_peer) << "nothing went out to the network";
 	EXPECT_EQ(Stats().hairpinned, 2u);
+}
+
+/*
+ * Several relayed addresses per family: allocations spread evenly over them, each address has
+ * the whole port range (the same port at two addresses is two allocations), 508 only once
+ * every address is full, and data reaches the allocation at the address it came to; a
+ * hairpin between two addresses stays inside, seen as from the sender's public address.
+ */
+TEST_F(Engine, AllocationsSpreadOverEveryRelayedAddress)
+{
+	Start("relay: { port-min = 50000; port-max = 50003; ipv4: { bind = [ \"10.0.0.5\", "
+	      "\"10.0.0.6\" ]; public = [ \"203.0.113.5\", \"203.0.113.6\" ]; }; };"
+	      "limits: { max-allocations-per-user = 0; };");
+	std::vector<std::unique_ptr<Client>> clients;
+	std::map<std::string, unsigned> per_address;
+	std::set<std::string> seen;
+
+	for (uint16_t i = 0; i < 8; i++) {
+		clients.push_back(std::make_unique<Client>(this, "198.51.100.20", 5000 + i));
+		tp_addr r = clients.back()->AllocateOk();
+		std::string text = str(r);
+
+		EXPECT_TRUE(seen.insert(text).second) << text << " twice";
+		per_address[text.substr(0, text.find(':'))]++;
+		/* At every moment the addresses hold as many as each other, give or take one. */
+		unsigned a = per_address["203.0.113.5"], b = per_address["203.0.113.6"];
+		EXPECT_LE(a > b ? a - b : b - a, 1u) << "after " << i + 1;
+	}
+	EXPECT_EQ(per_address["203.0.113.5"], 4u);
+	EXPECT_EQ(per_address["203.0.113.6"], 4u);
+	EXPECT_EQ(relays.count("10.0.0.6:50000"), 1u) << "the dataplane opens the bind address";
+	Client full(this, "198.51.100.20", 6000);
+	EXPECT_EQ(full.Allocate()->error(), 508);
+
+	/* One port per address: two allocations on the same port, one at each address. */
+	Start("relay: { port-min = 50000; port-max = 50000; ipv4: { bind = [ \"10.0.0.5\", "
+	      "\"10.0.0.6\" ]; public = [ \"203.0.113.5\", \"203.0.113.6\" ]; }; };");
+	Client x(this, "198.51.100.30", 5000), y(this, "198.51.100.31", 5000, "bob", "bob-pw");
+	tp_addr ra = x.AllocateOk(), rb = y.AllocateOk();
+	Client *a = &x, *b = &y;
+	EXPECT_EQ(str(ra), "203.0.113.5:50000");
+	EXPECT_EQ(str(rb), "203.0.113.6:50000");
+
+	/* Peer data to b's relayed address (its bind address, as the dataplane gives it). */
+	ASSERT_TRUE(b->Permit({ kPeer })->success());
+	tp_addr bound = addr("10.0.0.6", 50000);
+	sent.clear();
+	tp_engine_peer_input(eng, &bound, &kPeer, (const uint8_t *)"to b", 4);
+	ASSERT_EQ(Take(b->addr).size(), 1u);
+	EXPECT_TRUE(Take(a->addr).empty());
+
+	/* A hairpin from a's address to b's. */
+	ASSERT_TRUE(a->Bind(0x4000, rb)->success());
+	ASSERT_TRUE(b->Permit({ ra })->success());
+	sent.clear();
+	a->ChannelData(0x4000, "a to b");
+	auto got = Take(b->addr);
+	ASSERT_EQ(got.size(), 1u);
+	Relayed d = decode(got[0]);
+	EXPECT_TRUE(tp_addr_eq(&d.peer, &ra)) << "from a's public relayed address";
+	EXPECT_EQ(d.data, "a to b");
+	for (auto &s : sent)
+		EXPECT_FALSE(s.to_peer) << "nothing went out to the network";
 }
 
 /*
@@ -1837,7 +1900,7 @@ TEST_F(Flows, AChannelFlowCountsBothPathsAndEndsOnceOnRefreshToZero)
 	ASSERT_TRUE(c.Bind(0x4001, kPeer)->success());
 	for (int i = 0; i < 3; i++)
 		c.ChannelData(0x4001, "0123456789"); /* through the engine: 10 bytes each */
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abcde", 5);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"abcde", 5);
 	ASSERT_EQ(Take(c.addr).size(), 1u);
 	FastRelayed(100, 40, 200); /* and what the dataplane relayed meanwhile */
 	Advance(5);
@@ -1873,9 +1936,9 @@ TEST_F(Flows, DatagramsTheDataplaneDropsAreNotCounted)
 	drop_tx = true;
 	c.ChannelData(0x4001, "lost");
 	c.ChannelData(0x4001, "lost");
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"lost", 4);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"lost", 4);
 	drop_tx = false;
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abcde", 5);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"abcde", 5);
 	EXPECT_EQ(Take(c.addr).size(), 1u);
 	EXPECT_EQ(Take(kPeer).size(), 1u);
 	EXPECT_EQ(Stats().drop_tx, 3u);
@@ -1947,7 +2010,7 @@ TEST_F(Flows, APermissionOnlyConversationIsAFlowPerPeerPort)
 	c.SendIndication(kPeer, "hello");
 	c.SendIndication(kPeer, "again!");
 	c.SendIndication(other, "x");
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abc", 3);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"abc", 3);
 	Advance(301); /* the permission lapses: both conversations end with it */
 
 	auto ends = Ends();
@@ -2012,7 +2075,7 @@ TEST_F(PermFlows, APermissionsFlowEntersTheFastPathAfterItsFirstDatagram)
 
 	ASSERT_TRUE(c.Permit({ kPeer })->success());
 	EXPECT_TRUE(perms.empty()) << "no flow before a datagram went";
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abc", 3);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"abc", 3);
 	ASSERT_EQ(Take(c.addr).size(), 1u) << "the first one is the engine's Data indication";
 	ASSERT_EQ(perms.size(), 1u);
 	std::string held = *perms.begin();
@@ -2044,7 +2107,7 @@ TEST_F(PermFlows, APeerWithManyPortsTakesAtMostItsShareOfTheFastPath)
 		tp_addr from = kPeer;
 
 		from.port = (uint16_t)(40000 + i);
-		tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &from, (const uint8_t *)"x", 1);
+		tp_engine_peer_input(eng, &relayed, &from, (const uint8_t *)"x", 1);
 	}
 	EXPECT_EQ(Take(c.addr).size(), 100u) << "the engine still relays the rest";
 	EXPECT_EQ(perms.size(), (size_t)TP_PFLOWS_FAST_MAX);
@@ -2064,16 +2127,16 @@ TEST_F(PermFlows, AFlowTheRelayHadNoRoomForEntersOnceItHas)
 		tp_addr from = kPeer;
 
 		from.port = (uint16_t)(40000 + i);
-		tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &from, (const uint8_t *)"x", 1);
+		tp_engine_peer_input(eng, &relayed, &from, (const uint8_t *)"x", 1);
 	}
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &other, (const uint8_t *)"y", 1);
+	tp_engine_peer_input(eng, &relayed, &other, (const uint8_t *)"y", 1);
 	EXPECT_EQ(perms.size(), (size_t)TP_PFLOWS_FAST_MAX) << "no room for the other peer";
 	EXPECT_EQ(Take(c.addr).size(), TP_PFLOWS_FAST_MAX + 1u) << "all relayed by the engine";
 	Advance(200);
 	ASSERT_TRUE(c.Permit({ other })->success()); /* its permission lives on */
 	Advance(150);				     /* kPeer's lapses: its 64 flows leave */
 	EXPECT_TRUE(perms.empty());
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &other, (const uint8_t *)"z", 1);
+	tp_engine_peer_input(eng, &relayed, &other, (const uint8_t *)"z", 1);
 	EXPECT_EQ(perms.size(), 1u) << "the other peer's flow, with room now";
 }
 
@@ -2090,7 +2153,7 @@ TEST_F(PermFlows, WithoutASinkOnlyFlowsInTheFastPathAreKept)
 		tp_addr from = kPeer;
 
 		from.port = (uint16_t)(40000 + i);
-		tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &from, (const uint8_t *)"x", 1);
+		tp_engine_peer_input(eng, &relayed, &from, (const uint8_t *)"x", 1);
 	}
 	EXPECT_EQ(perms.size(), (size_t)TP_PFLOWS_FAST_MAX);
 	EXPECT_EQ(Take(c.addr).size(), 3u * TP_PFLOWS_FAST_MAX) << "every datagram still relayed";
@@ -2108,7 +2171,7 @@ TEST_F(PermFlows, FlowsAreKeptForTheFastPathWithoutASink)
 	tp_addr relayed = c.AllocateOk();
 
 	ASSERT_TRUE(c.Permit({ kPeer })->success());
-	tp_engine_peer_input(eng, TP_FAM_V4, relayed.port, &kPeer, (const uint8_t *)"abc", 3);
+	tp_engine_peer_input(eng, &relayed, &kPeer, (const uint8_t *)"abc", 3);
 	EXPECT_EQ(perms.size(), 1u);
 	Stop();
 	EXPECT_TRUE(perms.empty());

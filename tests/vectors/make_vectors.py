@@ -576,6 +576,124 @@ peer_to_client(4, 4, 0x4083, 50083, b"reserved bit", suffix="-reserved-flag", fl
 client_to_peer(4, 4, 0x4084, 50084, b"reserved bit only", suffix="-reserved-flag", flags="evil",
                df=False, note=" with only the reserved flag bit set")
 
+# Several relayed addresses per family --------------------------------------------------------
+#
+# A relay with two bind/public pairs per family: it listens on the first, and a binding's
+# relayed address is its index among them (relay_index in the tables' entries), so that the
+# same port at two addresses is two allocations.
+
+MULTI = {
+    "bind4": ["192.0.2.1", "192.0.2.2"],
+    "public4": ["203.0.113.1", "203.0.113.2"],
+    "bind6": ["2001:db8::1", "2001:db8::2"],
+    "public6": ["2001:db8::1", "2001:db8::2"],
+}
+
+
+def multi_addr(kind, family, index):
+    return MULTI[f"{kind}{family}"][index]
+
+
+def at_index(entry, index):
+    entry["relay_index"] = index
+    return entry
+
+
+for cfam, pfam, channel, port, data in ((4, 4, 0x4501, 50501, b"from the second address"),
+                                        (6, 4, 0x4502, 50502, b"second address, v6 client"),
+                                        (4, 6, 0x4503, 50503, b"second v6 address!")):
+    client = CLIENT4 if cfam == 4 else CLIENT6
+    other = PEER4 if pfam == 4 else PEER6
+    c = at_index(chan(client, channel, pfam, port, other, PPORT), 1)
+    add(f"cd{cfam}-to-udp{pfam}-addr1",
+        f"ChannelData over IPv{cfam} to the listen address for a channel whose allocation holds "
+        f"the second IPv{pfam} relayed address: to the peer from that address",
+        frame(client, multi_addr("bind", cfam, 0), CPORT, 3478, cd(channel, data)), "relayed",
+        "to-peer", relayed(client, multi_addr("bind", pfam, 1), other, port, PPORT, data),
+        chans=[c], slot=c["slot"], config=MULTI)
+    p = at_index(peer(pfam, port, other, PPORT, client, channel), 1)
+    add(f"udp{pfam}-to-cd{cfam}-addr1",
+        f"UDP over IPv{pfam} from a peer to the second relayed address: to its IPv{cfam} client "
+        f"as ChannelData from the listen address",
+        frame(other, multi_addr("bind", pfam, 1), PPORT, port, data), "relayed", "to-client",
+        relayed(other, multi_addr("bind", cfam, 0), client, 3478, CPORT, cd(channel, data)),
+        peers=[p], slot=p["slot"], config=MULTI)
+
+p = at_index(peer(4, 50510, PEER4, PPORT, CLIENT4, 0x4510), 0)
+add("udp4-addr1-other-address", "UDP from a peer to the second relayed address, for a port whose "
+    "channel is at the first: another allocation's port, the engine's",
+    frame(PEER4, multi_addr("bind", 4, 1), PPORT, 50510, b"wrong address"), "to-control",
+    "peer-no-channel", peers=[p], config=MULTI)
+c = chan(CLIENT4, 0x4511, 4, 50511, PEER4, PPORT)
+add("cd4-addr1-listen-port", "ChannelData to the listen port of the second address, where the "
+    "relay does not listen: the kernel's",
+    frame(CLIENT4, multi_addr("bind", 4, 1), CPORT, 3478, cd(0x4511, b"not here")), "to-kernel",
+    "other-port", chans=[c], config=MULTI)
+
+for fam_, a_at, b_at, chan_a, data in ((4, 0, 1, 0x4520, b"hairpin, address 0 to 1"),
+                                       (4, 1, 0, 0x4521, b"hairpin, address 1 to 0!"),
+                                       (6, 0, 1, 0x4522, b"v6 hairpin, address 0 to 1")):
+    a = CLIENT4 if fam_ == 4 else CLIENT6
+    b = CLIENT4B if fam_ == 4 else CLIENT6B
+    port_a, port_b = 50520 + chan_a % 16, 50540 + chan_a % 16
+    c = at_index(chan(a, chan_a, fam_, port_a, multi_addr("public", fam_, b_at), port_b), a_at)
+    p = at_index(peer(fam_, port_b, multi_addr("public", fam_, a_at), port_a, b, chan_a + 0x100),
+                 b_at)
+    add(f"cd{fam_}-to-cd{fam_}-addr{a_at}-to-addr{b_at}",
+        f"hairpin between relayed addresses: a channel of an allocation at IPv{fam_} address "
+        f"{a_at} toward one at address {b_at}, seen there as from the first one's public address",
+        frame(a, multi_addr("bind", fam_, 0), CPORT, 3478, cd(chan_a, data)), "hairpinned",
+        "hairpin", relayed(a, multi_addr("bind", fam_, 0), b, 3478, CPORT,
+                           cd(chan_a + 0x100, data)),
+        chans=[c], peers=[p], slot=c["slot"], slot_in=p["slot"], config=MULTI)
+
+s = at_index(send_entry(CLIENT4, 4, 50530, PEER4, PPORT, next(slots)), 1)
+add("send4-to-udp4-addr1", "a Send indication for a flow of an allocation at the second relayed "
+    "address: to the peer from that address",
+    frame(CLIENT4, multi_addr("bind", 4, 0), CPORT, 3478, send_ind(PEER4, PPORT, b"sent from 1")),
+    "relayed", "send-to-peer",
+    relayed(CLIENT4, multi_addr("bind", 4, 1), PEER4, 50530, PPORT, b"sent from 1"),
+    sends=[s], slot=s["slot"], config=MULTI)
+m = at_index(perm(6, 50531, PEER6, PPORT, CLIENT6), 1)
+inp = frame(PEER6, multi_addr("bind", 6, 1), PPORT, 50531, b"data at address 1")
+add("udp6-to-data6-addr1", "UDP from a peer with a permission's flow at the second IPv6 relayed "
+    "address: a Data indication from the listen address",
+    inp, "relayed", "data-indication",
+    relayed(PEER6, multi_addr("bind", 6, 0), CLIENT6, 3478, CPORT,
+            data_ind(m["slot"], inp, PEER6, PPORT, b"data at address 1")),
+    perms=[m], slot=m["slot"], config=MULTI)
+
+
+# The most relayed addresses a family may have (relay.ipv4.bind, TP_RELAY_ADDRS_MAX), the last
+# of them in use: what the XDP program's verifier must still accept.
+MOST = {
+    "bind4": ["192.0.2.%d" % (i + 1) for i in range(16)],
+    "public4": ["203.0.113.%d" % (i + 1) for i in range(16)],
+    "bind6": ["2001:db8::%x" % (i + 1) for i in range(16)],
+    "public6": ["2001:db8:1::%x" % (i + 1) for i in range(16)],
+}
+p = at_index(peer(4, 50550, PEER4, PPORT, CLIENT6, 0x4550), 15)
+add("udp4-to-cd6-addr15", "UDP from a peer to the sixteenth IPv4 relayed address of sixteen: to "
+    "its IPv6 client from the listen address",
+    frame(PEER4, MOST["bind4"][15], PPORT, 50550, b"the last address"), "relayed", "to-client",
+    relayed(PEER4, MOST["bind6"][0], CLIENT6, 3478, CPORT, cd(0x4550, b"the last address")),
+    peers=[p], slot=p["slot"], config=MOST)
+c = at_index(chan(CLIENT6, 0x4551, 6, 50551, PEER6, PPORT), 15)
+add("cd6-to-udp6-addr15", "ChannelData for a channel at the sixteenth IPv6 relayed address of "
+    "sixteen: to the peer from that address",
+    frame(CLIENT6, MOST["bind6"][0], CPORT, 3478, cd(0x4551, b"from the last")), "relayed",
+    "to-peer", relayed(CLIENT6, MOST["bind6"][15], PEER6, 50551, PPORT, b"from the last"),
+    chans=[c], slot=c["slot"], config=MOST)
+c = at_index(chan(CLIENT4, 0x4552, 4, 50552, MOST["public4"][14], 50553), 15)
+p = at_index(peer(4, 50553, MOST["public4"][15], 50552, CLIENT4B, 0x4553), 14)
+add("cd4-to-cd4-addr15-to-addr14", "hairpin from the sixteenth IPv4 relayed address to the "
+    "fifteenth, of sixteen",
+    frame(CLIENT4, MOST["bind4"][0], CPORT, 3478, cd(0x4552, b"last to next-to-last")),
+    "hairpinned", "hairpin",
+    relayed(CLIENT4, MOST["bind4"][0], CLIENT4B, 3478, CPORT, cd(0x4553, b"last to next-to-last")),
+    chans=[c], peers=[p], slot=c["slot"], slot_in=p["slot"], config=MOST)
+
+
 # What the dataplane around the core has or knows ----------------------------------------------
 
 c = chan(CLIENT4, 0x4091, 4, 50091, PEER4, PPORT)

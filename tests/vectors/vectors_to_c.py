@@ -31,6 +31,11 @@ def mac(text):
     return blist(bytes(int(x, 16) for x in text.split(":")))
 
 
+def addrs(v):
+    """A configuration's relayed addresses of one kind: a list, or one address alone."""
+    return v if isinstance(v, list) else [v]
+
+
 def cstr(text):
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -44,38 +49,38 @@ for i, v in enumerate(vectors):
     if v["chans"]:
         out.append("static const struct tp_vec_chan chans_%d[] = {" % i)
     for c in v["chans"]:
-        out.append("\t{ { %s, %s, %s }, { %s, %s, %s, %d, { 0 }, %d } }," % (
+        out.append("\t{ { %s, %s, %s }, { %s, %s, %s, %d, %d, { 0 }, %d } }," % (
             blist(ip16(c["client"])), be16(c["client_port"]), be16(c["channel"]),
             blist(ip16(c["peer"])), be16(c["peer_port"]), be16(c["alloc_port"]),
-            1 if c["family"] == 4 else 2, c["slot"]))
+            1 if c["family"] == 4 else 2, c.get("relay_index", 0), c["slot"]))
     if v["chans"]:
         out.append("};")
     if v["peers"]:
         out.append("static const struct tp_vec_peer peers_%d[] = {" % i)
     for p in v["peers"]:
-        out.append("\t{ { %s, %s, %s, %d, { 0 } }, { %s, %s, %s, %d } }," % (
+        out.append("\t{ { %s, %s, %s, %d, %d, { 0 } }, { %s, %s, %s, %d } }," % (
             blist(ip16(p["peer"])), be16(p["peer_port"]), be16(p["alloc_port"]),
-            1 if p["family"] == 4 else 2,
+            1 if p["family"] == 4 else 2, p.get("relay_index", 0),
             blist(ip16(p["client"])), be16(p["client_port"]), be16(p["channel"]), p["slot"]))
     if v["peers"]:
         out.append("};")
     if v["perms"]:
         out.append("static const struct tp_vec_peer perms_%d[] = {" % i)
     for p in v["perms"]:
-        out.append("\t{ { %s, %s, %s, %d, { 0 } }, { %s, %s, %s, %d } }," % (
+        out.append("\t{ { %s, %s, %s, %d, %d, { 0 } }, { %s, %s, %s, %d } }," % (
             blist(ip16(p["peer"])), be16(p["peer_port"]), be16(p["alloc_port"]),
-            1 if p["family"] == 4 else 2,
+            1 if p["family"] == 4 else 2, p.get("relay_index", 0),
             blist(ip16(p["client"])), be16(p["client_port"]), be16(p["channel"]), p["slot"]))
     if v["perms"]:
         out.append("};")
     if v["sends"]:
         out.append("static const struct tp_vec_send sends_%d[] = {" % i)
     for e in v["sends"]:
-        out.append("\t{ { %s, %s, %s, %s }, { %s, %s, %s, %d, { 0 }, %d } }," % (
+        out.append("\t{ { %s, %s, %s, %s }, { %s, %s, %s, %d, %d, { 0 }, %d } }," % (
             blist(ip16(e["client"])), be16(e["client_port"]), be16(e["peer_port"]),
             blist(ip16(e["peer"])),
             blist(ip16(e["peer"])), be16(e["peer_port"]), be16(e["alloc_port"]),
-            1 if e["family"] == 4 else 2, e["slot"]))
+            1 if e["family"] == 4 else 2, e.get("relay_index", 0), e["slot"]))
     if v["sends"]:
         out.append("};")
     out.append("")
@@ -89,11 +94,12 @@ for i, v in enumerate(vectors):
     out.append("\t\t.description = %s," % cstr(v["description"]))
     out.append("\t\t.cfg = { .listen_port = %s, .port_min = %d, .port_max = %d," % (
         be16(c["listen_port"]), c["port_min"], c["port_max"]))
-    out.append("\t\t\t.v4_enabled = %d, .v6_enabled = %d," % (c["v4_enabled"], c["v6_enabled"]))
-    out.append("\t\t\t.bind4 = %s, .public4 = %s," % (
-        blist(ipaddress.ip_address(c["bind4"]).packed), blist(ipaddress.ip_address(c["public4"]).packed)))
-    out.append("\t\t\t.bind6 = %s," % blist(ipaddress.ip_address(c["bind6"]).packed))
-    out.append("\t\t\t.public6 = %s," % blist(ipaddress.ip_address(c["public6"]).packed))
+    out.append("\t\t\t.naddr4 = %d, .naddr6 = %d," % (
+        len(addrs(c["bind4"])) if c["v4_enabled"] else 0,
+        len(addrs(c["bind6"])) if c["v6_enabled"] else 0))
+    for key in ("bind4", "public4", "bind6", "public6"):
+        out.append("\t\t\t.%s = { %s }," % (key, ", ".join(
+            blist(ipaddress.ip_address(a).packed) for a in addrs(c[key]))))
     out.append("\t\t\t.mtu = %d }," % c["mtu"])
     out.append("\t\t.chans = %s, .nchans = %d," % ("chans_%d" % i if v["chans"] else "NULL", len(v["chans"])))
     out.append("\t\t.peers = %s, .npeers = %d," % ("peers_%d" % i if v["peers"] else "NULL", len(v["peers"])))
