@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,6 +52,7 @@ struct tp_udp {
 	struct udp_sock listen[TP_NFAM];
 	struct udp_sock *relays[TP_NFAM]; /* by relayed address, then port - port_min */
 	uint64_t rx_truncated, tx_errors;
+	uint64_t fd_limit_hits; /* relayed addresses without a socket: the file limit */
 	struct muted_source muted[TP_NFAM][TP_UDP_MUTED];
 	unsigned nmuted[TP_NFAM];
 	uint64_t mutes, filter_errors;
@@ -261,7 +263,18 @@ tp_udp_relay_open(struct tp_udp *u, const struct tp_addr *relay)
 {
 	struct udp_sock *s = relay_sock(u, relay);
 	int fd = udp_socket(u->cfg, relay), err;
+	struct rlimit rl;
 
+	if (fd == -EMFILE || fd == -ENFILE)
+		u->fd_limit_hits++;
+	/* Logged the 1st, 2nd, 4th, 8th... time: the engine answers 508 meanwhile. */
+	if ((fd == -EMFILE || fd == -ENFILE) && !(u->fd_limit_hits & (u->fd_limit_hits - 1)) &&
+	    getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		TP_ERR("relayed addresses: no socket for another (%s; the file limit is %llu): "
+		       "a socket holds each relayed address in socket and xdp mode, raise "
+		       "LimitNOFILE (%llu times so far)",
+		       strerror(-fd), (unsigned long long)rl.rlim_cur,
+		       (unsigned long long)u->fd_limit_hits);
 	if (fd < 0)
 		return fd;
 	s->u = u;

@@ -2,75 +2,101 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # COUNT allocations held at once against a running turnpike, one UDP socket each (user alice,
-# password alice-pw, realm turnpike.test): every 401 asked for first, then every
-# authenticated Allocate, in waves, each unanswered request sent again. Prints "holding N"
-# once all are made, then holds them until stdin closes.
+# password alice-pw, realm turnpike.test), the sockets spread over the LOCAL_IP addresses
+# given: each client asks for its 401 first, then sends its authenticated Allocate. At most
+# WINDOW requests are in flight at once (a relay's socket buffer holds only so many), and a
+# request unanswered for a second goes again. Prints "holding N" once all are made, then one
+# line "relayed N ADDRESS" per relayed address the allocations got, then holds them until
+# stdin closes.
 #
-# usage: many_allocations.py SERVER_IP SERVER_PORT COUNT LOCAL_IP
+# usage: many_allocations.py SERVER_IP SERVER_PORT COUNT LOCAL_IP[,LOCAL_IP...] [SECONDS]
+#   SECONDS: how long making them may take (default 60)
+import collections
 import resource
 import select
 import socket
 import sys
 import time
 
-from turn_client import Client, attr, error_code, get, parse
+from turn_client import Client, attr, error_code, get, parse, relayed
 
-server, port, count, local = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+WINDOW = 1000
+RESEND_AFTER = 1.0
+
+server, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+locals_ = sys.argv[4].split(",")
+seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 60
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
-clients = [Client(port, server_ip=server, local_ip=local) for _ in range(count)]
+clients = [Client(port, server_ip=server, local_ip=locals_[i % len(locals_)]) for i in range(count)]
+poller = select.epoll()
+by_fd = {}
 for c in clients:
     c.sock.setblocking(False)
+    c.tid = None
+    by_fd[c.sock.fileno()] = c
+    poller.register(c.sock.fileno(), select.EPOLLIN)
+
+REQUESTED_TRANSPORT_UDP = attr(0x0019, b"\x11\0\0\0")
+todo = collections.deque(clients)  # clients whose next request is to go
+in_flight = {}  # client -> when its request went
+addresses = collections.Counter()
+held = 0
 
 
-def wave(pending, build, done, what):
-    """Send build(c) for every client in pending, collect answers, again until none is left."""
-    deadline = time.monotonic() + 60
-    while pending and time.monotonic() < deadline:
-        sent = {}
-        for c in pending:
-            msg, tid = build(c)
-            sent[c] = tid
-            c.sock.sendto(msg, c.server)
-        end = time.monotonic() + 2
-        left = set(pending)
-        while left and time.monotonic() < end:
-            for c in list(left):
-                try:
-                    resp = c.sock.recv(2048)
-                except BlockingIOError:
-                    continue
-                if resp[8:20] == sent[c]:
-                    done(c, resp)
-                    left.discard(c)
-            if left:
-                time.sleep(0.01)
-        pending = [c for c in pending if c in left]
-    if pending:
-        sys.exit("%d clients got no answer to %s" % (len(pending), what))
+def send(c):
+    # Without a nonce: the unauthenticated Allocate, for the 401 and its nonce.
+    msg, c.tid = c.build(0x0003, [REQUESTED_TRANSPORT_UDP], auth=c.nonce is not None)
+    c.sock.sendto(msg, c.server)
+    in_flight[c] = time.monotonic()
 
 
-def got_nonce(c, resp):
+def answered(c, resp):
+    global held
     _, _, attrs = parse(resp)
-    c.nonce = get(attrs, 0x0015)[0]
+    code = error_code(attrs)
+    del in_flight[c]
+    if c.nonce is None:
+        if code != 401 or not get(attrs, 0x0015):
+            sys.exit("the first Allocate answered %d, not 401 with a nonce" % code)
+        c.nonce = get(attrs, 0x0015)[0]
+        todo.appendleft(c)
+        return
+    # 437: a resent request's first answer was lost and the allocation is there already.
+    if code == 437:
+        held += 1
+        return
+    if code != 0:
+        sys.exit("Allocate answered %d" % code)
+    held += 1
+    for ip, _ in relayed(attrs, c.tid):
+        addresses[ip] += 1
 
 
-allocated = []
-
-
-def got_allocation(c, resp):
-    _, _, attrs = parse(resp)
-    # 437: a retransmission's answer was lost and the allocation is there already.
-    if error_code(attrs) in (0, 437):
-        allocated.append(c)
-    else:
-        sys.exit("Allocate answered %d" % error_code(attrs))
-
-
-wave(clients, lambda c: c.build(0x0003, [attr(0x0019, b"\x11\0\0\0")], auth=False),
-     got_nonce, "the first Allocate")
-wave(clients, lambda c: c.build(0x0003, [attr(0x0019, b"\x11\0\0\0")]), got_allocation,
-     "the authenticated Allocate")
-print("holding %d" % len(allocated), flush=True)
+deadline = time.monotonic() + seconds
+last_scan = time.monotonic()
+while held < count:
+    now = time.monotonic()
+    if now > deadline:
+        sys.exit("%d of %d allocations in %g s" % (held, count, seconds))
+    while todo and len(in_flight) < WINDOW:
+        send(todo.popleft())
+    for fd, _ in poller.poll(0.05):
+        c = by_fd[fd]
+        while True:
+            try:
+                resp = c.sock.recv(2048)
+            except BlockingIOError:
+                break
+            if c in in_flight and resp[8:20] == c.tid:
+                answered(c, resp)
+    if now - last_scan > 0.2:
+        last_scan = now
+        for c in [c for c, t in in_flight.items() if now - t > RESEND_AFTER]:
+            del in_flight[c]
+            todo.append(c)
+print("holding %d" % held, flush=True)
+for ip, n in sorted(addresses.items()):
+    print("relayed %d %s" % (n, ip), flush=True)
 select.select([sys.stdin], [], [], 600)
