@@ -4,6 +4,7 @@
  */
 #include "udp.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -164,14 +165,16 @@ send_from(struct tp_udp *u, int fd, const struct tp_addr *to, const void *buf, s
 	return true;
 }
 
-/* The socket of relayed address relay (a bind address and port of the relay's), open or not. */
+/* The socket of relayed address relay (a bind address and port of the relay's, as the engine
+ * opens them), open or not. */
 static struct udp_sock *
 relay_sock(struct tp_udp *u, const struct tp_addr *relay)
 {
 	int f = TP_FAM_IDX(relay->family), at = tp_cfg_relay_index(u->cfg, f, relay);
 	size_t nports = (size_t)u->cfg->port_max - u->cfg->port_min + 1;
 
-	return &u->relays[f][(size_t)(at < 0 ? 0 : at) * nports + relay->port - u->cfg->port_min];
+	assert(at >= 0);
+	return &u->relays[f][(size_t)at * nports + relay->port - u->cfg->port_min];
 }
 
 bool

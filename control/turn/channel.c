@@ -24,10 +24,12 @@ tp_chan_find_num(const struct tp_engine *eng, const struct tp_alloc *a, uint16_t
 }
 
 struct tp_chan *
-tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, uint16_t port,
+tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, struct tp_port at,
 		  const struct tp_addr *peer)
 {
-	struct tp_chan_peer_key k = { .family = family, .port = port, .peer = *peer };
+	struct tp_chan_peer_key k = {
+		.family = family, .relay_index = at.relay_index, .port = at.port, .peer = *peer
+	};
 	struct tp_hnode *n = tp_htab_find(&eng->chans_by_peer, &k);
 
 	return n ? tp_container_of(n, struct tp_chan, by_peer) : NULL;
@@ -97,7 +99,8 @@ chan_sync(struct tp_chan *c)
 {
 	struct tp_engine *eng = c->alloc->eng;
 	const struct tp_config *cfg = eng->cfg;
-	bool active = tp_perm_find(eng, c->peer.family, c->peer_key.port, &c->peer) != NULL;
+	struct tp_port at = { c->peer_key.relay_index, c->peer_key.port };
+	bool active = tp_perm_find(eng, c->peer.family, at, &c->peer) != NULL;
 	bool own_port = tp_peer_is_own(cfg, &c->peer) &&
 			(c->peer.port < cfg->port_min || c->peer.port > cfg->port_max);
 	/* A connection's client is the control thread's to serve: no fast path carries it. */
@@ -204,6 +207,7 @@ chan_new(struct tp_alloc *a, int f, uint16_t channel, const struct tp_addr *peer
 	c->id = ++eng->next_chan_id;
 	c->num_key = (struct tp_chan_num_key){ .alloc_id = a->id, .channel = channel };
 	c->peer_key = (struct tp_chan_peer_key){ .family = peer->family,
+						 .relay_index = a->relay[f].relay_index,
 						 .port = a->relay[f].port,
 						 .peer = *peer };
 	tp_timer_init(&c->timer, chan_expired);
@@ -264,12 +268,12 @@ channel_bind(struct tp_engine *eng, struct tp_alloc *a, const struct tp_stun_msg
 	c = tp_chan_find_num(eng, a, channel);
 	if (c && !tp_addr_eq(&c->peer, &peer))
 		return TP_ERR_BAD_REQUEST;
-	other = tp_chan_find_peer(eng, peer.family, a->relay[f].port, &peer);
+	other = tp_chan_find_peer(eng, peer.family, tp_relay_port(a, f), &peer);
 	if (other && other != c)
 		return TP_ERR_BAD_REQUEST;
 	if (!c && a->nchans >= eng->cfg->max_channels)
 		return TP_ERR_INSUFFICIENT_CAPACITY;
-	if (!tp_perm_find(eng, peer.family, a->relay[f].port, &peer) &&
+	if (!tp_perm_find(eng, peer.family, tp_relay_port(a, f), &peer) &&
 	    a->relay[f].nperms >= eng->cfg->max_permissions)
 		return TP_ERR_INSUFFICIENT_CAPACITY;
 

@@ -419,7 +419,7 @@ handle_send(struct tp_engine *eng, const struct tp_stun_msg *m, const struct tp_
 		eng->stats.drop_bad_send++;
 		return;
 	}
-	if (!tp_perm_find(eng, peer.family, a->relay[TP_FAM_IDX(peer.family)].port, &peer)) {
+	if (!tp_perm_find(eng, peer.family, tp_relay_port(a, TP_FAM_IDX(peer.family)), &peer)) {
 		eng->stats.drop_no_permission++;
 		return;
 	}
@@ -588,14 +588,14 @@ deliver_to_client(struct tp_engine *eng, struct tp_alloc *a, int f, const struct
 		  const uint8_t *data, size_t len)
 {
 	uint8_t family = (uint8_t)(f + 1);
-	uint16_t port = a->relay[f].port;
+	struct tp_port at = tp_relay_port(a, f);
 	struct tp_chan *c;
 
-	if (!tp_perm_find(eng, family, port, peer)) {
+	if (!tp_perm_find(eng, family, at, peer)) {
 		eng->stats.drop_no_permission++;
 		return false;
 	}
-	if ((c = tp_chan_find_peer(eng, family, port, peer)) && c->active) {
+	if ((c = tp_chan_find_peer(eng, family, at, peer)) && c->active) {
 		size_t n = len + 4;
 
 		if (n + 3 > sizeof(eng->out)) {

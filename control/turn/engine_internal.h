@@ -62,9 +62,16 @@ struct tp_user {
 	unsigned allocations;
 };
 
+/* A relayed transport address: which of the family's addresses (relay.ipvX.bind), and port. */
+struct tp_port {
+	uint8_t relay_index;
+	uint16_t port;
+};
+
+/* Permissions and channels by relayed address (family, which address, port) and peer. */
 struct tp_perm_key {
 	uint8_t family;
-	uint8_t reserved;
+	uint8_t relay_index;
 	uint16_t port; /* relay port */
 	uint8_t ip[16];
 };
@@ -87,7 +94,7 @@ struct tp_chan_num_key {
 
 struct tp_chan_peer_key {
 	uint8_t family;
-	uint8_t reserved;
+	uint8_t relay_index;
 	uint16_t port; /* relay port */
 	struct tp_addr peer;
 };
@@ -107,12 +114,6 @@ struct tp_chan {
 	bool active;	   /* its peer holds a permission: it carries data */
 	bool in_dataplane; /* the dataplane holds it (active, and not toward the relay itself) */
 	struct tp_flow flow;
-};
-
-/* A relayed transport address: which of the family's addresses (relay.ipvX.bind), and port. */
-struct tp_port {
-	uint8_t relay_index;
-	uint16_t port;
 };
 
 struct tp_relay {
@@ -143,6 +144,13 @@ struct tp_alloc {
 	struct tp_relay relay[TP_NFAM];
 	unsigned nchans; /* across families: channel numbers are per allocation */
 };
+
+/* Allocation a's relayed address in family index f. */
+static inline struct tp_port
+tp_relay_port(const struct tp_alloc *a, int f)
+{
+	return (struct tp_port){ a->relay[f].relay_index, a->relay[f].port };
+}
 
 struct tp_reservation {
 	struct tp_hnode node;
@@ -249,7 +257,7 @@ void tp_engine_ports_fini(struct tp_engine *eng);
 /* permission.c */
 void tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a,
 				 const struct tp_stun_msg *m, const struct tp_auth_result *auth);
-struct tp_perm *tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port,
+struct tp_perm *tp_perm_find(const struct tp_engine *eng, uint8_t family, struct tp_port at,
 			     const struct tp_addr *peer);
 /* Install or refresh the permission for peer's IP on relay f of a. 0, or -errno. */
 int tp_perm_install(struct tp_alloc *a, int f, const struct tp_addr *peer);
@@ -266,7 +274,7 @@ void tp_handle_channel_bind(struct tp_engine *eng, struct tp_alloc *a, const str
 			    const struct tp_auth_result *auth);
 struct tp_chan *tp_chan_find_num(const struct tp_engine *eng, const struct tp_alloc *a,
 				 uint16_t channel);
-struct tp_chan *tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, uint16_t port,
+struct tp_chan *tp_chan_find_peer(const struct tp_engine *eng, uint8_t family, struct tp_port at,
 				  const struct tp_addr *peer);
 /* Resync every channel of relay f of a whose peer has IP ip (its permission came or went). */
 void tp_chans_sync_ip(struct tp_alloc *a, int f, const struct tp_addr *ip);

@@ -83,7 +83,8 @@ denied(const struct tp_config *cfg, const struct tp_addr *a)
 bool
 tp_peer_is_own(const struct tp_config *cfg, const struct tp_addr *a)
 {
-	return (a->family == TP_FAM_V4 || a->family == TP_FAM_V6) &&
+	/* A wildcard bind is no address of ours: the unspecified address stays denied. */
+	return (a->family == TP_FAM_V4 || a->family == TP_FAM_V6) && !tp_addr_is_unspecified(a) &&
 	       tp_cfg_relay_index(cfg, TP_FAM_IDX(a->family), a) >= 0;
 }
 

@@ -14,18 +14,19 @@
 #include "peer_filter.h"
 
 static struct tp_perm_key
-perm_key(uint8_t family, uint16_t port, const struct tp_addr *peer)
+perm_key(uint8_t family, struct tp_port at, const struct tp_addr *peer)
 {
-	struct tp_perm_key k = { .family = family, .port = port };
+	struct tp_perm_key k = { .family = family, .relay_index = at.relay_index, .port = at.port };
 
 	memcpy(k.ip, peer->ip, sizeof(k.ip));
 	return k;
 }
 
 struct tp_perm *
-tp_perm_find(const struct tp_engine *eng, uint8_t family, uint16_t port, const struct tp_addr *peer)
+tp_perm_find(const struct tp_engine *eng, uint8_t family, struct tp_port at,
+	     const struct tp_addr *peer)
 {
-	struct tp_perm_key k = perm_key(family, port, peer);
+	struct tp_perm_key k = perm_key(family, at, peer);
 	struct tp_hnode *n = tp_htab_find(&eng->perms, &k);
 
 	return n ? tp_container_of(n, struct tp_perm, node) : NULL;
@@ -62,12 +63,12 @@ tp_perm_install(struct tp_alloc *a, int f, const struct tp_addr *peer)
 {
 	struct tp_engine *eng = a->eng;
 	uint8_t family = (uint8_t)(f + 1);
-	struct tp_perm *p = tp_perm_find(eng, family, a->relay[f].port, peer);
+	struct tp_perm *p = tp_perm_find(eng, family, tp_relay_port(a, f), peer);
 
 	if (!p) {
 		if (!(p = calloc(1, sizeof(*p))))
 			return -ENOMEM;
-		p->key = perm_key(family, a->relay[f].port, peer);
+		p->key = perm_key(family, tp_relay_port(a, f), peer);
 		p->alloc = a;
 		p->ip = *peer;
 		p->ip.port = 0;
@@ -126,7 +127,7 @@ tp_handle_create_permission(struct tp_engine *eng, struct tp_alloc *a, const str
 
 		for (unsigned j = 0; j < i; j++)
 			dup |= tp_addr_ip_eq(&peers[j], &peers[i]);
-		if (!dup && !tp_perm_find(eng, peers[i].family, a->relay[f].port, &peers[i]))
+		if (!dup && !tp_perm_find(eng, peers[i].family, tp_relay_port(a, f), &peers[i]))
 			fresh[f]++;
 		if (a->relay[f].nperms + fresh[f] > eng->cfg->max_permissions)
 			err = TP_ERR_INSUFFICIENT_CAPACITY;

@@ -891,6 +891,13 @@ check_relay_addrs(struct loader *ld, const config_t *c, const struct tp_cfg_fami
 		return fail(ld, config_lookup(c, bind), bind, "address %d is there twice", dup);
 	if ((dup = repeated_addr(fam->public_, fam->npublic)) >= 0)
 		return fail(ld, config_lookup(c, pub), pub, "address %d is there twice", dup);
+	/* An address is one relayed address: as another's public address it would be two. */
+	for (unsigned i = 0; i < fam->npublic; i++)
+		for (unsigned j = 0; j < fam->naddrs; j++)
+			if (i != j && tp_addr_ip_eq(&fam->public_[i], &fam->bind[j]))
+				return fail(ld, config_lookup(c, pub), pub,
+					    "address %u is %s address %u: one address, one pair", i,
+					    bind, j);
 	return 0;
 }
 
@@ -1054,9 +1061,8 @@ tp_cfg_relay_index(const struct tp_config *cfg, int f, const struct tp_addr *ip)
 
 	if (!fam->enabled)
 		return -1;
-	/* A wildcard bind is no address of ours: the unspecified address stays denied. */
 	for (unsigned i = 0; i < fam->naddrs; i++)
-		if ((!tp_addr_is_unspecified(&fam->bind[i]) && tp_addr_ip_eq(&fam->bind[i], ip)) ||
+		if (tp_addr_ip_eq(&fam->bind[i], ip) ||
 		    (fam->npublic && tp_addr_ip_eq(&fam->public_[i], ip)))
 			return (int)i;
 	return -1;

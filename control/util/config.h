@@ -180,7 +180,8 @@ tp_cfg_public(const struct tp_config *cfg, int f, unsigned i)
 }
 
 /* Which of family index f's relayed addresses is ip (bind or public)? Its index, or -1 (none,
- * or the family is off). */
+ * or the family is off). A wildcard bind (one address alone) is index 0's: the address its
+ * sockets have. */
 int tp_cfg_relay_index(const struct tp_config *cfg, int f, const struct tp_addr *ip);
 
 /* The built-in defaults (conf/turnpike.conf as compiled in). Returns 0 or -1 with a message. */

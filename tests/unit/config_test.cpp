@@ -414,6 +414,11 @@ const error_case error_cases[] = {
 	  "relay:\n{\n\tipv4:\n\t{\n\t\tbind = [ \"192.0.2.1\", \"192.0.2.2\", \"192.0.2.1\" "
 	  "];\n\t};\n};",
 	  "test.conf:5: relay.ipv4.bind: address 2 is there twice" },
+	{ "a public address that is another pair's bind address",
+	  "relay:\n{\n\tipv4:\n\t{\n\t\tbind = [ \"192.0.2.1\", \"192.0.2.2\" ];\n\t\tpublic = "
+	  "[ \"192.0.2.2\", \"203.0.113.2\" ];\n\t};\n};",
+	  "test.conf:6: relay.ipv4.public: address 0 is relay.ipv4.bind address 1: one address, "
+	  "one pair" },
 	{ "the unspecified address among several",
 	  "relay:\n{\n\tipv6:\n\t{\n\t\tbind = [ \"2001:db8::1\", \"::\" ];\n\t};\n};",
 	  "test.conf:5: relay.ipv6.bind: the unspecified address is no relayed address among "

@@ -1677,6 +1677,66 @@ TEST_F(Engine, AllocationsSpreadOverEveryRelayedAddress)
 }
 
 /*
+ * The same port at two relayed addresses is two allocations, and so are their permissions and
+ * channels: one's permission admits nothing to the other, and both may bind a channel to the
+ * same peer, each with its own number.
+ */
+TEST_F(Engine, PermissionsAndChannelsBelongToTheirRelayedAddress)
+{
+	Start("relay: { port-min = 50000; port-max = 50000; ipv4: { bind = [ \"10.0.0.5\", "
+	      "\"10.0.0.6\" ]; public = [ \"203.0.113.5\", \"203.0.113.6\" ]; }; };");
+	Client a(this, "198.51.100.30", 5000), b(this, "198.51.100.31", 5000, "bob", "bob-pw");
+	ASSERT_EQ(str(a.AllocateOk()), "203.0.113.5:50000");
+	ASSERT_EQ(str(b.AllocateOk()), "203.0.113.6:50000");
+	tp_addr at_a = addr("10.0.0.5", 50000), at_b = addr("10.0.0.6", 50000);
+
+	/* b's permission for the peer: the peer reaches b, not a. */
+	ASSERT_TRUE(b.Permit({ kPeer })->success());
+	sent.clear();
+	tp_engine_peer_input(eng, &at_a, &kPeer, (const uint8_t *)"to a", 4);
+	EXPECT_TRUE(Take(a.addr).empty()) << "a has no permission for the peer";
+	EXPECT_EQ(Stats().drop_no_permission, 1u);
+	tp_engine_peer_input(eng, &at_b, &kPeer, (const uint8_t *)"to b", 4);
+	EXPECT_EQ(Take(b.addr).size(), 1u);
+
+	/* Both bind a channel to the same peer; each hears the peer on its own channel. */
+	ASSERT_TRUE(a.Bind(0x4001, kPeer)->success());
+	ASSERT_TRUE(b.Bind(0x4002, kPeer)->success());
+	sent.clear();
+	tp_engine_peer_input(eng, &at_a, &kPeer, (const uint8_t *)"to a", 4);
+	tp_engine_peer_input(eng, &at_b, &kPeer, (const uint8_t *)"to b", 4);
+	auto got_a = Take(a.addr), got_b = Take(b.addr);
+	ASSERT_EQ(got_a.size(), 1u);
+	ASSERT_EQ(got_b.size(), 1u);
+	EXPECT_EQ(decode(got_a[0]).channel, 0x4001);
+	EXPECT_EQ(decode(got_a[0]).data, "to a");
+	EXPECT_EQ(decode(got_b[0]).channel, 0x4002);
+	EXPECT_EQ(decode(got_b[0]).data, "to b");
+}
+
+/*
+ * A wildcard bind (0.0.0.0 behind a public address): peer data arrives on the sockets bound
+ * to it, and the dataplane hands it over as to 0.0.0.0:port, the address the engine opened.
+ */
+TEST_F(Engine, AWildcardBindRelaysPeerData)
+{
+	Start("relay: { ipv4: { bind = \"0.0.0.0\"; public = \"203.0.113.5\"; }; };");
+	Client a(this, "198.51.100.30", 5000);
+	tp_addr ra = a.AllocateOk();
+	ASSERT_EQ(str(ra).rfind("203.0.113.5:", 0), 0u);
+	tp_addr bound = addr("0.0.0.0", ra.port);
+	EXPECT_EQ(relays.count(str(bound)), 1u) << "the dataplane opens the wildcard address";
+
+	ASSERT_TRUE(a.Permit({ kPeer })->success());
+	sent.clear();
+	tp_engine_peer_input(eng, &bound, &kPeer, (const uint8_t *)"hello", 5);
+	auto got = Take(a.addr);
+	ASSERT_EQ(got.size(), 1u);
+	EXPECT_EQ(decode(got[0]).data, "hello");
+	EXPECT_EQ(Stats().drop_no_allocation, 0u);
+}
+
+/*
  * The relay's own address may lie in a range denied to peers (a private bind address with
  * deny-private, or loopback with the default denies and no allow list): its allocations
  * still reach each other, while the rest of that address and of its range stay shut.
