@@ -20,6 +20,9 @@
 #include "dp.h"
 #include "dp_hash.h"
 
+/* The next hop towards dst: dst itself when it lies in the first relayed address's prefix
+ * (dpdk.ipvX-prefix-len; every relayed address is taken to share that link), else the family's
+ * gateway. */
 int
 dp_next_hop_ip(const struct dp *dp, uint8_t fam, const uint8_t dst16[16], uint8_t nh16[16])
 {

@@ -185,13 +185,23 @@ tp_relay_index(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16], int
 	return -1;
 }
 
-/* Is ip one of the relay's own addresses, public or bind? Its index, or -1. */
+/* Is ip one of the relay's own addresses, public or bind? Its index, or -1. One pass: no
+ * address is one pair's public and another's bind (the configuration refuses it). */
 TP_CORE_INLINE int
 tp_relay_own(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16])
 {
-	int i = tp_relay_index(cfg, fam, ip, 1);
+	tp_u8 n = fam == TP_FAM_V4 ? cfg->naddr4 : cfg->naddr6;
+	const tp_u8 *b = tp_ip_bytes(ip, fam);
+	unsigned len = tp_core_iplen(fam);
 
-	return i >= 0 ? i : tp_relay_index(cfg, fam, ip, 0);
+	for (int i = 0; i < TP_RELAY_ADDRS_MAX; i++) {
+		if (i >= n)
+			break;
+		if (tp_bytes_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 1), len) ||
+		    tp_bytes_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 0), len))
+			return i;
+	}
+	return -1;
 }
 
 TP_CORE_INLINE int
@@ -463,7 +473,7 @@ tp_classify_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *f
 	p->skey.peer_port = (tp_be16)(xport ^ tp_htons(TP_STUN_COOKIE >> 16));
 	/* This relay itself outside the allocation range: the engine's (peers.allow-relay-ports);
 	 * in it, a hairpin like a channel's. */
-	if (tp_relay_own(cfg, fam, p->skey.peer_ip) >= 0 && !tp_in_range(cfg, p->skey.peer_port))
+	if (!tp_in_range(cfg, p->skey.peer_port) && tp_relay_own(cfg, fam, p->skey.peer_ip) >= 0)
 		return TP_STEP_DONE;
 	p->in_send = 1;
 	p->out_df = df;
