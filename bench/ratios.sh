@@ -37,6 +37,10 @@ for r in $(seq "$rounds"); do
 done
 echo "ratios: worker-bench.sh, $rounds rounds of $small and $large bindings" >&2
 ROUNDS=$rounds bash "$here/worker-bench.sh" "$build" "$frames" "$small $large" >"$work/worker"
+# The permission flows' eight, in send and permission tables of their own size.
+echo "ratios: worker-bench.sh, the permission flows' cases" >&2
+ROUNDS=$rounds bash "$here/worker-bench.sh" "$build" "$frames" "$small $large" perm \
+	>>"$work/worker"
 
 python3 - "$work" "$rounds" "$small" "$large" "$have_xdp" <<'PY'
 import statistics
@@ -91,7 +95,7 @@ for case, (ns, cycles) in core.items():
                   "%.2f" % (w_small / w_large)]
         met["worker"] += w_small / cycles <= 1.3
         met["scale"] += w_small / w_large >= 0.8
-    else:  # the permission flows' cases: worker_bench generates the twelve alone
+    else:
         cells += ["n/a"] * 4
     print("| " + " | ".join(cells) + " |")
 n = len(core)

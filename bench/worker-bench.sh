@@ -17,7 +17,7 @@
 # usage: bench/worker-bench.sh BUILD_DIR [FRAMES] [BINDINGS] [CASES]
 #   FRAMES timed per case and count (2000000); BINDINGS, a space-separated list of totals
 #   (1000 100000 1000000), shared evenly by the cases; CASES, comma-separated names (all
-#   twelve). ROUNDS (3). WORKERS: worker counts for the second table, a space-separated
+#   twelve), or "perm": the permission flows' eight (Data and Send indications). ROUNDS (3). WORKERS: worker counts for the second table, a space-separated
 #   list up to nproc, or "all" for 1 to nproc ("1", the default: no second table).
 #   RESOLVE=1: next hops from the neighbour table (a gateway, as without dpdk.nexthop-mac),
 #   not a static MAC.
@@ -33,6 +33,8 @@ bench=$build/bench/worker_bench
 
 if [ "$cases" = all ]; then
 	ncases=12 nhairpin=4
+elif [ "$cases" = perm ]; then
+	ncases=8 nhairpin=0
 else
 	ncases=$(tr ',' '\n' <<<"$cases" | grep -c .)
 	nhairpin=$(tr ',' '\n' <<<"$cases" | grep -c '^cd[46]-to-cd[46]$' || true)
@@ -113,7 +115,7 @@ echo
 ghz=$(sed -n 's/.*TSC \([0-9.]*\) GHz.*/\1/p' "$work"/wb.*.1.1.out | head -1)
 for f in "$work"/wb.*.1.*.out; do
 	b=${f#"$work"/wb.} b=${b%%.*}
-	awk -v b="$b" '$1 ~ /^c|^u/ && $2 ~ /^[0-9]+$/ { print $1, b, $3 }' "$f"
+	awk -v b="$b" '$1 ~ /^c|^u|^s/ && $2 ~ /^[0-9]+$/ { print $1, b, $3 }' "$f"
 done | table " bindings" "$binding_list" "%.0f" \
 	" Mpps at $largest | against ${binding_list%% *} |" \
 	"printf \" %.2f | %.2f |\\n\", $ghz * 1000 / m[nk], m[1] / m[nk]"

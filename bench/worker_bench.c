@@ -16,8 +16,15 @@
  * (parse, the bulk lookups, rewrite, counters) and dp_worker_send() into a net_ring port; a
  * second loop times the send alone ("port"), and the difference is turnpike's own work.
  *
+ * The permission flows' eight cases (peer data to Data indications, Send indications to UDP)
+ * load the send and permission tables the same way, a flow per binding (channel 0), and vary
+ * the client's port and the peer's port (in XOR-PEER-ADDRESS for a Send indication) and the
+ * allocation's. Their peer ports lie above the twelve's, so that no permission key is also a
+ * peer key.
+ *
  * Every frame must come out relayed, under the case's reason; one in 16 is checked for the
- * binding's ports and channel. Any other outcome fails the run (exit 1).
+ * binding's ports and channel (a Data indication: its XOR-PEER-ADDRESS port). Any other
+ * outcome fails the run (exit 1).
  *
  * With more lcores, more workers at once (dp_new makes one per lcore after the main one):
  * worker 0 on this thread, the others on their lcores, each with its own TX queue, starting
@@ -25,7 +32,8 @@
  * their frame rates summed. The tables are shared, as the workers of a relay share them.
  *
  * usage: worker_bench [EAL options] -- [--resolve] BINDINGS FRAMES [CASE,...]
- *        BINDINGS per case; FRAMES timed per case; CASE names (all twelve by default);
+ *        BINDINGS per case; FRAMES timed per case; CASE names (all twelve by default, "perm"
+ *        the eight permission flows' cases, or any of the twenty by name);
  *        --resolve: every next hop a gateway in the neighbour table (as a relay without
  *        dpdk.nexthop-mac runs), instead of a static next-hop MAC.
  *        EAL: two lcores or more (-l 0,1: dp_new wants a worker; this thread plays the
@@ -69,6 +77,8 @@
 #define CPORT_BAND   4096
 #define APORT_BAND   1280
 #define MAX_PER_CASE (APORT_BAND * LO_SPAN) /* hi stays inside both bands */
+#define PERM_PPORT   8192		    /* the permission flows' peer ports from here */
+#define NCASES	     (TP_VEC_NCASES + TP_VEC_NPERM_CASES)
 
 struct fields {
 	uint16_t cport_a, cport_b, chan, pport, aport_a, aport_b;
@@ -77,9 +87,11 @@ struct fields {
 struct bcase {
 	const char *name;
 	const struct tp_vector *v;
-	unsigned c; /* index in tp_vec_cases */
+	unsigned c; /* index in tp_vec_cases, or in tp_vec_perm_cases (perm) */
 	int cd_in, hairpin;
-	unsigned l4_in, l4_out; /* the UDP header's offset in the input and output frames */
+	int perm, send_in;	      /* a permission flow's case; its input a Send indication */
+	unsigned xpeer_in, xpeer_out; /* XOR-PEER-ADDRESS's port in the UDP datagram in, out */
+	unsigned l4_in, l4_out;	      /* the UDP header's offset in the input and output frames */
 	enum tp_reason reason;
 };
 
@@ -89,13 +101,13 @@ struct wctx {
 	struct rte_ring *tx;
 	uint32_t start; /* the first binding it sends for: the workers start spread out */
 	int status;
-	double cycles[TP_VEC_NCASES], port_cycles[TP_VEC_NCASES];
+	double cycles[NCASES], port_cycles[NCASES];
 };
 
 static struct rte_mempool *pool;
 static uint32_t nbind;
 static uint64_t frames;
-static struct bcase bcs[TP_VEC_NCASES];
+static struct bcase bcs[NCASES];
 static unsigned ncases, nworkers;
 static uint32_t arrived; /* the workers' barrier: each timed run starts together */
 
@@ -108,7 +120,7 @@ fields_of(const struct bcase *bc, uint32_t i, struct fields *f)
 	f->cport_a = (uint16_t)(1024 + bc->c * CPORT_BAND + hi);
 	f->cport_b = (uint16_t)(f->cport_a + CPORT_BAND / 2);
 	f->chan = (uint16_t)(0x4000 + lo);
-	f->pport = (uint16_t)(1024 + lo);
+	f->pport = (uint16_t)((bc->perm ? PERM_PPORT : 1024) + lo);
 	f->aport_a = (uint16_t)(amin + bc->c * APORT_BAND + hi);
 	f->aport_b = (uint16_t)(amin + TP_VEC_NCASES * APORT_BAND + lo);
 }
@@ -127,6 +139,35 @@ peer_of(const struct tp_chan_key *ck, const struct tp_chan_val *cv, struct tp_pe
 	pv->client_port = ck->client_port;
 	pv->channel = ck->channel;
 	pv->slot = cv->slot;
+}
+
+/* A permission's flow, the same pair: its send entry and its permission entry. */
+static void
+perm_of(const struct tp_send_key *sk, const struct tp_chan_val *sv, struct tp_peer_key *pk,
+	struct tp_peer_val *pv)
+{
+	struct tp_chan_key ck = { .client_port = sk->client_port };
+
+	memcpy(ck.client_ip, sk->client_ip, 16);
+	peer_of(&ck, sv, pk, pv);
+}
+
+static void
+send_of(const struct tp_peer_key *pk, const struct tp_peer_val *pv, struct tp_send_key *sk,
+	struct tp_chan_val *sv)
+{
+	memset(sk, 0, sizeof(*sk));
+	memcpy(sk->client_ip, pv->client_ip, 16);
+	sk->client_port = pv->client_port;
+	sk->peer_port = pk->peer_port;
+	memcpy(sk->peer_ip, pk->peer_ip, 16);
+	memset(sv, 0, sizeof(*sv));
+	memcpy(sv->peer_ip, pk->peer_ip, 16);
+	sv->peer_port = pk->peer_port;
+	sv->alloc_port = pk->alloc_port;
+	sv->family = pk->family;
+	sv->relay_index = pk->relay_index;
+	sv->slot = pv->slot;
 }
 
 static void
@@ -156,6 +197,30 @@ load_binding(struct dp *dp, const struct bcase *bc, uint32_t i, uint32_t *slot)
 	int ret;
 
 	fields_of(bc, i, &f);
+	if (bc->perm) {
+		struct tp_send_key sk;
+
+		if (bc->send_in) {
+			sk = bc->v->sends[0].key;
+			cv = bc->v->sends[0].val;
+			sk.client_port = htons(f.cport_a);
+			sk.peer_port = cv.peer_port = htons(f.pport);
+			cv.alloc_port = htons(f.aport_a);
+			cv.slot = ++*slot;
+			perm_of(&sk, &cv, &pk, &pv);
+		} else {
+			pk = bc->v->perms[0].key;
+			pv = bc->v->perms[0].val;
+			pk.peer_port = htons(f.pport);
+			pk.alloc_port = htons(f.aport_a);
+			pv.client_port = htons(f.cport_a);
+			pv.slot = ++*slot;
+			send_of(&pk, &pv, &sk, &cv);
+		}
+		if ((ret = dp_table_put_send(dp, &sk, &cv)) < 0)
+			return ret;
+		return dp_table_put_perm(dp, &pk, &pv);
+	}
 	if (bc->cd_in) { /* the client's channel; in a hairpin, toward B's allocation */
 		ck = bc->v->chans[0].key;
 		cv = bc->v->chans[0].val;
@@ -222,7 +287,10 @@ fill(const struct bcase *bc, struct rte_mbuf *m, uint32_t i)
 	memcpy(udp, v->in, v->in_len);
 	udp += bc->l4_in;
 	fields_of(bc, i, &f);
-	if (bc->cd_in) {
+	if (bc->send_in) {
+		set16(udp, 0, f.cport_a);
+		set16(udp, bc->xpeer_in, f.pport ^ (TP_STUN_COOKIE >> 16));
+	} else if (bc->cd_in) {
 		set16(udp, 0, f.cport_a);
 		set16(udp, 8, f.chan);
 	} else {
@@ -243,7 +311,11 @@ check(const struct bcase *bc, const struct rte_mbuf *m, uint32_t i)
 		return 0;
 	switch (bc->reason) {
 	case TP_R_TO_PEER:
+	case TP_R_SEND_TO_PEER:
 		return get16(udp) == f.aport_a && get16(udp + 2) == f.pport;
+	case TP_R_DATA_INDICATION:
+		return get16(udp + 2) == f.cport_a &&
+		       get16(udp + bc->xpeer_out) == (f.pport ^ (TP_STUN_COOKIE >> 16));
 	case TP_R_TO_CLIENT:
 		return get16(udp + 2) == f.cport_a && get16(udp + 8) == f.chan;
 	default: /* hairpin: from A's allocation's view, to B */
@@ -342,6 +414,32 @@ run(struct wctx *wc, const struct bcase *bc, uint64_t n, int port_only, double *
 	return 0;
 }
 
+/* Case c's name: the twelve's, then the permission flows' eight. */
+static const char *
+case_name(unsigned c)
+{
+	return c < TP_VEC_NCASES ? tp_vec_cases[c] : tp_vec_perm_cases[c - TP_VEC_NCASES];
+}
+
+/* The offset of XOR-PEER-ADDRESS's port in the UDP datagram at udp (a STUN message after its
+ * 8 bytes), or 0 where it has none, or has a FINGERPRINT (which a changed port would break). */
+static unsigned
+xpeer_port_at(const uint8_t *udp, unsigned udp_len)
+{
+	unsigned at = 0;
+
+	for (unsigned off = 8 + 20; off + 4 <= udp_len;) {
+		uint16_t type = get16(udp + off), len = get16(udp + off + 2);
+
+		if (type == TP_STUN_ATTR_FINGERPRINT)
+			return 0;
+		if (type == TP_STUN_ATTR_XOR_PEER && len >= 8)
+			at = off + 4 + 2;
+		off += 4 + ((len + 3u) & ~3u);
+	}
+	return at;
+}
+
 /* The cases named in list into bcs[], ncases of them. */
 static int
 pick_cases(char *list)
@@ -351,23 +449,29 @@ pick_cases(char *list)
 	     tok = strtok_r(NULL, ",", &save)) {
 		unsigned c = 0;
 
-		while (c < TP_VEC_NCASES && strcmp(tok, tp_vec_cases[c]) != 0)
+		while (c < NCASES && strcmp(tok, case_name(c)) != 0)
 			c++;
-		if (c == TP_VEC_NCASES) {
-			fprintf(stderr, "worker_bench: no case \"%s\"; the cases are", tok);
-			for (c = 0; c < TP_VEC_NCASES; c++)
-				fprintf(stderr, " %s", tp_vec_cases[c]);
+		if (c == NCASES || ncases == NCASES) {
+			fprintf(stderr, "worker_bench: no case \"%s\" (or twice); the cases are",
+				tok);
+			for (c = 0; c < NCASES; c++)
+				fprintf(stderr, " %s", case_name(c));
 			fprintf(stderr, "\n");
 			return -1;
 		}
 		struct bcase *bc = &bcs[ncases++];
 
-		bc->name = tp_vec_cases[c];
+		bc->name = case_name(c);
 		bc->v = tp_vec_by_name(bc->name);
-		bc->c = c;
+		bc->perm = c >= TP_VEC_NCASES;
+		bc->c = bc->perm ? c - TP_VEC_NCASES : c;
+		bc->send_in = bc->name[0] == 's';
 		bc->cd_in = bc->name[0] == 'c';
-		bc->hairpin = c >= 8;
-		bc->reason = bc->hairpin ? TP_R_HAIRPIN : bc->cd_in ? TP_R_TO_PEER : TP_R_TO_CLIENT;
+		bc->hairpin = !bc->perm && c >= 8;
+		bc->reason = bc->perm	   ? bc->send_in ? TP_R_SEND_TO_PEER : TP_R_DATA_INDICATION
+			     : bc->hairpin ? TP_R_HAIRPIN
+			     : bc->cd_in   ? TP_R_TO_PEER
+					   : TP_R_TO_CLIENT;
 		if (!bc->v || memcmp(&bc->v->cfg, &tp_vectors[0].cfg, sizeof(bc->v->cfg)) != 0) {
 			fprintf(stderr, "worker_bench: %s: no vector, or not the first's config\n",
 				bc->name);
@@ -375,8 +479,18 @@ pick_cases(char *list)
 		}
 		bc->l4_in = udp_offset(bc->v->in);
 		bc->l4_out = udp_offset(bc->v->out);
-		if (ncases == TP_VEC_NCASES)
-			break;
+		if (bc->send_in && !(bc->xpeer_in = xpeer_port_at(bc->v->in + bc->l4_in,
+								  bc->v->in_len - bc->l4_in))) {
+			fprintf(stderr, "worker_bench: %s: no XOR-PEER-ADDRESS, or a FINGERPRINT\n",
+				bc->name);
+			return -1;
+		}
+		if (bc->reason == TP_R_DATA_INDICATION &&
+		    !(bc->xpeer_out = xpeer_port_at(bc->v->out + bc->l4_out,
+						    bc->v->out_len - bc->l4_out))) {
+			fprintf(stderr, "worker_bench: %s: no XOR-PEER-ADDRESS out\n", bc->name);
+			return -1;
+		}
 	}
 	return ncases ? 0 : -1;
 }
@@ -463,8 +577,14 @@ main(int argc, char **argv)
 			MAX_PER_CASE);
 		return 2;
 	}
-	if (argc == 4 && strcmp(argv[3], "all") != 0)
+	if (argc == 4 && strcmp(argv[3], "perm") == 0) {
+		snprintf(all, sizeof(all), "%s", tp_vec_perm_cases[0]);
+		for (unsigned c = 1; c < TP_VEC_NPERM_CASES; c++)
+			snprintf(all + strlen(all), sizeof(all) - strlen(all), ",%s",
+				 tp_vec_perm_cases[c]);
+	} else if (argc == 4 && strcmp(argv[3], "all") != 0) {
 		list = argv[3];
+	}
 	if (pick_cases(list) < 0)
 		return 2;
 	nworkers = rte_lcore_count() - 1;
@@ -556,12 +676,15 @@ main(int argc, char **argv)
 			}
 		}
 	double secs = (double)(rte_get_timer_cycles() - t0) / rte_get_timer_hz();
-	uint32_t nchans = (uint32_t)rte_hash_count(dp->chans);
+	uint32_t nchans = (uint32_t)(rte_hash_count(dp->chans) + rte_hash_count(dp->sends));
+	uint32_t npeers = (uint32_t)(rte_hash_count(dp->peers) + rte_hash_count(dp->perms));
 
 	/* Every binding's entries distinct: a key made twice would have replaced one. */
-	if (nchans != slots || (uint32_t)rte_hash_count(dp->peers) != slots) {
-		fprintf(stderr, "worker_bench: %u channel and %d peer entries for %u slots\n",
-			nchans, rte_hash_count(dp->peers), slots);
+	if (nchans != slots || npeers != slots) {
+		fprintf(stderr,
+			"worker_bench: %u channel and send, %u peer and permission entries for "
+			"%u slots\n",
+			nchans, npeers, slots);
 		return 1;
 	}
 	printf("%u bindings per case, %u entries in each table, loaded in %.2f s; TSC %.2f GHz; "
