@@ -153,24 +153,6 @@ perm_of(const struct tp_send_key *sk, const struct tp_chan_val *sv, struct tp_pe
 }
 
 static void
-send_of(const struct tp_peer_key *pk, const struct tp_peer_val *pv, struct tp_send_key *sk,
-	struct tp_chan_val *sv)
-{
-	memset(sk, 0, sizeof(*sk));
-	memcpy(sk->client_ip, pv->client_ip, 16);
-	sk->client_port = pv->client_port;
-	sk->peer_port = pk->peer_port;
-	memcpy(sk->peer_ip, pk->peer_ip, 16);
-	memset(sv, 0, sizeof(*sv));
-	memcpy(sv->peer_ip, pk->peer_ip, 16);
-	sv->peer_port = pk->peer_port;
-	sv->alloc_port = pk->alloc_port;
-	sv->family = pk->family;
-	sv->relay_index = pk->relay_index;
-	sv->slot = pv->slot;
-}
-
-static void
 chan_of(const struct tp_peer_key *pk, const struct tp_peer_val *pv, struct tp_chan_key *ck,
 	struct tp_chan_val *cv)
 {
@@ -183,6 +165,20 @@ chan_of(const struct tp_peer_key *pk, const struct tp_peer_val *pv, struct tp_ch
 	cv->alloc_port = pk->alloc_port;
 	cv->family = pk->family;
 	cv->slot = pv->slot;
+}
+
+static void
+send_of(const struct tp_peer_key *pk, const struct tp_peer_val *pv, struct tp_send_key *sk,
+	struct tp_chan_val *sv)
+{
+	struct tp_chan_key ck;
+
+	chan_of(pk, pv, &ck, sv);
+	memset(sk, 0, sizeof(*sk));
+	memcpy(sk->client_ip, ck.client_ip, 16);
+	sk->client_port = ck.client_port;
+	sk->peer_port = pk->peer_port;
+	memcpy(sk->peer_ip, pk->peer_ip, 16);
 }
 
 /* Binding i of bc into the tables, at slots from *slot on. */
