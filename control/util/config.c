@@ -980,6 +980,17 @@ validate(struct loader *ld, const config_t *c)
 		return fail(ld, s, "xdp.nexthop-mac",
 			    "xdp.nexthop = \"static\" needs the router's MAC address");
 	}
+	/* The fast paths know a frame for the relay by its destination address: a wildcard bind
+	 * would leave every frame to the kernel (xdp) or answer for no address at all (dpdk). */
+	for (int f = 0; f < 2 && cfg->mode != TP_MODE_SOCKET; f++) {
+		const char *bind = f ? "relay.ipv6.bind" : "relay.ipv4.bind";
+
+		if (cfg->fam[f].enabled && tp_addr_is_unspecified(&cfg->fam[f].bind[0]))
+			return fail(ld, config_lookup(c, bind), bind,
+				    "%s mode relays by destination address: name the interface's "
+				    "address, not the unspecified one",
+				    cfg->mode == TP_MODE_XDP ? "xdp" : "dpdk");
+	}
 	if (cfg->mode == TP_MODE_DPDK && cfg->dpdk.nports == 0) {
 		s = first_set(c, KEYS("dpdk.ports", "dataplane.mode"), &path);
 		return fail(ld, s, "dpdk.ports", "dpdk mode needs at least one port");

@@ -486,6 +486,17 @@ const error_case error_cases[] = {
 	{ "prefix length beyond the family",
 	  "dpdk:\n{\n\tipv4:\n\t{\n\t\tprefix-length = 33;\n\t};\n};",
 	  "test.conf:5: dpdk.ipv4.prefix-length: must be between 0 and 32 (got 33)" },
+	{ "a wildcard bind address in xdp mode",
+	  "dataplane:\n{\n\tmode = \"xdp\";\n};\nxdp:\n{\n\tinterface = \"eth0\";\n};\n"
+	  "relay:\n{\n\tipv4:\n\t{\n\t\tbind = \"0.0.0.0\";\n\t\tpublic = "
+	  "\"203.0.113.1\";\n\t};\n};",
+	  "test.conf:13: relay.ipv4.bind: xdp mode relays by destination address: name the "
+	  "interface's address, not the unspecified one" },
+	{ "a wildcard bind address in dpdk mode",
+	  "dataplane:\n{\n\tmode = \"dpdk\";\n};\ndpdk:\n{\n\tports = [ \"net_null0\" ];\n};\n"
+	  "relay:\n{\n\tipv6:\n\t{\n\t\tbind = \"::\";\n\t\tpublic = \"2001:db8::1\";\n\t};\n};",
+	  "test.conf:13: relay.ipv6.bind: dpdk mode relays by destination address: name the "
+	  "interface's address, not the unspecified one" },
 	{ "xdp mode without an interface", "dataplane:\n{\n\tmode = \"xdp\";\n};",
 	  "test.conf:3: xdp.interface: xdp mode needs the interface to attach to" },
 	{ "static next hop without its MAC",
