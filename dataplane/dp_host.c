@@ -337,7 +337,7 @@ own_index(const struct dp *dp, uint8_t fam, const void *ip)
 	uint8_t ip16[16];
 
 	tp_ip_to16(ip16, ip, fam);
-	return tp_relay_index(&dp->core, fam, ip16, 0);
+	return tp_relay_index(&dp->core, fam, ip16, TP_RELAY_BIND);
 }
 
 /* A frame nobody here takes: counted, freed. */

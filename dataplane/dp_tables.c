@@ -224,7 +224,7 @@ static bool
 hairpin_key(const struct dp *dp, const struct tp_chan_val *v, struct tp_peer_key *k)
 {
 	const struct tp_core_cfg *core = &dp->core;
-	int far = tp_relay_own(core, v->family, v->peer_ip);
+	int far = tp_relay_index(core, v->family, v->peer_ip, TP_RELAY_OWN);
 
 	if (far < 0 || !tp_in_range(core, v->peer_port))
 		return false;
@@ -241,7 +241,7 @@ hairpin_key(const struct dp *dp, const struct tp_chan_val *v, struct tp_peer_key
 static bool
 is_hairpin_key(const struct dp *dp, const struct tp_peer_key *k)
 {
-	return tp_relay_index(&dp->core, k->family, k->peer_ip, 1) >= 0;
+	return tp_relay_index(&dp->core, k->family, k->peer_ip, TP_RELAY_PUBLIC) >= 0;
 }
 
 /* A peer cell rewritten under its sequence count: value v under key k, or (v NULL) its key
@@ -279,7 +279,7 @@ hairpins_to(struct dp *dp, const struct tp_peer_key *k, uint32_t slot)
 {
 	struct tp_peer_key rev = *k;
 	struct tp_peer_key want;
-	int from = tp_relay_index(&dp->core, k->family, k->peer_ip, 1);
+	int from = tp_relay_index(&dp->core, k->family, k->peer_ip, TP_RELAY_PUBLIC);
 	void *v;
 
 	if (from < 0)

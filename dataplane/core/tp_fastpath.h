@@ -168,27 +168,16 @@ tp_relay_ip16(tp_u8 out[16], const struct tp_core_cfg *cfg, tp_u8 fam, tp_u8 i, 
 	tp_ip_to16(out, tp_relay_ip(cfg, fam, i, public_), fam);
 }
 
-/* Which of the relay's bind (public 0) or public (1) addresses is ip (16-byte form, family
- * fam)? Its index, or -1. */
-TP_CORE_INLINE int
-tp_relay_index(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16], int public_)
-{
-	tp_u8 n = fam == TP_FAM_V4 ? cfg->naddr4 : cfg->naddr6;
+/* Which of the relay's addresses tp_relay_index() compares with: its bind addresses, its
+ * public ones, or both (the relay's own). */
+enum tp_relay_side { TP_RELAY_BIND = 1, TP_RELAY_PUBLIC = 2, TP_RELAY_OWN = 3 };
 
-	for (int i = 0; i < TP_RELAY_ADDRS_MAX; i++) {
-		if (i >= n)
-			break;
-		if (tp_bytes_eq(tp_ip_bytes(ip, fam), tp_relay_ip(cfg, fam, (tp_u8)i, public_),
-				tp_core_iplen(fam)))
-			return i;
-	}
-	return -1;
-}
-
-/* Is ip one of the relay's own addresses, public or bind? Its index, or -1. One pass: no
- * address is one pair's public and another's bind (the configuration refuses it). */
+/* Which of the relay's addresses of family fam, on side, is ip (16-byte form)? Its index, or
+ * -1. Both sides in one pass: no address is one pair's public and another's bind (the
+ * configuration refuses it). */
 TP_CORE_INLINE int
-tp_relay_own(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16])
+tp_relay_index(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16],
+	       enum tp_relay_side side)
 {
 	tp_u8 n = fam == TP_FAM_V4 ? cfg->naddr4 : cfg->naddr6;
 	const tp_u8 *b = tp_ip_bytes(ip, fam);
@@ -197,8 +186,10 @@ tp_relay_own(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16])
 	for (int i = 0; i < TP_RELAY_ADDRS_MAX; i++) {
 		if (i >= n)
 			break;
-		if (tp_bytes_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 1), len) ||
-		    tp_bytes_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 0), len))
+		if (((side & TP_RELAY_BIND) &&
+		     tp_bytes_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 0), len)) ||
+		    ((side & TP_RELAY_PUBLIC) &&
+		     tp_bytes_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 1), len)))
 			return i;
 	}
 	return -1;
@@ -236,7 +227,7 @@ tp_parse_ipv4(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 	p->in_fam = TP_FAM_V4;
 	tp_ip_to16(p->src, ip->saddr, TP_FAM_V4);
 	tp_ip_to16(p->dst, ip->daddr, TP_FAM_V4);
-	if ((at = tp_relay_index(cfg, TP_FAM_V4, p->dst, 0)) < 0)
+	if ((at = tp_relay_index(cfg, TP_FAM_V4, p->dst, TP_RELAY_BIND)) < 0)
 		return tp_stop(p, TP_R_NOT_FOR_RELAY);
 	p->relay_index = (tp_u8)at;
 	if ((ip->ver_ihl & 0xf) != 5)
@@ -279,7 +270,7 @@ tp_parse_ipv6(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *fram
 	p->in_fam = TP_FAM_V6;
 	tp_memcpy(p->src, ip->saddr, 16);
 	tp_memcpy(p->dst, ip->daddr, 16);
-	if ((at = tp_relay_index(cfg, TP_FAM_V6, p->dst, 0)) < 0)
+	if ((at = tp_relay_index(cfg, TP_FAM_V6, p->dst, TP_RELAY_BIND)) < 0)
 		return tp_stop(p, TP_R_NOT_FOR_RELAY);
 	p->relay_index = (tp_u8)at;
 	switch (ip->nexthdr) {
@@ -473,7 +464,8 @@ tp_classify_send(struct tp_pkt *p, const struct tp_core_cfg *cfg, const tp_u8 *f
 	p->skey.peer_port = (tp_be16)(xport ^ tp_htons(TP_STUN_COOKIE >> 16));
 	/* This relay itself outside the allocation range: the engine's (peers.allow-relay-ports);
 	 * in it, a hairpin like a channel's. */
-	if (!tp_in_range(cfg, p->skey.peer_port) && tp_relay_own(cfg, fam, p->skey.peer_ip) >= 0)
+	if (!tp_in_range(cfg, p->skey.peer_port) &&
+	    tp_relay_index(cfg, fam, p->skey.peer_ip, TP_RELAY_OWN) >= 0)
 		return TP_STEP_DONE;
 	p->in_send = 1;
 	p->out_df = df;
@@ -605,7 +597,7 @@ tp_to_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 	p->out_dport = v->peer_port;
 	tp_memcpy(p->out_dst, v->peer_ip, 16);
 	p->out_sport = v->alloc_port;
-	if ((far = tp_relay_own(cfg, v->family, v->peer_ip)) >= 0) {
+	if ((far = tp_relay_index(cfg, v->family, v->peer_ip, TP_RELAY_OWN)) >= 0) {
 		if (!tp_in_range(cfg, v->peer_port)) {
 			p->reason = TP_R_PEER_IS_RELAY;
 			return TP_STEP_DONE;
