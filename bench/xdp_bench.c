@@ -28,6 +28,9 @@
  * has it (bpf_prog_TAG_FUNCTION): bench/xdp-profile.sh disassembles them to put perf's samples
  * on instructions. Per case, because the verifier may prune what a case's .rodata rules out.
  *
+ * XDP_BENCH_WAY=one or =live runs only that way (the other's columns read "-"): for
+ * xdp-profile.sh.
+ *
  * usage: xdp_bench BASELINE_OBJECT RUNS [CASE]      run as root
  * BASELINE_OBJECT holds xdp_drop and xdp_tx (xdp_drop.bpf.o); RUNS frames of each kind.
  */
@@ -332,6 +335,8 @@ main(int argc, char **argv)
 	struct bpf_object *base;
 	struct bpf_program *base_prog, *tx_prog;
 	const char *jit_dir = getenv("XDP_BENCH_JIT"), *only = argc == 4 ? argv[3] : NULL;
+	const char *way = getenv("XDP_BENCH_WAY");
+	int one_way, live_way;
 	unsigned runs, live_rounds;
 	int failed = 0, only_found = 0;
 
@@ -342,6 +347,12 @@ main(int argc, char **argv)
 	for (size_t i = 0; only && i < sizeof(cases) / sizeof(cases[0]); i++)
 		if (strcmp(only, cases[i]) == 0)
 			only_found = 1;
+	one_way = !way || strcmp(way, "live") != 0;
+	live_way = !way || strcmp(way, "one") != 0;
+	if (way && strcmp(way, "one") != 0 && strcmp(way, "live") != 0) {
+		fprintf(stderr, "xdp_bench: XDP_BENCH_WAY is one or live, not %s\n", way);
+		return 2;
+	}
 	if (only && !only_found) {
 		fprintf(stderr, "xdp_bench: no case %s\n", only);
 		return 2;
@@ -369,18 +380,27 @@ main(int argc, char **argv)
 		if (!skel ||
 		    (jit_dir &&
 		     dump_jit(bpf_program__fd(skel->progs.turnpike_xdp), jit_dir, cases[i]) < 0) ||
-		    median_ns(bpf_program__fd(skel->progs.turnpike_xdp),
-			      bpf_map__fd(skel->maps.tp_binding_stats), v, runs, 1, &ns) < 0 ||
-		    median_ns(bpf_program__fd(base_prog), -1, v, runs, 0, &base_ns) < 0 ||
-		    live_ns(bpf_program__fd(skel->progs.turnpike_xdp),
-			    bpf_map__fd(skel->maps.tp_reason_stats), v, live_rounds, &live) < 0 ||
-		    live_ns(bpf_program__fd(tx_prog), -1, v, live_rounds, &base_live) < 0) {
+		    (one_way &&
+		     (median_ns(bpf_program__fd(skel->progs.turnpike_xdp),
+				bpf_map__fd(skel->maps.tp_binding_stats), v, runs, 1, &ns) < 0 ||
+		      median_ns(bpf_program__fd(base_prog), -1, v, runs, 0, &base_ns) < 0)) ||
+		    (live_way &&
+		     (live_ns(bpf_program__fd(skel->progs.turnpike_xdp),
+			      bpf_map__fd(skel->maps.tp_reason_stats), v, live_rounds, &live) < 0 ||
+		      live_ns(bpf_program__fd(tx_prog), -1, v, live_rounds, &base_live) < 0))) {
 			failed = 1;
 			turnpike__destroy(skel);
 			continue;
 		}
-		printf("%-13s %8u %10.0f %10.0f %10.0f %10.0f\n", cases[i], v->in_len, ns,
-		       ns - base_ns, live, live - base_live);
+		printf("%-13s %8u", cases[i], v->in_len);
+		if (one_way)
+			printf(" %10.0f %10.0f", ns, ns - base_ns);
+		else
+			printf(" %10s %10s", "-", "-");
+		if (live_way)
+			printf(" %10.0f %10.0f\n", live, live - base_live);
+		else
+			printf(" %10s %10s\n", "-", "-");
 		turnpike__destroy(skel);
 	}
 	bpf_object__close(base);
