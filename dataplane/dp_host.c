@@ -334,7 +334,7 @@ dp_host_to_peer(void *ctx, const struct tp_addr *relay, const struct tp_addr *pe
 static int
 own_index(const struct dp *dp, uint8_t fam, const void *ip)
 {
-	uint8_t ip16[16];
+	uint8_t ip16[16] TP_ALIGNED4;
 
 	tp_ip_to16(ip16, ip, fam);
 	return tp_relay_index(&dp->core, fam, ip16, TP_RELAY_BIND);

@@ -34,7 +34,7 @@ struct tp_chan_key {
 	tp_u8 client_ip[16];
 	tp_be16 client_port;
 	tp_be16 channel;
-};
+} TP_ALIGNED4;
 
 struct tp_chan_val {
 	tp_u8 peer_ip[16];
@@ -53,7 +53,7 @@ struct tp_peer_key {
 	tp_u8 family;
 	tp_u8 relay_index; /* where the peer sent it: the relayed address's index */
 	tp_u8 reserved[2];
-};
+} TP_ALIGNED4;
 
 struct tp_peer_val {
 	tp_u8 client_ip[16];
@@ -67,7 +67,7 @@ struct tp_send_key {
 	tp_be16 client_port;
 	tp_be16 peer_port;
 	tp_u8 peer_ip[16];
-};
+} TP_ALIGNED4;
 
 TP_STATIC_ASSERT(sizeof(struct tp_chan_key) == 20, "channel key is padding-free");
 TP_STATIC_ASSERT(sizeof(struct tp_send_key) == 36, "send key is padding-free");

@@ -111,13 +111,31 @@ tp_csum_ipv4_hdr(const void *hdr)
 	return (tp_be16)~tp_csum_fold(tp_csum_words(0, hdr, 20, 0));
 }
 
+/*
+ * An address's bytes (alen: 4 or 16) into sum, 32 bits at a time, each word as its two 16-bit
+ * halves. For addresses the core keeps, 4-byte aligned (struct tp_pkt's, tp_ip_eq()): read
+ * through a 32-bit type, the BPF backend loads words, where it reads memory of unknown
+ * alignment a byte at a time.
+ */
+TP_CORE_INLINE tp_u32
+tp_csum_addr(tp_u32 sum, const tp_u8 *addr, unsigned alen, int sub)
+{
+	const tp_u32_word *w = (const tp_u32_word *)(const void *)addr;
+
+	for (unsigned i = 0; i < alen / 4; i++) {
+		sum = tp_csum_word(sum, (tp_u16)w[i], sub);
+		sum = tp_csum_word(sum, (tp_u16)(w[i] >> 16), sub);
+	}
+	return sum;
+}
+
 /* The UDP pseudo-header for addresses of alen bytes (4 or 16) and a UDP length. Unfolded. */
 TP_CORE_INLINE tp_u32
 tp_csum_pseudo(tp_u32 sum, const tp_u8 *src, const tp_u8 *dst, unsigned alen, tp_u16 udp_len,
 	       int sub)
 {
-	sum = tp_csum_words(sum, src, alen, sub);
-	sum = tp_csum_words(sum, dst, alen, sub);
+	sum = tp_csum_addr(sum, src, alen, sub);
+	sum = tp_csum_addr(sum, dst, alen, sub);
 	sum = tp_csum_word(sum, tp_htons(TP_CSUM_PROTO_UDP), sub);
 	return tp_csum_word(sum, tp_htons(udp_len), sub);
 }

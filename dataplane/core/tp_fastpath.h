@@ -64,7 +64,7 @@ struct tp_core_cfg {
 	tp_u8 reserved[2];
 	tp_u8 bind4[TP_RELAY_ADDRS_MAX][4], public4[TP_RELAY_ADDRS_MAX][4];
 	tp_u8 bind6[TP_RELAY_ADDRS_MAX][16], public6[TP_RELAY_ADDRS_MAX][16];
-};
+} TP_ALIGNED4;
 
 enum tp_step {
 	TP_STEP_DONE,
@@ -150,6 +150,25 @@ tp_bytes_eq(const tp_u8 *a, const tp_u8 *b, unsigned n)
 	return diff == 0;
 }
 
+/*
+ * Two addresses' bytes (4 or 16) equal, compared 32 bits at a time. Every address the core
+ * compares is a multiple of 4 bytes into a struct that starts 4-byte aligned (TP_ALIGNED4: struct
+ * tp_pkt's addresses and keys, the tables' values, struct tp_core_cfg's lists), and reading through
+ * a 32-bit type says so: the BPF backend reads memory of unknown alignment a byte at a time, 32
+ * loads for an IPv6 address where 8 do.
+ */
+TP_CORE_INLINE int
+tp_ip_eq(const tp_u8 *a, const tp_u8 *b, unsigned len)
+{
+	const tp_u32_word *x = (const tp_u32_word *)(const void *)a;
+	const tp_u32_word *y = (const tp_u32_word *)(const void *)b;
+	tp_u32 diff = 0;
+
+	for (unsigned i = 0; i < len / 4; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}
+
 /* The relay's relayed address index i of family fam, bind (public 0) or public (1): its bytes
  * (4 or 16). */
 TP_CORE_INLINE const tp_u8 *
@@ -187,9 +206,9 @@ tp_relay_index(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16],
 		if (i >= n)
 			break;
 		if (((side & TP_RELAY_BIND) &&
-		     tp_bytes_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 0), len)) ||
+		     tp_ip_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 0), len)) ||
 		    ((side & TP_RELAY_PUBLIC) &&
-		     tp_bytes_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 1), len)))
+		     tp_ip_eq(b, tp_relay_ip(cfg, fam, (tp_u8)i, 1), len)))
 			return i;
 	}
 	return -1;

@@ -38,20 +38,19 @@
 #ifndef TP_CORE_REWRITE_H
 #define TP_CORE_REWRITE_H
 
-/* RFC 6437 section 3: a flow's label from its addresses and ports, stateless. */
+/* RFC 6437 section 3: a flow's label from its addresses and ports, stateless. The addresses
+ * are struct tp_pkt's, 4-byte aligned: read as words (tp_csum_addr()). */
 TP_CORE_INLINE tp_u32
 tp_flow_label(const tp_u8 src[16], const tp_u8 dst[16], tp_be16 sport, tp_be16 dport)
 {
-	tp_u32 h = 0x9E3779B9u, w;
+	const tp_u32_word *s = (const tp_u32_word *)(const void *)src;
+	const tp_u32_word *d = (const tp_u32_word *)(const void *)dst;
+	tp_u32 h = 0x9E3779B9u;
 
-	for (unsigned i = 0; i < 16; i += 4) {
-		tp_memcpy(&w, src + i, 4);
-		h = (h ^ tp_ntohl(w)) * 0x85EBCA6Bu;
-	}
-	for (unsigned i = 0; i < 16; i += 4) {
-		tp_memcpy(&w, dst + i, 4);
-		h = (h ^ tp_ntohl(w)) * 0x85EBCA6Bu;
-	}
+	for (unsigned i = 0; i < 4; i++)
+		h = (h ^ tp_ntohl(s[i])) * 0x85EBCA6Bu;
+	for (unsigned i = 0; i < 4; i++)
+		h = (h ^ tp_ntohl(d[i])) * 0x85EBCA6Bu;
 	h = (h ^ ((tp_u32)tp_ntohs(sport) << 16 | tp_ntohs(dport))) * 0x85EBCA6Bu;
 	h ^= h >> 16;
 	h &= 0xFFFFF;
@@ -157,13 +156,13 @@ tp_emit_ipv4_relay(const struct tp_pkt *p, tp_u8 *l3)
 	sum = tp_csum_sub16(sum, p->ip_len);
 	sum = tp_csum_sub16(sum, p->ip_frag);
 	sum = tp_csum_words(sum, ttl_in, 2, 1);
-	sum = tp_csum_words(sum, p->src + 12, 4, 1);
-	sum = tp_csum_words(sum, p->dst + 12, 4, 1);
+	sum = tp_csum_addr(sum, p->src + 12, 4, 1);
+	sum = tp_csum_addr(sum, p->dst + 12, 4, 1);
 	sum = tp_csum_add16(sum, ip->tot_len);
 	sum = tp_csum_add16(sum, ip->frag_off);
 	sum = tp_csum_words(sum, ttl_out, 2, 0);
-	sum = tp_csum_words(sum, ip->saddr, 4, 0);
-	sum = tp_csum_words(sum, ip->daddr, 4, 0);
+	sum = tp_csum_addr(sum, p->out_src + 12, 4, 0); /* what saddr and daddr now hold */
+	sum = tp_csum_addr(sum, p->out_dst + 12, 4, 0);
 	ip->check = (tp_be16)~tp_csum_fold(sum);
 }
 

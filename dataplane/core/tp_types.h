@@ -35,6 +35,11 @@ typedef tp_u32 tp_be32;
 #define tp_memcpy(d, s, n) __builtin_memcpy((d), (s), (n))
 #define tp_memset(d, c, n) __builtin_memset((d), (c), (n))
 
+/* Structs that hold addresses the core reads a 32-bit word at a time (tp_ip_eq()), and the
+ * word it reads them as: it may alias the bytes, as char does. */
+#define TP_ALIGNED4 __attribute__((aligned(4)))
+typedef tp_u32 __attribute__((may_alias)) tp_u32_word;
+
 #ifdef __cplusplus
 #define TP_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
 #else
