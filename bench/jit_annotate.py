@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # perf's samples on the XDP program's instructions, as the JIT made them: bench/xdp-profile.sh
-# hands over `perf script -F ip,sym,symoff` output and the directory xdp_bench wrote the JIT code
-# of one case into (one file per BPF function, named as /proc/kallsyms names it). Prints each
-# function's share of the samples that fell in the program (the baseline program's and the
-# kernel's own are not counted), then the TOP instructions by samples. A cpu-clock sample lands on the instruction after the one the CPU was waiting
-# for, so each line shows the instruction before as well: a load there that takes many
-# samples is a miss.
+# hands over `perf script -F ip,sym,symoff` output and the directory xdp_bench wrote the JIT
+# code of one case into (one file per BPF function, named as /proc/kallsyms names it). Prints
+# each function's share of the samples that fell in the program (the baseline program's and
+# the kernel's own are not counted), then the TOP instructions by samples. A cpu-clock sample
+# lands on the instruction after the one the CPU was waiting for, so each line shows the
+# instruction before as well: a load there that takes many samples is a miss.
 #
 # Samples taken with call chains (perf record -g) that fell in what the program called (a
 # helper, a map's lookup) count too, each under the kernel function and the program's call
@@ -21,7 +21,7 @@ import re
 import subprocess
 import sys
 
-SAMPLE = re.compile(r"^\s*[0-9a-f]+\s+(\S+)\+0x([0-9a-f]+)")
+FRAME = re.compile(r"^\s*[0-9a-f]+\s+(\S+?)(?:\+0x([0-9a-f]+))?(?:\s|$)")
 INSN = re.compile(r"^\s*([0-9a-f]+):\s+(?:[0-9a-f]{2} )+\s*(.*)$")
 
 
@@ -38,13 +38,15 @@ def disassemble(path):
 
 
 def samples(path):
-    """Each sample's frames, leaf first: lists of (symbol, offset)."""
+    """Each sample's frames, leaf first: lists of (symbol, offset); an offset of -1 where perf
+    has none ([unknown]). perf script prints a sample's call chain a frame a line, and a blank
+    line after it (with -g; without, each sample is one line and one frame)."""
     frames = []
     with open(path) as f:
         for line in f:
-            m = SAMPLE.match(line)
+            m = FRAME.match(line)
             if m:
-                frames.append((m.group(1), int(m.group(2), 16)))
+                frames.append((m.group(1), int(m.group(2), 16) if m.group(2) else -1))
             elif not line.strip() and frames:
                 yield frames
                 frames = []
@@ -80,7 +82,7 @@ def main():
     print(f"{total} samples in the program and what it calls")
     print(f"{'function':48} {'samples':>8} {'share':>6} {'bytes':>7}")
     for name, n in per_func.most_common():
-        size = funcs[name][-1][0] + 1 if funcs.get(name) else ""
+        size = os.path.getsize(os.path.join(jit_dir, name + ".bin")) if name in funcs else ""
         print(f"{name:48} {n:8} {100 * n / total:5.1f}% {size:>7}")
     print()
     print(f"{'samples':>7} {'share':>6}  {'where':40} {'the instruction before':38} instruction")

@@ -35,7 +35,8 @@ for r in $(seq "$rounds"); do
 	echo "ratios: round $r of $rounds: core_bench$([[ $have_xdp == 0 ]] || echo ", xdp_bench")" >&2
 	timeout 300 "$build/bench/core_bench" "$batches" >"$work/core.$r"
 	[[ $have_xdp == 0 ]] ||
-		timeout 300 "$build/bench/xdp_bench" "$build/bench/xdp_drop.bpf.o" "$runs" >"$work/xdp.$r"
+		env -u XDP_BENCH_WAY -u XDP_BENCH_JIT timeout 300 "$build/bench/xdp_bench" \
+			"$build/bench/xdp_drop.bpf.o" "$runs" >"$work/xdp.$r"
 done
 echo "ratios: worker-bench.sh, $rounds rounds of $small and $large bindings" >&2
 ROUNDS=$rounds bash "$here/worker-bench.sh" "$build" "$frames" "$small $large" >"$work/worker"

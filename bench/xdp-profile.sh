@@ -15,13 +15,16 @@
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n 's/^# \{0,1\}//p' "$0" | sed -n '3,14p'; exit 2; }
 bench=$1 drop=$2 case=${3:-cd4-to-udp4} runs=${4:-200000} top=${5:-30}
-command -v perf >/dev/null || { echo "xdp-profile.sh: perf is not installed (linux-perf)" >&2; exit 1; }
+for tool in perf objdump; do
+	command -v $tool >/dev/null ||
+		{ echo "xdp-profile.sh: $tool is not installed (linux-perf, binutils)" >&2; exit 1; }
+done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 way=${WAY:-live}
 [[ $way != both ]] || way=
-env ${way:+XDP_BENCH_WAY=$way} XDP_BENCH_JIT="$work/jit" perf record -q -g -e cpu-clock -F 20000 -o "$work/perf.data" -- \
-	"$bench" "$drop" "$runs" "$case"
+env ${way:+"XDP_BENCH_WAY=$way"} XDP_BENCH_JIT="$work/jit" \
+	perf record -q -g -e cpu-clock -F 20000 -o "$work/perf.data" -- "$bench" "$drop" "$runs" "$case"
 perf script -i "$work/perf.data" -F ip,sym,symoff 2>/dev/null >"$work/samples"
 /usr/bin/python3 "$(dirname "$0")/jit_annotate.py" "$work/samples" "$work/jit/$case" "$top"

@@ -154,10 +154,9 @@ static int
 reason_counts(int stats_fd, __u64 counts[TP_R_COUNT])
 {
 	int ncpus = libbpf_num_possible_cpus();
-	struct tp_xdp_reason_stat *per_cpu =
-		calloc((size_t)(ncpus > 0 ? ncpus : 1), sizeof(*per_cpu));
+	struct tp_xdp_reason_stat *per_cpu;
 
-	if (!per_cpu)
+	if (ncpus <= 0 || !(per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu))))
 		return -1;
 	for (__u32 r = 0; r < TP_R_COUNT; r++) {
 		counts[r] = 0;
@@ -184,8 +183,11 @@ live_ns(int prog_fd, int stats_fd, const struct tp_vector *v, unsigned rounds, d
 	__u32 *d = calloc(rounds, sizeof(*d));
 	int rc = -1;
 
-	if (!d || (stats_fd >= 0 && reason_counts(stats_fd, before) < 0))
+	if (!d || (stats_fd >= 0 && reason_counts(stats_fd, before) < 0)) {
+		fprintf(stderr, "%s: live frames: no memory, or the verdict counters unread\n",
+			v->name);
 		goto out;
+	}
 	for (unsigned i = 0; i < rounds; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, run, .data_in = v->in, .data_size_in = v->in_len,
 			    .repeat = TP_BENCH_BATCH, .batch_size = TP_BENCH_BATCH,
@@ -199,8 +201,10 @@ live_ns(int prog_fd, int stats_fd, const struct tp_vector *v, unsigned rounds, d
 		d[i] = run.duration;
 	}
 	if (stats_fd >= 0) {
-		if (reason_counts(stats_fd, after) < 0)
+		if (reason_counts(stats_fd, after) < 0) {
+			fprintf(stderr, "%s: live frames: the verdict counters unread\n", v->name);
 			goto out;
+		}
 		for (__u32 r = 0; r < TP_R_COUNT; r++) {
 			__u64 want = strcmp(tp_reason_name((enum tp_reason)r), v->reason) == 0
 					     ? (__u64)rounds * TP_BENCH_BATCH
@@ -227,13 +231,13 @@ out:
 static int
 ksym_name(__u64 addr, char *name, size_t size)
 {
-	FILE *f = fopen("/proc/kallsyms", "r");
+	FILE *f;
 	char line[512], sym[256];
 	uint64_t a;
 	int found = -1;
 
-	if (!f)
-		return -1;
+	if (!addr || !(f = fopen("/proc/kallsyms", "r")))
+		return -1; /* 0: the kernel hides its addresses (kptr_restrict) */
 	while (found < 0 && fgets(line, sizeof(line), f))
 		if (sscanf(line, "%" SCNx64 " %*s %255s", &a, sym) == 2 && a == addr &&
 		    (size_t)snprintf(name, size, "%s", sym) < size)
@@ -269,7 +273,10 @@ dump_jit(int prog_fd, const char *dir, const char *case_name)
 	info.nr_jited_func_lens = nfuncs;
 	info.jited_func_lens = (__u64)(unsigned long)lens;
 	len = sizeof(info);
-	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0)
+	/* The kernel hides the code and the addresses from who may not see kernel pointers: it
+	 * zeroes them and still succeeds. */
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len) < 0 || !info.jited_prog_insns ||
+	    !info.jited_ksyms)
 		goto out;
 	snprintf(path, sizeof(path), "%s/%s", dir, case_name);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
@@ -292,7 +299,10 @@ dump_jit(int prog_fd, const char *dir, const char *case_name)
 	}
 out:
 	if (rc < 0)
-		fprintf(stderr, "%s: cannot write the JIT code under %s\n", case_name, dir);
+		fprintf(stderr,
+			"%s: cannot write the JIT code under %s (or the kernel hides it: "
+			"kernel.kptr_restrict)\n",
+			case_name, dir);
 	free(code);
 	free(lens);
 	free(addrs);

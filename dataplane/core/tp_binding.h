@@ -74,6 +74,12 @@ TP_STATIC_ASSERT(sizeof(struct tp_send_key) == 36, "send key is padding-free");
 TP_STATIC_ASSERT(sizeof(struct tp_chan_val) == 28, "channel value is padding-free");
 TP_STATIC_ASSERT(sizeof(struct tp_peer_key) == 24, "peer key is padding-free");
 TP_STATIC_ASSERT(sizeof(struct tp_peer_val) == 24, "peer value is padding-free");
+TP_STATIC_ASSERT(__alignof__(struct tp_chan_val) >= 4 && __alignof__(struct tp_peer_val) >= 4 &&
+			 __alignof__(struct tp_chan_key) >= 4 &&
+			 __alignof__(struct tp_peer_key) >= 4 &&
+			 __alignof__(struct tp_send_key) >= 4 &&
+			 __builtin_offsetof(struct tp_send_key, peer_ip) % 4 == 0,
+		 "the tables' addresses are read 32 bits at a time (tp_ip_eq())");
 
 /*
  * A source the engine found past its answer budget (control/turn/answer_budget.h): an IPv4

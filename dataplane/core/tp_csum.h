@@ -113,9 +113,8 @@ tp_csum_ipv4_hdr(const void *hdr)
 
 /*
  * An address's bytes (alen: 4 or 16) into sum, 32 bits at a time, each word as its two 16-bit
- * halves. For addresses the core keeps, 4-byte aligned (struct tp_pkt's, tp_ip_eq()): read
- * through a 32-bit type, the BPF backend loads words, where it reads memory of unknown
- * alignment a byte at a time.
+ * halves; addr 4-byte aligned (see tp_ip_eq()). Read through a 32-bit type, the BPF backend
+ * loads words, where it reads memory of unknown alignment a byte at a time.
  */
 TP_CORE_INLINE tp_u32
 tp_csum_addr(tp_u32 sum, const tp_u8 *addr, unsigned alen, int sub)

@@ -151,11 +151,12 @@ tp_bytes_eq(const tp_u8 *a, const tp_u8 *b, unsigned n)
 }
 
 /*
- * Two addresses' bytes (4 or 16) equal, compared 32 bits at a time. Every address the core
- * compares is a multiple of 4 bytes into a struct that starts 4-byte aligned (TP_ALIGNED4: struct
- * tp_pkt's addresses and keys, the tables' values, struct tp_core_cfg's lists), and reading through
- * a 32-bit type says so: the BPF backend reads memory of unknown alignment a byte at a time, 32
- * loads for an IPv6 address where 8 do.
+ * Two addresses' bytes (4 or 16) equal, compared 32 bits at a time; a and b 4-byte aligned.
+ * The addresses the core reads this way (here, tp_csum_addr(), tp_flow_label()) are: struct
+ * tp_pkt's and the tables' values by their 32-bit fields, the keys and struct tp_core_cfg by
+ * TP_ALIGNED4 (the static asserts below and in tp_binding.h hold the offsets). Reading through
+ * a 32-bit type says so, which the BPF backend needs: it reads memory of unknown alignment a
+ * byte at a time, 32 loads for an IPv6 address where 8 do.
  */
 TP_CORE_INLINE int
 tp_ip_eq(const tp_u8 *a, const tp_u8 *b, unsigned len)
@@ -187,13 +188,28 @@ tp_relay_ip16(tp_u8 out[16], const struct tp_core_cfg *cfg, tp_u8 fam, tp_u8 i, 
 	tp_ip_to16(out, tp_relay_ip(cfg, fam, i, public_), fam);
 }
 
+TP_STATIC_ASSERT(__alignof__(struct tp_pkt) >= 4 &&
+			 __builtin_offsetof(struct tp_pkt, src) % 4 == 0 &&
+			 __builtin_offsetof(struct tp_pkt, dst) % 4 == 0 &&
+			 __builtin_offsetof(struct tp_pkt, out_src) % 4 == 0 &&
+			 __builtin_offsetof(struct tp_pkt, out_dst) % 4 == 0 &&
+			 __builtin_offsetof(struct tp_pkt, skey.peer_ip) % 4 == 0 &&
+			 __builtin_offsetof(struct tp_pkt, pkey.peer_ip) % 4 == 0,
+		 "the frame's addresses are read 32 bits at a time (tp_ip_eq())");
+TP_STATIC_ASSERT(__alignof__(struct tp_core_cfg) >= 4 &&
+			 __builtin_offsetof(struct tp_core_cfg, bind4) % 4 == 0 &&
+			 __builtin_offsetof(struct tp_core_cfg, public4) % 4 == 0 &&
+			 __builtin_offsetof(struct tp_core_cfg, bind6) % 4 == 0 &&
+			 __builtin_offsetof(struct tp_core_cfg, public6) % 4 == 0,
+		 "the relay's addresses are read 32 bits at a time (tp_ip_eq())");
+
 /* Which of the relay's addresses tp_relay_index() compares with: its bind addresses, its
  * public ones, or both (the relay's own). */
 enum tp_relay_side { TP_RELAY_BIND = 1, TP_RELAY_PUBLIC = 2, TP_RELAY_OWN = 3 };
 
-/* Which of the relay's addresses of family fam, on side, is ip (16-byte form)? Its index, or
- * -1. Both sides in one pass: no address is one pair's public and another's bind (the
- * configuration refuses it). */
+/* Which of the relay's addresses of family fam, on side, is ip (16-byte form, 4-byte aligned:
+ * tp_ip_eq())? Its index, or -1. Both sides in one pass: no address is one pair's public and
+ * another's bind (the configuration refuses it). */
 TP_CORE_INLINE int
 tp_relay_index(const struct tp_core_cfg *cfg, tp_u8 fam, const tp_u8 ip[16],
 	       enum tp_relay_side side)

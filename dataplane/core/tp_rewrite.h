@@ -39,7 +39,7 @@
 #define TP_CORE_REWRITE_H
 
 /* RFC 6437 section 3: a flow's label from its addresses and ports, stateless. The addresses
- * are struct tp_pkt's, 4-byte aligned: read as words (tp_csum_addr()). */
+ * 4-byte aligned, read as words (see tp_ip_eq()). */
 TP_CORE_INLINE tp_u32
 tp_flow_label(const tp_u8 src[16], const tp_u8 dst[16], tp_be16 sport, tp_be16 dport)
 {
