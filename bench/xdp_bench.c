@@ -324,9 +324,16 @@ load_for(const struct tp_vector *v)
 		turnpike__destroy(skel);
 		return NULL;
 	}
-	for (unsigned i = 0; i < v->nchans; i++)
-		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_chans), &v->chans[i].key,
-				    &v->chans[i].val, BPF_ANY);
+	/* As xdp mode keeps them: a hairpin's far end beside its channel. */
+	for (unsigned i = 0; i < v->nchans; i++) {
+		const struct tp_peer_val *far = tp_vector_far(v, &v->chans[i].val);
+		struct tp_xdp_chan_val cv = { .chan = v->chans[i].val };
+
+		if (far)
+			cv.far = *far;
+		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_chans), &v->chans[i].key, &cv,
+				    BPF_ANY);
+	}
 	for (unsigned i = 0; i < v->npeers; i++)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_peers), &v->peers[i].key,
 				    &v->peers[i].val, BPF_ANY);

@@ -218,26 +218,7 @@ dp_mute(struct dp *dp, const struct tp_muted_key *k, uint64_t until_tsc)
 	rte_seqcount_write_end(&c->seq);
 }
 
-/* The key of the peer entry that completes a hairpin over channel value v (as tp_on_chan()
- * makes it); false when v is no hairpin's. */
-static bool
-hairpin_key(const struct dp *dp, const struct tp_chan_val *v, struct tp_peer_key *k)
-{
-	const struct tp_core_cfg *core = &dp->core;
-	int far = tp_relay_index(core, v->family, v->peer_ip, TP_RELAY_OWN);
-
-	if (far < 0 || !tp_in_range(core, v->peer_port))
-		return false;
-	memset(k, 0, sizeof(*k));
-	tp_relay_ip16(k->peer_ip, core, v->family, v->relay_index, 1);
-	k->peer_port = v->alloc_port;
-	k->alloc_port = v->peer_port;
-	k->family = v->family;
-	k->relay_index = (uint8_t)far;
-	return true;
-}
-
-/* Is k a key that hairpin_key() makes (from one of the relay's public addresses)? */
+/* Is k a key that tp_hairpin_key() makes (from one of the relay's public addresses)? */
 static bool
 is_hairpin_key(const struct dp *dp, const struct tp_peer_key *k)
 {
@@ -277,25 +258,19 @@ peer_cell_write(struct dp *dp, uint32_t slot, const struct tp_peer_key *k,
 static void
 hairpins_to(struct dp *dp, const struct tp_peer_key *k, uint32_t slot)
 {
-	struct tp_peer_key rev = *k;
-	struct tp_peer_key want;
-	int from = tp_relay_index(&dp->core, k->family, k->peer_ip, TP_RELAY_PUBLIC);
+	struct tp_peer_key rev, want;
 	void *v;
 
-	if (from < 0)
-		return;
-	rev.peer_port = k->alloc_port;
-	rev.alloc_port = k->peer_port;
-	rev.relay_index = (uint8_t)from; /* the sending allocation's address */
 	for (int pub = 1; pub >= 0; pub--) {
 		/* It sent to the receiving allocation's address, public or bind. */
-		tp_relay_ip16(rev.peer_ip, &dp->core, k->family, k->relay_index, pub);
+		if (!tp_hairpin_back(&rev, &dp->core, k, pub))
+			return;
 		if (rte_hash_lookup_data(dp->peers, &rev, &v) < 0)
 			continue;
 
 		struct dp_chan_cell *c = &dp->chan_vals[((const struct tp_peer_val *)v)->slot];
 
-		if (hairpin_key(dp, &c->v, &want) && memcmp(&want, k, sizeof(want)) == 0)
+		if (tp_hairpin_key(&want, &dp->core, &c->v) && memcmp(&want, k, sizeof(want)) == 0)
 			__atomic_store_n(&c->far_slot, slot, __ATOMIC_RELEASE);
 	}
 }
@@ -315,7 +290,7 @@ chan_cell_write(struct dp *dp, const struct tp_chan_val *v)
 	c = &dp->chan_vals[v->slot];
 	c->v = *v;
 	c->flow_label = 0; /* and no far slot: the same word */
-	if (hairpin_key(dp, v, &hk)) {
+	if (tp_hairpin_key(&hk, &dp->core, v)) {
 		if (rte_hash_lookup_data(dp->peers, &hk, &far) >= 0)
 			c->far_slot = ((const struct tp_peer_val *)far)->slot;
 	} else if (v->family == TP_FAM_V6) {

@@ -24,6 +24,21 @@ struct tp_xdp_cfg {
 	tp_u8 dst_mac[6]; /* static: the router's */
 };
 
+/*
+ * The channel table's value in the XDP program: dataplane/core's, and beside it, where the
+ * channel is a hairpin's sending side, the far end's peer entry (struct tp_peer_val, the value
+ * under the key tp_hairpin_key() makes), slot 0 where none is known. The control thread keeps
+ * it equal to the peer table's entry: written after that entry comes or changes, taken out
+ * before it leaves. A hairpin then costs one hash lookup, not two; without a far end, the
+ * program looks the key up as for any hairpin.
+ */
+struct tp_xdp_chan_val {
+	struct tp_chan_val chan;
+	struct tp_peer_val far;
+};
+
+TP_STATIC_ASSERT(sizeof(struct tp_xdp_chan_val) == 52, "XDP channel value is padding-free");
+
 /* Sources muted at once (tp_muted, an LRU table): 16 bytes of key and 8 of value each. */
 #define TP_XDP_MUTED_MAX 65536
 

@@ -31,7 +31,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* sized by the loader (xdp.max-bindings) */
 	__type(key, struct tp_chan_key);
-	__type(value, struct tp_chan_val);
+	__type(value, struct tp_xdp_chan_val); /* with a hairpin's far end */
 } tp_chans SEC(".maps");
 
 struct {
@@ -343,11 +343,20 @@ classify(struct tp_pkt *p, const __u8 *data, const __u8 *end, const struct tp_co
 	return tp_classify(p, data, end, cfg);
 }
 
+/*
+ * The lookups the step asks for. A channel whose hairpin's far end the control thread has
+ * written beside it (struct tp_xdp_chan_val) completes without the peer table's.
+ */
 static __noinline int
 look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
 {
-	if (step == TP_STEP_LOOKUP_CHAN)
-		step = tp_on_chan(p, cfg, bpf_map_lookup_elem(&tp_chans, &p->ckey));
+	if (step == TP_STEP_LOOKUP_CHAN) {
+		const struct tp_xdp_chan_val *v = bpf_map_lookup_elem(&tp_chans, &p->ckey);
+
+		step = tp_on_chan(p, cfg, v ? &v->chan : 0);
+		if (step == TP_STEP_LOOKUP_PEER && v && v->far.slot)
+			step = tp_on_peer(p, cfg, &v->far);
+	}
 	if (step == TP_STEP_LOOKUP_SEND)
 		step = tp_on_send(p, cfg, bpf_map_lookup_elem(&tp_sends, &p->skey));
 	if (step == TP_STEP_LOOKUP_PEER)

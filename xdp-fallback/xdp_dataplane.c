@@ -15,6 +15,10 @@
  * an entry is retried alone, then logged and counted, and its binding works only partly: the
  * program drops its ChannelData (no-channel) and hands its peer's data to the engine, which sends
  * it on as Data indications.
+ *
+ * A hairpin's channel entry also holds its far end (struct tp_xdp_chan_val): the receiving
+ * allocation's peer value, written after that entry comes and taken out before it leaves, so
+ * that the program completes the hairpin with one lookup.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -41,6 +45,7 @@
 
 struct tp_xdp {
 	const struct tp_config *cfg;
+	struct tp_core_cfg core; /* as the program has it: what makes a hairpin */
 	struct tp_xdp_prog *prog;
 	struct tp_udp *udp;
 	int ifindex;
@@ -50,7 +55,7 @@ struct tp_xdp {
 	/* Entries queued for the tables, written by flush_pending. */
 	unsigned npending;
 	struct tp_chan_key pend_ck[PENDING_MAX];
-	struct tp_chan_val pend_cv[PENDING_MAX];
+	struct tp_xdp_chan_val pend_cv[PENDING_MAX]; /* no far ends: written after the batch */
 	struct tp_peer_key pend_pk[PENDING_MAX];
 	struct tp_peer_val pend_pv[PENDING_MAX];
 	bool no_batch;	       /* the kernel has no batch updates: one call per entry */
@@ -132,7 +137,73 @@ write_entries(struct tp_xdp *x, const char *table, int fd, const void *keys, siz
 	}
 }
 
-/* The queued ChannelBinds into the tables: channel entries first, then peer entries. */
+/* Hairpins' far ends, kept in their channel entries ------------------------------------------ */
+
+/* Channel entry ck rewritten with far end far (NULL: none). Only the control thread writes the
+ * table, so reading the entry back and writing it whole loses nothing. */
+static void
+set_far(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_peer_val *far)
+{
+	int fd = tp_xdp_chans_fd(x->prog);
+	struct tp_xdp_chan_val v;
+
+	if (bpf_map_lookup_elem(fd, ck, &v) < 0)
+		return;
+	if (far)
+		v.far = *far;
+	else
+		memset(&v.far, 0, sizeof(v.far));
+	if (bpf_map_update_elem(fd, ck, &v, BPF_EXIST) < 0)
+		x->write_errors++; /* the program looks the far end up: slower, never wrong */
+}
+
+/* Channel entry ck with value v, where v sends to a hairpin: its far end from the peer table,
+ * if that has it already. */
+static void
+far_from_peers(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_chan_val *v)
+{
+	struct tp_peer_key hk;
+	struct tp_peer_val far;
+
+	if (tp_hairpin_key(&hk, &x->core, v) &&
+	    bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &hk, &far) == 0)
+		set_far(x, ck, &far);
+}
+
+/*
+ * Peer entry k has been written, or (leaving) is about to go: the channel whose hairpin it
+ * completes, if any, takes the entry's value as the table now has it, or forgets it. That
+ * channel is found through its own binding's peer entry, whose key is k's reversed
+ * (tp_hairpin_back()) and whose value names the channel's client and number.
+ */
+static void
+far_to_chans(struct tp_xdp *x, const struct tp_peer_key *k, bool leaving)
+{
+	struct tp_peer_key back, want;
+	struct tp_peer_val pv, far;
+	struct tp_xdp_chan_val cv;
+	struct tp_chan_key ck;
+	bool known;
+
+	if (!tp_hairpin_back(&back, &x->core, k, 1))
+		return; /* no hairpin's far end */
+	known = !leaving && bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), k, &far) == 0;
+	for (int pub = 1; pub >= 0; pub--) {
+		tp_hairpin_back(&back, &x->core, k, pub);
+		if (bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &back, &pv) < 0)
+			continue;
+		memcpy(ck.client_ip, pv.client_ip, sizeof(ck.client_ip));
+		ck.client_port = pv.client_port;
+		ck.channel = pv.channel;
+		if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &ck, &cv) == 0 &&
+		    tp_hairpin_key(&want, &x->core, &cv.chan) &&
+		    memcmp(&want, k, sizeof(want)) == 0)
+			set_far(x, &ck, known ? &far : NULL);
+	}
+}
+
+/* The queued ChannelBinds into the tables: channel entries first, then peer entries, then
+ * the hairpins' far ends they make known. */
 static void
 flush_pending(struct tp_xdp *x)
 {
@@ -142,6 +213,10 @@ flush_pending(struct tp_xdp *x)
 		      x->pend_cv, sizeof(x->pend_cv[0]), x->npending);
 	write_entries(x, "tp_peers", tp_xdp_peers_fd(x->prog), x->pend_pk, sizeof(x->pend_pk[0]),
 		      x->pend_pv, sizeof(x->pend_pv[0]), x->npending);
+	for (unsigned i = 0; i < x->npending; i++) {
+		far_from_peers(x, &x->pend_ck[i], &x->pend_cv[i].chan);
+		far_to_chans(x, &x->pend_pk[i], false);
+	}
 	x->npending = 0;
 }
 
@@ -190,7 +265,7 @@ xdp_chan_add(void *ctx, const struct tp_binding *c)
 	if (x->npending == PENDING_MAX)
 		flush_pending(x);
 	x->pend_ck[x->npending] = e.ck;
-	x->pend_cv[x->npending] = e.cv;
+	x->pend_cv[x->npending] = (struct tp_xdp_chan_val){ .chan = e.cv };
 	x->pend_pk[x->npending] = e.pk;
 	x->pend_pv[x->npending] = e.pv;
 	x->npending++;
@@ -241,11 +316,12 @@ binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_binding_stat *sum)
 static uint32_t
 binding_slot(struct tp_xdp *x, const struct tp_binding *c)
 {
+	struct tp_xdp_chan_val cv;
 	struct entries e;
 
 	entries_of(c, &e);
-	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) == 0 && e.cv.slot)
-		return e.cv.slot;
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &cv) == 0 && cv.chan.slot)
+		return cv.chan.slot;
 	if (bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv) == 0)
 		return e.pv.slot;
 	return 0;
@@ -294,6 +370,7 @@ xdp_chan_del(void *ctx, const struct tp_binding *c)
 				 (unsigned long long)st.bytes[TP_DIR_TO_CLIENT]);
 		tp_slots_put(&x->slots, slot);
 	}
+	far_to_chans(x, &e.pk, true); /* before its peer entry goes */
 	bpf_map_delete_elem(tp_xdp_chans_fd(x->prog), &e.ck);
 	bpf_map_delete_elem(tp_xdp_peers_fd(x->prog), &e.pk);
 }
@@ -556,6 +633,7 @@ xdp_setup(struct tp_xdp *x, const struct tp_config *cfg)
 		xcfg.nexthop = TP_XDP_NEXTHOP_STATIC;
 		memcpy(xcfg.dst_mac, cfg->xdp.nexthop_mac.addr, 6);
 	}
+	x->core = xcfg.core;
 	if (!(x->prog = tp_xdp_prog_load(&xcfg, cfg->xdp.max_bindings, err, sizeof(err)))) {
 		TP_ERR("%s", err);
 		return -1;

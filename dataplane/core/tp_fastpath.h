@@ -616,6 +616,62 @@ tp_ttl_ok(struct tp_pkt *p)
 TP_CORE_INLINE enum tp_step tp_fits(struct tp_pkt *p, const struct tp_core_cfg *cfg);
 
 /*
+ * The key under which the receiving allocation of a hairpin (its relayed address at index far)
+ * holds the far end of binding v: its peer table's, where the data is seen as coming from this
+ * allocation's public relayed address.
+ */
+TP_CORE_INLINE void
+tp_hairpin_key_at(struct tp_peer_key *k, const struct tp_core_cfg *cfg, const struct tp_chan_val *v,
+		  int far)
+{
+	tp_relay_ip16(k->peer_ip, cfg, v->family, v->relay_index, 1);
+	k->peer_port = v->alloc_port;
+	k->alloc_port = v->peer_port;
+	k->family = v->family;
+	k->relay_index = (tp_u8)far;
+	k->reserved[0] = k->reserved[1] = 0;
+}
+
+/*
+ * For the tables' writers: is binding v (a channel's, or a send table's value) the sending side
+ * of a hairpin? Then 1, and *k the key of its far end's peer entry, as tp_to_peer() makes it.
+ */
+TP_CORE_INLINE int
+tp_hairpin_key(struct tp_peer_key *k, const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
+{
+	int far = tp_relay_index(cfg, v->family, v->peer_ip, TP_RELAY_OWN);
+
+	if (far < 0 || !tp_in_range(cfg, v->peer_port))
+		return 0;
+	tp_hairpin_key_at(k, cfg, v, far);
+	return 1;
+}
+
+/*
+ * The other way, for the tables' writers: where peer entry k is a hairpin's far end (its peer a
+ * public relayed address: 1, else 0), the key of the sending allocation's own peer entry for
+ * the receiving one, as a peer would reach it at the receiving allocation's public (pub) or bind
+ * address. The engine writes a binding's two entries together, so that entry's value names the
+ * client and channel whose channel entry sends to k.
+ */
+TP_CORE_INLINE int
+tp_hairpin_back(struct tp_peer_key *back, const struct tp_core_cfg *cfg,
+		const struct tp_peer_key *k, int pub)
+{
+	int from = tp_relay_index(cfg, k->family, k->peer_ip, TP_RELAY_PUBLIC);
+
+	if (from < 0)
+		return 0;
+	tp_relay_ip16(back->peer_ip, cfg, k->family, k->relay_index, pub);
+	back->peer_port = k->alloc_port;
+	back->alloc_port = k->peer_port;
+	back->family = k->family;
+	back->relay_index = (tp_u8)from;
+	back->reserved[0] = back->reserved[1] = 0;
+	return 1;
+}
+
+/*
  * Data from a client for the peer of binding v (the channel table's value, or the send
  * table's). The peer is a peer on the network, or one of this relay's own public addresses in
  * the allocation range: a hairpin, which one more lookup (the receiving allocation's peer
@@ -637,14 +693,8 @@ tp_to_peer(struct tp_pkt *p, const struct tp_core_cfg *cfg, const struct tp_chan
 			p->reason = TP_R_PEER_IS_RELAY;
 			return TP_STEP_DONE;
 		}
-		/* Seen by the receiving allocation (at its relayed address, far) as from this
-		 * one's public relayed address. */
 		p->hairpin = 1;
-		tp_relay_ip16(p->pkey.peer_ip, cfg, v->family, v->relay_index, 1);
-		p->pkey.peer_port = v->alloc_port;
-		p->pkey.alloc_port = v->peer_port;
-		p->pkey.family = v->family;
-		p->pkey.relay_index = (tp_u8)far;
+		tp_hairpin_key_at(&p->pkey, cfg, v, far);
 		return TP_STEP_LOOKUP_PEER;
 	}
 	if (!tp_ttl_ok(p))

@@ -15,8 +15,10 @@
 # then deleted behind turnpike's back: when the bindings expire, both entries of the first
 # and the peer entry of the second must leave the tables, and both bindings' counter slots
 # must come back (the second's found through its peer entry), so that two new bindings get
-# slots 1 and 2 again, their counters from zero. Once turnpike is gone, no XDP program is
-# left on r0.
+# slots 1 and 2 again, their counters from zero. Then a hairpin (xdp_hairpin.py): two more
+# clients bind channels to each other's relayed addresses, and each channel entry must keep
+# the other's peer entry as its far end, until that client leaves. Once turnpike is gone, no
+# XDP program is left on r0.
 #
 # usage: xdp_expiry.sh TURNPIKE XDP_PASS_OBJECT
 set -euo pipefail
@@ -54,9 +56,10 @@ bind_channels() {
 	H env TP_XDP_MAPS="$maps" timeout 30 python3 "$here/xdp_bind.py" 192.0.2.1 3478 \
 		192.0.2.10 192.0.2.20 3480 "$@" || tp_fail "xdp_bind.py failed for channels $*"
 }
-# counters TABLE: the counter slots the table's entries name, sorted, on one line.
+# counters TABLE: the counter slots the table's entries name, sorted, on one line (a channel
+# entry's own: its value's chan, beside a hairpin's far end).
 counters() {
-	xdp_table_dump "$prog" "$1" | jq -r '[.[].formatted.value.slot] | sort | join(" ")'
+	xdp_table_dump "$prog" "$1" | jq -r '[.[].formatted.value | (.chan // .) | .slot] | sort | join(" ")'
 }
 tables() {
 	echo "$1: tp_chans $(xdp_table_len "$prog" tp_chans) entries (slots $(counters tp_chans))," \
@@ -71,7 +74,7 @@ tables "after two ChannelBinds"
 
 # The second binding's channel entry goes behind turnpike's back (an operator's bpftool).
 key=$(xdp_table_dump "$prog" tp_chans |
-	jq -r '.[] | select(.formatted.value.slot == 2) | .key | map(ltrimstr("0x")) | join(" ")')
+	jq -r '.[] | select(.formatted.value.chan.slot == 2) | .key | map(ltrimstr("0x")) | join(" ")')
 # shellcheck disable=SC2086
 bpftool map delete id "$(xdp_map_id "$prog" tp_chans)" key hex $key
 tables "after deleting the channel entry of slot 2"
@@ -102,6 +105,10 @@ for slot in 1 2; do
 	echo "slot $slot: packets to the peer, to the client: $got"
 	[[ $got == "1 1" ]] || tp_fail "slot $slot did not start from zero when reused ($got)"
 done
+
+# A hairpin's far end, kept beside each of its channels while it lives.
+H env TP_XDP_MAPS="$maps" timeout 30 python3 "$here/xdp_hairpin.py" 192.0.2.1 3478 192.0.2.10 \
+	0x4005 0x4006 || tp_fail "xdp_hairpin.py failed"
 
 tp_stop_turnpike
 R ip link show r0 | grep -q xdp && tp_fail "an XDP program is left on r0 after SIGTERM"

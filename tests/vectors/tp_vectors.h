@@ -8,6 +8,7 @@
 #define TP_VECTORS_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tp_core.h"
 
@@ -64,6 +65,21 @@ struct tp_vector {
 
 extern const struct tp_vector tp_vectors[];
 extern const unsigned tp_nvectors;
+
+/* The far end of channel value cv's hairpin in vector v: the value of v's peer entry under the
+ * key tp_hairpin_key() makes (NULL: cv is no hairpin's, or v has no such entry). */
+static inline const struct tp_peer_val *
+tp_vector_far(const struct tp_vector *v, const struct tp_chan_val *cv)
+{
+	struct tp_peer_key k;
+
+	if (!tp_hairpin_key(&k, &v->cfg, cv))
+		return NULL;
+	for (unsigned i = 0; i < v->npeers; i++)
+		if (memcmp(&v->peers[i].key, &k, sizeof(k)) == 0)
+			return &v->peers[i].val;
+	return NULL;
+}
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,11 @@
  * dataplane that cannot sum a payload: the program sums it) the vector says in not_xdp, and
  * the test is reported skipped with that text.
  *
+ * The vectors of a hairpin whose far end is a channel run a second time (XdpGoldenFarKept) as
+ * the XDP dataplane keeps their tables: the far end's peer value beside the channel (struct
+ * tp_xdp_chan_val), and that peer entry left out of tp_peers, so that only the kept value can
+ * complete the hairpin.
+ *
  * Needs root (CAP_BPF); CI runs as root.
  */
 #include <gtest/gtest.h>
@@ -208,28 +213,74 @@ put_entries(Loaded &l, bpf_map *m, const Entry *e, unsigned n)
 	return true;
 }
 
-class XdpGolden : public ::testing::TestWithParam<unsigned>
+/*
+ * Vector v's channel entries into tp_chans: with their hairpins' far ends where keep_far, none
+ * otherwise (the program looks them up).
+ */
+bool
+put_chans(Loaded &l, const tp_vector &v, bool keep_far)
 {
-      protected:
-	static void SetUpTestSuite()
-	{
-		libbpf_set_print(silent);
-	}
-	static void TearDownTestSuite()
-	{
-		programs.clear();
-	}
-	void SetUp() override
-	{
-		if (geteuid() != 0)
-			GTEST_SKIP() << "BPF_PROG_TEST_RUN needs root; CI runs as root";
-	}
-};
+	for (unsigned i = 0; i < v.nchans; i++) {
+		tp_xdp_chan_val cv;
+		const tp_peer_val *far = keep_far ? tp_vector_far(&v, &v.chans[i].val) : nullptr;
 
-TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
+		memset(&cv, 0, sizeof(cv));
+		cv.chan = v.chans[i].val;
+		if (far)
+			cv.far = *far;
+		if (bpf_map_update_elem(l.fd(l.skel->maps.tp_chans), &v.chans[i].key, &cv,
+					BPF_ANY) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Is peer entry e some channel's far end in vector v? */
+bool
+is_far_end(const tp_vector &v, const tp_vec_peer &e)
 {
-	const tp_vector &v = tp_vectors[GetParam()];
+	for (unsigned i = 0; i < v.nchans; i++)
+		if (tp_vector_far(&v, &v.chans[i].val) == &e.val)
+			return true;
+	return false;
+}
 
+/* Vector v's peer entries into tp_peers: where keep_far, all but the channels' far ends. */
+bool
+put_peers(Loaded &l, const tp_vector &v, bool keep_far)
+{
+	for (unsigned i = 0; i < v.npeers; i++) {
+		if (keep_far && is_far_end(v, v.peers[i]))
+			continue;
+		if (bpf_map_update_elem(l.fd(l.skel->maps.tp_peers), &v.peers[i].key,
+					&v.peers[i].val, BPF_ANY) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* The vectors with a channel whose hairpin's far end is a channel of the vector's. */
+std::vector<unsigned>
+far_end_vectors()
+{
+	std::vector<unsigned> out;
+
+	for (unsigned i = 0; i < tp_nvectors; i++)
+		for (unsigned c = 0; c < tp_vectors[i].nchans; c++)
+			if (tp_vector_far(&tp_vectors[i], &tp_vectors[i].chans[c].val)) {
+				out.push_back(i);
+				break;
+			}
+	return out;
+}
+
+/*
+ * Vector v through the program, its tables as the vector says (keep_far: as above): the
+ * action, the bytes, the reason and binding counters.
+ */
+void
+run_vector(const tp_vector &v, bool keep_far)
+{
 	SCOPED_TRACE(v.description);
 	if (v.not_xdp)
 		GTEST_SKIP() << "not recreated on XDP: " << v.not_xdp;
@@ -242,8 +293,8 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 	ASSERT_TRUE(l.clear(l.skel->maps.tp_chans) && l.clear(l.skel->maps.tp_peers) &&
 		    l.clear(l.skel->maps.tp_perms) && l.clear(l.skel->maps.tp_sends))
 		<< "the last vector's bindings are still in the tables";
-	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_chans, v.chans, v.nchans));
-	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_peers, v.peers, v.npeers));
+	ASSERT_TRUE(put_chans(l, v, keep_far));
+	ASSERT_TRUE(put_peers(l, v, keep_far));
 	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_sends, v.sends, v.nsends));
 	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_perms, v.perms, v.nperms));
 
@@ -300,6 +351,38 @@ TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
 	}
 }
 
+class XdpGolden : public ::testing::TestWithParam<unsigned>
+{
+      protected:
+	static void SetUpTestSuite()
+	{
+		libbpf_set_print(silent);
+	}
+	static void TearDownTestSuite()
+	{
+		programs.clear();
+	}
+	void SetUp() override
+	{
+		if (geteuid() != 0)
+			GTEST_SKIP() << "BPF_PROG_TEST_RUN needs root; CI runs as root";
+	}
+};
+
+TEST_P(XdpGolden, SameVerdictAndBytesAsTheCore)
+{
+	run_vector(tp_vectors[GetParam()], false);
+}
+
+class XdpGoldenFarKept : public XdpGolden
+{
+};
+
+TEST_P(XdpGoldenFarKept, SameVerdictAndBytesAsTheCore)
+{
+	run_vector(tp_vectors[GetParam()], true);
+}
+
 std::string
 vector_name(const ::testing::TestParamInfo<unsigned> &info)
 {
@@ -307,5 +390,7 @@ vector_name(const ::testing::TestParamInfo<unsigned> &info)
 }
 
 INSTANTIATE_TEST_SUITE_P(Vectors, XdpGolden, ::testing::Range(0u, tp_nvectors), vector_name);
+INSTANTIATE_TEST_SUITE_P(Vectors, XdpGoldenFarKept, ::testing::ValuesIn(far_end_vectors()),
+			 vector_name);
 
 } // namespace
