@@ -324,13 +324,12 @@ load_for(const struct tp_vector *v)
 		turnpike__destroy(skel);
 		return NULL;
 	}
-	/* As xdp mode keeps them: a hairpin's far end beside its channel. */
+	/* As xdp mode keeps them: a hairpin's far end and the output's label beside its channel. */
 	for (unsigned i = 0; i < v->nchans; i++) {
-		const struct tp_peer_val *far = tp_vector_far(v, &v->chans[i].val);
-		struct tp_xdp_chan_val cv = { .chan = v->chans[i].val };
+		struct tp_xdp_chan_val cv;
 
-		if (far)
-			cv.far = *far;
+		tp_xdp_chan_val_of(&cv, &v->cfg, &v->chans[i].val,
+				   tp_vector_far(v, &v->chans[i].val));
 		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_chans), &v->chans[i].key, &cv,
 				    BPF_ANY);
 	}

@@ -238,10 +238,7 @@ peer_cell_write(struct dp *dp, uint32_t slot, const struct tp_peer_key *k,
 		c->v = *v;
 		/* What tp_on_peer() and tp_on_perm() send: ChannelData or a Data indication
 		 * from the listen address and port. */
-		c->flow_label = tp_ip16_family(v->client_ip) == TP_FAM_V6
-					? tp_flow_label(dp->core.bind6[0], v->client_ip,
-							dp->core.listen_port, v->client_port)
-					: 0;
+		c->flow_label = tp_to_client_label(&dp->core, v);
 	}
 	c->hp_key = *k;
 	if (!v || perm || !is_hairpin_key(dp, k))
@@ -289,16 +286,10 @@ chan_cell_write(struct dp *dp, const struct tp_chan_val *v)
 		return NULL;
 	c = &dp->chan_vals[v->slot];
 	c->v = *v;
-	c->flow_label = 0; /* and no far slot: the same word */
-	if (tp_hairpin_key(&hk, &dp->core, v)) {
-		if (rte_hash_lookup_data(dp->peers, &hk, &far) >= 0)
-			c->far_slot = ((const struct tp_peer_val *)far)->slot;
-	} else if (v->family == TP_FAM_V6) {
-		/* What tp_to_peer() sends: from the bind address and the allocation's port. */
-		c->flow_label =
-			tp_flow_label(dp->core.bind6[v->relay_index & (TP_RELAY_ADDRS_MAX - 1)],
-				      v->peer_ip, v->alloc_port, v->peer_port);
-	}
+	/* What tp_to_peer() sends to IPv6 (tp_to_peer_label()), or a hairpin's far slot. */
+	c->flow_label = tp_to_peer_label(&dp->core, v);
+	if (tp_hairpin_key(&hk, &dp->core, v) && rte_hash_lookup_data(dp->peers, &hk, &far) >= 0)
+		c->far_slot = ((const struct tp_peer_val *)far)->slot;
 	return c;
 }
 

@@ -25,19 +25,40 @@ struct tp_xdp_cfg {
 };
 
 /*
- * The channel table's value in the XDP program: dataplane/core's, and beside it, where the
- * channel is a hairpin's sending side, the far end's peer entry (struct tp_peer_val, the value
- * under the key tp_hairpin_key() makes), slot 0 where none is known. The control thread keeps
- * it equal to the peer table's entry: written after that entry comes or changes, taken out
- * before it leaves. A hairpin then costs one hash lookup, not two; without a far end, the
- * program looks the key up as for any hairpin.
+ * The channel table's value in the XDP program: dataplane/core's, and beside it what depends on
+ * the binding alone, worked out by the control thread rather than per frame:
+ *
+ * - far: where the channel is a hairpin's sending side, the far end's peer entry (the value
+ *   under the key tp_hairpin_key() makes), slot 0 where none is known. The control thread
+ *   keeps it equal to the peer table's entry: written after that entry comes or changes,
+ *   taken out before it leaves. A hairpin then costs one hash lookup, not two; without a far
+ *   end, the program looks the key up as for any hairpin.
+ * - flow_label: the IPv6 flow label of the output, tp_to_peer_label() of the channel or, for
+ *   a hairpin, tp_to_client_label() of its far end; 0: none, or worked out per frame.
  */
 struct tp_xdp_chan_val {
 	struct tp_chan_val chan;
 	struct tp_peer_val far;
+	tp_u32 flow_label;
 };
 
-TP_STATIC_ASSERT(sizeof(struct tp_xdp_chan_val) == 52, "XDP channel value is padding-free");
+TP_STATIC_ASSERT(sizeof(struct tp_xdp_chan_val) == 56, "XDP channel value is padding-free");
+
+/* The value the control thread keeps for channel value v, far the far end of its hairpin
+ * (NULL: none known, or no hairpin). */
+TP_CORE_INLINE void
+tp_xdp_chan_val_of(struct tp_xdp_chan_val *out, const struct tp_core_cfg *cfg,
+		   const struct tp_chan_val *v, const struct tp_peer_val *far)
+{
+	tp_memset(out, 0, sizeof(*out));
+	out->chan = *v;
+	if (far) {
+		out->far = *far;
+		out->flow_label = tp_to_client_label(cfg, far);
+	} else {
+		out->flow_label = tp_to_peer_label(cfg, v);
+	}
+}
 
 /* Sources muted at once (tp_muted, an LRU table): 16 bytes of key and 8 of value each. */
 #define TP_XDP_MUTED_MAX 65536

@@ -345,7 +345,8 @@ classify(struct tp_pkt *p, const __u8 *data, const __u8 *end, const struct tp_co
 
 /*
  * The lookups the step asks for. A channel whose hairpin's far end the control thread has
- * written beside it (struct tp_xdp_chan_val) completes without the peer table's.
+ * written beside it (struct tp_xdp_chan_val) completes without the peer table's, and its
+ * output's flow label comes with it.
  */
 static __noinline int
 look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
@@ -356,6 +357,8 @@ look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
 		step = tp_on_chan(p, cfg, v ? &v->chan : 0);
 		if (step == TP_STEP_LOOKUP_PEER && v && v->far.slot)
 			step = tp_on_peer(p, cfg, &v->far);
+		if (v && step == TP_STEP_REWRITE)
+			p->flow_label = v->flow_label;
 	}
 	if (step == TP_STEP_LOOKUP_SEND)
 		step = tp_on_send(p, cfg, bpf_map_lookup_elem(&tp_sends, &p->skey));

@@ -55,7 +55,7 @@ struct tp_xdp {
 	/* Entries queued for the tables, written by flush_pending. */
 	unsigned npending;
 	struct tp_chan_key pend_ck[PENDING_MAX];
-	struct tp_xdp_chan_val pend_cv[PENDING_MAX]; /* no far ends: written after the batch */
+	struct tp_xdp_chan_val pend_cv[PENDING_MAX]; /* far ends come after the batch */
 	struct tp_peer_key pend_pk[PENDING_MAX];
 	struct tp_peer_val pend_pv[PENDING_MAX];
 	bool no_batch;	       /* the kernel has no batch updates: one call per entry */
@@ -139,20 +139,19 @@ write_entries(struct tp_xdp *x, const char *table, int fd, const void *keys, siz
 
 /* Hairpins' far ends, kept in their channel entries ------------------------------------------ */
 
-/* Channel entry ck rewritten with far end far (NULL: none). Only the control thread writes the
- * table, so reading the entry back and writing it whole loses nothing. */
+/* Channel entry ck rewritten with far end far (NULL: none) and the label of its output. Only the
+ * control thread writes the table, so reading the entry back and writing it whole loses nothing. */
 static void
 set_far(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_peer_val *far)
 {
 	int fd = tp_xdp_chans_fd(x->prog);
 	struct tp_xdp_chan_val v;
+	struct tp_chan_val chan;
 
 	if (bpf_map_lookup_elem(fd, ck, &v) < 0)
 		return;
-	if (far)
-		v.far = *far;
-	else
-		memset(&v.far, 0, sizeof(v.far));
+	chan = v.chan;
+	tp_xdp_chan_val_of(&v, &x->core, &chan, far);
 	if (bpf_map_update_elem(fd, ck, &v, BPF_EXIST) < 0)
 		x->write_errors++; /* the program looks the far end up: slower, never wrong */
 }
@@ -265,7 +264,7 @@ xdp_chan_add(void *ctx, const struct tp_binding *c)
 	if (x->npending == PENDING_MAX)
 		flush_pending(x);
 	x->pend_ck[x->npending] = e.ck;
-	x->pend_cv[x->npending] = (struct tp_xdp_chan_val){ .chan = e.cv };
+	tp_xdp_chan_val_of(&x->pend_cv[x->npending], &x->core, &e.cv, NULL);
 	x->pend_pk[x->npending] = e.pk;
 	x->pend_pv[x->npending] = e.pv;
 	x->npending++;

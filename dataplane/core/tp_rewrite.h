@@ -57,6 +57,33 @@ tp_flow_label(const tp_u8 src[16], const tp_u8 dst[16], tp_be16 sport, tp_be16 d
 	return h ? h : 1;
 }
 
+/*
+ * For the tables' writers, which keep a binding's labels beside its values (p->flow_label):
+ * the label of what the fast path sends to the peer of channel value v (tp_to_peer(): from the
+ * relayed bind address and the allocation's port), 0 where that is no IPv6 datagram to a peer
+ * (IPv4, or a hairpin, whose output is the far end's) ...
+ */
+TP_CORE_INLINE tp_u32
+tp_to_peer_label(const struct tp_core_cfg *cfg, const struct tp_chan_val *v)
+{
+	struct tp_peer_key hk;
+
+	if (v->family != TP_FAM_V6 || tp_hairpin_key(&hk, cfg, v))
+		return 0;
+	return tp_flow_label(cfg->bind6[v->relay_index & (TP_RELAY_ADDRS_MAX - 1)], v->peer_ip,
+			     v->alloc_port, v->peer_port);
+}
+
+/* ... and of what it sends to the client of peer value v (tp_to_client(): from the listen
+ * address and port), 0 for an IPv4 client. */
+TP_CORE_INLINE tp_u32
+tp_to_client_label(const struct tp_core_cfg *cfg, const struct tp_peer_val *v)
+{
+	if (tp_ip16_family(v->client_ip) != TP_FAM_V6)
+		return 0;
+	return tp_flow_label(cfg->bind6[0], v->client_ip, cfg->listen_port, v->client_port);
+}
+
 TP_CORE_INLINE tp_u16
 tp_out_udp_len(const struct tp_pkt *p)
 {
