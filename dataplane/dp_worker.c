@@ -250,6 +250,19 @@ finish(struct dp_worker *w, struct rte_mbuf *m, struct tp_pkt *p, enum tp_step s
 	enqueue_tx(w, m);
 }
 
+/* The slot of a value the tables point at: its cell's index in the array (dp_tables.c). */
+static inline uint32_t
+chan_cell_slot(const struct dp *dp, const void *v)
+{
+	return (uint32_t)((const struct dp_chan_cell *)v - dp->chan_vals);
+}
+
+static inline uint32_t
+peer_cell_slot(const struct dp *dp, const void *v)
+{
+	return (uint32_t)((const struct dp_peer_cell *)v - dp->peer_vals);
+}
+
 /*
  * The far end of hairpin p without a lookup: the peer cell at slot, if it still holds the
  * entry under p's key, read under its sequence count (see struct dp_peer_cell); its value
@@ -325,9 +338,15 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 	if (!k)
 		return;
 	rte_hash_lookup_with_hash_bulk_data(h, keys, sigs, k, &hits, vals);
-	for (unsigned j = 0; j < k; j++)
-		if (hits >> j & 1)
-			rte_prefetch0(vals[j]);
+	/* A value's place in its cell array is its slot: the binding's counters are fetched
+	 * beside the value, not a round of misses after it. */
+	for (unsigned j = 0; j < k; j++) {
+		if (!(hits >> j & 1))
+			continue;
+		rte_prefetch0(vals[j]);
+		rte_prefetch0(&w->bindings[chan || send ? chan_cell_slot(dp, vals[j])
+							: peer_cell_slot(dp, vals[j])]);
+	}
 	for (unsigned j = 0; j < k; j++) {
 		void *v = hits >> j & 1 ? vals[j] : NULL;
 		uint16_t i = idx[j];
@@ -351,16 +370,18 @@ lookup(struct dp_worker *w, const struct rte_hash *h, enum tp_step at, struct tp
 			p[i].flow_label = ((const struct dp_chan_cell *)v)->flow_label;
 		if (step[i] == TP_STEP_LOOKUP_PEER &&
 		    (far_slot[i] = __atomic_load_n(&((const struct dp_chan_cell *)v)->far_slot,
-						   __ATOMIC_RELAXED)))
+						   __ATOMIC_RELAXED))) {
 			rte_prefetch0(&dp->peer_vals[far_slot[i]]);
+			rte_prefetch0(&w->bindings[far_slot[i]]);
+		}
 	}
 }
 
 /*
  * A burst in stages, as l3fwd does: parse every frame, then the channel lookups of the
  * whole burst, then the Send indications', then the peer lookups (peer data and the second half of
- * hairpins), then the permission lookups (what found no channel), then the rewrites with the
- * bindings' counters already on their far_slot into the cache.
+ * hairpins), then the permission lookups (what found no channel), then the rewrites, the
+ * bindings' counters fetched beside their values.
  */
 void
 dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
@@ -391,13 +412,6 @@ dp_worker_burst(struct dp_worker *w, struct rte_mbuf **ms, uint16_t n)
 					 p[i].fp_at));
 	lookup(w, dp->peers, TP_STEP_LOOKUP_PEER, p, step, far_slot, n);
 	lookup(w, dp->perms, TP_STEP_LOOKUP_PERM, p, step, far_slot, n);
-	for (uint16_t i = 0; i < n; i++) {
-		if (step[i] != TP_STEP_REWRITE)
-			continue;
-		rte_prefetch0(&w->bindings[p[i].slot]);
-		if (p[i].hairpin)
-			rte_prefetch0(&w->bindings[p[i].slot_in]);
-	}
 	for (uint16_t i = 0; i < n; i++)
 		if (ms[i])
 			finish(w, ms[i], &p[i], step[i]);
