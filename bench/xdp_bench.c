@@ -324,7 +324,7 @@ load_for(const struct tp_vector *v)
 		turnpike__destroy(skel);
 		return NULL;
 	}
-	/* As xdp mode keeps them: a hairpin's far end and the output's label beside its channel. */
+	/* As xdp mode keeps them: a hairpin's far end and the outputs' labels beside the values. */
 	for (unsigned i = 0; i < v->nchans; i++) {
 		struct tp_xdp_chan_val cv;
 
@@ -333,12 +333,16 @@ load_for(const struct tp_vector *v)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_chans), &v->chans[i].key, &cv,
 				    BPF_ANY);
 	}
-	for (unsigned i = 0; i < v->npeers; i++)
-		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_peers), &v->peers[i].key,
-				    &v->peers[i].val, BPF_ANY);
-	for (unsigned i = 0; i < v->nperms; i++)
-		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_perms), &v->perms[i].key,
-				    &v->perms[i].val, BPF_ANY);
+	for (unsigned i = 0; i < v->npeers + v->nperms; i++) {
+		const struct tp_vec_peer *e =
+			i < v->npeers ? &v->peers[i] : &v->perms[i - v->npeers];
+		struct tp_xdp_peer_val pv;
+
+		tp_xdp_peer_val_of(&pv, &v->cfg, &e->val);
+		bpf_map_update_elem(
+			bpf_map__fd(i < v->npeers ? skel->maps.tp_peers : skel->maps.tp_perms),
+			&e->key, &pv, BPF_ANY);
+	}
 	for (unsigned i = 0; i < v->nsends; i++)
 		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_sends), &v->sends[i].key,
 				    &v->sends[i].val, BPF_ANY);

@@ -44,6 +44,26 @@ struct tp_xdp_chan_val {
 
 TP_STATIC_ASSERT(sizeof(struct tp_xdp_chan_val) == 56, "XDP channel value is padding-free");
 
+/*
+ * The peer and permission tables' value in the XDP program: dataplane/core's, and the IPv6 flow
+ * label of what the program sends to its client (tp_to_client_label(); 0: an IPv4 client).
+ */
+struct tp_xdp_peer_val {
+	struct tp_peer_val peer;
+	tp_u32 flow_label;
+};
+
+TP_STATIC_ASSERT(sizeof(struct tp_xdp_peer_val) == 28, "XDP peer value is padding-free");
+
+/* The value the control thread keeps for peer value v. */
+TP_CORE_INLINE void
+tp_xdp_peer_val_of(struct tp_xdp_peer_val *out, const struct tp_core_cfg *cfg,
+		   const struct tp_peer_val *v)
+{
+	out->peer = *v;
+	out->flow_label = tp_to_client_label(cfg, v);
+}
+
 /* The value the control thread keeps for channel value v, far the far end of its hairpin
  * (NULL: none known, or no hairpin). */
 TP_CORE_INLINE void

@@ -38,7 +38,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct tp_peer_key);
-	__type(value, struct tp_peer_val);
+	__type(value, struct tp_xdp_peer_val); /* with the label to its client */
 } tp_peers SEC(".maps");
 
 /* Permissions' flows: Send indications from the client (the channel table's value), and the
@@ -54,7 +54,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct tp_peer_key);
-	__type(value, struct tp_peer_val);
+	__type(value, struct tp_xdp_peer_val);
 } tp_perms SEC(".maps");
 
 struct {
@@ -345,8 +345,8 @@ classify(struct tp_pkt *p, const __u8 *data, const __u8 *end, const struct tp_co
 
 /*
  * The lookups the step asks for. A channel whose hairpin's far end the control thread has
- * written beside it (struct tp_xdp_chan_val) completes without the peer table's, and its
- * output's flow label comes with it.
+ * written beside it (struct tp_xdp_chan_val) completes without the peer table's; every value
+ * brings its output's IPv6 flow label (0: none, worked out in the rewrite).
  */
 static __noinline int
 look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
@@ -362,10 +362,20 @@ look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
 	}
 	if (step == TP_STEP_LOOKUP_SEND)
 		step = tp_on_send(p, cfg, bpf_map_lookup_elem(&tp_sends, &p->skey));
-	if (step == TP_STEP_LOOKUP_PEER)
-		step = tp_on_peer(p, cfg, bpf_map_lookup_elem(&tp_peers, &p->pkey));
-	if (step == TP_STEP_LOOKUP_PERM)
-		step = tp_on_perm(p, cfg, bpf_map_lookup_elem(&tp_perms, &p->pkey));
+	if (step == TP_STEP_LOOKUP_PEER) {
+		const struct tp_xdp_peer_val *v = bpf_map_lookup_elem(&tp_peers, &p->pkey);
+
+		step = tp_on_peer(p, cfg, v ? &v->peer : 0);
+		if (v && step == TP_STEP_REWRITE)
+			p->flow_label = v->flow_label;
+	}
+	if (step == TP_STEP_LOOKUP_PERM) {
+		const struct tp_xdp_peer_val *v = bpf_map_lookup_elem(&tp_perms, &p->pkey);
+
+		step = tp_on_perm(p, cfg, v ? &v->peer : 0);
+		if (v && step == TP_STEP_REWRITE)
+			p->flow_label = v->flow_label;
+	}
 	return step;
 }
 

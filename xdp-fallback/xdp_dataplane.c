@@ -57,7 +57,7 @@ struct tp_xdp {
 	struct tp_chan_key pend_ck[PENDING_MAX];
 	struct tp_xdp_chan_val pend_cv[PENDING_MAX]; /* far ends come after the batch */
 	struct tp_peer_key pend_pk[PENDING_MAX];
-	struct tp_peer_val pend_pv[PENDING_MAX];
+	struct tp_xdp_peer_val pend_pv[PENDING_MAX];
 	bool no_batch;	       /* the kernel has no batch updates: one call per entry */
 	uint64_t write_errors; /* entries the kernel refused */
 };
@@ -91,18 +91,26 @@ xdp_relay_close(void *ctx, const struct tp_addr *relay)
 
 /* Channel bindings: the program's tables ------------------------------------------------------ */
 
-/* A channel's two table entries, as dataplane/core declares them. */
+/* A channel's two table entries (or a permission flow's: the channel value the send table's),
+ * as the program's tables hold them; no far end yet. */
 struct entries {
 	struct tp_chan_key ck;
-	struct tp_chan_val cv;
+	struct tp_xdp_chan_val cv;
 	struct tp_peer_key pk;
-	struct tp_peer_val pv;
+	struct tp_xdp_peer_val pv;
 };
 
+/* The entries of binding c, counted at slot. */
 static void
-entries_of(const struct tp_binding *c, struct entries *e)
+entries_of(const struct tp_xdp *x, const struct tp_binding *c, uint32_t slot, struct entries *e)
 {
-	tp_dataplane_entries(c, &e->ck, &e->cv, &e->pk, &e->pv);
+	struct tp_chan_val cv;
+	struct tp_peer_val pv;
+
+	tp_dataplane_entries(c, &e->ck, &cv, &e->pk, &pv);
+	cv.slot = pv.slot = slot;
+	tp_xdp_chan_val_of(&e->cv, &x->core, &cv, NULL);
+	tp_xdp_peer_val_of(&e->pv, &x->core, &pv);
 }
 
 /* n entries of one table from keys and values (arrays of ksz and vsz bytes); failures counted. */
@@ -161,12 +169,12 @@ set_far(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_peer_val
 static void
 far_from_peers(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_chan_val *v)
 {
+	struct tp_xdp_peer_val far;
 	struct tp_peer_key hk;
-	struct tp_peer_val far;
 
 	if (tp_hairpin_key(&hk, &x->core, v) &&
 	    bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &hk, &far) == 0)
-		set_far(x, ck, &far);
+		set_far(x, ck, &far.peer);
 }
 
 /*
@@ -178,8 +186,8 @@ far_from_peers(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_c
 static void
 far_to_chans(struct tp_xdp *x, const struct tp_peer_key *k, bool leaving)
 {
+	struct tp_xdp_peer_val pv, far;
 	struct tp_peer_key back, want;
-	struct tp_peer_val pv, far;
 	struct tp_xdp_chan_val cv;
 	struct tp_chan_key ck;
 	bool known;
@@ -191,13 +199,13 @@ far_to_chans(struct tp_xdp *x, const struct tp_peer_key *k, bool leaving)
 		tp_hairpin_back(&back, &x->core, k, pub);
 		if (bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &back, &pv) < 0)
 			continue;
-		memcpy(ck.client_ip, pv.client_ip, sizeof(ck.client_ip));
-		ck.client_port = pv.client_port;
-		ck.channel = pv.channel;
+		memcpy(ck.client_ip, pv.peer.client_ip, sizeof(ck.client_ip));
+		ck.client_port = pv.peer.client_port;
+		ck.channel = pv.peer.channel;
 		if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &ck, &cv) == 0 &&
 		    tp_hairpin_key(&want, &x->core, &cv.chan) &&
 		    memcmp(&want, k, sizeof(want)) == 0)
-			set_far(x, &ck, known ? &far : NULL);
+			set_far(x, &ck, known ? &far.peer : NULL);
 	}
 }
 
@@ -259,12 +267,11 @@ xdp_chan_add(void *ctx, const struct tp_binding *c)
 
 	if ((slot = take_slot(x)) < 0)
 		return (int)slot;
-	entries_of(c, &e);
-	e.cv.slot = e.pv.slot = (uint32_t)slot;
+	entries_of(x, c, (uint32_t)slot, &e);
 	if (x->npending == PENDING_MAX)
 		flush_pending(x);
 	x->pend_ck[x->npending] = e.ck;
-	tp_xdp_chan_val_of(&x->pend_cv[x->npending], &x->core, &e.cv, NULL);
+	x->pend_cv[x->npending] = e.cv;
 	x->pend_pk[x->npending] = e.pk;
 	x->pend_pv[x->npending] = e.pv;
 	x->npending++;
@@ -315,14 +322,13 @@ binding_counters(struct tp_xdp *x, uint32_t slot, struct tp_binding_stat *sum)
 static uint32_t
 binding_slot(struct tp_xdp *x, const struct tp_binding *c)
 {
-	struct tp_xdp_chan_val cv;
 	struct entries e;
 
-	entries_of(c, &e);
-	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &cv) == 0 && cv.chan.slot)
-		return cv.chan.slot;
+	entries_of(x, c, 0, &e);
+	if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &e.ck, &e.cv) == 0 && e.cv.chan.slot)
+		return e.cv.chan.slot;
 	if (bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &e.pk, &e.pv) == 0)
-		return e.pv.slot;
+		return e.pv.peer.slot;
 	return 0;
 }
 
@@ -355,7 +361,7 @@ xdp_chan_del(void *ctx, const struct tp_binding *c)
 	uint32_t slot;
 
 	flush_pending(x); /* the binding may still be queued */
-	entries_of(c, &e);
+	entries_of(x, c, 0, &e);
 	/* Its slot goes back to the free list even when one of its entries is gone. */
 	if ((slot = binding_slot(x, c))) {
 		/* The engine has read the counts already (chan_counts): summed again only for
@@ -386,10 +392,9 @@ xdp_perm_add(void *ctx, const struct tp_binding *b)
 
 	if ((slot = take_slot(x)) < 0)
 		return (int)slot;
-	entries_of(b, &e);
+	entries_of(x, b, (uint32_t)slot, &e);
 	tp_dataplane_send_key(b, &sk);
-	e.cv.slot = e.pv.slot = (uint32_t)slot;
-	if (bpf_map_update_elem(tp_xdp_sends_fd(x->prog), &sk, &e.cv, BPF_ANY) < 0 ||
+	if (bpf_map_update_elem(tp_xdp_sends_fd(x->prog), &sk, &e.cv.chan, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(tp_xdp_perms_fd(x->prog), &e.pk, &e.pv, BPF_ANY) < 0) {
 		int err = -errno;
 
@@ -406,7 +411,8 @@ xdp_perm_add(void *ctx, const struct tp_binding *b)
 static uint32_t
 perm_slot(struct tp_xdp *x, struct entries *e)
 {
-	return bpf_map_lookup_elem(tp_xdp_perms_fd(x->prog), &e->pk, &e->pv) == 0 ? e->pv.slot : 0;
+	return bpf_map_lookup_elem(tp_xdp_perms_fd(x->prog), &e->pk, &e->pv) == 0 ? e->pv.peer.slot
+										  : 0;
 }
 
 static int
@@ -414,7 +420,7 @@ xdp_perm_counts(void *ctx, const struct tp_binding *b, struct tp_binding_stat *o
 {
 	struct entries e;
 
-	entries_of(b, &e);
+	entries_of(ctx, b, 0, &e);
 	return slot_counts(ctx, perm_slot(ctx, &e), out);
 }
 
@@ -426,7 +432,7 @@ xdp_perm_del(void *ctx, const struct tp_binding *b)
 	struct entries e;
 	uint32_t slot;
 
-	entries_of(b, &e);
+	entries_of(x, b, 0, &e);
 	tp_dataplane_send_key(b, &sk);
 	if ((slot = perm_slot(x, &e)))
 		tp_slots_put(&x->slots, slot);

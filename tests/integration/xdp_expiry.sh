@@ -56,10 +56,11 @@ bind_channels() {
 	H env TP_XDP_MAPS="$maps" timeout 30 python3 "$here/xdp_bind.py" 192.0.2.1 3478 \
 		192.0.2.10 192.0.2.20 3480 "$@" || tp_fail "xdp_bind.py failed for channels $*"
 }
-# counters TABLE: the counter slots the table's entries name, sorted, on one line (a channel
-# entry's own: its value's chan, beside a hairpin's far end).
+# counters TABLE: the counter slots the table's entries name, sorted, on one line (the core's
+# value in the program's: chan beside a hairpin's far end, peer beside a flow label).
 counters() {
-	xdp_table_dump "$prog" "$1" | jq -r '[.[].formatted.value | (.chan // .) | .slot] | sort | join(" ")'
+	xdp_table_dump "$prog" "$1" |
+		jq -r '[.[].formatted.value | (.chan // .peer) | .slot] | sort | join(" ")'
 }
 tables() {
 	echo "$1: tp_chans $(xdp_table_len "$prog" tp_chans) entries (slots $(counters tp_chans))," \

@@ -24,11 +24,13 @@ def fail(what):
     sys.exit(1)
 
 
-def dump(map_id):
-    """The table's entries' values, as bpftool formats them from the program's BTF."""
+def dump(map_id, part=None):
+    """The table's entries' values (or that part of each), as bpftool formats them from the
+    program's BTF."""
     out = subprocess.run(["bpftool", "-j", "map", "dump", "id", map_id], check=True,
                          capture_output=True, text=True).stdout
-    return [e["formatted"]["value"] for e in json.loads(out)]
+    return [e["formatted"]["value"][part] if part else e["formatted"]["value"]
+            for e in json.loads(out)]
 
 
 def ok(resp, want, what):
@@ -55,7 +57,7 @@ def main():
            0x0109, f"ChannelBind 0x{ch:04x} to {rip}:{rport}")
 
     # Each client's channel entry holds the other's peer entry as its far end.
-    peers = dump(peers_id)
+    peers = dump(peers_id, "peer")
     for ch, other in ((ch_a, ch_b), (ch_b, ch_a)):
         entry = [v for v in dump(chans_id) if v["far"]["slot"] and
                  socket_channel(v["far"]) == other]
@@ -81,7 +83,7 @@ def main():
     kept = [v for v in dump(chans_id) if v["far"]["slot"]]
     if kept:
         fail(f"channel entries still keep a far end after B left: {kept}")
-    if any(socket_channel(v) == ch_b for v in dump(peers_id)):
+    if any(socket_channel(v) == ch_b for v in dump(peers_id, "peer")):
         fail("B's peer entry outlived its allocation")
     print("after B's Refresh 0, no channel entry keeps a far end")
     return 0

@@ -20,11 +20,11 @@
  * dataplane that cannot sum a payload: the program sums it) the vector says in not_xdp, and
  * the test is reported skipped with that text.
  *
- * The vectors with channel entries run a second time (XdpGoldenKept) with those entries as the
- * XDP dataplane keeps them (struct tp_xdp_chan_val, by tp_xdp_chan_val_of()): a hairpin's far
- * end beside its channel, and that peer entry left out of tp_peers, so that only the kept
- * value can complete the hairpin; the output's flow label beside it, which the program then
- * takes instead of working it out.
+ * The vectors with table entries run a second time (XdpGoldenKept) with those entries as the
+ * XDP dataplane keeps them (struct tp_xdp_chan_val and tp_xdp_peer_val, by their _of()
+ * functions): a hairpin's far end beside its channel, and that peer entry left out of
+ * tp_peers, so that only the kept value can complete the hairpin; each output's IPv6 flow
+ * label beside its value, which the program then takes instead of working it out.
  *
  * Needs root (CAP_BPF); CI runs as root.
  */
@@ -247,28 +247,37 @@ is_far_end(const tp_vector &v, const tp_vec_peer &e)
 	return false;
 }
 
-/* Vector v's peer entries into tp_peers: where kept, all but the channels' far ends. */
+/*
+ * n peer or permission entries e of vector v into table m: as the XDP dataplane keeps them
+ * where kept (with their outputs' labels; the channels' far ends left out), the core's values
+ * alone otherwise.
+ */
 bool
-put_peers(Loaded &l, const tp_vector &v, bool kept)
+put_peers(Loaded &l, bpf_map *m, const tp_vec_peer *e, unsigned n, const tp_vector &v, bool kept)
 {
-	for (unsigned i = 0; i < v.npeers; i++) {
-		if (kept && is_far_end(v, v.peers[i]))
+	for (unsigned i = 0; i < n; i++) {
+		tp_xdp_peer_val pv;
+
+		if (kept && is_far_end(v, e[i]))
 			continue;
-		if (bpf_map_update_elem(l.fd(l.skel->maps.tp_peers), &v.peers[i].key,
-					&v.peers[i].val, BPF_ANY) != 0)
+		memset(&pv, 0, sizeof(pv));
+		pv.peer = e[i].val;
+		if (kept)
+			tp_xdp_peer_val_of(&pv, &v.cfg, &e[i].val);
+		if (bpf_map_update_elem(l.fd(m), &e[i].key, &pv, BPF_ANY) != 0)
 			return false;
 	}
 	return true;
 }
 
-/* The vectors with channel entries. */
+/* The vectors with channel, peer or permission entries. */
 std::vector<unsigned>
-channel_vectors()
+table_vectors()
 {
 	std::vector<unsigned> out;
 
 	for (unsigned i = 0; i < tp_nvectors; i++)
-		if (tp_vectors[i].nchans)
+		if (tp_vectors[i].nchans || tp_vectors[i].npeers || tp_vectors[i].nperms)
 			out.push_back(i);
 	return out;
 }
@@ -293,9 +302,9 @@ run_vector(const tp_vector &v, bool kept)
 		    l.clear(l.skel->maps.tp_perms) && l.clear(l.skel->maps.tp_sends))
 		<< "the last vector's bindings are still in the tables";
 	ASSERT_TRUE(put_chans(l, v, kept));
-	ASSERT_TRUE(put_peers(l, v, kept));
+	ASSERT_TRUE(put_peers(l, l.skel->maps.tp_peers, v.peers, v.npeers, v, kept));
+	ASSERT_TRUE(put_peers(l, l.skel->maps.tp_perms, v.perms, v.nperms, v, kept));
 	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_sends, v.sends, v.nsends));
-	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_perms, v.perms, v.nperms));
 
 	/* The program sums a payload where the output needs it (an IPv4 datagram without UDP
 	 * checksum leaving as IPv6): those frames are relayed, byte for byte as expected. */
@@ -389,7 +398,6 @@ vector_name(const ::testing::TestParamInfo<unsigned> &info)
 }
 
 INSTANTIATE_TEST_SUITE_P(Vectors, XdpGolden, ::testing::Range(0u, tp_nvectors), vector_name);
-INSTANTIATE_TEST_SUITE_P(Vectors, XdpGoldenKept, ::testing::ValuesIn(channel_vectors()),
-			 vector_name);
+INSTANTIATE_TEST_SUITE_P(Vectors, XdpGoldenKept, ::testing::ValuesIn(table_vectors()), vector_name);
 
 } // namespace
