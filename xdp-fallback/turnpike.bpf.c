@@ -345,8 +345,9 @@ classify(struct tp_pkt *p, const __u8 *data, const __u8 *end, const struct tp_co
 
 /*
  * The lookups the step asks for. A channel whose hairpin's far end the control thread has
- * written beside it (struct tp_xdp_chan_val) completes without the peer table's; every value
- * brings its output's IPv6 flow label (0: none, worked out in the rewrite).
+ * written beside it (struct tp_xdp_chan_val) completes without the peer table's. The channel,
+ * peer and permission tables' values bring their output's IPv6 flow label (0: none, worked out
+ * in the rewrite, as for the send table's, which carry none).
  */
 static __noinline int
 look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)

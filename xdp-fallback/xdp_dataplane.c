@@ -20,6 +20,7 @@
  * allocation's peer value, written after that entry comes and taken out before it leaves, so
  * that the program completes the hairpin with one lookup.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdbool.h>
@@ -91,8 +92,8 @@ xdp_relay_close(void *ctx, const struct tp_addr *relay)
 
 /* Channel bindings: the program's tables ------------------------------------------------------ */
 
-/* A channel's two table entries (or a permission flow's: the channel value the send table's),
- * as the program's tables hold them; no far end yet. */
+/* A channel's two table entries as the program's tables hold them, no far end yet; or a
+ * permission flow's, whose send entry holds cv.chan alone. */
 struct entries {
 	struct tp_chan_key ck;
 	struct tp_xdp_chan_val cv;
@@ -147,56 +148,55 @@ write_entries(struct tp_xdp *x, const char *table, int fd, const void *keys, siz
 
 /* Hairpins' far ends, kept in their channel entries ------------------------------------------ */
 
-/* Channel entry ck rewritten with far end far (NULL: none) and the label of its output. Only the
- * control thread writes the table, so reading the entry back and writing it whole loses nothing. */
+/*
+ * Channel entry ck, value v as just read, rewritten with far end far (NULL: none) and the label
+ * of its output. Only the control thread writes the table, so writing the value whole loses
+ * nothing. An entry that cannot forget its far end leaves the table: the program must never
+ * send to a far end that has gone (without a channel entry, the engine decides).
+ */
 static void
-set_far(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_peer_val *far)
+set_far(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_xdp_chan_val *v,
+	const struct tp_peer_val *far)
 {
-	int fd = tp_xdp_chans_fd(x->prog);
-	struct tp_xdp_chan_val v;
-	struct tp_chan_val chan;
+	int fd = tp_xdp_chans_fd(x->prog), err;
+	struct tp_xdp_chan_val nv;
 
-	if (bpf_map_lookup_elem(fd, ck, &v) < 0)
+	tp_xdp_chan_val_of(&nv, &x->core, &v->chan, far);
+	if (bpf_map_update_elem(fd, ck, &nv, BPF_EXIST) == 0)
 		return;
-	chan = v.chan;
-	tp_xdp_chan_val_of(&v, &x->core, &chan, far);
-	if (bpf_map_update_elem(fd, ck, &v, BPF_EXIST) < 0)
-		x->write_errors++; /* the program looks the far end up: slower, never wrong */
-}
-
-/* Channel entry ck with value v, where v sends to a hairpin: its far end from the peer table,
- * if that has it already. */
-static void
-far_from_peers(struct tp_xdp *x, const struct tp_chan_key *ck, const struct tp_chan_val *v)
-{
-	struct tp_xdp_peer_val far;
-	struct tp_peer_key hk;
-
-	if (tp_hairpin_key(&hk, &x->core, v) &&
-	    bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &hk, &far) == 0)
-		set_far(x, ck, &far.peer);
+	err = errno;
+	x->write_errors++; /* with a far end: the program looks it up, slower, never wrong */
+	if (!far && bpf_map_delete_elem(fd, ck) == 0)
+		TP_WARN("xdp: channel 0x%04x's entry could not forget its hairpin's far end (%s): "
+			"taken out of the tables, its data goes to the engine",
+			ntohs(ck->channel), strerror(err));
 }
 
 /*
- * Peer entry k has been written, or (leaving) is about to go: the channel whose hairpin it
- * completes, if any, takes the entry's value as the table now has it, or forgets it. That
- * channel is found through its own binding's peer entry, whose key is k's reversed
- * (tp_hairpin_back()) and whose value names the channel's client and number.
+ * Peer entry k has been written, or (leaving) is about to go: the channels whose hairpins it
+ * completes, if any, take the entry's value as the table now has it, or forget it. They are
+ * found through their own bindings' peer entries, whose keys are k's reversed
+ * (tp_hairpin_back(), toward the receiving allocation's public and bind addresses) and whose
+ * values name the channels' clients and numbers. This is the only way a far end is written:
+ * a channel whose own peer entry is missing gets none, as it could not be found to forget it.
  */
 static void
 far_to_chans(struct tp_xdp *x, const struct tp_peer_key *k, bool leaving)
 {
+	struct tp_peer_key back, want, first;
 	struct tp_xdp_peer_val pv, far;
-	struct tp_peer_key back, want;
 	struct tp_xdp_chan_val cv;
 	struct tp_chan_key ck;
 	bool known;
 
 	if (!tp_hairpin_back(&back, &x->core, k, 1))
 		return; /* no hairpin's far end */
+	first = back;
 	known = !leaving && bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), k, &far) == 0;
 	for (int pub = 1; pub >= 0; pub--) {
 		tp_hairpin_back(&back, &x->core, k, pub);
+		if (!pub && memcmp(&back, &first, sizeof(back)) == 0)
+			break; /* the public address is the bind address */
 		if (bpf_map_lookup_elem(tp_xdp_peers_fd(x->prog), &back, &pv) < 0)
 			continue;
 		memcpy(ck.client_ip, pv.peer.client_ip, sizeof(ck.client_ip));
@@ -205,7 +205,7 @@ far_to_chans(struct tp_xdp *x, const struct tp_peer_key *k, bool leaving)
 		if (bpf_map_lookup_elem(tp_xdp_chans_fd(x->prog), &ck, &cv) == 0 &&
 		    tp_hairpin_key(&want, &x->core, &cv.chan) &&
 		    memcmp(&want, k, sizeof(want)) == 0)
-			set_far(x, &ck, known ? &far.peer : NULL);
+			set_far(x, &ck, &cv, known ? &far.peer : NULL);
 	}
 }
 
@@ -221,7 +221,12 @@ flush_pending(struct tp_xdp *x)
 	write_entries(x, "tp_peers", tp_xdp_peers_fd(x->prog), x->pend_pk, sizeof(x->pend_pk[0]),
 		      x->pend_pv, sizeof(x->pend_pv[0]), x->npending);
 	for (unsigned i = 0; i < x->npending; i++) {
-		far_from_peers(x, &x->pend_ck[i], &x->pend_cv[i].chan);
+		struct tp_peer_key hk;
+
+		/* The far end of a channel that sends to a hairpin, and the channels this peer
+		 * entry is the far end of. */
+		if (tp_hairpin_key(&hk, &x->core, &x->pend_cv[i].chan))
+			far_to_chans(x, &hk, false);
 		far_to_chans(x, &x->pend_pk[i], false);
 	}
 	x->npending = 0;
