@@ -343,9 +343,13 @@ load_for(const struct tp_vector *v)
 			bpf_map__fd(i < v->npeers ? skel->maps.tp_peers : skel->maps.tp_perms),
 			&e->key, &pv, BPF_ANY);
 	}
-	for (unsigned i = 0; i < v->nsends; i++)
-		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_sends), &v->sends[i].key,
-				    &v->sends[i].val, BPF_ANY);
+	for (unsigned i = 0; i < v->nsends; i++) {
+		struct tp_xdp_chan_val sv;
+
+		tp_xdp_chan_val_of(&sv, &v->cfg, &v->sends[i].val, NULL);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.tp_sends), &v->sends[i].key, &sv,
+				    BPF_ANY);
+	}
 	return skel;
 }
 

@@ -25,14 +25,14 @@ struct tp_xdp_cfg {
 };
 
 /*
- * The channel table's value in the XDP program: dataplane/core's, and beside it what depends on
- * the binding alone, worked out by the control thread rather than per frame:
+ * The channel and send tables' value in the XDP program: dataplane/core's, and beside it what
+ * depends on the binding alone, worked out by the control thread rather than per frame:
  *
  * - far: where the channel is a hairpin's sending side, the far end's peer entry (the value
  *   under the key tp_hairpin_key() makes), slot 0 where none is known. The control thread
  *   keeps it equal to the peer table's entry: written after that entry comes or changes,
  *   taken out before it leaves. A hairpin then costs one hash lookup, not two; without a far
- *   end, the program looks the key up as for any hairpin.
+ *   end, the program looks the key up as for any hairpin. A send entry never has one.
  * - flow_label: the IPv6 flow label of the output, tp_to_peer_label() of the channel or, for
  *   a hairpin, tp_to_client_label() of its far end; 0: none, or worked out per frame.
  */

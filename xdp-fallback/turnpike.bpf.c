@@ -47,7 +47,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__type(key, struct tp_send_key);
-	__type(value, struct tp_chan_val);
+	__type(value, struct tp_xdp_chan_val); /* never with a far end */
 } tp_sends SEC(".maps");
 
 struct {
@@ -345,9 +345,8 @@ classify(struct tp_pkt *p, const __u8 *data, const __u8 *end, const struct tp_co
 
 /*
  * The lookups the step asks for. A channel whose hairpin's far end the control thread has
- * written beside it (struct tp_xdp_chan_val) completes without the peer table's. The channel,
- * peer and permission tables' values bring their output's IPv6 flow label (0: none, worked out
- * in the rewrite, as for the send table's, which carry none).
+ * written beside it (struct tp_xdp_chan_val) completes without the peer table's. Every value
+ * brings its output's IPv6 flow label (0: none, worked out in the rewrite).
  */
 static __noinline int
 look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
@@ -361,8 +360,13 @@ look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
 		if (v && step == TP_STEP_REWRITE)
 			p->flow_label = v->flow_label;
 	}
-	if (step == TP_STEP_LOOKUP_SEND)
-		step = tp_on_send(p, cfg, bpf_map_lookup_elem(&tp_sends, &p->skey));
+	if (step == TP_STEP_LOOKUP_SEND) {
+		const struct tp_xdp_chan_val *v = bpf_map_lookup_elem(&tp_sends, &p->skey);
+
+		step = tp_on_send(p, cfg, v ? &v->chan : 0);
+		if (v)
+			p->flow_label = v->flow_label; /* 0 for a hairpin: the far end's comes */
+	}
 	if (step == TP_STEP_LOOKUP_PEER) {
 		const struct tp_xdp_peer_val *v = bpf_map_lookup_elem(&tp_peers, &p->pkey);
 

@@ -93,7 +93,7 @@ xdp_relay_close(void *ctx, const struct tp_addr *relay)
 /* Channel bindings: the program's tables ------------------------------------------------------ */
 
 /* A channel's two table entries as the program's tables hold them, no far end yet; or a
- * permission flow's, whose send entry holds cv.chan alone. */
+ * permission flow's, cv its send entry's value. */
 struct entries {
 	struct tp_chan_key ck;
 	struct tp_xdp_chan_val cv;
@@ -399,7 +399,7 @@ xdp_perm_add(void *ctx, const struct tp_binding *b)
 		return (int)slot;
 	entries_of(x, b, (uint32_t)slot, &e);
 	tp_dataplane_send_key(b, &sk);
-	if (bpf_map_update_elem(tp_xdp_sends_fd(x->prog), &sk, &e.cv.chan, BPF_ANY) < 0 ||
+	if (bpf_map_update_elem(tp_xdp_sends_fd(x->prog), &sk, &e.cv, BPF_ANY) < 0 ||
 	    bpf_map_update_elem(tp_xdp_perms_fd(x->prog), &e.pk, &e.pv, BPF_ANY) < 0) {
 		int err = -errno;
 

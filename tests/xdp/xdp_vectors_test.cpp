@@ -21,10 +21,10 @@
  * the test is reported skipped with that text.
  *
  * The vectors with table entries run a second time (XdpGoldenKept) with those entries as the
- * XDP dataplane keeps them (struct tp_xdp_chan_val and tp_xdp_peer_val, by their _of()
- * functions): a hairpin's far end beside its channel, and that peer entry left out of
- * tp_peers, so that only the kept value can complete the hairpin; each output's IPv6 flow
- * label beside its value, which the program then takes instead of working it out.
+ * XDP dataplane keeps them (struct tp_xdp_chan_val, for channels and sends, and
+ * tp_xdp_peer_val, by their _of() functions): a hairpin's far end beside its channel, and that peer
+ * entry left out of tp_peers, so that only the kept value can complete the hairpin; each output's
+ * IPv6 flow label beside its value, which the program then takes instead of working it out.
  *
  * Needs root (CAP_BPF); CI runs as root.
  */
@@ -203,35 +203,25 @@ reason_by_name(const char *name)
 	return -1;
 }
 
-/* A vector's entries (key and value each) into table m; false when the kernel refuses one. */
+/*
+ * n channel or send entries e of vector v into table m: as the XDP dataplane keeps them where
+ * kept (outputs' labels, and for channels, with_far, their hairpins' far ends), the core's
+ * values alone otherwise (the program looks far ends up and works labels out).
+ */
 template <class Entry>
 bool
-put_entries(Loaded &l, bpf_map *m, const Entry *e, unsigned n)
+put_chan_vals(Loaded &l, bpf_map *m, const Entry *e, unsigned n, const tp_vector &v, bool kept,
+	      bool with_far)
 {
-	for (unsigned i = 0; i < n; i++)
-		if (bpf_map_update_elem(l.fd(m), &e[i].key, &e[i].val, BPF_ANY) != 0)
-			return false;
-	return true;
-}
-
-/*
- * Vector v's channel entries into tp_chans: as the XDP dataplane keeps them where kept (their
- * hairpins' far ends and outputs' labels), the core's values alone otherwise (the program
- * looks far ends up and works labels out).
- */
-bool
-put_chans(Loaded &l, const tp_vector &v, bool kept)
-{
-	for (unsigned i = 0; i < v.nchans; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		tp_xdp_chan_val cv;
 
 		memset(&cv, 0, sizeof(cv));
-		cv.chan = v.chans[i].val;
+		cv.chan = e[i].val;
 		if (kept)
-			tp_xdp_chan_val_of(&cv, &v.cfg, &v.chans[i].val,
-					   tp_vector_far(&v, &v.chans[i].val));
-		if (bpf_map_update_elem(l.fd(l.skel->maps.tp_chans), &v.chans[i].key, &cv,
-					BPF_ANY) != 0)
+			tp_xdp_chan_val_of(&cv, &v.cfg, &e[i].val,
+					   with_far ? tp_vector_far(&v, &e[i].val) : nullptr);
+		if (bpf_map_update_elem(l.fd(m), &e[i].key, &cv, BPF_ANY) != 0)
 			return false;
 	}
 	return true;
@@ -270,14 +260,15 @@ put_peers(Loaded &l, bpf_map *m, const tp_vec_peer *e, unsigned n, const tp_vect
 	return true;
 }
 
-/* The vectors with channel, peer or permission entries. */
+/* The vectors with table entries. */
 std::vector<unsigned>
 table_vectors()
 {
 	std::vector<unsigned> out;
 
 	for (unsigned i = 0; i < tp_nvectors; i++)
-		if (tp_vectors[i].nchans || tp_vectors[i].npeers || tp_vectors[i].nperms)
+		if (tp_vectors[i].nchans || tp_vectors[i].npeers || tp_vectors[i].nperms ||
+		    tp_vectors[i].nsends)
 			out.push_back(i);
 	return out;
 }
@@ -301,10 +292,10 @@ run_vector(const tp_vector &v, bool kept)
 	ASSERT_TRUE(l.clear(l.skel->maps.tp_chans) && l.clear(l.skel->maps.tp_peers) &&
 		    l.clear(l.skel->maps.tp_perms) && l.clear(l.skel->maps.tp_sends))
 		<< "the last vector's bindings are still in the tables";
-	ASSERT_TRUE(put_chans(l, v, kept));
+	ASSERT_TRUE(put_chan_vals(l, l.skel->maps.tp_chans, v.chans, v.nchans, v, kept, true));
 	ASSERT_TRUE(put_peers(l, l.skel->maps.tp_peers, v.peers, v.npeers, v, kept));
 	ASSERT_TRUE(put_peers(l, l.skel->maps.tp_perms, v.perms, v.nperms, v, kept));
-	ASSERT_TRUE(put_entries(l, l.skel->maps.tp_sends, v.sends, v.nsends));
+	ASSERT_TRUE(put_chan_vals(l, l.skel->maps.tp_sends, v.sends, v.nsends, v, kept, false));
 
 	/* The program sums a payload where the output needs it (an IPv4 datagram without UDP
 	 * checksum leaving as IPv6): those frames are relayed, byte for byte as expected. */
