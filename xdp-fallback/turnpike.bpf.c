@@ -345,8 +345,9 @@ classify(struct tp_pkt *p, const __u8 *data, const __u8 *end, const struct tp_co
 
 /*
  * The lookups the step asks for. A channel whose hairpin's far end the control thread has
- * written beside it (struct tp_xdp_chan_val) completes without the peer table's. Every value
- * brings its output's IPv6 flow label (0: none, worked out in the rewrite).
+ * written beside it (struct tp_xdp_chan_val) completes without the peer table's. Every answer
+ * brings its output's IPv6 flow label, taken with it whatever the next step: 0 where the value
+ * has none (IPv4, or a hairpin whose far end the next answer brings), worked out in the rewrite.
  */
 static __noinline int
 look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
@@ -357,7 +358,7 @@ look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
 		step = tp_on_chan(p, cfg, v ? &v->chan : 0);
 		if (step == TP_STEP_LOOKUP_PEER && v && v->far.slot)
 			step = tp_on_peer(p, cfg, &v->far);
-		if (v && step == TP_STEP_REWRITE)
+		if (v)
 			p->flow_label = v->flow_label;
 	}
 	if (step == TP_STEP_LOOKUP_SEND) {
@@ -365,20 +366,20 @@ look_up(struct tp_pkt *p, const struct tp_core_cfg *cfg, enum tp_step step)
 
 		step = tp_on_send(p, cfg, v ? &v->chan : 0);
 		if (v)
-			p->flow_label = v->flow_label; /* 0 for a hairpin: the far end's comes */
+			p->flow_label = v->flow_label;
 	}
 	if (step == TP_STEP_LOOKUP_PEER) {
 		const struct tp_xdp_peer_val *v = bpf_map_lookup_elem(&tp_peers, &p->pkey);
 
 		step = tp_on_peer(p, cfg, v ? &v->peer : 0);
-		if (v && step == TP_STEP_REWRITE)
+		if (v)
 			p->flow_label = v->flow_label;
 	}
 	if (step == TP_STEP_LOOKUP_PERM) {
 		const struct tp_xdp_peer_val *v = bpf_map_lookup_elem(&tp_perms, &p->pkey);
 
 		step = tp_on_perm(p, cfg, v ? &v->peer : 0);
-		if (v && step == TP_STEP_REWRITE)
+		if (v)
 			p->flow_label = v->flow_label;
 	}
 	return step;
